@@ -1,0 +1,57 @@
+"""The catalogue of commands: where each works and which action it needs.
+
+/help and the Telegram command menus are both generated from this one list, so a command a
+user cannot use is never advertised to them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+from bot.domain.roles import Action, Role, may
+from bot.domain.settings import ChatSettings
+
+
+class Where(enum.Enum):
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """``name`` without the slash; ``action`` is what the command needs in a group."""
+
+    name: str
+    action: Action
+    where: frozenset[Where]
+
+    @property
+    def description_key(self) -> str:
+        return f"cmd.{self.name}.desc"
+
+    @property
+    def example_key(self) -> str:
+        return f"cmd.{self.name}.example"
+
+
+_BOTH = frozenset({Where.PRIVATE, Where.GROUP})
+_GROUP = frozenset({Where.GROUP})
+
+COMMANDS: Final[tuple[CommandSpec, ...]] = (
+    CommandSpec("start", Action.USE_BOT, _BOTH),
+    CommandSpec("help", Action.USE_BOT, _BOTH),
+    CommandSpec("settings", Action.CHANGE_SETTINGS, _BOTH),
+    CommandSpec("grant", Action.GRANT_ROLES, _GROUP),
+    CommandSpec("revoke", Action.GRANT_ROLES, _GROUP),
+)
+
+
+def visible_commands(where: Where, role: Role, settings: ChatSettings) -> list[CommandSpec]:
+    """The commands a member with ``role`` may use in this kind of chat, in catalogue order.
+
+    In a private chat the user owns the chat, so they act as its lead.
+    """
+    acting = Role.LEAD if where is Where.PRIVATE else role
+    return [c for c in COMMANDS if where in c.where and may(acting, c.action, settings)]

@@ -1,0 +1,124 @@
+"""Translations and locale-aware formatting.
+
+Catalogs are gettext ``.po`` files under ``locales/<lang>/LC_MESSAGES/courtyard.po``. Message ids
+are symbolic keys (``help.title``); the English catalog holds the English text. The ``.po`` files
+are the only source: they are read with Babel and compiled in memory at first use, so there is no
+build step and no stale ``.mo``.
+
+Every message is HTML (Telegram ``parse_mode=HTML``). :func:`t` escapes every parameter, except
+values wrapped in :class:`Html`, so a resident's name or text can never break the markup.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+import io
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.domain.languages import SUPPORTED
+
+DOMAIN = "courtyard"
+FALLBACK = "en"
+
+_BABEL_LOCALES = {"en": "en_GB", "zh_Hans": "zh_Hans_CN", "ru": "ru_RU"}
+_lock = threading.Lock()
+
+
+class Html(str):
+    """A string that is already safe HTML; :func:`t` inserts it unescaped."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def _po_path(lang: str) -> Any:
+    return resources.files("locales").joinpath(lang, "LC_MESSAGES", f"{DOMAIN}.po")
+
+
+@cache
+def catalog(lang: str) -> gettext.GNUTranslations:
+    """The compiled catalog of ``lang`` (one of SUPPORTED)."""
+    with _lock, _po_path(lang).open("rb") as fh:
+        po = read_po(fh, locale=_BABEL_LOCALES[lang], domain=DOMAIN)
+        buf = io.BytesIO()
+        write_mo(buf, po, use_fuzzy=False)
+        buf.seek(0)
+        return gettext.GNUTranslations(buf)
+
+
+def _lang(lang: str | None) -> str:
+    return lang if lang is not None and lang in SUPPORTED else FALLBACK
+
+
+def _format(template: str, params: Mapping[str, Any]) -> str:
+    safe = {
+        k: (v if isinstance(v, Html) else escape(v) if isinstance(v, str) else v)
+        for k, v in params.items()
+    }
+    return template.format_map(safe)
+
+
+def _lookup(lang: str, key: str) -> str:
+    text = catalog(lang).gettext(key)
+    if text == key and lang != FALLBACK:
+        text = catalog(FALLBACK).gettext(key)
+    return text
+
+
+def t(lang: str | None, key: str, **params: Any) -> str:
+    """The message ``key`` in ``lang`` (falling back to English), placeholders filled."""
+    return _format(_lookup(_lang(lang), key), params)
+
+
+def tn(lang: str | None, key: str, n: int, **params: Any) -> str:
+    """The plural-aware message ``key`` for count ``n`` (``{n}`` is available to the text)."""
+    code = _lang(lang)
+    text = catalog(code).ngettext(key, key, n)
+    if text == key and code != FALLBACK:
+        text = catalog(FALLBACK).ngettext(key, key, n)
+    return _format(text, {"n": n, **params})
+
+
+def babel_locale(lang: str | None) -> Locale:
+    return Locale.parse(_BABEL_LOCALES[_lang(lang)])
+
+
+def format_datetime(moment: datetime, lang: str | None, tz: str) -> str:
+    """A moment as residents read it: local weekday, day, month and 24-hour time.
+
+    ``moment`` must be aware (we store UTC); it is shown in ``tz``:
+    en "Sat 21 Nov, 15:00", zh "11月21日周六 15:00", ru "сб, 21 нояб., 15:00".
+    """
+    if moment.tzinfo is None:
+        raise ValueError("format_datetime needs an aware datetime")
+    local = moment.astimezone(ZoneInfo(tz))
+    loc = babel_locale(lang)
+    day = format_skeleton("MMMEd", local, locale=loc)
+    clock = format_skeleton("Hm", local, locale=loc)
+    return f"{day} {clock}" if _lang(lang) == "zh_Hans" else f"{day}, {clock}"
+
+
+def format_datetime_zone(moment: datetime, lang: str | None, tz: str) -> str:
+    """:func:`format_datetime` followed by the zone name, as confirmations show it."""
+    return f"{format_datetime(moment, lang, tz)} ({tz})"
+
+
+def language_name(lang: str) -> str:
+    from bot.domain.languages import NATIVE_NAMES
+
+    return NATIVE_NAMES.get(lang, lang)

@@ -1,0 +1,492 @@
+"""The one way Courtyard talks: every message the bot sends, edits or deletes goes through here.
+
+What it takes care of, so that no handler has to:
+
+* **Rate limits** — a global token bucket (~30 messages/s per bot) and one bucket per chat
+  (~20 messages and edits per minute in a group, ~1 per second in a private chat). Callers simply
+  wait their turn; nothing is dropped.
+* **RetryAfter (429)** — the chat is held for the time Telegram asks, then the call is retried.
+* **Timeouts and 5xx** — retried with exponential back-off, up to ``Limits.max_attempts``.
+* **ChatMigrated** — a group became a supergroup: the hook moves the chat's rows, the call is
+  retried on the new id, and later calls with the old id are redirected.
+* **"message is not modified"** — success: the card already shows that.
+* **"message to edit not found"** — somebody deleted the card: it is posted again and the new
+  message id is returned so the caller can store it.
+* **Forbidden (bot kicked, blocked by the user, chat gone)** — the hook marks the chat
+  unreachable; the call returns ``None``.
+* **Coalesced card refreshes** — :meth:`Outbox.refresh` edits a message at most once per
+  ``edit_interval``; a burst of presses becomes a few edits and the last one renders the
+  latest state.
+
+A delivery that still fails after its retries is reported to ``OutboxHooks.delivery_failed``
+(stored for leads to see) and the method returns ``None``. Any other ``BadRequest`` is a bug of
+ours (bad markup, a too-long text) and is raised so the error handler reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+class OutboxHooks(Protocol):
+    async def chat_migrated(self, old_id: int, new_id: int) -> None: ...
+
+    async def chat_unreachable(self, chat_id: int, reason: str) -> None: ...
+
+    async def delivery_failed(self, chat_id: int, method: str, reason: str) -> None: ...
+
+
+class NoHooks:
+    async def chat_migrated(self, old_id: int, new_id: int) -> None:
+        return None
+
+    async def chat_unreachable(self, chat_id: int, reason: str) -> None:
+        return None
+
+    async def delivery_failed(self, chat_id: int, method: str, reason: str) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Telegram's limits, as the outbox respects them. Tests may loosen them."""
+
+    global_per_second: float = 30.0
+    group_burst: int = 20
+    group_per_second: float = 20 / 60
+    private_burst: int = 3
+    private_per_second: float = 1.0
+    edit_interval: float = 3.0  # between two refreshes of one card in a group
+    private_edit_interval: float = 1.0
+    max_attempts: int = 5  # for timeouts and 5xx
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_total_wait: float = 900.0  # give up on 429s after this long in all
+
+
+class TokenBucket:
+    """A token bucket that hands out *reservations*: callers queue fairly in arrival order.
+
+    ``reserve()`` takes a token now and returns how long the caller must wait before using it.
+    The clock is injectable so the arithmetic is tested without sleeping.
+    """
+
+    def __init__(
+        self, capacity: float, per_second: float, clock: Callable[[], float] = time.monotonic
+    ):
+        self.capacity = capacity
+        self.per_second = per_second
+        self._clock = clock
+        self._tokens = capacity
+        self._stamp = clock()
+
+    def reserve(self) -> float:
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.per_second)
+        self._stamp = now
+        self._tokens -= 1
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.per_second
+
+    @property
+    def idle(self) -> bool:
+        """Full again: the bucket can be forgotten without changing any future answer."""
+        now = self._clock()
+        return self._tokens + (now - self._stamp) * self.per_second >= self.capacity
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _is_group(chat_id: int) -> bool:
+    return chat_id < 0
+
+
+class _Refresh:
+    __slots__ = ("dirty", "last", "on_moved", "render", "task")
+
+    def __init__(self) -> None:
+        self.dirty = False
+        self.last = float("-inf")
+        self.task: asyncio.Task[None] | None = None
+        self.render: Callable[[], Awaitable[Rendered | None]] | None = None
+        self.on_moved: Callable[[int], Awaitable[None]] | None = None
+
+
+class Outbox:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        hooks: OutboxHooks | None = None,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.bot = bot
+        self.hooks: OutboxHooks = hooks or NoHooks()
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._sleep = sleep
+        self._global = TokenBucket(
+            self.limits.global_per_second, self.limits.global_per_second, clock
+        )
+        self._chats: dict[int, TokenBucket] = {}
+        self._held_until: dict[int, float] = {}
+        self._redirects: dict[int, int] = {}
+        self._refreshes: dict[tuple[int, int], _Refresh] = {}
+        self.stats = {"sent": 0, "edited": 0, "retries": 0, "retry_after": 0, "failed": 0}
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def redirect(self, old_id: int, new_id: int) -> None:
+        """From now on, calls for ``old_id`` go to ``new_id`` (a group became a supergroup)."""
+        self._redirects[old_id] = new_id
+
+    def current_id(self, chat_id: int) -> int:
+        seen = set()
+        while chat_id in self._redirects and chat_id not in seen:
+            seen.add(chat_id)
+            chat_id = self._redirects[chat_id]
+        return chat_id
+
+    def _bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if len(self._chats) > 10_000:  # forget full buckets of quiet chats
+                for key in [k for k, b in self._chats.items() if b.idle]:
+                    del self._chats[key]
+            if _is_group(chat_id):
+                bucket = TokenBucket(
+                    self.limits.group_burst, self.limits.group_per_second, self._clock
+                )
+            else:
+                bucket = TokenBucket(
+                    self.limits.private_burst, self.limits.private_per_second, self._clock
+                )
+            self._chats[chat_id] = bucket
+        return bucket
+
+    async def _wait_turn(self, chat_id: int, limited: bool) -> None:
+        held = self._held_until.get(chat_id, 0.0) - self._clock()
+        if held > 0:
+            await self._sleep(held)
+        if limited:
+            delay = max(self._bucket(chat_id).reserve(), self._global.reserve())
+            if delay > 0:
+                await self._sleep(delay)
+
+    async def _call(
+        self,
+        method: str,
+        chat_id: int,
+        fn: Callable[[int], Awaitable[T]],
+        *,
+        limited: bool = True,
+        on_bad_request: Callable[[BadRequest, int], Awaitable[T | None]] | None = None,
+    ) -> T | None:
+        """Run ``fn(chat_id)`` with limits and retries. ``None`` means: not delivered."""
+        chat_id = self.current_id(chat_id)
+        attempts = 0
+        waited = 0.0
+        while True:
+            await self._wait_turn(chat_id, limited)
+            try:
+                return await fn(chat_id)
+            except RetryAfter as exc:
+                pause = retry_seconds(exc)
+                self.stats["retry_after"] += 1
+                waited += pause
+                if waited > self.limits.max_total_wait:
+                    await self._failed(chat_id, method, f"flood wait over {waited:.0f}s")
+                    return None
+                log.warning("429 from Telegram in chat %s: waiting %.1fs", chat_id, pause)
+                self._held_until[chat_id] = self._clock() + pause
+                continue
+            except ChatMigrated as exc:
+                new_id = int(exc.new_chat_id)
+                log.info("chat %s became supergroup %s", chat_id, new_id)
+                self.redirect(chat_id, new_id)
+                await self.hooks.chat_migrated(chat_id, new_id)
+                chat_id = new_id
+                continue
+            except Forbidden as exc:
+                log.info("chat %s unreachable: %s", chat_id, exc.message)
+                await self.hooks.chat_unreachable(chat_id, exc.message)
+                return None
+            except BadRequest as exc:
+                text = exc.message.lower()
+                if "chat not found" in text:
+                    await self.hooks.chat_unreachable(chat_id, exc.message)
+                    return None
+                if on_bad_request is not None:
+                    return await on_bad_request(exc, chat_id)
+                raise
+            except (TimedOut, NetworkError) as exc:
+                attempts += 1
+                self.stats["retries"] += 1
+                if attempts >= self.limits.max_attempts:
+                    await self._failed(chat_id, method, f"{type(exc).__name__}: {exc}")
+                    return None
+                pause = min(self.limits.backoff_cap, self.limits.backoff_base * 2 ** (attempts - 1))
+                log.warning(
+                    "%s to chat %s failed (%s), retry %d in %.1fs",
+                    method,
+                    chat_id,
+                    type(exc).__name__,
+                    attempts,
+                    pause,
+                )
+                await self._sleep(pause)
+
+    async def _failed(self, chat_id: int, method: str, reason: str) -> None:
+        self.stats["failed"] += 1
+        log.error("giving up %s to chat %s: %s", method, chat_id, reason)
+        await self.hooks.delivery_failed(chat_id, method, reason)
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
+        silent: bool = False,
+    ) -> Message | None:
+        """Send an HTML message. Returns the message, or ``None`` if it could not be delivered."""
+
+        async def call(cid: int) -> Message:
+            return await self.bot.send_message(
+                chat_id=cid,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply_markup,
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if reply_to
+                    else None
+                ),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                disable_notification=silent,
+            )
+
+        message = await self._call("sendMessage", chat_id, call)
+        if message is not None:
+            self.stats["sent"] += 1
+        return message
+
+    async def send_document(
+        self, chat_id: int, content: bytes, filename: str, *, caption: str | None = None
+    ) -> Message | None:
+        async def call(cid: int) -> Message:
+            return await self.bot.send_document(
+                chat_id=cid,
+                document=InputFile(content, filename=filename),
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+            )
+
+        return await self._call("sendDocument", chat_id, call)
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        repost: bool = True,
+    ) -> int | None:
+        """Edit a message; returns the id of the message that now shows ``text``.
+
+        That is ``message_id`` (also when Telegram says nothing changed), a new id when the
+        message was deleted and ``repost`` is set (the text is posted again), or ``None``.
+        """
+
+        async def call(cid: int) -> int:
+            await self.bot.edit_message_text(
+                chat_id=cid,
+                message_id=message_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply_markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            return message_id
+
+        async def bad(exc: BadRequest, cid: int) -> int | None:
+            msg = exc.message.lower()
+            if "not modified" in msg:
+                return message_id
+            if "message to edit not found" in msg or "message_id_invalid" in msg:
+                if not repost:
+                    return None
+                log.info("message %s in chat %s is gone; posting it again", message_id, cid)
+                again = await self.send(cid, text, reply_markup=reply_markup)
+                return again.message_id if again else None
+            raise exc
+
+        result = await self._call("editMessageText", chat_id, call, on_bad_request=bad)
+        if result is not None:
+            self.stats["edited"] += 1
+        return result
+
+    async def delete(self, chat_id: int, message_id: int) -> bool:
+        """Delete a message; a message that is already gone counts as deleted."""
+
+        async def call(cid: int) -> bool:
+            return await self.bot.delete_message(chat_id=cid, message_id=message_id)
+
+        async def bad(exc: BadRequest, cid: int) -> bool:
+            msg = exc.message.lower()
+            if "message to delete not found" in msg:
+                return True
+            if "can't be deleted" in msg:
+                return False
+            raise exc
+
+        return bool(
+            await self._call("deleteMessage", chat_id, call, limited=False, on_bad_request=bad)
+        )
+
+    async def answer(
+        self, callback_query_id: str, text: str | None = None, *, alert: bool = False
+    ) -> bool:
+        """Answer a button press (not rate limited; an expired query is not an error)."""
+        try:
+            return await self.bot.answer_callback_query(
+                callback_query_id, text=text, show_alert=alert
+            )
+        except BadRequest as exc:
+            log.info("callback answer refused: %s", exc.message)
+            return False
+        except (TimedOut, NetworkError) as exc:
+            log.warning("callback answer failed: %s", exc)
+            return False
+
+    async def pin(self, chat_id: int, message_id: int) -> bool:
+        async def call(cid: int) -> bool:
+            return await self.bot.pin_chat_message(
+                chat_id=cid, message_id=message_id, disable_notification=True
+            )
+
+        async def bad(exc: BadRequest, cid: int) -> bool:
+            log.info("pin refused in chat %s: %s", cid, exc.message)
+            return False
+
+        return bool(await self._call("pinChatMessage", chat_id, call, on_bad_request=bad))
+
+    # --- coalesced card refreshes ---------------------------------------------------------
+
+    def refresh(
+        self,
+        chat_id: int,
+        message_id: int,
+        render: Callable[[], Awaitable[Rendered | None]],
+        *,
+        on_moved: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        """Ask for a card to be brought up to date; returns at once.
+
+        ``render`` is awaited when the edit is due, so it reads the latest state. Edits of one
+        message are at least ``edit_interval`` apart; requests in between are merged into one.
+        ``render`` returning ``None`` skips the edit. ``on_moved(new_id)`` runs when the card
+        had to be posted again.
+        """
+        key = (self.current_id(chat_id), message_id)
+        state = self._refreshes.get(key)
+        if state is None:
+            state = self._refreshes[key] = _Refresh()
+        state.dirty = True
+        state.render = render
+        state.on_moved = on_moved
+        if state.task is None or state.task.done():
+            state.task = asyncio.get_running_loop().create_task(
+                self._refresh_loop(key, state), name=f"refresh {key}"
+            )
+
+    async def _refresh_loop(self, key: tuple[int, int], state: _Refresh) -> None:
+        chat_id, message_id = key
+        interval = (
+            self.limits.edit_interval if _is_group(chat_id) else self.limits.private_edit_interval
+        )
+        try:
+            while state.dirty:
+                due = state.last + interval - self._clock()
+                if due > 0:
+                    await self._sleep(due)
+                state.dirty = False
+                assert state.render is not None
+                rendered = await state.render()
+                state.last = self._clock()
+                if rendered is None:
+                    continue
+                text, markup = rendered
+                new_id = await self.edit(chat_id, message_id, text, reply_markup=markup)
+                if new_id is not None and new_id != message_id:
+                    if state.on_moved is not None:
+                        await state.on_moved(new_id)
+                    message_id = new_id
+        except Exception:
+            log.exception("refreshing message %s in chat %s failed", message_id, chat_id)
+        finally:
+            if self._refreshes.get(key) is state and not state.dirty:
+                # keep the timestamp so the interval holds across bursts
+                state.task = None
+
+    @property
+    def pending_refreshes(self) -> int:
+        return sum(1 for s in self._refreshes.values() if s.task is not None and not s.task.done())
+
+    async def idle(self) -> None:
+        """Wait until every requested refresh has been sent."""
+        while True:
+            tasks = [s.task for s in self._refreshes.values() if s.task and not s.task.done()]
+            if not tasks:
+                return
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Flush pending refreshes (used at shutdown)."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.idle(), timeout=10)
+        for state in self._refreshes.values():
+            if state.task and not state.task.done():
+                state.task.cancel()

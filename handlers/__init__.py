@@ -1,0 +1,1 @@
+"""Telegram-facing adapters: parse -> authorize -> domain + storage -> render -> outbox."""

@@ -1,0 +1,241 @@
+"""What every Telegram-facing handler shares: the turn (who, where, which language) and the
+decorators that parse -> authorize -> run -> answer, turning a DomainError into a translated
+reply and a refused permission into a polite, translated refusal.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.domain.chats import Chat
+from bot.domain.commands import Where
+from bot.domain.errors import DomainError
+from bot.domain.languages import normalize_language
+from bot.domain.roles import Action, Role, required_role
+from bot.i18n import t
+from bot.services import Services
+from storage import chats, members
+
+log = logging.getLogger(__name__)
+
+#: How long we trust that a member row is up to date before writing "seen" again.
+SEEN_TTL = 3600.0
+
+BOTH = frozenset({Where.PRIVATE, Where.GROUP})
+GROUP_ONLY = frozenset({Where.GROUP})
+PRIVATE_ONLY = frozenset({Where.PRIVATE})
+
+
+class CourtyardContext(
+    CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+):
+    """PTB's context with typed access to our services."""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data["services"]
+        return services
+
+
+def display_name(user: User) -> str:
+    return user.full_name.strip() or (f"@{user.username}" if user.username else str(user.id))
+
+
+def user_language(user: User | None) -> str | None:
+    return normalize_language(user.language_code) if user else None
+
+
+@dataclass(slots=True)
+class Turn:
+    """One update being handled: the chat row, the acting user and the language to answer in."""
+
+    update: Update
+    context: CourtyardContext
+    services: Services
+    chat: Chat
+    user: User | None
+    now: datetime
+    _role: Role | None = field(default=None, repr=False)
+
+    @property
+    def lang(self) -> str:
+        return self.chat.language
+
+    @property
+    def personal_lang(self) -> str:
+        """For texts only this user sees (button alerts): their own language if we speak it."""
+        return user_language(self.user) or self.chat.language
+
+    @property
+    def where(self) -> Where:
+        return Where.PRIVATE if self.chat.is_private else Where.GROUP
+
+    @property
+    def message(self) -> Message | None:
+        return self.update.effective_message
+
+    @property
+    def query(self) -> CallbackQuery | None:
+        return self.update.callback_query
+
+    @property
+    def args(self) -> list[str]:
+        return list(self.context.args or [])
+
+    async def role(self) -> Role:
+        if self._role is None:
+            uid = self.user.id if self.user else 0
+            self._role = await self.services.roles.role_of(self.chat, uid)
+        return self._role
+
+    async def may(self, action: Action) -> bool:
+        return (await self.role()) >= required_role(action, self.chat.settings)
+
+    def t(self, key: str, **params: Any) -> str:
+        return t(self.lang, key, **params)
+
+    async def reply(
+        self, key: str, *, markup: InlineKeyboardMarkup | None = None, **params: Any
+    ) -> Message | None:
+        return await self.say(self.t(key, **params), markup=markup)
+
+    async def say(self, text: str, *, markup: InlineKeyboardMarkup | None = None) -> Message | None:
+        """Send HTML to this chat; in a group, as a reply to the message that asked."""
+        reply_to = None
+        if not self.chat.is_private and self.message is not None and self.query is None:
+            reply_to = self.message.message_id
+        return await self.services.outbox.send(
+            self.chat.id, text, reply_markup=markup, reply_to=reply_to
+        )
+
+    async def answer(self, key: str | None = None, *, alert: bool = False, **params: Any) -> None:
+        """Answer the pressed button with a short notice in the presser's language."""
+        if self.query is None:
+            return
+        text = t(self.personal_lang, key, **params) if key else None
+        await self.services.outbox.answer(self.query.id, text, alert=alert)
+
+
+async def open_turn(update: Update, context: CourtyardContext) -> Turn | None:
+    """Load (or create) the chat row and note the member. ``None`` for updates without a chat."""
+    services = context.services
+    tg_chat = update.effective_chat
+    if tg_chat is None:
+        return None
+    user = update.effective_user
+    now = services.clock()
+    chat_id = tg_chat.id
+    chat = await chats.get(services.db, chat_id)
+    if chat is None:
+        moved = await chats.resolve(services.db, chat_id)
+        if moved != chat_id:
+            chat = await chats.get(services.db, moved)
+    if chat is None:
+        defaults = services.defaults(user_language(user))
+        title = None if tg_chat.type == "private" else tg_chat.title
+        chat, _ = await chats.ensure(
+            services.db, chat_id, type=tg_chat.type, title=title, defaults=defaults, now=now
+        )
+    elif not chat.active:
+        # An update arrived from it, so the bot is there (again) / the user unblocked it.
+        await chats.set_active(services.db, chat.id, True, now)
+    if user is not None and not chat.is_private and not user.is_bot:
+        await _note_member(services, chat.id, user)
+    return Turn(update=update, context=context, services=services, chat=chat, user=user, now=now)
+
+
+async def _note_member(services: Services, chat_id: int, user: User) -> None:
+    name = display_name(user)
+    key = (chat_id, user.id)
+    known = services.seen.get(key)
+    mono = time.monotonic()
+    if known and known[0] == name and mono - known[1] < SEEN_TTL:
+        return
+    await members.seen(services.db, chat_id, user.id, name, services.clock())
+    if len(services.seen) > 50_000:
+        services.seen.clear()
+    services.seen[key] = (name, mono)
+
+
+Handler = Callable[[Update, CourtyardContext], Coroutine[Any, Any, None]]
+
+
+def _role_key(role: Role) -> str:
+    return {Role.LEAD: "role.leads", Role.ORGANIZER: "role.organizers"}.get(role, "role.everyone")
+
+
+def command(
+    *, action: Action = Action.USE_BOT, where: frozenset[Where] = BOTH
+) -> Callable[[Callable[[Turn], Awaitable[None]]], Handler]:
+    """Wrap a command body: build the turn, check place and permission, translate refusals."""
+
+    def deco(body: Callable[[Turn], Awaitable[None]]) -> Handler:
+        @functools.wraps(body)
+        async def handler(update: Update, context: CourtyardContext) -> None:
+            turn = await open_turn(update, context)
+            if turn is None:
+                return
+            if turn.where not in where:
+                key = "error.group_only" if Where.GROUP in where else "error.private_only"
+                await turn.reply(key)
+                return
+            if not await turn.may(action):
+                needed = required_role(action, turn.chat.settings)
+                await turn.reply("error.not_allowed", who=turn.t(_role_key(needed)))
+                return
+            try:
+                await body(turn)
+            except DomainError as exc:
+                await turn.reply(exc.key, **exc.params)
+
+        return handler
+
+    return deco
+
+
+def button(
+    *, action: Action = Action.USE_BOT
+) -> Callable[[Callable[[Turn, list[str]], Awaitable[None]]], Handler]:
+    """Wrap a button body: the callback data is split on ':' (prefix dropped) and handed over.
+
+    Callback data is never trusted: the body validates it and raises
+    ``DomainError("error.stale_button")`` for anything it does not recognise. Every press is
+    answered, exactly once.
+    """
+
+    def deco(body: Callable[[Turn, list[str]], Awaitable[None]]) -> Handler:
+        @functools.wraps(body)
+        async def handler(update: Update, context: CourtyardContext) -> None:
+            query = update.callback_query
+            if query is None:
+                return
+            turn = await open_turn(update, context)
+            if turn is None:
+                await context.services.outbox.answer(query.id)
+                return
+            if not await turn.may(action):
+                needed = required_role(action, turn.chat.settings)
+                await turn.answer(
+                    "error.not_allowed_button",
+                    alert=True,
+                    who=t(turn.personal_lang, _role_key(needed)),
+                )
+                return
+            parts = (query.data or "").split(":")[1:]
+            try:
+                await body(turn, parts)
+            except DomainError as exc:
+                await turn.answer(exc.key, alert=True, **exc.params)
+
+        return handler
+
+    return deco

@@ -1,0 +1,183 @@
+"""/settings: language, time zone and who may create polls and events — typed or with buttons.
+
+Typed:  /settings language zh · /settings timezone Asia/Shanghai · /settings polls organizers
+Buttons: /settings alone shows a panel; only leads may press it (in a private chat, its owner).
+Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:x
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.chats import Chat
+from bot.domain.errors import DomainError
+from bot.domain.languages import NATIVE_NAMES, SUPPORTED
+from bot.domain.roles import Action
+from bot.domain.settings import ChatSettings, SettingKey, Who, apply_setting, split_setting_args
+from bot.domain.timezones import COMMON_ZONES
+from bot.i18n import format_datetime, t, tn
+from handlers.common import Turn, button, command
+from storage import chats, members
+
+_NEXT_WHO = {Who.EVERYONE: Who.ORGANIZERS, Who.ORGANIZERS: Who.LEADS, Who.LEADS: Who.EVERYONE}
+
+
+async def panel_text(turn: Turn, chat: Chat) -> str:
+    lang = chat.language
+    s = chat.settings
+    lines = [
+        t(
+            lang,
+            "settings.title_private" if chat.is_private else "settings.title",
+            title=chat.title or "",
+        ),
+        "",
+        t(lang, "settings.language", value=NATIVE_NAMES[s.language]),
+        t(
+            lang,
+            "settings.timezone",
+            value=s.timezone,
+            now=format_datetime(turn.now, lang, s.timezone),
+        ),
+    ]
+    if not chat.is_private:
+        organizers = await members.organizers(turn.services.db, chat.id)
+        names = ", ".join(m.display_name for m in organizers) or t(lang, "settings.nobody")
+        lines += [
+            t(lang, "settings.polls", value=t(lang, f"who.{s.poll_creators.value}")),
+            t(lang, "settings.events", value=t(lang, f"who.{s.event_creators.value}")),
+            t(lang, "settings.organizers", names=names),
+            tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
+        ]
+    lines += ["", t(lang, "settings.hint_private" if chat.is_private else "settings.hint")]
+    return "\n".join(lines)
+
+
+def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
+    lang = chat.language
+    s = chat.settings
+    langs = [
+        InlineKeyboardButton(
+            ("✓ " if code == s.language else "") + NATIVE_NAMES[code], callback_data=f"st:l:{code}"
+        )
+        for code in SUPPORTED
+    ]
+    rows = [
+        langs,
+        [
+            InlineKeyboardButton(
+                t(lang, "settings.btn_timezone", value=s.timezone), callback_data="st:z"
+            )
+        ],
+    ]
+    if not chat.is_private:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t(lang, "settings.btn_polls", value=t(lang, f"who.{s.poll_creators.value}")),
+                    callback_data="st:p",
+                )
+            ]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t(lang, "settings.btn_events", value=t(lang, f"who.{s.event_creators.value}")),
+                    callback_data="st:e",
+                )
+            ]
+        )
+    rows.append([InlineKeyboardButton(t(lang, "settings.btn_done"), callback_data="st:x")])
+    return InlineKeyboardMarkup(rows)
+
+
+def zone_keyboard(chat: Chat) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if zone == chat.timezone else "") + zone, callback_data=f"st:z:{i}"
+        )
+        for i, zone in enumerate(COMMON_ZONES)
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([InlineKeyboardButton(t(chat.language, "settings.btn_back"), callback_data="st:b")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _save(turn: Turn, new: ChatSettings) -> Chat:
+    await chats.save_settings(turn.services.db, turn.chat.id, new)
+    chat = replace(turn.chat, settings=new)
+    turn.chat = chat
+    return chat
+
+
+@command(action=Action.CHANGE_SETTINGS)
+async def settings(turn: Turn) -> None:
+    if not turn.args:
+        await turn.say(await panel_text(turn, turn.chat), markup=panel_keyboard(turn.chat))
+        return
+    key, value = split_setting_args(turn.args)
+    new = apply_setting(turn.chat.settings, key, value, private=turn.chat.is_private)
+    chat = await _save(turn, new)
+    if key is SettingKey.LANGUAGE:
+        await turn.reply("settings.saved_language", value=NATIVE_NAMES[chat.language])
+    elif key is SettingKey.TIMEZONE:
+        await turn.reply(
+            "settings.saved_timezone",
+            value=chat.timezone,
+            now=format_datetime(turn.now, chat.language, chat.timezone),
+        )
+    else:
+        who = new.poll_creators if key is SettingKey.POLLS else new.event_creators
+        await turn.reply(f"settings.saved_{key.value}", value=turn.t(f"who.{who.value}"))
+
+
+@button(action=Action.CHANGE_SETTINGS)
+async def settings_button(turn: Turn, parts: list[str]) -> None:
+    query = turn.query
+    assert query is not None
+    message = query.message
+    if message is None or not message.is_accessible:
+        raise DomainError("error.stale_button")
+    op, arg = (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else None)
+    chat = turn.chat
+    outbox = turn.services.outbox
+    if op == "x" and arg is None:
+        await outbox.edit(chat.id, message.message_id, await panel_text(turn, chat), repost=False)
+        await turn.answer()
+        return
+    if op == "z" and arg is None:
+        await outbox.edit(
+            chat.id,
+            message.message_id,
+            await panel_text(turn, chat),
+            reply_markup=zone_keyboard(chat),
+            repost=False,
+        )
+        await turn.answer()
+        return
+    if op == "b" and arg is None:
+        pass
+    elif op == "l" and arg in SUPPORTED:
+        chat = await _save(turn, replace(chat.settings, language=arg))
+    elif op == "z" and arg is not None and arg.isdigit() and int(arg) < len(COMMON_ZONES):
+        chat = await _save(turn, replace(chat.settings, timezone=COMMON_ZONES[int(arg)]))
+    elif op == "p" and arg is None and not chat.is_private:
+        chat = await _save(
+            turn, replace(chat.settings, poll_creators=_NEXT_WHO[chat.settings.poll_creators])
+        )
+    elif op == "e" and arg is None and not chat.is_private:
+        chat = await _save(
+            turn, replace(chat.settings, event_creators=_NEXT_WHO[chat.settings.event_creators])
+        )
+    else:
+        raise DomainError("error.stale_button")
+    await outbox.edit(
+        chat.id,
+        message.message_id,
+        await panel_text(turn, chat),
+        reply_markup=panel_keyboard(chat),
+        repost=False,
+    )
+    await turn.answer(None if op == "b" else "settings.saved")

@@ -1,0 +1,1 @@
+"""SQLite storage through aiosqlite: one module per feature, raw SQL in, domain objects out."""

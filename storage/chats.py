@@ -1,0 +1,188 @@
+"""Chats: create on first contact, settings, activity, titles, and supergroup migration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.chats import Chat
+from bot.domain.settings import ChatSettings
+from storage.db import Database, to_db
+
+_COLUMNS = "id, type, title, language, timezone, settings, active"
+
+
+def _chat(row: aiosqlite.Row) -> Chat:
+    return Chat(
+        id=row["id"],
+        type=row["type"],
+        title=row["title"],
+        settings=ChatSettings.from_row(row["language"], row["timezone"], row["settings"]),
+        active=bool(row["active"]),
+    )
+
+
+async def get(db: Database, chat_id: int) -> Chat | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
+    return _chat(row) if row else None
+
+
+async def ensure(
+    db: Database,
+    chat_id: int,
+    *,
+    type: str,
+    title: str | None,
+    defaults: ChatSettings,
+    now: datetime,
+) -> tuple[Chat, bool]:
+    """The chat's row, created with ``defaults`` if it is new. Returns (chat, created)."""
+    existing = await get(db, chat_id)
+    if existing is not None:
+        return existing, False
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "INSERT INTO chats (id, type, title, language, timezone, settings, active, joined_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (id) DO NOTHING",
+            (
+                chat_id,
+                type,
+                title,
+                defaults.language,
+                defaults.timezone,
+                defaults.extra_json(),
+                to_db(now),
+            ),
+        )
+        created = cur.rowcount == 1
+    chat = await get(db, chat_id)
+    assert chat is not None
+    return chat, created
+
+
+async def save_settings(db: Database, chat_id: int, settings: ChatSettings) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE chats SET language = ?, timezone = ?, settings = ? WHERE id = ?",
+            (settings.language, settings.timezone, settings.extra_json(), chat_id),
+        )
+
+
+async def set_active(db: Database, chat_id: int, active: bool, now: datetime) -> bool:
+    """Mark the chat (in)active. Returns True if that changed anything."""
+    async with db.write() as conn:
+        if active:
+            cur = await conn.execute(
+                "UPDATE chats SET active = 1, joined_at = ?, left_at = NULL"
+                " WHERE id = ? AND active = 0",
+                (to_db(now), chat_id),
+            )
+        else:
+            cur = await conn.execute(
+                "UPDATE chats SET active = 0, left_at = ? WHERE id = ? AND active = 1",
+                (to_db(now), chat_id),
+            )
+        return cur.rowcount == 1
+
+
+async def set_title(db: Database, chat_id: int, title: str) -> None:
+    async with db.write() as conn:
+        await conn.execute("UPDATE chats SET title = ? WHERE id = ?", (title, chat_id))
+
+
+async def resolve(db: Database, chat_id: int) -> int:
+    """The current id of a chat that may have become a supergroup (follows chains)."""
+    seen = {chat_id}
+    while True:
+        row = await db.fetchone("SELECT new_id FROM chat_migrations WHERE old_id = ?", (chat_id,))
+        if row is None or row["new_id"] in seen:
+            return chat_id
+        chat_id = row["new_id"]
+        seen.add(chat_id)
+
+
+async def _child_tables(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+    """(table, column) for every foreign key that points at chats(id), found from the schema.
+
+    Feature tables added later are moved too, without this code knowing about them.
+    """
+    tables = await (
+        await conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ).fetchall()
+    found = []
+    for (name,) in tables:
+        for fk in await (await conn.execute(f'PRAGMA foreign_key_list("{name}")')).fetchall():
+            if fk["table"] == "chats" and fk["to"] in ("id", None):
+                found.append((name, fk["from"]))
+    return found
+
+
+async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool:
+    """Move a group and everything that belongs to it to its new supergroup id.
+
+    Idempotent (Telegram announces a migration in both chats). If the supergroup already has a
+    row (an update from it arrived first), the old group's settings win and the two member lists
+    are merged, keeping the organizer role from either side. Returns True if rows moved.
+    """
+    if old_id == new_id:
+        return False
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO chat_migrations (old_id, new_id, migrated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (old_id) DO UPDATE SET new_id = excluded.new_id",
+            (old_id, new_id, to_db(now)),
+        )
+        await conn.execute(
+            "UPDATE chat_migrations SET new_id = ? WHERE new_id = ?", (new_id, old_id)
+        )
+        old = await (await conn.execute("SELECT id FROM chats WHERE id = ?", (old_id,))).fetchone()
+        if old is None:
+            return False
+        new = await (await conn.execute("SELECT id FROM chats WHERE id = ?", (new_id,))).fetchone()
+        if new is not None:
+            await conn.execute(
+                "INSERT INTO members (chat_id, user_id, display_name, role, first_seen, last_seen)"
+                " SELECT ?, user_id, display_name, role, first_seen, last_seen"
+                " FROM members WHERE chat_id = ?"
+                " ON CONFLICT (chat_id, user_id) DO UPDATE SET"
+                "  display_name = excluded.display_name,"
+                "  last_seen = max(members.last_seen, excluded.last_seen),"
+                "  first_seen = min(members.first_seen, excluded.first_seen),"
+                "  role = CASE WHEN 'organizer' IN (members.role, excluded.role)"
+                "         THEN 'organizer' ELSE 'resident' END",
+                (old_id, new_id),
+            )
+            for table, column in await _child_tables(conn):
+                if table != "members":
+                    await conn.execute(
+                        f'UPDATE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
+                        (old_id, new_id),
+                    )
+            await conn.execute("DELETE FROM chats WHERE id = ?", (new_id,))
+        # ON UPDATE CASCADE carries every child row along.
+        await conn.execute(
+            "UPDATE chats SET id = ?, type = 'supergroup' WHERE id = ?", (new_id, old_id)
+        )
+        return True
+
+
+async def record_delivery_failure(
+    db: Database, chat_id: int, method: str, reason: str, now: datetime
+) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO delivery_failures (chat_id, method, reason, failed_at)"
+            " VALUES (?, ?, ?, ?)",
+            (chat_id, method, reason[:200], to_db(now)),
+        )
+
+
+async def delivery_failures(db: Database, chat_id: int) -> list[tuple[str, str, str]]:
+    rows = await db.fetchall(
+        "SELECT method, reason, failed_at FROM delivery_failures WHERE chat_id = ? ORDER BY id",
+        (chat_id,),
+    )
+    return [(r["method"], r["reason"], r["failed_at"]) for r in rows]

@@ -1,0 +1,203 @@
+"""The database: one writer connection, one reader connection, numbered migrations.
+
+* WAL journal, ``foreign_keys=ON``, ``busy_timeout``, ``synchronous=NORMAL``.
+* Every write goes through :meth:`Database.write`: an asyncio lock, ``BEGIN IMMEDIATE``, the
+  body, ``COMMIT`` (``ROLLBACK`` on any error). Keep the body short and never await Telegram in it.
+* Reads use a second connection, so they only ever see committed data and never wait for the
+  writer's lock.
+* The schema is changed only by new files ``storage/migrations/NNNN_name.sql``; the number of the
+  last applied file is kept in ``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(Exception):
+    """A storage problem worth a clear message to the operator (newer schema, unusable file)."""
+
+
+def to_db(moment: datetime) -> str:
+    """Aware datetime -> stored UTC text."""
+    if moment.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_db(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """The shipped migration files in order; the numbers must run 1, 2, 3... without gaps."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise DatabaseError(f"migration files are not numbered 1..n: {migration.name}")
+    return found
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script into complete statements (executescript would COMMIT on its own)."""
+    statements: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            text = buf.strip()
+            if text and not all(
+                part.strip().startswith("--") or not part.strip() for part in text.splitlines()
+            ):
+                statements.append(text)
+            buf = ""
+    if buf.strip() and not all(
+        p.strip().startswith("--") or not p.strip() for p in buf.strip().splitlines()
+    ):
+        raise DatabaseError(f"incomplete SQL statement at the end of a migration: {buf[:80]!r}")
+    return statements
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class Database:
+    """Open with :meth:`open`; close with :meth:`close` (or ``async with``)."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
+        path = Path(path)
+        if str(path) == ":memory:":
+            raise DatabaseError("Courtyard needs a database file, not :memory:")
+        if path.parent and not path.parent.exists():
+            raise DatabaseError(f"the folder for the database does not exist: {path.parent}")
+        try:
+            writer = await _connect(path)
+            mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                log.warning("SQLite refused WAL mode for %s (got %s)", path, mode and mode[0])
+            reader = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"cannot open the database {path}: {exc}") from exc
+        db = cls(path, writer, reader)
+        if migrate:
+            try:
+                await db.migrate()
+            except BaseException:
+                await db.close()
+                raise
+        return db
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            with contextlib.suppress(ValueError, sqlite3.Error):  # already closed
+                await conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        row = await (await self._reader.execute("PRAGMA user_version")).fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> list[str]:
+        """Apply every migration newer than the file's ``user_version``; returns their names."""
+        known = migrations()
+        async with self._lock:
+            row = await (await self._writer.execute("PRAGMA user_version")).fetchone()
+            current = int(row[0]) if row else 0
+            if current > len(known):
+                raise DatabaseError(
+                    f"the database {self.path} has schema version {current}, newer than this "
+                    f"Courtyard knows ({len(known)}): upgrade Courtyard or restore a backup"
+                )
+            applied = []
+            for migration in known[current:]:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in split_statements(migration.sql):
+                        await self._writer.execute(statement)
+                    await self._writer.execute(f"PRAGMA user_version = {migration.version}")
+                    await self._writer.execute("COMMIT")
+                except BaseException:
+                    await self._writer.execute("ROLLBACK")
+                    raise
+                applied.append(migration.name)
+                log.info("applied migration %s", migration.name)
+            return applied
+
+    # --- access ---------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One short write transaction: ``async with db.write() as conn: ...``."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [r["name"] for r in rows]
