@@ -113,13 +113,19 @@ class Database:
             raise DatabaseError("Courtyard needs a database file, not :memory:")
         if path.parent and not path.parent.exists():
             raise DatabaseError(f"the folder for the database does not exist: {path.parent}")
+        opened: list[aiosqlite.Connection] = []
         try:
             writer = await _connect(path)
+            opened.append(writer)
             mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
                 log.warning("SQLite refused WAL mode for %s (got %s)", path, mode and mode[0])
             reader = await _connect(path)
-        except sqlite3.DatabaseError as exc:
+            opened.append(reader)
+        except sqlite3.Error as exc:
+            for conn in opened:
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await conn.close()
             raise DatabaseError(f"cannot open the database {path}: {exc}") from exc
         db = cls(path, writer, reader)
         if migrate:

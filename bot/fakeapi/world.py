@@ -1,0 +1,1027 @@
+"""The simulated Telegram world: users, chats, messages, files and the bot's update queue.
+
+Everything here runs on the event loop thread and mutates plain Python state; the HTTP side
+(:mod:`bot.fakeapi.methods`, :mod:`bot.fakeapi.server`) reads and changes the same state when
+the bot calls the Bot API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import mimetypes
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    Message,
+    Update,
+    User,
+)
+
+from bot.fakeapi.textparse import detect_entities
+
+__all__ = [
+    "ApiError",
+    "FakeChat",
+    "FakeUser",
+    "StoredFile",
+    "World",
+]
+
+JSON = dict[str, Any]
+# A message given as a telegram.Message, its JSON (e.g. ``Call.result``) or a bare id + chat.
+MessageRef = Message | Mapping[str, Any] | int
+
+# Update types Telegram sends when ``allowed_updates`` was never given (or given as []).
+DEFAULT_ALLOWED_UPDATES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "purchased_paid_media",
+    }
+)
+
+MEMBER_STATUSES = ("creator", "administrator", "member")
+
+# Rights of an administrator in this world (the bot gets them when made admin).
+ADMIN_RIGHTS: JSON = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_pin_messages": True,
+    "can_manage_topics": False,
+}
+
+
+class ApiError(Exception):
+    """A Bot API error answer: ``{"ok": false, "error_code": code, "description": ...}``."""
+
+    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+    def payload(self) -> JSON:
+        body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def normalize_message(data: JSON) -> JSON:
+    """Round-trip through :class:`telegram.Message` so the JSON is exactly what PTB emits."""
+    return Message.de_json(data, None).to_dict()
+
+
+def to_message(data: JSON) -> Message:
+    return Message.de_json(data, None)
+
+
+def member_dict(user: JSON, status: str, rights: JSON | None = None) -> JSON:
+    """A ChatMember JSON object, normalized through PTB's ChatMember classes."""
+    data: JSON = {"status": status, "user": user}
+    if status == "creator":
+        data["is_anonymous"] = False
+    elif status == "administrator":
+        data.update(rights or ADMIN_RIGHTS)
+    elif status == "kicked":
+        data["until_date"] = 0
+    return ChatMember.de_json(data, None).to_dict()
+
+
+@dataclass(eq=False)
+class StoredFile:
+    """A file known to the fake server (uploaded by the bot or sent by a user)."""
+
+    file_id: str
+    file_unique_id: str
+    content: bytes
+    file_path: str
+    file_name: str | None = None
+    mime_type: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass
+class PendingUpdate:
+    update_id: int
+    kind: str
+    data: JSON
+
+
+@dataclass
+class CallbackRecord:
+    query: JSON
+    created: float
+    answer: JSON | None = None
+
+
+class FakeUser:
+    """A person in the simulated world.
+
+    ``id``, ``first_name``, ``last_name``, ``username``, ``language_code`` mirror Telegram's User;
+    ``started`` becomes True once the user has written to the bot in private (only then may the
+    bot message them); ``blocked`` while the user has blocked the bot.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        user_id: int,
+        first_name: str,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> None:
+        self._world = world
+        self.id = user_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.username = username
+        self.language_code = language_code
+        self.started = False
+        self.blocked = False
+        self._private: FakeChat | None = None
+
+    def __repr__(self) -> str:
+        return f"FakeUser({self.first_name!r}, id={self.id})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+    def to_dict(self) -> JSON:
+        data: JSON = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        if self.username:
+            data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+    @property
+    def tg(self) -> User:
+        """This user as a :class:`telegram.User`."""
+        return User.de_json(self.to_dict(), None)
+
+    @property
+    def private(self) -> FakeChat:
+        """The private chat between this user and the bot."""
+        if self._private is None:
+            self._private = self._world._private_chat(self)
+        return self._private
+
+    async def send(
+        self,
+        chat: FakeChat,
+        text: str,
+        *,
+        reply_to: MessageRef | None = None,
+        entities: Sequence[JSON] | None = None,
+    ) -> Message:
+        """Write ``text`` in ``chat``; commands, mentions and URLs get their entities."""
+        message = self._world._user_message(
+            self, chat, {"text": text}, reply_to=reply_to, entities=entities
+        )
+        await asyncio.sleep(0)
+        return message
+
+    async def send_document(
+        self,
+        chat: FakeChat,
+        *,
+        filename: str,
+        content: bytes,
+        caption: str | None = None,
+        mime_type: str | None = None,
+        reply_to: MessageRef | None = None,
+    ) -> Message:
+        """Send a file; its ``file_id`` works with getFile and the file download URL."""
+        stored = self._world.store_file(
+            content, folder="documents", file_name=filename, mime_type=mime_type
+        )
+        document: JSON = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": filename,
+            "file_size": stored.size,
+        }
+        if stored.mime_type:
+            document["mime_type"] = stored.mime_type
+        content_fields: JSON = {"document": document}
+        if caption:
+            content_fields["caption"] = caption
+        message = self._world._user_message(self, chat, content_fields, reply_to=reply_to)
+        await asyncio.sleep(0)
+        return message
+
+    async def send_photo(
+        self,
+        chat: FakeChat,
+        content: bytes = b"\x89PNG\r\n\x1a\n",
+        *,
+        caption: str | None = None,
+        width: int = 800,
+        height: int = 600,
+    ) -> Message:
+        """Send a photo (the bytes are stored as is; width/height are what you say)."""
+        stored = self._world.store_file(content, folder="photos", suffix=".jpg")
+        photo = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": width,
+            "height": height,
+            "file_size": stored.size,
+        }
+        content_fields: JSON = {"photo": [photo]}
+        if caption:
+            content_fields["caption"] = caption
+        message = self._world._user_message(self, chat, content_fields)
+        await asyncio.sleep(0)
+        return message
+
+    async def edit(
+        self, message: MessageRef, text: str, *, chat: FakeChat | None = None
+    ) -> Message:
+        """Edit one of this user's own text messages (an ``edited_message`` update)."""
+        edited = self._world._user_edit(self, message, text, chat)
+        await asyncio.sleep(0)
+        return edited
+
+    async def press(
+        self,
+        message: MessageRef,
+        data: str,
+        *,
+        chat: FakeChat | None = None,
+        check: bool = True,
+    ) -> CallbackQuery:
+        """Press the inline button with ``callback_data == data`` under a bot message.
+
+        ``message`` is a :class:`telegram.Message`, its JSON (``Call.result``), or a message id
+        together with ``chat``.
+        With ``check`` (the default) the button must exist on the message's current keyboard.
+        """
+        query = self._world._press(self, message, data, chat, check)
+        await asyncio.sleep(0)
+        return query
+
+    def block_bot(self) -> None:
+        """Block the bot: sends to the private chat fail with 403; a my_chat_member update."""
+        self._world._set_blocked(self, True)
+
+    def unblock_bot(self) -> None:
+        self._world._set_blocked(self, False)
+
+
+class FakeChat:
+    """A private chat, group or supergroup.
+
+    ``members`` maps user id to status (creator/administrator/member/left/kicked);
+    ``bot_status`` is the bot's own status in the chat.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        chat_id: int,
+        chat_type: str,
+        *,
+        title: str | None = None,
+        user: FakeUser | None = None,
+        username: str | None = None,
+    ) -> None:
+        self._world = world
+        self.id = chat_id
+        self.type = chat_type
+        self.title = title
+        self.user = user
+        self.username = username
+        self.members: dict[int, str] = {}
+        self.bot_status = "member" if chat_type == "private" else "left"
+        self.bot_rights: JSON = dict(ADMIN_RIGHTS)
+        self.messages: dict[int, JSON] = {}
+        self.deleted: set[int] = set()
+        self.pinned: list[int] = []
+        self.migrated_to: int | None = None
+        self.migrated_from: int | None = None
+        self._message_ids = itertools.count(1)
+
+    def __repr__(self) -> str:
+        name = self.title if self.title is not None else (self.user and self.user.first_name)
+        return f"FakeChat({name!r}, id={self.id}, type={self.type!r})"
+
+    @property
+    def is_group(self) -> bool:
+        return self.type in ("group", "supergroup")
+
+    def next_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def to_dict(self) -> JSON:
+        if self.type == "private":
+            assert self.user is not None
+            data = self.user.to_dict()
+            data.pop("is_bot", None)
+            data.pop("language_code", None)
+            data["type"] = "private"
+            return data
+        data = {"id": self.id, "type": self.type, "title": self.title}
+        if self.username:
+            data["username"] = self.username
+        return data
+
+    def status_of(self, user_id: int) -> str:
+        if user_id == self._world.bot_id:
+            return self.bot_status
+        if self.type == "private":
+            assert self.user is not None
+            return "member" if user_id == self.user.id else "left"
+        return self.members.get(user_id, "left")
+
+    def _is_bot_message(self, data: JSON) -> bool:
+        return bool(data.get("from", {}).get("id") == self._world.bot_id)
+
+    @property
+    def bot_messages(self) -> list[Message]:
+        """Messages the bot sent here that still exist, oldest first, edits applied."""
+        return [
+            to_message(data)
+            for _, data in sorted(self.messages.items())
+            if self._is_bot_message(data)
+        ]
+
+    @property
+    def history(self) -> list[Message]:
+        """Every message of the chat that still exists, oldest first."""
+        return [to_message(data) for _, data in sorted(self.messages.items())]
+
+    @property
+    def admins(self) -> list[FakeUser]:
+        return [
+            self._world.users[uid]
+            for uid, status in self.members.items()
+            if status in ("creator", "administrator")
+        ]
+
+    @property
+    def member_users(self) -> list[FakeUser]:
+        """Everyone currently in the chat (creator, administrators and members)."""
+        return [
+            self._world.users[uid]
+            for uid, status in self.members.items()
+            if status in MEMBER_STATUSES
+        ]
+
+    @property
+    def tg(self) -> Chat:
+        """This chat as a :class:`telegram.Chat`."""
+        return Chat.de_json(self.to_dict(), None)
+
+    @property
+    def bot_is_member(self) -> bool:
+        return self.bot_status in ("member", "administrator")
+
+    @property
+    def bot_is_admin(self) -> bool:
+        return self.bot_status == "administrator"
+
+
+class World:
+    """Users, chats and the update queue, with the actions people can take."""
+
+    def __init__(
+        self,
+        token: str,
+        bot_username: str,
+        bot_first_name: str,
+        *,
+        privacy_mode: bool,
+    ) -> None:
+        prefix = token.split(":", 1)[0]
+        if not prefix.isdigit():
+            raise ValueError(f"token must look like '<bot id>:<secret>', got {token!r}")
+        self.token = token
+        self.bot_id = int(prefix)
+        self.bot_username = bot_username
+        self.bot_first_name = bot_first_name
+        self.privacy_mode = privacy_mode
+        self.users: dict[int, FakeUser] = {}
+        self.chats: dict[int, FakeChat] = {}
+        self.migrations: dict[int, int] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.files_by_path: dict[str, StoredFile] = {}
+        self.callbacks: dict[str, CallbackRecord] = {}
+        self._pending: list[PendingUpdate] = []
+        self._update_ids = itertools.count(1)
+        self._user_ids = itertools.count(7_000_000_001)
+        self._group_ids = itertools.count(4_100_000_001)
+        self._supergroup_ids = itertools.count(2_100_000_001)
+        self._file_numbers = itertools.count(1)
+        self._query_ids = itertools.count(4_382_000_000_000_001)
+        self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
+        self._changed = asyncio.Event()
+        self._poll_waiter: asyncio.Future[str] | None = None
+
+    # ------------------------------------------------------------------ identities
+
+    def bot_dict(self) -> JSON:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
+
+    @property
+    def bot_user(self) -> User:
+        """The bot as a :class:`telegram.User`."""
+        return User.de_json(self.bot_dict(), None)
+
+    def user(
+        self,
+        first_name: str,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        *,
+        user_id: int | None = None,
+    ) -> FakeUser:
+        """Create a person. They have not talked to the bot yet."""
+        uid = user_id if user_id is not None else next(self._user_ids)
+        if uid in self.users or uid == self.bot_id:
+            raise ValueError(f"user id {uid} is taken")
+        person = FakeUser(self, uid, first_name, last_name, username, language_code)
+        self.users[uid] = person
+        self._private_chat(person)
+        return person
+
+    def _private_chat(self, person: FakeUser) -> FakeChat:
+        chat = self.chats.get(person.id)
+        if chat is None:
+            chat = FakeChat(self, person.id, "private", user=person)
+            self.chats[person.id] = chat
+        return chat
+
+    def group(
+        self,
+        title: str,
+        *,
+        admins: Iterable[FakeUser] = (),
+        members: Iterable[FakeUser] = (),
+        supergroup: bool = False,
+        with_bot: bool = False,
+        bot_admin: bool = False,
+        username: str | None = None,
+        chat_id: int | None = None,
+    ) -> FakeChat:
+        """Create a group (or supergroup). The first admin is its creator.
+
+        The bot is not in it unless ``with_bot`` (added silently, no updates) — use
+        :meth:`add_bot` to simulate someone adding it.
+        """
+        if chat_id is None:
+            chat_id = (
+                -(1_000_000_000_000 + next(self._supergroup_ids))
+                if supergroup
+                else -next(self._group_ids)
+            )
+        if chat_id in self.chats:
+            raise ValueError(f"chat id {chat_id} is taken")
+        chat = FakeChat(
+            self,
+            chat_id,
+            "supergroup" if supergroup else "group",
+            title=title,
+            username=username,
+        )
+        for index, person in enumerate(admins):
+            chat.members[person.id] = "creator" if index == 0 else "administrator"
+        for person in members:
+            chat.members.setdefault(person.id, "member")
+        if with_bot or bot_admin:
+            chat.bot_status = "administrator" if bot_admin else "member"
+        self.chats[chat_id] = chat
+        return chat
+
+    def _chat_of(self, message: MessageRef, chat: FakeChat | None) -> tuple[FakeChat, int]:
+        if isinstance(message, Message | Mapping):
+            if isinstance(message, Message):
+                chat_id, message_id = message.chat.id, message.message_id
+            else:
+                chat_id, message_id = int(message["chat"]["id"]), int(message["message_id"])
+            found = self.chats.get(chat_id)
+            if found is None:
+                raise LookupError(f"chat {chat_id} is unknown to the fake")
+            return found, message_id
+        if chat is None:
+            raise ValueError("pass chat= together with a bare message id")
+        return chat, int(message)
+
+    # ------------------------------------------------------------------ updates
+
+    @property
+    def updates_pending(self) -> int:
+        """Updates enqueued for the bot and not yet confirmed by a getUpdates offset."""
+        return len(self._pending)
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _wake_poll(self, reason: str) -> None:
+        waiter = self._poll_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(reason)
+
+    def enqueue(self, kind: str, payload: JSON) -> JSON:
+        """Add an update of type ``kind`` for the bot; returns the update JSON."""
+        update_id = next(self._update_ids)
+        data = Update.de_json({"update_id": update_id, kind: payload}, None).to_dict()
+        self._pending.append(PendingUpdate(update_id, kind, data))
+        self._wake_poll("update")
+        self._notify()
+        return data
+
+    def confirm(self, offset: int) -> None:
+        """Apply a getUpdates ``offset`` (negative: keep only the last ``-offset`` updates)."""
+        before = len(self._pending)
+        if offset < 0:
+            self._pending = self._pending[offset:]
+        elif offset > 0:
+            self._pending = [u for u in self._pending if u.update_id >= offset]
+        if len(self._pending) != before:
+            self._notify()
+
+    def drop_pending_updates(self) -> None:
+        if self._pending:
+            self._pending = []
+            self._notify()
+
+    def deliverable(self, limit: int) -> list[JSON]:
+        """Pending updates the bot asked for; updates of other types are dropped."""
+        kept = [u for u in self._pending if u.kind in self.allowed_updates]
+        if len(kept) != len(self._pending):
+            self._pending = kept
+            self._notify()
+        return [u.data for u in kept[:limit]]
+
+    async def _wait_until(
+        self, condition: Callable[[], bool], within: float, describe: Callable[[], str]
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not condition():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(describe())
+            changed = self._changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    async def wait_until(
+        self,
+        condition: Callable[[], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - part of the fake's public API
+        message: str = "condition not met",
+    ) -> None:
+        """Wait until ``condition()`` is true, re-checking whenever a call or update happens."""
+        await self._wait_until(condition, timeout, lambda: f"{message} within {timeout}s")
+
+    async def until_confirmed(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has confirmed (getUpdates offset past) every enqueued update."""
+
+        def describe() -> str:
+            kinds = ", ".join(f"#{u.update_id} {u.kind}" for u in self._pending)
+            return f"{len(self._pending)} update(s) not confirmed after {timeout}s: {kinds}"
+
+        await self._wait_until(lambda: not self._pending, timeout, describe)
+
+    # ------------------------------------------------------------------ messages
+
+    def add_message(self, chat: FakeChat, sender: JSON, fields: JSON) -> JSON:
+        """Store a new message in ``chat`` and return its normalized JSON."""
+        data: JSON = {
+            "message_id": chat.next_message_id(),
+            "date": now(),
+            "chat": chat.to_dict(),
+            "from": sender,
+            **fields,
+        }
+        stored = normalize_message(data)
+        chat.messages[stored["message_id"]] = stored
+        return stored
+
+    def reply_snapshot(self, chat: FakeChat, message_id: int) -> JSON | None:
+        data = chat.messages.get(message_id)
+        if data is None:
+            return None
+        snapshot = dict(data)
+        snapshot.pop("reply_to_message", None)
+        return snapshot
+
+    def _require_member(self, person: FakeUser, chat: FakeChat) -> None:
+        if chat.migrated_to is not None:
+            raise ValueError(
+                f"{chat!r} was upgraded to a supergroup; use the chat returned by "
+                "upgrade_to_supergroup"
+            )
+        if chat.type == "private":
+            if chat.user is not person:
+                raise ValueError(f"{person!r} cannot write in {chat!r}: not their private chat")
+            return
+        if chat.status_of(person.id) not in MEMBER_STATUSES:
+            raise ValueError(f"{person!r} is not a member of {chat!r}")
+
+    def _delivers_group_message(self, chat: FakeChat, data: JSON) -> bool:
+        if not chat.bot_is_member:
+            return False
+        if not self.privacy_mode or chat.bot_is_admin:
+            return True
+        text = data.get("text") or data.get("caption") or ""
+        entities = data.get("entities") or data.get("caption_entities") or []
+        if entities and entities[0]["type"] == "bot_command" and entities[0]["offset"] == 0:
+            command = text[: entities[0]["length"]]
+            target = command.partition("@")[2]
+            if not target or target.lower() == self.bot_username.lower():
+                return True
+        replied = data.get("reply_to_message")
+        return bool(replied and replied.get("from", {}).get("id") == self.bot_id)
+
+    def _deliver_message(self, chat: FakeChat, data: JSON, *, kind: str = "message") -> None:
+        if chat.type == "private":
+            if chat.user is not None and not chat.user.blocked:
+                self.enqueue(kind, data)
+        elif self._delivers_group_message(chat, data):
+            self.enqueue(kind, data)
+
+    def _deliver_service(self, chat: FakeChat, data: JSON) -> None:
+        if chat.bot_is_member:
+            self.enqueue("message", data)
+
+    def _user_message(
+        self,
+        person: FakeUser,
+        chat: FakeChat,
+        fields: JSON,
+        *,
+        reply_to: MessageRef | None = None,
+        entities: Sequence[JSON] | None = None,
+    ) -> Message:
+        self._require_member(person, chat)
+        content = dict(fields)
+        text_key = "text" if "text" in content else "caption"
+        text = content.get(text_key)
+        if text_key == "text" and not text:
+            raise ValueError("a message needs a non-empty text")
+        if text:
+            found = list(entities) if entities is not None else detect_entities(text)
+            if found:
+                content["entities" if text_key == "text" else "caption_entities"] = found
+        if reply_to is not None:
+            if isinstance(reply_to, int):
+                reply_id = reply_to
+            else:
+                reply_chat, reply_id = self._chat_of(reply_to, None)
+                if reply_chat is not chat:
+                    raise ValueError("reply_to must be a message of the same chat")
+            snapshot = self.reply_snapshot(chat, reply_id)
+            if snapshot is None:
+                raise LookupError(f"message {reply_id} does not exist in {chat!r}")
+            content["reply_to_message"] = snapshot
+        if chat.type == "private":
+            if person.blocked:
+                self._set_blocked(person, False)
+            person.started = True
+        data = self.add_message(chat, person.to_dict(), content)
+        self._deliver_message(chat, data)
+        return to_message(data)
+
+    def _user_edit(
+        self, person: FakeUser, message: MessageRef, text: str, chat: FakeChat | None
+    ) -> Message:
+        target, message_id = self._chat_of(message, chat)
+        self._require_member(person, target)
+        data = target.messages.get(message_id)
+        if data is None or data.get("from", {}).get("id") != person.id or "text" not in data:
+            raise LookupError(f"{person!r} has no text message {message_id} in {target!r}")
+        updated = {k: v for k, v in data.items() if k != "entities"}
+        updated["text"] = text
+        found = detect_entities(text)
+        if found:
+            updated["entities"] = found
+        updated["edit_date"] = now()
+        stored = normalize_message(updated)
+        target.messages[message_id] = stored
+        self._deliver_message(target, stored, kind="edited_message")
+        return to_message(stored)
+
+    def delete_message(self, chat: FakeChat, message_id: int) -> None:
+        """Someone deleted a message (the bot is not told, as on Telegram)."""
+        if chat.messages.pop(int(message_id), None) is not None:
+            chat.deleted.add(int(message_id))
+            if int(message_id) in chat.pinned:
+                chat.pinned.remove(int(message_id))
+
+    def message(self, chat: FakeChat, message_id: int) -> Message | None:
+        """The current state of a message (bot's or user's), or None if it does not exist."""
+        data = chat.messages.get(int(message_id))
+        return to_message(data) if data is not None else None
+
+    def last_bot_message(self, chat: FakeChat) -> Message | None:
+        """The newest bot message of ``chat`` that still exists."""
+        for message_id in sorted(chat.messages, reverse=True):
+            data = chat.messages[message_id]
+            if data.get("from", {}).get("id") == self.bot_id:
+                return to_message(data)
+        return None
+
+    # ------------------------------------------------------------------ files
+
+    def store_file(
+        self,
+        content: bytes,
+        *,
+        folder: str,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        suffix: str | None = None,
+    ) -> StoredFile:
+        number = next(self._file_numbers)
+        digest = hashlib.sha1(content + str(number).encode(), usedforsecurity=False).hexdigest()
+        prefix = {"documents": "BQACAgIAAxk", "photos": "AgACAgIAAxk"}.get(folder, "CAACAgIAAxk")
+        file_id = f"{prefix}{number:06d}{digest[:24]}"
+        unique_id = f"AQAD{number:06d}{digest[24:32]}"
+        if suffix is None:
+            suffix = ""
+            if file_name and "." in file_name:
+                suffix = "." + file_name.rsplit(".", 1)[1]
+        if mime_type is None and file_name:
+            mime_type = mimetypes.guess_type(file_name)[0]
+        stored = StoredFile(
+            file_id=file_id,
+            file_unique_id=unique_id,
+            content=bytes(content),
+            file_path=f"{folder}/file_{number}{suffix}",
+            file_name=file_name,
+            mime_type=mime_type,
+        )
+        self.files[file_id] = stored
+        self.files_by_path[stored.file_path] = stored
+        return stored
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _press(
+        self,
+        person: FakeUser,
+        message: MessageRef,
+        data: str,
+        chat: FakeChat | None,
+        check: bool,
+    ) -> CallbackQuery:
+        target, message_id = self._chat_of(message, chat)
+        self._require_member(person, target)
+        stored = target.messages.get(message_id)
+        if stored is None:
+            raise LookupError(f"message {message_id} no longer exists in {target!r}")
+        if stored.get("from", {}).get("id") != self.bot_id:
+            raise ValueError(f"message {message_id} in {target!r} was not sent by the bot")
+        if check:
+            buttons = [
+                button.get("callback_data")
+                for row in (stored.get("reply_markup") or {}).get("inline_keyboard", [])
+                for button in row
+            ]
+            if data not in buttons:
+                raise LookupError(
+                    f"message {message_id} in {target!r} has no button with callback_data "
+                    f"{data!r}; its buttons: {[b for b in buttons if b is not None]}"
+                )
+        instance = hashlib.sha1(
+            f"{target.id}:{self.bot_id}".encode(), usedforsecurity=False
+        ).hexdigest()
+        query: JSON = {
+            "id": str(next(self._query_ids)),
+            "from": person.to_dict(),
+            "message": stored,
+            "chat_instance": str(int(instance[:15], 16)),
+            "data": data,
+        }
+        query = CallbackQuery.de_json(query, None).to_dict()
+        self.callbacks[query["id"]] = CallbackRecord(query, time.monotonic())
+        reachable = target.bot_is_member if target.is_group else not person.blocked
+        if reachable:
+            self.enqueue("callback_query", query)
+        return CallbackQuery.de_json(query, None)
+
+    def callback_answer(self, query_id: str) -> JSON | None:
+        """The answerCallbackQuery parameters the bot sent for this query, or None."""
+        record = self.callbacks.get(str(query_id))
+        return dict(record.answer) if record is not None and record.answer is not None else None
+
+    @property
+    def unanswered_callbacks(self) -> list[str]:
+        """Ids of callback queries the bot has not answered."""
+        return [qid for qid, record in self.callbacks.items() if record.answer is None]
+
+    # ------------------------------------------------------------------ membership
+
+    def _member_update(
+        self,
+        chat: FakeChat,
+        by: FakeUser | None,
+        user: JSON,
+        old: str,
+        new: str,
+        rights: JSON | None = None,
+    ) -> JSON:
+        return {
+            "chat": chat.to_dict(),
+            "from": by.to_dict() if by is not None else user,
+            "date": now(),
+            "old_chat_member": member_dict(user, old, rights),
+            "new_chat_member": member_dict(user, new, rights),
+        }
+
+    def _set_blocked(self, person: FakeUser, blocked: bool) -> None:
+        if person.blocked == blocked:
+            return
+        person.blocked = blocked
+        chat = person.private
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        chat.bot_status = new
+        self.enqueue("my_chat_member", self._member_update(chat, person, self.bot_dict(), old, new))
+
+    def _require_admin(self, chat: FakeChat, by: FakeUser) -> None:
+        if not chat.is_group:
+            raise ValueError(f"{chat!r} is not a group")
+        if chat.migrated_to is not None:
+            raise ValueError(f"{chat!r} was upgraded to a supergroup")
+        if chat.status_of(by.id) not in ("creator", "administrator"):
+            raise ValueError(f"{by!r} is not an administrator of {chat!r}")
+
+    def _add_bot(self, chat: FakeChat, by: FakeUser, admin: bool) -> Message:
+        if not chat.is_group:
+            raise ValueError(f"{chat!r} is not a group")
+        self._require_member(by, chat)
+        if chat.bot_is_member:
+            raise ValueError(f"the bot is already in {chat!r}")
+        old = chat.bot_status
+        chat.bot_status = "administrator" if admin else "member"
+        self.enqueue(
+            "my_chat_member",
+            self._member_update(chat, by, self.bot_dict(), old, chat.bot_status, chat.bot_rights),
+        )
+        data = self.add_message(chat, by.to_dict(), {"new_chat_members": [self.bot_dict()]})
+        self.enqueue("message", data)
+        return to_message(data)
+
+    def _remove_bot(self, chat: FakeChat, by: FakeUser, kicked: bool) -> Message:
+        self._require_admin(chat, by)
+        if not chat.bot_is_member:
+            raise ValueError(f"the bot is not in {chat!r}")
+        old = chat.bot_status
+        chat.bot_status = "kicked" if kicked else "left"
+        self.enqueue(
+            "my_chat_member",
+            self._member_update(chat, by, self.bot_dict(), old, chat.bot_status, chat.bot_rights),
+        )
+        data = self.add_message(chat, by.to_dict(), {"left_chat_member": self.bot_dict()})
+        self.enqueue("message", data)
+        return to_message(data)
+
+    def _set_bot_admin(self, chat: FakeChat, by: FakeUser, admin: bool) -> None:
+        self._require_admin(chat, by)
+        if not chat.bot_is_member:
+            raise ValueError(f"the bot is not in {chat!r}")
+        old, new = chat.bot_status, ("administrator" if admin else "member")
+        if old == new:
+            return
+        chat.bot_status = new
+        self.enqueue(
+            "my_chat_member",
+            self._member_update(chat, by, self.bot_dict(), old, new, chat.bot_rights),
+        )
+
+    def _deliver_chat_member(self, chat: FakeChat, payload: JSON) -> None:
+        # Telegram sends chat_member updates only to administrators of the chat.
+        if chat.bot_is_admin:
+            self.enqueue("chat_member", payload)
+
+    def _set_admin(self, chat: FakeChat, person: FakeUser, by: FakeUser, admin: bool) -> None:
+        self._require_admin(chat, by)
+        old = chat.status_of(person.id)
+        if old == "creator":
+            raise ValueError(f"{person!r} is the creator of {chat!r}")
+        if old not in MEMBER_STATUSES:
+            raise ValueError(f"{person!r} is not a member of {chat!r}")
+        new = "administrator" if admin else "member"
+        if old == new:
+            return
+        chat.members[person.id] = new
+        self._deliver_chat_member(chat, self._member_update(chat, by, person.to_dict(), old, new))
+
+    def _join(self, chat: FakeChat, person: FakeUser, by: FakeUser | None) -> Message:
+        if not chat.is_group or chat.migrated_to is not None:
+            raise ValueError(f"{chat!r} is not an active group")
+        old = chat.status_of(person.id)
+        if old in MEMBER_STATUSES:
+            raise ValueError(f"{person!r} is already in {chat!r}")
+        if by is not None:
+            self._require_member(by, chat)
+        chat.members[person.id] = "member"
+        actor = by if by is not None else person
+        data = self.add_message(chat, actor.to_dict(), {"new_chat_members": [person.to_dict()]})
+        self._deliver_service(chat, data)
+        self._deliver_chat_member(
+            chat, self._member_update(chat, actor, person.to_dict(), old, "member")
+        )
+        return to_message(data)
+
+    def _leave(
+        self, chat: FakeChat, person: FakeUser, by: FakeUser | None, kicked: bool
+    ) -> Message:
+        if not chat.is_group or chat.migrated_to is not None:
+            raise ValueError(f"{chat!r} is not an active group")
+        old = chat.status_of(person.id)
+        if old not in MEMBER_STATUSES:
+            raise ValueError(f"{person!r} is not in {chat!r}")
+        if by is not None:
+            self._require_admin(chat, by)
+        new = "kicked" if kicked else "left"
+        chat.members[person.id] = new
+        actor = by if by is not None else person
+        data = self.add_message(chat, actor.to_dict(), {"left_chat_member": person.to_dict()})
+        self._deliver_service(chat, data)
+        self._deliver_chat_member(
+            chat, self._member_update(chat, actor, person.to_dict(), old, new)
+        )
+        return to_message(data)
+
+    def _set_title(self, chat: FakeChat, title: str, by: FakeUser) -> Message:
+        self._require_admin(chat, by)
+        chat.title = title
+        data = self.add_message(chat, by.to_dict(), {"new_chat_title": title})
+        self._deliver_service(chat, data)
+        return to_message(data)
+
+    def _upgrade(self, chat: FakeChat, by: FakeUser) -> FakeChat:
+        if chat.type != "group":
+            raise ValueError(f"{chat!r} is not a basic group")
+        self._require_admin(chat, by)
+        new = self.group(chat.title or "", supergroup=True)
+        new.members = dict(chat.members)
+        new.bot_status = chat.bot_status
+        new.bot_rights = dict(chat.bot_rights)
+        new.migrated_from = chat.id
+        old_data = self.add_message(chat, by.to_dict(), {"migrate_to_chat_id": new.id})
+        chat.migrated_to = new.id
+        self.migrations[chat.id] = new.id
+        self._deliver_service(chat, old_data)
+        new_data = self.add_message(new, by.to_dict(), {"migrate_from_chat_id": chat.id})
+        self._deliver_service(new, new_data)
+        return new

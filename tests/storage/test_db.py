@@ -1,0 +1,190 @@
+"""Storage on a real SQLite file: migrations, pragmas, transactions, chats and members."""
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.domain.roles import Role
+from bot.domain.settings import ChatSettings, Who
+from storage import chats, members
+from storage.db import Database, DatabaseError, migrations, split_statements
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+GROUP = -1001
+DEFAULTS = ChatSettings(language="zh_Hans", timezone="Asia/Shanghai")
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "courtyard.sqlite3")
+    yield database
+    await database.close()
+
+
+async def test_empty_database_is_migrated_to_latest(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    database = await Database.open(path)
+    try:
+        assert await database.schema_version() == len(migrations()) >= 1
+        assert {"chats", "members", "chat_migrations", "delivery_failures"} <= set(
+            await database.tables()
+        )
+    finally:
+        await database.close()
+    # reopening applies nothing
+    database = await Database.open(path, migrate=False)
+    try:
+        assert await database.migrate() == []
+    finally:
+        await database.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+async def test_pragmas(db: Database) -> None:
+    row = await db.fetchone("PRAGMA foreign_keys")
+    assert row is not None and row[0] == 1
+    row = await db.fetchone("PRAGMA busy_timeout")
+    assert row is not None and row[0] >= 1000
+
+
+async def test_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 999")
+    with pytest.raises(DatabaseError, match="newer"):
+        await Database.open(path)
+
+
+async def test_missing_folder_and_memory_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="does not exist"):
+        await Database.open(tmp_path / "nope" / "x.sqlite3")
+    with pytest.raises(DatabaseError):
+        await Database.open(":memory:")
+
+
+async def test_not_a_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DatabaseError, match="cannot open"):
+        await Database.open(path)
+
+
+def test_split_statements_keeps_semicolons_in_strings() -> None:
+    script = "-- c\nCREATE TABLE a (x TEXT DEFAULT ';');\n\nINSERT INTO a VALUES ('a;b');\n-- end\n"
+    assert split_statements(script) == [
+        "-- c\nCREATE TABLE a (x TEXT DEFAULT ';');",
+        "INSERT INTO a VALUES ('a;b');",
+    ]
+
+
+async def test_write_rolls_back_on_error(db: Database) -> None:
+    await chats.ensure(db, GROUP, type="group", title="A", defaults=DEFAULTS, now=NOW)
+    with pytest.raises(RuntimeError):
+        async with db.write() as conn:
+            await conn.execute("UPDATE chats SET title = 'B' WHERE id = ?", (GROUP,))
+            raise RuntimeError("boom")
+    chat = await chats.get(db, GROUP)
+    assert chat is not None and chat.title == "A"
+
+
+async def test_concurrent_writes_are_serialized(db: Database) -> None:
+    await chats.ensure(db, GROUP, type="group", title="A", defaults=DEFAULTS, now=NOW)
+
+    async def one(i: int) -> None:
+        await members.seen(db, GROUP, 1000 + i, f"user {i}", NOW)
+
+    await asyncio.gather(*(one(i) for i in range(200)))
+    assert await members.count(db, GROUP) == 200
+
+
+async def test_chat_ensure_and_settings(db: Database) -> None:
+    chat, created = await chats.ensure(
+        db, GROUP, type="group", title="Maple", defaults=DEFAULTS, now=NOW
+    )
+    assert created and chat.settings == DEFAULTS and chat.active
+    again, created = await chats.ensure(
+        db, GROUP, type="group", title="Other", defaults=ChatSettings(), now=NOW
+    )
+    assert not created and again == chat
+    new = ChatSettings("ru", "Europe/Moscow", Who.ORGANIZERS, Who.LEADS)
+    await chats.save_settings(db, GROUP, new)
+    stored = await chats.get(db, GROUP)
+    assert stored is not None and stored.settings == new
+    assert await chats.set_active(db, GROUP, False, NOW)
+    assert not await chats.set_active(db, GROUP, False, NOW)  # already inactive
+    stored = await chats.get(db, GROUP)
+    assert stored is not None and not stored.active and stored.settings == new  # data kept
+    await chats.set_title(db, GROUP, "Maple 2")
+    stored = await chats.get(db, GROUP)
+    assert stored is not None and stored.title == "Maple 2"
+
+
+async def test_roles_are_stored_per_chat(db: Database) -> None:
+    await chats.ensure(db, GROUP, type="group", title="A", defaults=DEFAULTS, now=NOW)
+    await chats.ensure(db, -2002, type="group", title="B", defaults=DEFAULTS, now=NOW)
+    assert await members.set_role(db, GROUP, 7, "Bob", Role.ORGANIZER, NOW)
+    assert not await members.set_role(db, GROUP, 7, "Bob", Role.ORGANIZER, NOW)
+    assert await members.stored_role(db, GROUP, 7) is Role.ORGANIZER
+    assert await members.stored_role(db, -2002, 7) is Role.RESIDENT
+    await members.seen(db, GROUP, 7, "Bobby", NOW)  # seeing keeps the role, updates the name
+    member = await members.get(db, GROUP, 7)
+    assert member is not None and member.role is Role.ORGANIZER and member.display_name == "Bobby"
+    assert await members.set_role(db, GROUP, 7, "Bobby", Role.RESIDENT, NOW)
+    assert await members.stored_role(db, GROUP, 7) is Role.RESIDENT
+    with pytest.raises(ValueError):
+        await members.set_role(db, GROUP, 7, "Bobby", Role.LEAD, NOW)
+
+
+async def test_member_requires_chat(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        await members.seen(db, -999, 1, "x", NOW)
+
+
+async def test_supergroup_migration_moves_everything(db: Database) -> None:
+    new_id = -1009999
+    await chats.ensure(db, GROUP, type="group", title="Maple", defaults=DEFAULTS, now=NOW)
+    custom = ChatSettings("ru", "Europe/Moscow", Who.LEADS, Who.ORGANIZERS)
+    await chats.save_settings(db, GROUP, custom)
+    await members.set_role(db, GROUP, 7, "Bob", Role.ORGANIZER, NOW)
+    await members.seen(db, GROUP, 8, "Carol", NOW)
+
+    assert await chats.migrate(db, GROUP, new_id, NOW)
+    assert await chats.get(db, GROUP) is None
+    moved = await chats.get(db, new_id)
+    assert moved is not None and moved.settings == custom and moved.type == "supergroup"
+    assert await members.stored_role(db, new_id, 7) is Role.ORGANIZER
+    assert await members.count(db, new_id) == 2
+    assert await members.count(db, GROUP) == 0
+    assert await chats.resolve(db, GROUP) == new_id
+    # announced twice (once in each chat): the second is a no-op
+    assert not await chats.migrate(db, GROUP, new_id, NOW)
+    assert await members.count(db, new_id) == 2
+
+
+async def test_migration_merges_when_the_supergroup_arrived_first(db: Database) -> None:
+    new_id = -1008888
+    await chats.ensure(db, GROUP, type="group", title="Maple", defaults=DEFAULTS, now=NOW)
+    await chats.save_settings(db, GROUP, ChatSettings("ru", "Europe/Moscow"))
+    await members.set_role(db, GROUP, 7, "Bob", Role.ORGANIZER, NOW)
+    # an update from the new supergroup created a bare row first
+    await chats.ensure(db, new_id, type="supergroup", title="Maple", defaults=ChatSettings(), now=NOW)
+    await members.seen(db, new_id, 7, "Bob B.", NOW)
+    await members.seen(db, new_id, 9, "Dave", NOW)
+
+    assert await chats.migrate(db, GROUP, new_id, NOW)
+    moved = await chats.get(db, new_id)
+    assert moved is not None and moved.settings.language == "ru"  # the configured group wins
+    assert await members.stored_role(db, new_id, 7) is Role.ORGANIZER
+    merged = {m: await members.get(db, new_id, m) for m in (7, 9)}
+    assert await members.count(db, new_id) == 2 and all(merged.values())
+
+
+async def test_delivery_failures_are_recorded(db: Database) -> None:
+    await chats.record_delivery_failure(db, GROUP, "sendMessage", "TimedOut" * 100, NOW)
+    [(method, reason, at)] = await chats.delivery_failures(db, GROUP)
+    assert method == "sendMessage" and len(reason) == 200 and at == "2026-11-21T12:00:00Z"
