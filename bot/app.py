@@ -170,7 +170,8 @@ def build_app(
     app.add_handler(CommandHandler("revoke", roles.revoke))
     app.add_handler(CallbackQueryHandler(settings.settings_button, pattern=r"^st:"))
     app.add_handler(CallbackQueryHandler(_stale_button))
-    app.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command), group=1)
+    # last in group 0: only commands that no handler above took
+    app.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
     app.add_error_handler(errors.on_error)
     return app
 

@@ -80,12 +80,12 @@ def _lookup(lang: str, key: str) -> str:
     return text
 
 
-def t(lang: str | None, key: str, **params: Any) -> str:
+def t(lang: str | None, key: str, /, **params: Any) -> str:
     """The message ``key`` in ``lang`` (falling back to English), placeholders filled."""
     return _format(_lookup(_lang(lang), key), params)
 
 
-def tn(lang: str | None, key: str, n: int, **params: Any) -> str:
+def tn(lang: str | None, key: str, n: int, /, **params: Any) -> str:
     """The plural-aware message ``key`` for count ``n`` (``{n}`` is available to the text)."""
     code = _lang(lang)
     text = catalog(code).ngettext(key, key, n)

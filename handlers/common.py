@@ -100,11 +100,11 @@ class Turn:
     async def may(self, action: Action) -> bool:
         return (await self.role()) >= required_role(action, self.chat.settings)
 
-    def t(self, key: str, **params: Any) -> str:
+    def t(self, key: str, /, **params: Any) -> str:
         return t(self.lang, key, **params)
 
     async def reply(
-        self, key: str, *, markup: InlineKeyboardMarkup | None = None, **params: Any
+        self, key: str, /, *, markup: InlineKeyboardMarkup | None = None, **params: Any
     ) -> Message | None:
         return await self.say(self.t(key, **params), markup=markup)
 
@@ -117,7 +117,7 @@ class Turn:
             self.chat.id, text, reply_markup=markup, reply_to=reply_to
         )
 
-    async def answer(self, key: str | None = None, *, alert: bool = False, **params: Any) -> None:
+    async def answer(self, key: str | None = None, /, *, alert: bool = False, **params: Any) -> None:
         """Answer the pressed button with a short notice in the presser's language."""
         if self.query is None:
             return

@@ -172,7 +172,9 @@ async def test_migration_merges_when_the_supergroup_arrived_first(db: Database) 
     await chats.save_settings(db, GROUP, ChatSettings("ru", "Europe/Moscow"))
     await members.set_role(db, GROUP, 7, "Bob", Role.ORGANIZER, NOW)
     # an update from the new supergroup created a bare row first
-    await chats.ensure(db, new_id, type="supergroup", title="Maple", defaults=ChatSettings(), now=NOW)
+    await chats.ensure(
+        db, new_id, type="supergroup", title="Maple", defaults=ChatSettings(), now=NOW
+    )
     await members.seen(db, new_id, 7, "Bob B.", NOW)
     await members.seen(db, new_id, 9, "Dave", NOW)
 

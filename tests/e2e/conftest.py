@@ -1,0 +1,165 @@
+"""End-to-end fixtures: the real Courtyard Application polling the fake Bot API over loopback
+HTTP, with a real SQLite file. Tests read like stories::
+
+    async def test_story(world):
+        await world.fake.add_bot(world.court, by=world.alice)
+        replies = await world.do(world.bob.send(world.court, "/help"))
+        assert "What you can do" in replies.text(world.court)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import TrackingUpdateProcessor, build_app
+from bot.config import Settings
+from bot.fakeapi import Call, FakeChat, FakeTelegram, FakeUser
+from bot.outbox import Limits
+from bot.services import Services
+
+TOKEN = "123456:TEST-courtyard-token-abcdef"
+
+#: Limits loose enough that stories do not wait for Telegram's real pacing.
+FAST = Limits(
+    global_per_second=10_000,
+    group_burst=10_000,
+    group_per_second=10_000,
+    private_burst=10_000,
+    private_per_second=10_000,
+    edit_interval=0.05,
+    private_edit_interval=0.05,
+    backoff_base=0.01,
+    backoff_cap=0.05,
+)
+
+SENDING = {"sendMessage", "editMessageText", "sendDocument", "deleteMessage", "pinChatMessage"}
+
+
+@dataclass
+class Replies:
+    """What the bot did in answer to one action."""
+
+    calls: list[Call]
+
+    def sent(self, chat: FakeChat | int | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == "sendMessage" and c.ok and _in(c, chat)]
+
+    def edits(self, chat: FakeChat | int | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == "editMessageText" and c.ok and _in(c, chat)]
+
+    def text(self, chat: FakeChat | int | None = None) -> str:
+        """All texts sent to ``chat``, joined (empty if nothing was said)."""
+        return "\n---\n".join(c.params["text"] for c in self.sent(chat))
+
+    def answers(self) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == "answerCallbackQuery" and c.ok]
+
+    def answer_text(self) -> str:
+        [answer] = self.answers()
+        return str(answer.get("text") or "")
+
+
+def _in(call: Call, chat: FakeChat | int | None) -> bool:
+    if chat is None:
+        return True
+    chat_id = chat if isinstance(chat, int) else chat.id
+    return int(call.params.get("chat_id", 0)) == chat_id
+
+
+class World:
+    """The fake Telegram, the running bot, and a small cast in the group "Maple Court".
+
+    Alice is the group's creator (a lead), Bob and Кэрол are residents (Кэрол's Telegram is in
+    Russian, 王芳's in Chinese). The bot is *not* in the group until a test adds it.
+    """
+
+    def __init__(self, fake: FakeTelegram, app: Application[Any, Any, Any, Any, Any, Any]):
+        self.fake = fake
+        self.app = app
+        self.alice = fake.user("Alice", username="alice", language_code="en")
+        self.bob = fake.user("Bob", last_name="Baker", username="bob", language_code="en")
+        self.carol = fake.user("Кэрол", language_code="ru")
+        self.wang = fake.user("王芳", language_code="zh-hans")
+        self.court = fake.group(
+            "Maple Court", admins=[self.alice], members=[self.bob, self.carol, self.wang]
+        )
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.app.bot_data["services"]
+        return services
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has taken every update, handled it and flushed its outbox."""
+        processor = self.app.update_processor
+        assert isinstance(processor, TrackingUpdateProcessor)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        await self.fake.until_confirmed(timeout=timeout)
+        quiet = 0
+        while quiet < 3:
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not become idle")
+            busy = processor.in_flight or not self.app.update_queue.empty()
+            busy = busy or self.services.outbox.pending_refreshes > 0
+            quiet = 0 if busy else quiet + 1
+            await asyncio.sleep(0.005)
+
+    async def do(self, action: Awaitable[Any]) -> Replies:
+        """Perform a user action and return what the bot did in answer."""
+        mark = self.fake.mark()
+        await action
+        await self.settle()
+        return Replies([c for c in self.fake.calls[mark:] if c.method != "getUpdates"])
+
+    async def with_bot(self, chat: FakeChat | None = None, by: FakeUser | None = None) -> Replies:
+        return await self.do(self.fake.add_bot(chat or self.court, by=by or self.alice))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as server:
+        yield server
+
+
+async def start_app(
+    fake: FakeTelegram, db_path: Path, **settings: Any
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    config = Settings(token=TOKEN, db_path=db_path, api_url=fake.base_url, **settings)
+    app = build_app(config, limits=FAST, poll_timeout=1)
+    # the same order as Application.run_polling: initialize, post_init, start
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
+    return app
+
+
+async def stop_app(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)
+
+
+@pytest.fixture
+async def world(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[World]:
+    app = await start_app(fake, tmp_path / "courtyard.sqlite3")
+    try:
+        yield World(fake, app)
+    finally:
+        await stop_app(app)

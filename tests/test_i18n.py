@@ -1,0 +1,154 @@
+"""The catalogs: complete, consistent placeholders, right plural forms, valid Telegram HTML,
+and every key the code uses exists."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.domain.commands import COMMANDS
+from bot.domain.languages import SUPPORTED
+from bot.domain.settings import SettingKey, Who
+from bot.fakeapi.textparse import parse_html
+from bot.i18n import Html, format_datetime, format_datetime_zone, t, tn
+
+ROOT = Path(__file__).resolve().parents[1]
+PLURALS = {"en": 2, "zh_Hans": 1, "ru": 3}
+
+
+def load(lang: str):
+    with (ROOT / "locales" / lang / "LC_MESSAGES" / "courtyard.po").open("rb") as fh:
+        return read_po(fh, locale={"en": "en", "zh_Hans": "zh_Hans_CN", "ru": "ru_RU"}[lang])
+
+
+def strings(message) -> list[str]:
+    return [message.string] if isinstance(message.string, str) else list(message.string)
+
+
+def msg_key(message) -> str:
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+CATALOGS = {lang: load(lang) for lang in SUPPORTED}
+ENGLISH = {msg_key(m): m for m in CATALOGS["en"] if m.id}
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_catalog_has_every_message_and_nothing_else(lang: str) -> None:
+    keys = {msg_key(m) for m in CATALOGS[lang] if m.id}
+    assert keys == set(ENGLISH), f"{lang}: missing {set(ENGLISH) - keys}, extra {keys - set(ENGLISH)}"
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_placeholders_plurals_and_html(lang: str) -> None:
+    catalog = CATALOGS[lang]
+    assert catalog.num_plurals == PLURALS[lang]
+    for message in catalog:
+        if not message.id:
+            continue
+        key = msg_key(message)
+        english = placeholders(strings(ENGLISH[key])[-1])
+        texts = strings(message)
+        if not isinstance(message.id, str):
+            assert len(texts) == PLURALS[lang], f"{lang} {key}: wrong number of plural forms"
+        for text in texts:
+            assert text.strip(), f"{lang} {key} is empty"
+            assert not message.fuzzy, f"{lang} {key} is fuzzy"
+            found = placeholders(text)
+            # a plural form may leave out {n} ("one neighbour"), nothing else may differ
+            assert found == english or found == english - {"n"}, f"{lang} {key}: {found}"
+            filled = text.format_map({name: "x" for name in found})
+            parse_html(filled)  # raises on tags or entities Telegram would refuse
+
+
+def used_keys() -> set[str]:
+    """Literal keys in calls such as t(lang, "a.b"), turn.reply("a.b"), DomainError("a.b")."""
+    call = re.compile(
+        r"""(?:\bt|\btn|\.t|reply|answer|DomainError)\(\s*(?:[\w.]+,\s*)?"([a-z_]+\.[a-z_.]+)\""""
+    )
+    found: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if "fakeapi" in path.parts:
+                continue
+            found.update(call.findall(path.read_text("utf-8")))
+    return found
+
+
+def dynamic_keys() -> set[str]:
+    keys = {f"who.{w.value}" for w in Who}
+    keys |= {f"role.{r}" for r in ("everyone", "organizers", "leads")}
+    keys |= {c.description_key for c in COMMANDS} | {c.example_key for c in COMMANDS}
+    keys |= {f"settings.saved_{k.value}" for k in SettingKey}
+    return keys
+
+
+def test_every_key_used_in_code_exists() -> None:
+    used = used_keys()
+    assert len(used) > 30  # the scan itself works
+    missing = (used | dynamic_keys()) - set(ENGLISH)
+    assert not missing, f"keys used in code but not in the catalog: {sorted(missing)}"
+
+
+def test_parameters_are_escaped_but_html_passes() -> None:
+    text = t("en", "roles.granted", name="<script>&")
+    assert "&lt;script&gt;&amp;" in text
+    assert t("en", "roles.granted", name=Html("<b>Bob</b>")).startswith("✅ <b>Bob</b>")
+
+
+@pytest.mark.parametrize(
+    ("lang", "n", "expected"),
+    [
+        ("en", 1, "1 neighbour has"),
+        ("en", 2, "2 neighbours have"),
+        ("ru", 1, "1 сосед "),
+        ("ru", 3, "3 соседа "),
+        ("ru", 5, "5 соседей "),
+        ("ru", 11, "11 соседей "),
+        ("ru", 21, "21 сосед "),
+        ("ru", 24, "24 соседа "),
+        ("zh_Hans", 7, "已有 7 位邻居"),
+    ],
+)
+def test_plural_forms(lang: str, n: int, expected: str) -> None:
+    assert tn(lang, "settings.members_known", n).startswith(expected)
+
+
+def test_unknown_language_and_key_fall_back() -> None:
+    assert t("de", "settings.saved") == t("en", "settings.saved")
+    assert t(None, "settings.saved") == "Saved."
+    assert t("en", "no.such.key") == "no.such.key"
+
+
+@pytest.mark.parametrize(
+    ("lang", "tz", "expected"),
+    [
+        ("en", "Asia/Shanghai", "Sat 21 Nov, 15:00"),
+        ("zh_Hans", "Asia/Shanghai", "11月21日周六 15:00"),
+        ("ru", "Europe/Moscow", "сб, 21 нояб., 10:00"),
+        ("en", "America/New_York", "Sat 21 Nov, 02:00"),
+    ],
+)
+def test_dates_in_the_chats_zone_and_locale(lang: str, tz: str, expected: str) -> None:
+    moment = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+    assert format_datetime(moment, lang, tz) == expected
+
+
+def test_dates_across_dst() -> None:
+    # Europe/Berlin leaves summer time at 01:00 UTC on 25 Oct 2026
+    before = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    after = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert format_datetime(before, "en", "Europe/Berlin").endswith("02:30")
+    assert format_datetime(after, "en", "Europe/Berlin").endswith("02:30")
+    assert format_datetime_zone(after, "en", "Europe/Berlin").endswith("(Europe/Berlin)")
+    with pytest.raises(ValueError):
+        format_datetime(datetime(2026, 1, 1), "en", "UTC")
