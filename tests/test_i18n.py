@@ -45,7 +45,9 @@ ENGLISH = {msg_key(m): m for m in CATALOGS["en"] if m.id}
 @pytest.mark.parametrize("lang", SUPPORTED)
 def test_catalog_has_every_message_and_nothing_else(lang: str) -> None:
     keys = {msg_key(m) for m in CATALOGS[lang] if m.id}
-    assert keys == set(ENGLISH), f"{lang}: missing {set(ENGLISH) - keys}, extra {keys - set(ENGLISH)}"
+    assert keys == set(ENGLISH), (
+        f"{lang}: missing {set(ENGLISH) - keys}, extra {keys - set(ENGLISH)}"
+    )
 
 
 @pytest.mark.parametrize("lang", SUPPORTED)
