@@ -15,31 +15,25 @@ from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 
 
-class _Redact(logging.Filter):
-    """Belt and braces: the token never reaches a log line, whatever logged it."""
+class RedactingFormatter(logging.Formatter):
+    """The token never reaches a log line, whatever logged it: messages, and tracebacks too
+    (PTB's and httpx's exceptions carry request URLs, and the URL holds the token)."""
 
-    def __init__(self, secret: str | None):
-        super().__init__()
+    def __init__(self, fmt: str, secret: str | None):
+        super().__init__(fmt)
         self.secret = secret
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secret:
-            message = record.getMessage()
-            if self.secret in message:
-                record.msg = message.replace(self.secret, "<token>")
-                record.args = None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text.replace(self.secret, "<token>") if self.secret else text
 
 
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.addFilter(_Redact(settings.token))
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[handler],
-        force=True,
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.token)
     )
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # httpx logs every request URL at INFO, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -100,6 +94,8 @@ def cmd_run() -> int:
     from bot.app import build_app
     from storage.db import DatabaseError
 
+    from telegram.error import InvalidToken, NetworkError
+
     settings = _load(require_token=True)
     setup_logging(settings)
     app = build_app(settings)
@@ -107,6 +103,20 @@ def cmd_run() -> int:
         app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     except DatabaseError as exc:
         print(f"courtyard: {exc}", file=sys.stderr)
+        return 1
+    except InvalidToken:
+        print(
+            f"courtyard: the Bot API at {settings.api_url} refused the token "
+            "(check COURTYARD_TOKEN, or COURTYARD_API_URL if you use your own Bot API server).",
+            file=sys.stderr,
+        )
+        return 1
+    except NetworkError as exc:
+        print(
+            f"courtyard: cannot reach the Bot API at {settings.api_url} ({exc}). "
+            "Check the network or COURTYARD_API_URL.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

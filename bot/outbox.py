@@ -207,7 +207,11 @@ class Outbox:
         if held > 0:
             await self._sleep(held)
         if limited:
-            delay = max(self._bucket(chat_id).reserve(), self._global.reserve())
+            # the chat's turn first; the global token is taken only when the message can go
+            delay = self._bucket(chat_id).reserve()
+            if delay > 0:
+                await self._sleep(delay)
+            delay = self._global.reserve()
             if delay > 0:
                 await self._sleep(delay)
 
@@ -431,6 +435,10 @@ class Outbox:
         had to be posted again.
         """
         key = (self.current_id(chat_id), message_id)
+        if len(self._refreshes) > 5_000:  # forget settled cards; their interval has passed
+            horizon = self._clock() - max(self.limits.edit_interval, 1.0)
+            for k in [k for k, s in self._refreshes.items() if s.task is None and s.last < horizon]:
+                del self._refreshes[k]
         state = self._refreshes.get(key)
         if state is None:
             state = self._refreshes[key] = _Refresh()
@@ -447,12 +455,12 @@ class Outbox:
         interval = (
             self.limits.edit_interval if _is_group(chat_id) else self.limits.private_edit_interval
         )
-        try:
-            while state.dirty:
-                due = state.last + interval - self._clock()
-                if due > 0:
-                    await self._sleep(due)
-                state.dirty = False
+        while state.dirty:
+            due = state.last + interval - self._clock()
+            if due > 0:
+                await self._sleep(due)
+            state.dirty = False
+            try:
                 assert state.render is not None
                 rendered = await state.render()
                 state.last = self._clock()
@@ -464,12 +472,11 @@ class Outbox:
                     if state.on_moved is not None:
                         await state.on_moved(new_id)
                     message_id = new_id
-        except Exception:
-            log.exception("refreshing message %s in chat %s failed", message_id, chat_id)
-        finally:
-            if self._refreshes.get(key) is state and not state.dirty:
-                # keep the timestamp so the interval holds across bursts
-                state.task = None
+            except Exception:
+                # one failed refresh must not swallow the requests that came in meanwhile
+                state.last = self._clock()
+                log.exception("refreshing message %s in chat %s failed", message_id, chat_id)
+        state.task = None
 
     @property
     def pending_refreshes(self) -> int:

@@ -117,7 +117,9 @@ class Turn:
             self.chat.id, text, reply_markup=markup, reply_to=reply_to
         )
 
-    async def answer(self, key: str | None = None, /, *, alert: bool = False, **params: Any) -> None:
+    async def answer(
+        self, key: str | None = None, /, *, alert: bool = False, **params: Any
+    ) -> None:
         """Answer the pressed button with a short notice in the presser's language."""
         if self.query is None:
             return

@@ -16,7 +16,10 @@ async def start(turn: Turn) -> None:
 
 def help_text(turn: Turn, lines: list[tuple[str, str, str]]) -> str:
     """Catalog texts are HTML already; they are joined, not escaped."""
-    body = "\n".join(f"/{name} — {desc}\n    <i>{example}</i>" for name, desc, example in lines)
+    body = "\n".join(
+        f"/{name} — {desc}" + ("" if example == f"/{name}" else f"\n    <i>{example}</i>")
+        for name, desc, example in lines
+    )
     header = turn.t("help.private" if turn.chat.is_private else "help.group")
     return f"{header}\n\n{body}\n\n{turn.t('help.footer', bot=turn.services.bot_username)}"
 

@@ -195,12 +195,6 @@ async def test_global_bucket_paces_sends_across_chats(
     assert sleep.waits == pytest.approx([0.2, 0.2])  # the 6th and 7th message overall
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/outbox.py _wait_turn: the global token is taken when the call is queued, not "
-    "when it goes out, so messages held back by their chat's bucket are not counted against "
-    "the global rate at the moment they are actually sent",
-)
 async def test_global_rate_counts_messages_when_they_are_actually_sent(
     fake: FakeTelegram, bot: Bot, alice: FakeUser, court: FakeChat
 ) -> None:

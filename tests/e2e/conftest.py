@@ -97,7 +97,7 @@ class World:
         services: Services = self.app.bot_data["services"]
         return services
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a deadline, not I/O
         """Wait until the bot has taken every update, handled it and flushed its outbox."""
         processor = self.app.update_processor
         assert isinstance(processor, TrackingUpdateProcessor)

@@ -107,3 +107,39 @@ async def test_courtyard_run_answers_help_in_three_languages(tmp_path: Path) -> 
         assert process.returncode == 0, log[-2000:]
         assert TOKEN not in log
         assert "Courtyard started as @courtyard_bot" in log
+
+
+def test_run_explains_an_unreachable_api(tmp_path: Path) -> None:
+    result = courtyard(
+        "run",
+        env=clean_env(
+            COURTYARD_TOKEN=TOKEN,
+            COURTYARD_API_URL="http://127.0.0.1:9/bot",  # the discard port: nothing listens
+            COURTYARD_DB=str(tmp_path / "c.sqlite3"),
+        ),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "cannot reach the Bot API at http://127.0.0.1:9/bot" in result.stderr
+    assert TOKEN not in result.stderr  # not even in the logged traceback
+
+
+async def test_run_explains_a_rejected_token(tmp_path: Path) -> None:
+    async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as fake:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=clean_env(
+                COURTYARD_TOKEN="999999:WRONG-token-0000000000000",
+                COURTYARD_API_URL=fake.base_url,
+                COURTYARD_DB=str(tmp_path / "c.sqlite3"),
+            ),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 1
+    assert "refused the token" in stderr.decode()

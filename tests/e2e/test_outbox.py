@@ -303,11 +303,6 @@ async def test_refresh_of_a_deleted_card_posts_it_again_and_reports_the_new_id(
     assert texts(world.court).count("Rota: Кэрол") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/outbox.py _refresh_loop: a refresh requested while the previous render or edit "
-    "fails is dropped (the loop exits on the exception with dirty=True and nothing restarts it)",
-)
 async def test_a_refresh_requested_while_an_edit_fails_is_still_carried_out(
     world: World, slow_edits: Outbox
 ) -> None:
