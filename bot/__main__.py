@@ -90,11 +90,10 @@ def cmd_migrate() -> int:
 
 def cmd_run() -> int:
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_app
     from storage.db import DatabaseError
-
-    from telegram.error import InvalidToken, NetworkError
 
     settings = _load(require_token=True)
     setup_logging(settings)
