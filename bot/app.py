@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -33,6 +34,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.domain import when
 from bot.domain.commands import Where, visible_commands
 from bot.domain.languages import SUPPORTED, TELEGRAM_CODES
 from bot.domain.roles import Role
@@ -40,13 +42,20 @@ from bot.domain.settings import ChatSettings
 from bot.i18n import t
 from bot.outbox import Limits, Outbox
 from bot.roles import Roles
+from bot.scheduler import Scheduler
 from bot.services import Clock, Services
-from handlers import errors, lifecycle, roles, settings, start
-from handlers.common import CourtyardContext
+from handlers import digest, errors, lifecycle, posts, roles, settings, start
+from handlers.common import CourtyardContext, user_language
 from storage import chats
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+#: Commands come from new messages only: editing an old "/grant organizer" must not run it again.
+NEW = filters.UpdateType.MESSAGE
+
+#: PTB's own bound on updates waiting or running (ours is CONCURRENT_UPDATES, per chat 2).
+OUTER_BOUND = 4096
 
 #: Updates handled at once. Writes stay serialized by the database lock; see ARCHITECTURE.md.
 CONCURRENT_UPDATES = 16
@@ -57,21 +66,54 @@ def utc_now() -> datetime:
 
 
 class TrackingUpdateProcessor(BaseUpdateProcessor):
-    """Bounded concurrency (like PTB's SimpleUpdateProcessor) that also counts updates in flight,
-    so shutdown, health checks and tests can tell when the bot is idle."""
+    """Bounded concurrency (like PTB's SimpleUpdateProcessor) with two additions:
 
-    def __init__(self, max_concurrent_updates: int):
-        super().__init__(max_concurrent_updates)
-        self.in_flight = 0
+    * at most ``per_chat`` updates of one chat run at once, and the others wait *before* taking
+      one of the ``max_concurrent`` slots — a group flooding the bot (whose replies wait for that
+      group's rate limit) can hold only ``per_chat`` slots, and every other chat keeps being
+      served;
+    * updates in flight are counted, so shutdown, health checks and tests can tell when the bot
+      is idle.
+
+    PTB's own semaphore (taken before ``do_process_update``) is set wide open; the real bound is
+    ours, taken after the chat's turn.
+    """
+
+    def __init__(self, max_concurrent: int, per_chat: int = 2):
+        super().__init__(OUTER_BOUND)
+        self.max_concurrent = max_concurrent
+        self.per_chat = per_chat
+        self.in_flight = 0  # running now
+        self.active = 0  # running or waiting for their chat's turn or a slot
         self.processed = 0
+        self._slots = asyncio.BoundedSemaphore(max_concurrent)
+        self._chats: dict[int, tuple[asyncio.Semaphore, int]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self.in_flight += 1
+        chat = getattr(update, "effective_chat", None)
+        key = chat.id if chat is not None else 0
+        semaphore, users = self._chats.get(key, (None, 0))
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(
+                self.per_chat if chat is not None else self.max_concurrent
+            )
+        self._chats[key] = (semaphore, users + 1)
+        self.active += 1
         try:
-            await coroutine
+            async with semaphore, self._slots:
+                self.in_flight += 1
+                try:
+                    await coroutine
+                finally:
+                    self.in_flight -= 1
+                    self.processed += 1
         finally:
-            self.in_flight -= 1
-            self.processed += 1
+            self.active -= 1
+            semaphore, users = self._chats[key]
+            if users <= 1:
+                del self._chats[key]
+            else:
+                self._chats[key] = (semaphore, users - 1)
 
     async def initialize(self) -> None:
         return None
@@ -140,6 +182,7 @@ def build_app(
     limits: Limits | None = None,
     concurrency: int = CONCURRENT_UPDATES,
     poll_timeout: float = 30.0,
+    scheduler_options: dict[str, Any] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Courtyard application. Start it with ``run_polling`` or drive it by hand in tests."""
     if not settings_.token:
@@ -158,20 +201,27 @@ def build_app(
     )
     app = builder.build()
     app.bot_data["config"] = (settings_, now, limits)
+    app.bot_data["scheduler_options"] = scheduler_options or {}
 
     app.add_handler(ChatMemberHandler(lifecycle.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(ChatMemberHandler(lifecycle.chat_member, ChatMemberHandler.CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, lifecycle.migrated))
     app.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_TITLE, lifecycle.title_changed))
-    app.add_handler(CommandHandler("start", start.start))
-    app.add_handler(CommandHandler("help", start.help_))
-    app.add_handler(CommandHandler("settings", settings.settings))
-    app.add_handler(CommandHandler("grant", roles.grant))
-    app.add_handler(CommandHandler("revoke", roles.revoke))
+    app.add_handler(CommandHandler("start", start.start, filters=NEW))
+    app.add_handler(CommandHandler("help", start.help_, filters=NEW))
+    app.add_handler(CommandHandler("settings", settings.settings, filters=NEW))
+    app.add_handler(CommandHandler("grant", roles.grant, filters=NEW))
+    app.add_handler(CommandHandler("revoke", roles.revoke, filters=NEW))
+    app.add_handler(CommandHandler("remind", posts.remind, filters=NEW))
+    app.add_handler(CommandHandler("remindme", posts.remindme, filters=NEW))
+    app.add_handler(CommandHandler("reminders", posts.reminders, filters=NEW))
+    app.add_handler(CommandHandler("announce", posts.announce, filters=NEW))
+    app.add_handler(CommandHandler("announcements", posts.announcements, filters=NEW))
     app.add_handler(CallbackQueryHandler(settings.settings_button, pattern=r"^st:"))
+    app.add_handler(CallbackQueryHandler(posts.post_button, pattern=r"^pp:"))
     app.add_handler(CallbackQueryHandler(_stale_button))
     # last in group 0: only commands that no handler above took
-    app.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
+    app.add_handler(MessageHandler(filters.COMMAND & NEW, errors.unknown_command))
     app.add_error_handler(errors.on_error)
     return app
 
@@ -184,8 +234,6 @@ async def _stale_button(update: Update, context: CourtyardContext) -> None:
         if update.effective_chat is not None:
             chat = await chats.get(context.services.db, update.effective_chat.id)
             lang = chat.language if chat else None
-        from handlers.common import user_language
-
         await context.services.outbox.answer(
             query.id,
             t(user_language(update.effective_user) or lang, "error.stale_button"),
@@ -197,16 +245,32 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     settings_, clock, limits = app.bot_data["config"]
     db = await Database.open(settings_.db_path)
     outbox = Outbox(app.bot, limits=limits)
+    scheduler = Scheduler(db, app.job_queue, clock, **app.bot_data.get("scheduler_options", {}))
     services = Services(
         settings=settings_,
         db=db,
         outbox=outbox,
         roles=Roles(app.bot, db),
+        scheduler=scheduler,
         clock=clock,
         bot_username=app.bot.username,
     )
     outbox.hooks = StorageHooks(services)
     app.bot_data["services"] = services
+    scheduler.register(
+        "post",
+        run=partial(posts.run_post, services),
+        next_run=partial(posts.next_post_run, services),
+        missed=partial(posts.missed_post, services),
+    )
+    scheduler.register(
+        digest.KIND,
+        run=partial(digest.run_digest, services),
+        next_run=partial(digest.next_digest, services),
+    )
+    await asyncio.get_running_loop().run_in_executor(None, when.warm)
+    armed = await scheduler.start()
+    log.info("%d scheduled action(s) armed", armed)
     try:
         await register_menus(app)
     except TelegramError as exc:  # menus are a convenience; never block the start for them

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gettext
 import html
 import io
+import logging
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -28,6 +29,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.domain.languages import SUPPORTED
+
+log = logging.getLogger(__name__)
 
 DOMAIN = "courtyard"
 FALLBACK = "en"
@@ -65,11 +68,19 @@ def _lang(lang: str | None) -> str:
     return lang if lang is not None and lang in SUPPORTED else FALLBACK
 
 
+class _Params(dict[str, Any]):
+    """Placeholder values; a missing one is a bug of ours: logged, shown as-is, never a crash."""
+
+    def __missing__(self, key: str) -> str:
+        log.error("message parameter {%s} is missing", key)
+        return "{" + key + "}"
+
+
 def _format(template: str, params: Mapping[str, Any]) -> str:
-    safe = {
-        k: (v if isinstance(v, Html) else escape(v) if isinstance(v, str) else v)
+    safe = _Params(
+        (k, v if isinstance(v, Html) else escape(v) if isinstance(v, str) else v)
         for k, v in params.items()
-    }
+    )
     return template.format_map(safe)
 
 
@@ -116,6 +127,22 @@ def format_datetime(moment: datetime, lang: str | None, tz: str) -> str:
 def format_datetime_zone(moment: datetime, lang: str | None, tz: str) -> str:
     """:func:`format_datetime` followed by the zone name, as confirmations show it."""
     return f"{format_datetime(moment, lang, tz)} ({tz})"
+
+
+def describe_rrule(lang: str | None, rrule: str) -> str:
+    """How a recurrence reads: "every Tuesday", "每周二", "по вторникам"."""
+    from bot.domain.posts import describe
+
+    rec = describe(rrule)
+    if rec.kind == "daily":
+        return t(lang, "rec.daily")
+    if rec.kind == "weekdays":
+        return t(lang, "rec.weekdays")
+    if rec.kind == "weekly" and rec.interval == 1:
+        return t(lang, "rec.list_sep").join(t(lang, f"rec.weekly_{d}") for d in rec.weekdays)
+    if rec.kind == "monthly" and rec.interval == 1 and rec.monthday is not None:
+        return t(lang, "rec.monthly", day=rec.monthday)
+    return t(lang, "rec.other")
 
 
 def language_name(lang: str) -> str:

@@ -50,6 +50,7 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
+    TelegramError,
     TimedOut,
 )
 from telegram.warnings import PTBDeprecationWarning
@@ -203,9 +204,12 @@ class Outbox:
         return bucket
 
     async def _wait_turn(self, chat_id: int, limited: bool) -> None:
-        held = self._held_until.get(chat_id, 0.0) - self._clock()
-        if held > 0:
-            await self._sleep(held)
+        if chat_id in self._held_until:
+            held = self._held_until[chat_id] - self._clock()
+            if held > 0:
+                await self._sleep(held)
+            else:
+                del self._held_until[chat_id]
         if limited:
             # the chat's turn first; the global token is taken only when the message can go
             delay = self._bucket(chat_id).reserve()
@@ -401,7 +405,7 @@ class Outbox:
         except BadRequest as exc:
             log.info("callback answer refused: %s", exc.message)
             return False
-        except (TimedOut, NetworkError) as exc:
+        except TelegramError as exc:  # 429, 403, timeouts: the press is lost, not the bot
             log.warning("callback answer failed: %s", exc)
             return False
 

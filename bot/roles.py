@@ -17,7 +17,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
 from bot.domain.chats import Chat
-from bot.domain.roles import Action, Role, may
+from bot.domain.roles import Role
 from storage import members
 from storage.db import Database
 
@@ -42,14 +42,18 @@ class Roles:
         self._clock = clock
         self._cache: dict[int, tuple[float, frozenset[int]]] = {}
         self._inflight: dict[int, asyncio.Future[frozenset[int]]] = {}
+        self._generation: dict[int, int] = {}
         self.lookups = 0
 
     def invalidate(self, chat_id: int) -> None:
+        """Telegram reported a change: forget the list, and any lookup already under way."""
         self._cache.pop(chat_id, None)
+        self._inflight.pop(chat_id, None)
+        self._generation[chat_id] = self._generation.get(chat_id, 0) + 1
 
     def move(self, old_id: int, new_id: int) -> None:
-        self._cache.pop(old_id, None)
-        self._cache.pop(new_id, None)
+        self.invalidate(old_id)
+        self.invalidate(new_id)
 
     async def admins(self, chat_id: int) -> frozenset[int]:
         """User ids of the chat's administrators (cached; stale values are used if Telegram
@@ -62,6 +66,7 @@ class Roles:
             return await asyncio.shield(pending)
         future: asyncio.Future[frozenset[int]] = asyncio.get_running_loop().create_future()
         self._inflight[chat_id] = future
+        generation = self._generation.get(chat_id, 0)
         try:
             self.lookups += 1
             found = await self.bot.get_chat_administrators(chat_id)
@@ -70,7 +75,8 @@ class Roles:
                 for m in found
                 if m.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
             )
-            self._cache[chat_id] = (self._clock(), ids)
+            if self._generation.get(chat_id, 0) == generation:  # no change reported meanwhile
+                self._cache[chat_id] = (self._clock(), ids)
             future.set_result(ids)
             return ids
         except TelegramError as exc:
@@ -80,8 +86,13 @@ class Roles:
                 return cached[1]
             future.set_exception(exc)
             raise
+        except BaseException as exc:  # anything else, or cancellation: never leave waiters hanging
+            if not future.done():
+                future.set_exception(RuntimeError(f"admin lookup aborted: {exc!r}"))
+            raise
         finally:
-            self._inflight.pop(chat_id, None)
+            if self._inflight.get(chat_id) is future:
+                del self._inflight[chat_id]
             if future.done() and not future.cancelled():
                 future.exception()  # mark retrieved: no "exception never retrieved" warning
 
@@ -92,7 +103,3 @@ class Roles:
         if user_id == GROUP_ANONYMOUS_BOT or user_id in await self.admins(chat.id):
             return Role.LEAD
         return await members.stored_role(self.db, chat.id, user_id)
-
-    async def may(self, chat: Chat, user_id: int, action: Action) -> bool:
-        """May this user do ``action`` in this chat? The one place that answers it."""
-        return may(await self.role_of(chat, user_id), action, chat.settings)

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.domain.settings import ChatSettings
 from bot.outbox import Outbox
 from bot.roles import Roles
+from bot.scheduler import Scheduler
 from storage.db import Database
 
 Clock = Callable[[], datetime]
@@ -21,6 +22,7 @@ class Services:
     db: Database
     outbox: Outbox
     roles: Roles
+    scheduler: Scheduler
     clock: Clock
     bot_username: str = ""
     seen: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)

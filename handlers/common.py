@@ -20,8 +20,8 @@ from bot.domain.chats import Chat
 from bot.domain.commands import Where
 from bot.domain.errors import DomainError
 from bot.domain.languages import normalize_language
-from bot.domain.roles import Action, Role, required_role
-from bot.i18n import t
+from bot.domain.roles import Action, Role, may, required_role
+from bot.i18n import Html, t
 from bot.services import Services
 from storage import chats, members
 
@@ -98,7 +98,10 @@ class Turn:
         return self._role
 
     async def may(self, action: Action) -> bool:
-        return (await self.role()) >= required_role(action, self.chat.settings)
+        """The one rule (bot.domain.roles.may); no admin lookup when every member may act."""
+        if required_role(action, self.chat.settings) is Role.RESIDENT:
+            return True
+        return may(await self.role(), action, self.chat.settings)
 
     def t(self, key: str, /, **params: Any) -> str:
         return t(self.lang, key, **params)
@@ -171,7 +174,7 @@ async def _note_member(services: Services, chat_id: int, user: User) -> None:
 Handler = Callable[[Update, CourtyardContext], Coroutine[Any, Any, None]]
 
 
-def _role_key(role: Role) -> str:
+def role_key(role: Role) -> str:
     return {Role.LEAD: "role.leads", Role.ORGANIZER: "role.organizers"}.get(role, "role.everyone")
 
 
@@ -192,7 +195,7 @@ def command(
                 return
             if not await turn.may(action):
                 needed = required_role(action, turn.chat.settings)
-                await turn.reply("error.not_allowed", who=turn.t(_role_key(needed)))
+                await turn.reply("error.not_allowed", who=Html(turn.t(role_key(needed))))
                 return
             try:
                 await body(turn)
@@ -229,7 +232,7 @@ def button(
                 await turn.answer(
                     "error.not_allowed_button",
                     alert=True,
-                    who=t(turn.personal_lang, _role_key(needed)),
+                    who=Html(t(turn.personal_lang, role_key(needed))),
                 )
                 return
             parts = (query.data or "").split(":")[1:]

@@ -67,11 +67,12 @@ async def my_chat_member(update: Update, context: CourtyardContext) -> None:
         if chat.title and row.title != chat.title:
             await chats.set_title(services.db, chat.id, chat.title)
         log.info("added to chat %s (new=%s)", chat.id, created)
-        if created or reactivated:
-            key = "lifecycle.welcome" if created else "lifecycle.welcome_back"
-            await services.outbox.send(
-                chat.id, t(row.language, key, title=chat.title or "", bot=services.bot_username)
-            )
+        # the bot has just joined: always say hello (even if an update from the group was
+        # handled first and created the row)
+        key = "lifecycle.welcome_back" if reactivated else "lifecycle.welcome"
+        await services.outbox.send(
+            chat.id, t(row.language, key, title=chat.title or "", bot=services.bot_username)
+        )
 
 
 async def chat_member(update: Update, context: CourtyardContext) -> None:

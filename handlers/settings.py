@@ -7,21 +7,38 @@ Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain import when as when_
 from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
 from bot.domain.languages import NATIVE_NAMES, SUPPORTED
 from bot.domain.roles import Action
-from bot.domain.settings import ChatSettings, SettingKey, Who, apply_setting, split_setting_args
+from bot.domain.settings import (
+    DIGEST_OFF,
+    ChatSettings,
+    SettingKey,
+    Who,
+    apply_setting,
+    set_digest,
+    split_setting_args,
+)
 from bot.domain.timezones import COMMON_ZONES
-from bot.i18n import format_datetime, t, tn
+from bot.i18n import Html, describe_rrule, escape, format_datetime, t, tn
+from handlers import digest
 from handlers.common import Turn, button, command
 from storage import chats, members
 
 _NEXT_WHO = {Who.EVERYONE: Who.ORGANIZERS, Who.ORGANIZERS: Who.LEADS, Who.LEADS: Who.EVERYONE}
+
+
+def digest_value(lang: str, s: ChatSettings) -> str:
+    if not s.digest_rrule or not s.digest_time:
+        return t(lang, "settings.digest_off")
+    return f"{describe_rrule(lang, s.digest_rrule)} {s.digest_time}"
 
 
 async def panel_text(turn: Turn, chat: Chat) -> str:
@@ -44,10 +61,14 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
     ]
     if not chat.is_private:
         organizers = await members.organizers(turn.services.db, chat.id)
-        names = ", ".join(m.display_name for m in organizers) or t(lang, "settings.nobody")
+        names = Html(
+            ", ".join(escape(m.display_name) for m in organizers) or t(lang, "settings.nobody")
+        )
         lines += [
-            t(lang, "settings.polls", value=t(lang, f"who.{s.poll_creators.value}")),
-            t(lang, "settings.events", value=t(lang, f"who.{s.event_creators.value}")),
+            t(lang, "settings.polls", value=Html(t(lang, f"who.{s.poll_creators.value}"))),
+            t(lang, "settings.events", value=Html(t(lang, f"who.{s.event_creators.value}"))),
+            t(lang, "settings.reminders", value=Html(t(lang, f"who.{s.reminder_creators.value}"))),
+            t(lang, "settings.digest", value=digest_value(lang, s)),
             t(lang, "settings.organizers", names=names),
             tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
         ]
@@ -76,7 +97,11 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         rows.append(
             [
                 InlineKeyboardButton(
-                    t(lang, "settings.btn_polls", value=t(lang, f"who.{s.poll_creators.value}")),
+                    t(
+                        lang,
+                        "settings.btn_polls",
+                        value=Html(t(lang, f"who.{s.poll_creators.value}")),
+                    ),
                     callback_data="st:p",
                 )
             ]
@@ -84,8 +109,24 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         rows.append(
             [
                 InlineKeyboardButton(
-                    t(lang, "settings.btn_events", value=t(lang, f"who.{s.event_creators.value}")),
+                    t(
+                        lang,
+                        "settings.btn_events",
+                        value=Html(t(lang, f"who.{s.event_creators.value}")),
+                    ),
                     callback_data="st:e",
+                )
+            ]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t(
+                        lang,
+                        "settings.btn_reminders",
+                        value=Html(t(lang, f"who.{s.reminder_creators.value}")),
+                    ),
+                    callback_data="st:r",
                 )
             ]
         )
@@ -105,9 +146,11 @@ def zone_keyboard(chat: Chat) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def _save(turn: Turn, new: ChatSettings) -> Chat:
-    await chats.save_settings(turn.services.db, turn.chat.id, new)
-    chat = replace(turn.chat, settings=new)
+async def _update(turn: Turn, change: Callable[[ChatSettings], ChatSettings]) -> Chat:
+    """Apply ``change`` to the stored settings atomically (never to a stale copy)."""
+    chat = await chats.update_settings(turn.services.db, turn.chat.id, change)
+    if chat is None:
+        raise DomainError("error.stale_button")
     turn.chat = chat
     return chat
 
@@ -118,8 +161,15 @@ async def settings(turn: Turn) -> None:
         await turn.say(await panel_text(turn, turn.chat), markup=panel_keyboard(turn.chat))
         return
     key, value = split_setting_args(turn.args)
-    new = apply_setting(turn.chat.settings, key, value, private=turn.chat.is_private)
-    chat = await _save(turn, new)
+    if key is SettingKey.DIGEST:
+        await _set_digest(turn, value)
+        return
+    private = turn.chat.is_private
+    apply_setting(turn.chat.settings, key, value, private=private)  # refuse bad input first
+    chat = await _update(turn, lambda s: apply_setting(s, key, value, private=private))
+    new = chat.settings
+    if key is SettingKey.TIMEZONE and not chat.is_private:
+        await digest.reschedule(turn.services, chat, turn.now)  # same wall time, new zone
     if key is SettingKey.LANGUAGE:
         await turn.reply("settings.saved_language", value=NATIVE_NAMES[chat.language])
     elif key is SettingKey.TIMEZONE:
@@ -129,8 +179,37 @@ async def settings(turn: Turn) -> None:
             now=format_datetime(turn.now, chat.language, chat.timezone),
         )
     else:
-        who = new.poll_creators if key is SettingKey.POLLS else new.event_creators
-        await turn.reply(f"settings.saved_{key.value}", value=turn.t(f"who.{who.value}"))
+        who = {
+            SettingKey.POLLS: new.poll_creators,
+            SettingKey.EVENTS: new.event_creators,
+            SettingKey.REMINDERS: new.reminder_creators,
+        }[key]
+        await turn.reply(f"settings.saved_{key.value}", value=Html(turn.t(f"who.{who.value}")))
+
+
+async def _set_digest(turn: Turn, value: str) -> None:
+    if turn.chat.is_private:
+        raise DomainError("error.setting_group_only", key="digest")
+    if not value.strip():
+        raise DomainError("error.digest_weekly")
+    if value.strip().lower() in DIGEST_OFF:
+        rule, at = None, None
+    else:
+        moment = when_.parse(value, lang=turn.lang, tz=turn.chat.timezone, now=turn.now)
+        if moment.rrule is None:
+            raise DomainError("error.digest_weekly")
+        rule, at = moment.rrule, moment.first.strftime("%H:%M")
+    set_digest(turn.chat.settings, rule, at)  # refuse a non-weekly rule before writing
+    chat = await _update(turn, lambda s: set_digest(s, rule, at))
+    following = await digest.reschedule(turn.services, chat, turn.now)
+    if following is None:
+        await turn.reply("settings.saved_digest_off")
+    else:
+        await turn.reply(
+            "settings.saved_digest",
+            value=digest_value(chat.language, chat.settings),
+            next=format_datetime(following, chat.language, chat.timezone),
+        )
 
 
 @button(action=Action.CHANGE_SETTINGS)
@@ -144,10 +223,11 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
     chat = turn.chat
     outbox = turn.services.outbox
     if op == "x" and arg is None:
-        await outbox.edit(chat.id, message.message_id, await panel_text(turn, chat), repost=False)
         await turn.answer()
+        await outbox.edit(chat.id, message.message_id, await panel_text(turn, chat), repost=False)
         return
     if op == "z" and arg is None:
+        await turn.answer()
         await outbox.edit(
             chat.id,
             message.message_id,
@@ -155,24 +235,27 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
             reply_markup=zone_keyboard(chat),
             repost=False,
         )
-        await turn.answer()
         return
     if op == "b" and arg is None:
         pass
     elif op == "l" and arg in SUPPORTED:
-        chat = await _save(turn, replace(chat.settings, language=arg))
+        chat = await _update(turn, lambda s: replace(s, language=arg))
     elif op == "z" and arg is not None and arg.isdigit() and int(arg) < len(COMMON_ZONES):
-        chat = await _save(turn, replace(chat.settings, timezone=COMMON_ZONES[int(arg)]))
+        zone = COMMON_ZONES[int(arg)]
+        chat = await _update(turn, lambda s: replace(s, timezone=zone))
+        if not chat.is_private:
+            await digest.reschedule(turn.services, chat, turn.now)
     elif op == "p" and arg is None and not chat.is_private:
-        chat = await _save(
-            turn, replace(chat.settings, poll_creators=_NEXT_WHO[chat.settings.poll_creators])
+        chat = await _update(turn, lambda s: replace(s, poll_creators=_NEXT_WHO[s.poll_creators]))
+    elif op == "r" and arg is None and not chat.is_private:
+        chat = await _update(
+            turn, lambda s: replace(s, reminder_creators=_NEXT_WHO[s.reminder_creators])
         )
     elif op == "e" and arg is None and not chat.is_private:
-        chat = await _save(
-            turn, replace(chat.settings, event_creators=_NEXT_WHO[chat.settings.event_creators])
-        )
+        chat = await _update(turn, lambda s: replace(s, event_creators=_NEXT_WHO[s.event_creators]))
     else:
         raise DomainError("error.stale_button")
+    await turn.answer(None if op == "b" else "settings.saved")  # at once; the edit may wait
     await outbox.edit(
         chat.id,
         message.message_id,
@@ -180,4 +263,3 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         reply_markup=panel_keyboard(chat),
         repost=False,
     )
-    await turn.answer(None if op == "b" else "settings.saved")

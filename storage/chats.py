@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import aiosqlite
@@ -59,6 +60,25 @@ async def ensure(
     chat = await get(db, chat_id)
     assert chat is not None
     return chat, created
+
+
+async def update_settings(
+    db: Database, chat_id: int, change: Callable[[ChatSettings], ChatSettings]
+) -> Chat | None:
+    """Read, change and write a chat's settings in one transaction, so two leads changing two
+    settings at the same moment both keep their change. ``None`` if the chat is gone."""
+    async with db.write() as conn:
+        row = await (
+            await conn.execute(f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
+        ).fetchone()
+        if row is None:
+            return None
+        new = change(_chat(row).settings)
+        await conn.execute(
+            "UPDATE chats SET language = ?, timezone = ?, settings = ? WHERE id = ?",
+            (new.language, new.timezone, new.extra_json(), chat_id),
+        )
+    return await get(db, chat_id)
 
 
 async def save_settings(db: Database, chat_id: int, settings: ChatSettings) -> None:
@@ -144,13 +164,10 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
         new = await (await conn.execute("SELECT id FROM chats WHERE id = ?", (new_id,))).fetchone()
         if new is not None:
             await conn.execute(
-                "INSERT INTO members (chat_id, user_id, display_name, role, first_seen, last_seen)"
-                " SELECT ?, user_id, display_name, role, first_seen, last_seen"
-                " FROM members WHERE chat_id = ?"
+                "INSERT INTO members (chat_id, user_id, display_name, role)"
+                " SELECT ?, user_id, display_name, role FROM members WHERE chat_id = ?"
                 " ON CONFLICT (chat_id, user_id) DO UPDATE SET"
                 "  display_name = excluded.display_name,"
-                "  last_seen = max(members.last_seen, excluded.last_seen),"
-                "  first_seen = min(members.first_seen, excluded.first_seen),"
                 "  role = CASE WHEN 'organizer' IN (members.role, excluded.role)"
                 "         THEN 'organizer' ELSE 'resident' END",
                 (old_id, new_id),
@@ -172,11 +189,12 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
 async def record_delivery_failure(
     db: Database, chat_id: int, method: str, reason: str, now: datetime
 ) -> None:
+    """Record a message we gave up on (only for chats we know; others are just logged)."""
     async with db.write() as conn:
         await conn.execute(
             "INSERT INTO delivery_failures (chat_id, method, reason, failed_at)"
-            " VALUES (?, ?, ?, ?)",
-            (chat_id, method, reason[:200], to_db(now)),
+            " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?)",
+            (chat_id, method, reason[:200], to_db(now), chat_id),
         )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.roles import Role
-from storage.db import Database, to_db
+from storage.db import Database
 
 _STORED = {Role.RESIDENT: "resident", Role.ORGANIZER: "organizer"}
 
@@ -23,11 +23,9 @@ async def seen(db: Database, chat_id: int, user_id: int, display_name: str, now:
     """Remember that this member used the bot (keeps their granted role)."""
     async with db.write() as conn:
         await conn.execute(
-            "INSERT INTO members (chat_id, user_id, display_name, first_seen, last_seen)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (chat_id, user_id) DO UPDATE SET"
-            " display_name = excluded.display_name, last_seen = excluded.last_seen",
-            (chat_id, user_id, display_name, to_db(now), to_db(now)),
+            "INSERT INTO members (chat_id, user_id, display_name) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat_id, user_id) DO UPDATE SET display_name = excluded.display_name",
+            (chat_id, user_id, display_name),
         )
 
 
@@ -45,11 +43,10 @@ async def set_role(
         ).fetchone()
         before = row["role"] if row else "resident"
         await conn.execute(
-            "INSERT INTO members (chat_id, user_id, display_name, role, first_seen, last_seen)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO members (chat_id, user_id, display_name, role) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (chat_id, user_id) DO UPDATE SET"
             " display_name = excluded.display_name, role = excluded.role",
-            (chat_id, user_id, display_name, _STORED[role], to_db(now), to_db(now)),
+            (chat_id, user_id, display_name, _STORED[role]),
         )
         return before != _STORED[role]
 

@@ -45,6 +45,11 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("settings", Action.CHANGE_SETTINGS, _BOTH),
     CommandSpec("grant", Action.GRANT_ROLES, _GROUP),
     CommandSpec("revoke", Action.GRANT_ROLES, _GROUP),
+    CommandSpec("remind", Action.REMIND_GROUP, _BOTH),
+    CommandSpec("remindme", Action.USE_BOT, _GROUP),
+    CommandSpec("reminders", Action.USE_BOT, _BOTH),
+    CommandSpec("announce", Action.ANNOUNCE, _GROUP),
+    CommandSpec("announcements", Action.ANNOUNCE, _GROUP),
 )
 
 

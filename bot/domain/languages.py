@@ -55,5 +55,5 @@ def parse_language(text: str) -> str:
     """A language a lead typed, or a DomainError listing the choices."""
     lang = normalize_language(text)
     if lang is None:
-        raise DomainError("error.unknown_language", value=text.strip(), choices="en, zh, ru")
+        raise DomainError("error.unknown_language", value=text.strip()[:64], choices="en, zh, ru")
     return lang

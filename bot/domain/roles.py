@@ -28,6 +28,9 @@ class Action(enum.Enum):
     GRANT_ROLES = "grant_roles"
     CREATE_POLL = "create_poll"
     CREATE_EVENT = "create_event"
+    REMIND_GROUP = "remind_group"  # /remind in a group: a reminder the whole group sees
+    ANNOUNCE = "announce"  # /announce: scheduled announcements
+    MANAGE_POSTS = "manage_posts"  # cancel or pause anyone's reminders and announcements
 
 
 #: Actions whose minimum role is fixed.
@@ -35,6 +38,8 @@ _FIXED: Final[dict[Action, Role]] = {
     Action.USE_BOT: Role.RESIDENT,
     Action.CHANGE_SETTINGS: Role.LEAD,
     Action.GRANT_ROLES: Role.LEAD,
+    Action.ANNOUNCE: Role.ORGANIZER,
+    Action.MANAGE_POSTS: Role.LEAD,
 }
 
 _WHO_MIN_ROLE: Final[dict[Who, Role]] = {
@@ -52,6 +57,8 @@ def required_role(action: Action, settings: ChatSettings) -> Role:
         return _WHO_MIN_ROLE[settings.poll_creators]
     if action is Action.CREATE_EVENT:
         return _WHO_MIN_ROLE[settings.event_creators]
+    if action is Action.REMIND_GROUP:
+        return _WHO_MIN_ROLE[settings.reminder_creators]
     raise AssertionError(f"no rule for {action}")  # pragma: no cover - enum is exhaustive
 
 
@@ -74,5 +81,5 @@ def parse_grantable_role(text: str) -> Role:
     """The role named in ``/grant <role>``; only the organizer role can be granted."""
     role = GRANTABLE.get(text.strip().lower())
     if role is None:
-        raise DomainError("error.unknown_role", value=text.strip(), choices="organizer")
+        raise DomainError("error.unknown_role", value=text.strip()[:64], choices="organizer")
     return role

@@ -45,7 +45,7 @@ def parse_who(text: str) -> Who:
     who = _WHO_WORDS.get(text.strip().lower())
     if who is None:
         raise DomainError(
-            "error.unknown_who", value=text.strip(), choices="everyone, organizers, leads"
+            "error.unknown_who", value=text.strip()[:64], choices="everyone, organizers, leads"
         )
     return who
 
@@ -58,6 +58,10 @@ class ChatSettings:
     timezone: str = "UTC"
     poll_creators: Who = Who.EVERYONE
     event_creators: Who = Who.EVERYONE
+    reminder_creators: Who = Who.ORGANIZERS
+    #: weekly digest: RRULE (one weekday) and the local wall time "HH:MM", or None when off
+    digest_rrule: str | None = None
+    digest_time: str | None = None
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED:
@@ -71,6 +75,9 @@ class ChatSettings:
             {
                 "poll_creators": self.poll_creators.value,
                 "event_creators": self.event_creators.value,
+                "reminder_creators": self.reminder_creators.value,
+                "digest_rrule": self.digest_rrule,
+                "digest_time": self.digest_time,
             },
             sort_keys=True,
         )
@@ -92,7 +99,14 @@ class ChatSettings:
             timezone=timezone if is_valid_timezone(timezone) else base.timezone,
             poll_creators=_who_or(data.get("poll_creators"), base.poll_creators),
             event_creators=_who_or(data.get("event_creators"), base.event_creators),
+            reminder_creators=_who_or(data.get("reminder_creators"), base.reminder_creators),
+            digest_rrule=_str_or_none(data.get("digest_rrule")),
+            digest_time=_str_or_none(data.get("digest_time")),
         )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _who_or(value: object, default: Who) -> Who:
@@ -107,6 +121,8 @@ class SettingKey(enum.Enum):
     TIMEZONE = "timezone"
     POLLS = "polls"
     EVENTS = "events"
+    REMINDERS = "reminders"
+    DIGEST = "digest"
 
 
 _KEY_WORDS: Final[dict[str, SettingKey]] = {
@@ -128,7 +144,22 @@ _KEY_WORDS: Final[dict[str, SettingKey]] = {
     "event": SettingKey.EVENTS,
     "活动": SettingKey.EVENTS,
     "события": SettingKey.EVENTS,
+    "reminders": SettingKey.REMINDERS,
+    "reminder": SettingKey.REMINDERS,
+    "提醒": SettingKey.REMINDERS,
+    "напоминания": SettingKey.REMINDERS,
+    "digest": SettingKey.DIGEST,
+    "summary": SettingKey.DIGEST,
+    "周报": SettingKey.DIGEST,
+    "摘要": SettingKey.DIGEST,
+    "сводка": SettingKey.DIGEST,
+    "дайджест": SettingKey.DIGEST,
 }
+
+#: Words that turn the digest off.
+DIGEST_OFF: Final[frozenset[str]] = frozenset(
+    {"off", "none", "no", "关", "关闭", "不要", "выкл", "нет", "отключить"}
+)
 
 #: Keys that make sense in a private chat (a person's own language and zone).
 PRIVATE_KEYS: Final[frozenset[SettingKey]] = frozenset({SettingKey.LANGUAGE, SettingKey.TIMEZONE})
@@ -138,7 +169,9 @@ def parse_setting_key(text: str) -> SettingKey:
     key = _KEY_WORDS.get(text.strip().lower())
     if key is None:
         raise DomainError(
-            "error.unknown_setting", value=text.strip(), choices="language, timezone, polls, events"
+            "error.unknown_setting",
+            value=text.strip()[:64],
+            choices="language, timezone, polls, events, reminders, digest",
         )
     return key
 
@@ -157,7 +190,21 @@ def apply_setting(
         return replace(settings, timezone=parse_timezone(value))
     if key is SettingKey.POLLS:
         return replace(settings, poll_creators=parse_who(value))
-    return replace(settings, event_creators=parse_who(value))
+    if key is SettingKey.EVENTS:
+        return replace(settings, event_creators=parse_who(value))
+    if key is SettingKey.REMINDERS:
+        return replace(settings, reminder_creators=parse_who(value))
+    raise DomainError("error.setting_needs_value", key=key.value)  # digest: see set_digest
+
+
+def set_digest(settings: ChatSettings, rrule: str | None, local_time: str | None) -> ChatSettings:
+    """Turn the weekly digest on (a weekly rule with exactly one weekday) or off."""
+    if rrule is None:
+        return replace(settings, digest_rrule=None, digest_time=None)
+    parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
+    if parts.get("FREQ") != "WEEKLY" or len(parts.get("BYDAY", "").split(",")) != 1:
+        raise DomainError("error.digest_weekly")
+    return replace(settings, digest_rrule=rrule, digest_time=local_time)
 
 
 def split_setting_args(args: list[str]) -> tuple[SettingKey, str]:

@@ -60,7 +60,7 @@ def parse_timezone(text: str) -> str:
     found = _cities().get(value.lower().replace("_", " "))
     if found and len(found) == 1:
         return found[0]
-    raise DomainError("error.unknown_timezone", value=value)
+    raise DomainError("error.unknown_timezone", value=value[:64])
 
 
 #: Zones offered as buttons in /settings (others are typed: /settings timezone Area/City).

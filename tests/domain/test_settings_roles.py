@@ -62,7 +62,15 @@ def test_apply_setting_refusals(args: list[str], private: bool, error: str) -> N
 
 
 def test_settings_round_trip_and_broken_json() -> None:
-    s = ChatSettings("ru", "Europe/Moscow", Who.LEADS, Who.ORGANIZERS)
+    s = ChatSettings(
+        "ru",
+        "Europe/Moscow",
+        Who.LEADS,
+        Who.ORGANIZERS,
+        Who.EVERYONE,
+        "FREQ=WEEKLY;BYDAY=SU",
+        "18:00",
+    )
     assert ChatSettings.from_row(s.language, s.timezone, s.extra_json()) == s
     assert ChatSettings.from_row("xx", "Nowhere/Land", "{not json") == ChatSettings()
     assert ChatSettings.from_row("en", "UTC", '{"poll_creators": "cats"}') == ChatSettings()
@@ -117,11 +125,29 @@ def names(where: Where, role: Role, settings: ChatSettings = DEFAULT) -> list[st
 
 
 def test_help_differs_by_role_and_place() -> None:
-    assert names(Where.GROUP, Role.RESIDENT) == ["start", "help"]
-    assert names(Where.GROUP, Role.ORGANIZER) == ["start", "help"]
-    assert names(Where.GROUP, Role.LEAD) == ["start", "help", "settings", "grant", "revoke"]
+    resident = ["start", "help", "remindme", "reminders"]
+    assert names(Where.GROUP, Role.RESIDENT) == resident
+    organizer = ["start", "help", "remind", "remindme", "reminders", "announce", "announcements"]
+    assert names(Where.GROUP, Role.ORGANIZER) == organizer
+    assert names(Where.GROUP, Role.LEAD) == [
+        "start",
+        "help",
+        "settings",
+        "grant",
+        "revoke",
+        *organizer[2:],
+    ]
+    # a group that lets everyone set group reminders shows /remind to residents too
+    open_group = ChatSettings(reminder_creators=Who.EVERYONE)
+    assert "remind" in names(Where.GROUP, Role.RESIDENT, open_group)
     # in a private chat the user owns the chat; group-only commands are not shown
-    assert names(Where.PRIVATE, Role.RESIDENT) == ["start", "help", "settings"]
+    assert names(Where.PRIVATE, Role.RESIDENT) == [
+        "start",
+        "help",
+        "settings",
+        "remind",
+        "reminders",
+    ]
 
 
 def test_command_names_fit_telegram() -> None:
@@ -133,4 +159,11 @@ def test_command_names_fit_telegram() -> None:
 
 
 def test_setting_keys_complete() -> None:
-    assert {k.value for k in SettingKey} == {"language", "timezone", "polls", "events"}
+    assert {k.value for k in SettingKey} == {
+        "language",
+        "timezone",
+        "polls",
+        "events",
+        "reminders",
+        "digest",
+    }

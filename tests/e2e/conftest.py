@@ -108,7 +108,7 @@ class World:
         while quiet < 3:
             if loop.time() > deadline:
                 raise TimeoutError("the bot did not become idle")
-            busy = processor.in_flight or not self.app.update_queue.empty()
+            busy = processor.active or not self.app.update_queue.empty()
             busy = busy or self.services.outbox.pending_refreshes > 0
             quiet = 0 if busy else quiet + 1
             await asyncio.sleep(0.005)

@@ -235,14 +235,89 @@ async def test_command_menus_per_scope_and_language(world: World) -> None:
     def names(commands):
         return [c["command"] for c in commands]
 
-    assert names(by_key[("all_group_chats", None)]) == ["start", "help"]
+    assert names(by_key[("all_group_chats", None)]) == ["start", "help", "remindme", "reminders"]
     assert names(by_key[("all_chat_administrators", None)]) == [
         "start",
         "help",
         "settings",
         "grant",
         "revoke",
+        "remind",
+        "remindme",
+        "reminders",
+        "announce",
+        "announcements",
     ]
-    assert names(by_key[("all_private_chats", "ru")]) == ["start", "help", "settings"]
+    assert names(by_key[("all_private_chats", "ru")]) == [
+        "start",
+        "help",
+        "settings",
+        "remind",
+        "reminders",
+    ]
     zh = {c["command"]: c["description"] for c in by_key[("all_chat_administrators", "zh")]}
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh["settings"])
+
+
+async def test_a_flooded_group_does_not_starve_other_chats(fake, tmp_path) -> None:
+    """One group floods the bot while its replies wait for the group's rate limit; a resident
+    in a private chat is still answered before that backlog is through."""
+    from dataclasses import replace
+
+    from tests.e2e.conftest import FAST, World, start_app, stop_app
+
+    app = await start_app(fake, tmp_path / "c.sqlite3")
+    world = World(fake, app)
+    try:
+        await world.with_bot()
+        world.services.outbox.limits = replace(FAST, group_burst=1, group_per_second=4.0)
+        world.services.outbox._chats.clear()
+        mark = fake.mark()
+        for _ in range(24):
+            await world.bob.send(world.court, "/start")
+        await world.carol.send(world.carol.private, "/start")
+        private = await fake.wait_for(
+            "sendMessage", since=mark, timeout=15, chat_id=world.carol.private.id
+        )
+        group_before = [
+            c
+            for c in fake.calls_to("sendMessage", chat_id=world.court.id)
+            if mark <= c.index < private.index and c.ok
+        ]
+        assert len(group_before) < 12, len(group_before)  # answered long before the backlog ends
+        await world.settle(timeout=30)
+        group_all = [
+            c
+            for c in fake.calls_to("sendMessage", chat_id=world.court.id)
+            if c.index >= mark and c.ok
+        ]
+        assert len(group_all) == 24  # and the group loses nothing
+    finally:
+        await stop_app(app)
+
+
+async def test_two_settings_changed_at_once_both_stay(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/settings"))
+    panel = world.fake.last_bot_message(world.court)
+    # sent together: both updates are handled concurrently
+    await world.alice.send(world.court, "/settings timezone Asia/Shanghai")
+    await world.alice.press(panel, "st:p")
+    await world.alice.send(world.court, "/settings events leads")
+    await world.settle()
+    chat = await chats.get(world.services.db, world.court.id)
+    assert chat is not None
+    assert chat.timezone == "Asia/Shanghai"
+    assert chat.settings.poll_creators.value == "organizers"
+    assert chat.settings.event_creators.value == "leads"
+
+
+async def test_edited_commands_do_not_run_again(world: World) -> None:
+    await world.with_bot()
+    message = await world.alice.send(world.court, "/settings language ru")
+    await world.settle()
+    await world.do(world.alice.send(world.court, "/settings language en"))
+    replies = await world.do(world.alice.edit(message, "/settings language zh"))
+    assert replies.sent() == []
+    chat = await chats.get(world.services.db, world.court.id)
+    assert chat is not None and chat.language == "en"

@@ -187,6 +187,56 @@ async def test_migration_merges_when_the_supergroup_arrived_first(db: Database) 
 
 
 async def test_delivery_failures_are_recorded(db: Database) -> None:
+    await chats.record_delivery_failure(db, -777, "sendMessage", "unknown chat", NOW)  # no error
+    await chats.ensure(db, GROUP, type="group", title="A", defaults=DEFAULTS, now=NOW)
     await chats.record_delivery_failure(db, GROUP, "sendMessage", "TimedOut" * 100, NOW)
     [(method, reason, at)] = await chats.delivery_failures(db, GROUP)
     assert method == "sendMessage" and len(reason) == 200 and at == "2026-11-21T12:00:00Z"
+
+
+async def test_every_foreign_key_to_chats_cascades(db: Database) -> None:
+    """A supergroup migration moves rows by ON UPDATE CASCADE: every table that belongs to a
+    chat must say so, or its rows would block (or miss) the move."""
+    found = 0
+    for table in await db.tables():
+        for fk in await db.fetchall(f'PRAGMA foreign_key_list("{table}")'):
+            if fk["table"] == "chats":
+                found += 1
+                assert fk["on_update"] == "CASCADE", f"{table}.{fk['from']}"
+                assert fk["on_delete"] == "CASCADE", f"{table}.{fk['from']}"
+    assert found >= 5
+
+
+async def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
+    """A database made by the first release (schema 1) upgrades without losing rows."""
+    from storage.db import split_statements
+
+    path = tmp_path / "old.sqlite3"
+    first = migrations()[0]
+    with sqlite3.connect(path) as raw:
+        for statement in split_statements(first.sql):
+            raw.execute(statement)
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute(
+            "INSERT INTO chats (id, type, title, language, timezone, settings, joined_at)"
+            " VALUES (-5, 'group', 'Old', 'ru', 'Europe/Moscow', '{}', '2026-01-01T00:00:00Z')"
+        )
+        raw.execute(
+            "INSERT INTO members VALUES (-5, 7, 'Bob', 'organizer', '2026-01-01T00:00:00Z',"
+            " '2026-01-02T00:00:00Z')"
+        )
+        raw.execute(
+            "INSERT INTO delivery_failures (chat_id, method, reason, failed_at)"
+            " VALUES (-5, 'sendMessage', 'x', '2026-01-01T00:00:00Z')"
+        )
+    database = await Database.open(path)
+    try:
+        assert await database.schema_version() == len(migrations())
+        chat = await chats.get(database, -5)
+        assert chat is not None and chat.language == "ru" and chat.title == "Old"
+        assert await members.stored_role(database, -5, 7) is Role.ORGANIZER
+        assert len(await chats.delivery_failures(database, -5)) == 1
+        columns = {r["name"] for r in await database.fetchall("PRAGMA table_info(members)")}
+        assert columns == {"chat_id", "user_id", "display_name", "role"}  # nothing more
+    finally:
+        await database.close()

@@ -1,0 +1,113 @@
+"""The weekly digest: leads turn it on in /settings with a day and a time; it posts a compact
+summary of the coming week. Empty sections are left out; an empty week posts nothing.
+
+Sections are small async functions; features add theirs to ``SECTIONS`` in bot/app.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain import when as when_
+from bot.domain.chats import Chat
+from bot.i18n import format_datetime, t
+from bot.services import Services
+from storage import chats, posts, scheduled
+from storage.scheduled import Scheduled
+
+KIND = "digest"
+WEEK = timedelta(days=7)
+
+Section = Callable[[Services, Chat, datetime], Awaitable[str | None]]
+
+
+def _schedule_of(chat: Chat, now: datetime) -> when_.When | None:
+    s = chat.settings
+    if not s.digest_rrule or not s.digest_time:
+        return None
+    hour, minute = (int(x) for x in s.digest_time.split(":"))
+    anchor = (now.astimezone(ZoneInfo(chat.timezone)) - timedelta(days=8)).replace(
+        hour=hour, minute=minute, second=0, microsecond=0
+    )
+    return when_.When(first=anchor, rrule=s.digest_rrule)
+
+
+async def reschedule(services: Services, chat: Chat, now: datetime) -> datetime | None:
+    """Replace the chat's pending digest row by one at the next digest time (if it is on)."""
+    plan = _schedule_of(chat, now)
+    following = when_.next_after(plan, now) if plan else None
+    async with services.db.write() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT id FROM scheduled WHERE kind = ? AND chat_id = ? AND status = 'pending'",
+                (KIND, chat.id),
+            )
+        ).fetchall()
+        stale = [r["id"] for r in rows]
+        await conn.execute(
+            "UPDATE scheduled SET status = 'cancelled' WHERE kind = ? AND chat_id = ?"
+            " AND status = 'pending'",
+            (KIND, chat.id),
+        )
+        new_id = None
+        if following is not None:
+            new_id = await scheduled.insert(
+                conn, chat_id=chat.id, kind=KIND, ref_id=None, run_at=following, now=now
+            )
+    services.scheduler.disarm(stale)
+    if new_id is not None and following is not None:
+        services.scheduler.arm(new_id, following)
+    return following
+
+
+async def upcoming_posts(services: Services, chat: Chat, now: datetime) -> str | None:
+    """Announcements and group reminders due in the coming week."""
+    lang = chat.language
+    lines = []
+    for kind in ("announcement", "reminder"):
+        for post, next_at in await posts.listing(services.db, kind=kind, chat_id=chat.id):
+            if post.target_chat_id != chat.id or post.status != "active" or next_at is None:
+                continue
+            if next_at - now <= WEEK:
+                lines.append((next_at, f"• {format_datetime(next_at, lang, chat.timezone)} — "))
+                lines[-1] = (next_at, lines[-1][1] + _short(post.text))
+    if not lines:
+        return None
+    lines.sort(key=lambda pair: pair[0])
+    from bot.i18n import escape
+
+    body = "\n".join(escape(text) for _, text in lines)
+    return f"{t(lang, 'digest.upcoming')}\n{body}"
+
+
+def _short(text: str, limit: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+SECTIONS: list[Section] = [upcoming_posts]
+
+
+async def run_digest(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    chat = await chats.get(services.db, row.chat_id)
+    if chat is None or not chat.active or not chat.settings.digest_rrule:
+        return
+    now = services.clock()
+    parts = [part for section in SECTIONS if (part := await section(services, chat, now))]
+    if not parts:
+        return  # an empty week posts nothing
+    text = t(chat.language, "digest.title") + "\n\n" + "\n\n".join(parts)
+    if await services.outbox.send(chat.id, text) is None:
+        current = await chats.get(services.db, chat.id)
+        if current is not None and current.active:
+            raise RuntimeError(f"digest for chat {chat.id} not delivered yet")
+
+
+async def next_digest(services: Services, row: Scheduled, after: datetime) -> datetime | None:
+    chat = await chats.get(services.db, row.chat_id)
+    if chat is None or not chat.active:
+        return None
+    plan = _schedule_of(chat, after)
+    return when_.next_after(plan, after) if plan else None

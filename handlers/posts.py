@@ -1,0 +1,373 @@
+"""Reminders and scheduled announcements.
+
+/remind <when> <text>        private: reminds you there; group: reminds the group
+/remindme <when> <text>      in a group: reminds you privately
+/reminders                   your pending reminders (leads: the group's), with Cancel buttons
+/announce <when> | <text> [| pin]   leads and organizers: post to the group at that time
+/announcements               the group's announcements, with Cancel and Pause/Resume buttons
+
+Callback data: pp:c:<post id> (cancel), pp:p:<id> (pause), pp:r:<id> (resume).
+Delivery runs from the scheduled table (kind "post"); see bot/scheduler.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain import when as when_
+from bot.domain.chats import Chat
+from bot.domain.errors import DomainError
+from bot.domain.posts import clean_text, split_pin
+from bot.domain.roles import Action, required_role
+from bot.i18n import Html, describe_rrule, escape, format_datetime, format_datetime_zone, t, tn
+from bot.services import Services
+from handlers.common import (
+    GROUP_ONLY,
+    Turn,
+    button,
+    command,
+    display_name,
+    role_key,
+    user_language,
+)
+from storage import chats, posts
+from storage.scheduled import Scheduled
+
+log = logging.getLogger(__name__)
+
+LIST_LIMIT = 10
+
+
+def command_text(turn: Turn) -> str:
+    """What follows the command word, with its line breaks (context.args would lose them)."""
+    message = turn.message
+    text = (message.text or message.caption or "") if message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def when_phrase(lang: str, first: datetime, rrule: str | None, tz: str) -> str:
+    """ "Sat 21 Nov, 15:00 (Asia/Shanghai)" or "every Tuesday · next Tue 24 Nov, 20:00 (...)"."""
+    moment = format_datetime_zone(first, lang, tz)
+    if rrule is None:
+        return moment
+    return t(lang, "post.recurring", rule=describe_rrule(lang, rrule), next=moment)
+
+
+async def _create(
+    turn: Turn,
+    *,
+    kind: str,
+    target: int,
+    raw: str,
+    pin_allowed: bool,
+    tz: str,
+) -> tuple[when_.When, str, bool, int]:
+    if not raw.strip():
+        raise DomainError(f"{kind}.usage")
+    segments = [s.strip() for s in raw.split("|")]
+    pin = False
+    if pin_allowed:
+        segments, pin = split_pin(segments)
+    joined = " | ".join(segments)
+    moment, text = when_.split(joined, lang=turn.lang, tz=tz, now=turn.now)
+    text = clean_text(text)
+    assert turn.user is not None
+    post_id, row_id = await posts.create(
+        turn.services.db,
+        kind=kind,
+        chat_id=turn.chat.id,
+        target_chat_id=target,
+        creator_id=turn.user.id,
+        creator_name=display_name(turn.user),
+        text=text,
+        first=moment.first,
+        rrule=moment.rrule,
+        pin=pin,
+        now=turn.now,
+    )
+    turn.services.scheduler.arm(row_id, moment.first)
+    return moment, text, pin, post_id
+
+
+@command()
+async def remind(turn: Turn) -> None:
+    await _remind_here(turn)
+
+
+async def _remind_here(turn: Turn) -> None:
+    if not turn.chat.is_private and not await turn.may(Action.REMIND_GROUP):
+        needed = required_role(Action.REMIND_GROUP, turn.chat.settings)
+        raise DomainError("reminder.group_not_allowed", who=Html(turn.t(role_key(needed))))
+    moment, text, _, _ = await _create(
+        turn,
+        kind="reminder",
+        target=turn.chat.id,
+        raw=command_text(turn),
+        pin_allowed=False,
+        tz=turn.chat.timezone,
+    )
+    key = "reminder.saved_private" if turn.chat.is_private else "reminder.saved_group"
+    await turn.reply(
+        key,
+        when=Html(escape(when_phrase(turn.lang, moment.first, moment.rrule, turn.chat.timezone))),
+        text=text,
+    )
+
+
+@command()
+async def remindme(turn: Turn) -> None:
+    if turn.chat.is_private:
+        await _remind_here(turn)
+        return
+    assert turn.user is not None
+    services = turn.services
+    private, created = await chats.ensure(
+        services.db,
+        turn.user.id,
+        type="private",
+        title=None,
+        defaults=services.defaults(user_language(turn.user) or turn.lang),
+        now=turn.now,
+    )
+    started = not created and private.active
+    moment, text, _, _ = await _create(
+        turn,
+        kind="reminder",
+        target=turn.user.id,
+        raw=command_text(turn),
+        pin_allowed=False,
+        tz=turn.chat.timezone,
+    )
+    phrase = Html(escape(when_phrase(turn.lang, moment.first, moment.rrule, turn.chat.timezone)))
+    if started:
+        await turn.reply("reminder.saved_me", when=phrase, text=text)
+    else:
+        link = f"https://t.me/{services.bot_username}?start=reminders"
+        await turn.reply("reminder.saved_me_start", when=phrase, text=text, link=link)
+
+
+@command(action=Action.ANNOUNCE, where=GROUP_ONLY)
+async def announce(turn: Turn) -> None:
+    moment, text, pin, _ = await _create(
+        turn,
+        kind="announcement",
+        target=turn.chat.id,
+        raw=command_text(turn),
+        pin_allowed=True,
+        tz=turn.chat.timezone,
+    )
+    await turn.reply(
+        "announcement.saved_pin" if pin else "announcement.saved",
+        when=Html(escape(when_phrase(turn.lang, moment.first, moment.rrule, turn.chat.timezone))),
+        text=text,
+    )
+
+
+# --- listings -----------------------------------------------------------------------------
+
+
+async def _listing(turn: Turn, kind: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    db = turn.services.db
+    assert turn.user is not None
+    if kind == "reminder":
+        if turn.chat.is_private:
+            found = await posts.listing(db, kind=kind, target_chat_id=turn.chat.id)
+        elif await turn.may(Action.MANAGE_POSTS):
+            found = await posts.listing(db, kind=kind, chat_id=turn.chat.id)
+        else:
+            found = await posts.listing(
+                db, kind=kind, chat_id=turn.chat.id, creator_id=turn.user.id
+            )
+    else:
+        found = await posts.listing(db, kind=kind, chat_id=turn.chat.id)
+    lang = turn.lang
+    if not found:
+        return t(lang, f"{kind}.none"), None
+    lines = [t(lang, f"{kind}.list_title")]
+    rows = []
+    for number, (post, next_at) in enumerate(found[:LIST_LIMIT], start=1):
+        if post.status == "paused":
+            moment = t(lang, "post.paused")
+        elif next_at is not None:
+            moment = when_phrase(lang, next_at, post.rrule, post.tz)
+        else:
+            moment = "—"
+        lines.append(
+            t(
+                lang,
+                "post.list_item",
+                number=number,
+                when=moment,
+                text=_short(post.text),
+                who=post.creator_name,
+            )
+        )
+        buttons = [
+            InlineKeyboardButton(
+                t(lang, "post.btn_cancel", number=number), callback_data=f"pp:c:{post.id}"
+            )
+        ]
+        if kind == "announcement" and post.rrule:
+            if post.status == "paused":
+                buttons.append(
+                    InlineKeyboardButton(
+                        t(lang, "post.btn_resume", number=number), callback_data=f"pp:r:{post.id}"
+                    )
+                )
+            else:
+                buttons.append(
+                    InlineKeyboardButton(
+                        t(lang, "post.btn_pause", number=number), callback_data=f"pp:p:{post.id}"
+                    )
+                )
+        rows.append(buttons)
+    if len(found) > LIST_LIMIT:
+        lines.append(tn(lang, "post.more", len(found) - LIST_LIMIT))
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@command()
+async def reminders(turn: Turn) -> None:
+    text, markup = await _listing(turn, "reminder")
+    await turn.say(text, markup=markup)
+
+
+@command(action=Action.ANNOUNCE, where=GROUP_ONLY)
+async def announcements(turn: Turn) -> None:
+    text, markup = await _listing(turn, "announcement")
+    await turn.say(text, markup=markup)
+
+
+@button()
+async def post_button(turn: Turn, parts: list[str]) -> None:
+    if len(parts) != 2 or parts[0] not in ("c", "p", "r") or not parts[1].isdigit():
+        raise DomainError("error.stale_button")
+    op, post_id = parts[0], int(parts[1])
+    services = turn.services
+    post = await posts.get(services.db, post_id)
+    if post is None or turn.chat.id not in (post.chat_id, post.target_chat_id):
+        raise DomainError("error.stale_button")
+    if post.status not in ("active", "paused"):
+        raise DomainError("post.already_closed")
+    assert turn.user is not None
+    if turn.user.id != post.creator_id and not await turn.may(Action.MANAGE_POSTS):
+        raise DomainError("post.not_yours")
+    if op == "c":
+        services.scheduler.disarm(await posts.set_status(services.db, post_id, "cancelled"))
+        notice = "post.cancelled"
+    elif op == "p" and post.status == "active" and post.rrule:
+        services.scheduler.disarm(await posts.set_status(services.db, post_id, "paused"))
+        notice = "post.paused_notice"
+    elif op == "r" and post.status == "paused":
+        following = when_.next_after(_when_of(post), turn.now)
+        row_id = await posts.resume(services.db, post_id, following) if following else None
+        if row_id is not None and following is not None:
+            services.scheduler.arm(row_id, following)
+        notice = "post.resumed"
+    else:
+        raise DomainError("error.stale_button")
+    await turn.answer(notice)
+    query = turn.query
+    if query is not None and query.message is not None and query.message.is_accessible:
+        text, markup = await _listing(turn, post.kind)
+        await services.outbox.edit(
+            turn.chat.id, query.message.message_id, text, reply_markup=markup, repost=False
+        )
+
+
+# --- delivery (runs from the scheduler) ---------------------------------------------------
+
+
+def _when_of(post: posts.Post) -> when_.When:
+    return when_.When(first=post.first_local.replace(tzinfo=ZoneInfo(post.tz)), rrule=post.rrule)
+
+
+async def _chat_language(services: Services, chat_id: int) -> Chat | None:
+    return await chats.get(services.db, chat_id)
+
+
+def _mention(post: posts.Post) -> Html:
+    return Html(f'<a href="tg://user?id={post.creator_id}">{escape(post.creator_name)}</a>')
+
+
+async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    """Deliver one occurrence. Raising makes the scheduler retry later."""
+    assert row.ref_id is not None
+    post = await posts.get(services.db, row.ref_id)
+    if post is None or post.status != "active":
+        return  # cancelled or paused between arming and firing: nothing to say
+    target = await chats.get(services.db, post.target_chat_id)
+    lang = target.language if target else None
+    tz = target.timezone if target else post.tz
+    if post.kind == "announcement":
+        text = t(lang, "post.announcement", text=post.text)
+    elif post.target_chat_id == post.chat_id and post.chat_id < 0:
+        text = t(lang, "post.reminder_group", text=post.text, who=post.creator_name)
+    else:
+        text = t(lang, "post.reminder", text=post.text)
+    if late_by > timedelta(minutes=1):
+        text += "\n\n" + t(lang, "post.late", due=format_datetime(row.run_at, lang, tz))
+    message = await services.outbox.send(post.target_chat_id, text)
+    if message is None and post.target_chat_id != post.chat_id:
+        # /remindme for someone who never started the bot (or blocked it): say it in the group
+        origin = await chats.get(services.db, post.chat_id)
+        if origin is not None and origin.active:
+            olang = origin.language
+            message = await services.outbox.send(
+                origin.id, t(olang, "post.reminder_fallback", who=_mention(post), text=post.text)
+            )
+    if message is None:
+        current = await chats.get(services.db, post.target_chat_id)
+        if current is not None and not current.active:
+            log.info("post %s not delivered: chat %s is gone", post.id, post.target_chat_id)
+            return
+        raise RuntimeError(f"post {post.id} could not be delivered yet")
+    if post.pin:
+        await services.outbox.pin(message.chat_id, message.message_id)
+    if post.rrule is None:
+        await posts.mark_done(services.db, post.id)
+
+
+async def next_post_run(services: Services, row: Scheduled, after: datetime) -> datetime | None:
+    assert row.ref_id is not None
+    post = await posts.get(services.db, row.ref_id)
+    if post is None or post.status != "active" or post.rrule is None:
+        return None
+    return when_.next_after(_when_of(post), after)
+
+
+async def missed_post(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    """The bot was down past the grace period: tell the creator instead of posting stale news."""
+    assert row.ref_id is not None
+    post = await posts.get(services.db, row.ref_id)
+    if post is None:
+        return
+    if post.rrule is None:
+        await posts.mark_done(services.db, post.id)
+    creator = await chats.get(services.db, post.creator_id)
+    where = (
+        creator
+        if creator is not None and creator.active
+        else await chats.get(services.db, post.chat_id)
+    )
+    if where is None:
+        return
+    await services.outbox.send(
+        where.id,
+        t(
+            where.language,
+            "post.missed",
+            due=format_datetime_zone(row.run_at, where.language, post.tz),
+            text=_short(post.text),
+        ),
+    )

@@ -1,0 +1,147 @@
+"""The scheduled table: every future action, claimed atomically so nothing runs twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    id: int
+    chat_id: int
+    kind: str
+    ref_id: int | None
+    run_at: datetime
+    status: str
+    attempts: int
+
+
+def _row(row: aiosqlite.Row) -> Scheduled:
+    return Scheduled(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        ref_id=row["ref_id"],
+        run_at=from_db(row["run_at"]),
+        status=row["status"],
+        attempts=row["attempts"],
+    )
+
+
+_COLS = "id, chat_id, kind, ref_id, run_at, status, attempts"
+
+
+async def insert(
+    conn: aiosqlite.Connection,
+    *,
+    chat_id: int,
+    kind: str,
+    ref_id: int | None,
+    run_at: datetime,
+    now: datetime,
+    status: str = "pending",
+) -> int:
+    """Add a row inside the caller's write transaction (arm it after the commit)."""
+    cur = await conn.execute(
+        "INSERT INTO scheduled (chat_id, kind, ref_id, run_at, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (chat_id, kind, ref_id, to_db(run_at), status, to_db(now)),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+async def get(db: Database, row_id: int) -> Scheduled | None:
+    row = await db.fetchone(f"SELECT {_COLS} FROM scheduled WHERE id = ?", (row_id,))
+    return _row(row) if row else None
+
+
+async def due_before(db: Database, until: datetime, *, limit: int = 200_000) -> list[Scheduled]:
+    """Pending rows due before ``until`` (the arming horizon), earliest first."""
+    rows = await db.fetchall(
+        f"SELECT {_COLS} FROM scheduled WHERE status = 'pending' AND run_at <= ?"
+        " ORDER BY run_at LIMIT ?",
+        (to_db(until), limit),
+    )
+    return [_row(r) for r in rows]
+
+
+async def recover(db: Database) -> int:
+    """Rows a crash left 'running' (their send may or may not have happened) are pending again:
+    at-least-once, so a reminder is never lost; at most that one send is repeated."""
+    async with db.write() as conn:
+        cur = await conn.execute("UPDATE scheduled SET status = 'pending' WHERE status = 'running'")
+        return cur.rowcount
+
+
+async def claim(db: Database, row_id: int, now: datetime) -> Scheduled | None:
+    """Take a due row for firing. Only one caller ever gets it (pending -> running)."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE scheduled SET status = 'running', attempts = attempts + 1"
+            " WHERE id = ? AND status = 'pending' AND run_at <= ?",
+            (row_id, to_db(now)),
+        )
+        if cur.rowcount != 1:
+            return None
+        row = await (
+            await conn.execute(f"SELECT {_COLS} FROM scheduled WHERE id = ?", (row_id,))
+        ).fetchone()
+    return _row(row) if row else None
+
+
+async def finish(db: Database, row_id: int, status: str, now: datetime) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE scheduled SET status = ?, fired_at = ? WHERE id = ? AND status = 'running'",
+            (status, to_db(now), row_id),
+        )
+
+
+async def retry_later(db: Database, row_id: int, run_at: datetime) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE scheduled SET status = 'pending', run_at = ?"
+            " WHERE id = ? AND status = 'running'",
+            (to_db(run_at), row_id),
+        )
+
+
+async def set_status_for(
+    conn: aiosqlite.Connection, kind: str, ref_id: int, status: str, *, only: tuple[str, ...]
+) -> list[int]:
+    """Change the open rows of one feature row (cancel / pause); returns their ids."""
+    marks = ",".join("?" for _ in only)
+    rows = await (
+        await conn.execute(
+            f"SELECT id FROM scheduled WHERE kind = ? AND ref_id = ? AND status IN ({marks})",
+            (kind, ref_id, *only),
+        )
+    ).fetchall()
+    ids = [r["id"] for r in rows]
+    if ids:
+        await conn.execute(
+            f"UPDATE scheduled SET status = ?"
+            f" WHERE kind = ? AND ref_id = ? AND status IN ({marks})",
+            (status, kind, ref_id, *only),
+        )
+    return ids
+
+
+async def pending_for(db: Database, kind: str, ref_id: int) -> Scheduled | None:
+    row = await db.fetchone(
+        f"SELECT {_COLS} FROM scheduled WHERE kind = ? AND ref_id = ?"
+        " AND status IN ('pending', 'paused') ORDER BY run_at LIMIT 1",
+        (kind, ref_id),
+    )
+    return _row(row) if row else None
+
+
+async def count_by_status(db: Database) -> dict[str, int]:
+    rows = await db.fetchall("SELECT status, count(*) AS n FROM scheduled GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}
