@@ -134,6 +134,8 @@ async def remindme(turn: Turn) -> None:
         defaults=services.defaults(user_language(turn.user) or turn.lang),
         now=turn.now,
     )
+    if created:  # we cannot write there until they start the bot (any private update does)
+        await chats.set_active(services.db, turn.user.id, False, turn.now)
     started = not created and private.active
     moment, text, _, _ = await _create(
         turn,

@@ -107,7 +107,10 @@ async def test_remindme_without_start_gives_a_link_and_falls_back_to_the_group(
     )
     text = replies.text(world.court)
     assert "t.me/courtyard_bot?start=" in text and "Start" in text
-    post = await last_post(world)
+    again = await world.do(world.bob.send(world.court, "/remindme in 40 minutes and the milk"))
+    assert "t.me/courtyard_bot?start=" in again.text(world.court)  # still not started
+    post = await posts.get(world.services.db, (await last_post(world)).id - 1)
+    assert post is not None
     await make_due(world, post.id)
     said = await fire_due(world, world.court.id)
     assert "pick up the parcel" in said and f"tg://user?id={world.bob.id}" in said

@@ -122,6 +122,12 @@ async def test_settings_panel_buttons_for_leads_only(world: World) -> None:
     chat = await chats.get(world.services.db, world.court.id)
     assert chat is not None and chat.settings.event_creators.value == "leads"
 
+    # who may set group reminders cycles too (default organizers -> leads)
+    panel = world.fake.message(world.court, panel.message_id)
+    await world.do(world.alice.press(panel, "st:r"))
+    chat = await chats.get(world.services.db, world.court.id)
+    assert chat is not None and chat.settings.reminder_creators.value == "leads"
+
     # done: the keyboard goes away
     panel = world.fake.message(world.court, panel.message_id)
     await world.do(world.alice.press(panel, "st:x"))
