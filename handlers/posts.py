@@ -59,25 +59,22 @@ def when_phrase(lang: str, first: datetime, rrule: str | None, tz: str) -> str:
 
 
 async def _create(
-    turn: Turn,
-    *,
-    kind: str,
-    target: int,
-    raw: str,
-    pin_allowed: bool,
-    tz: str,
-) -> tuple[when_.When, str, bool, int]:
+    turn: Turn, *, kind: str, target: int, pin_allowed: bool = False
+) -> tuple[str, str, bool]:
+    """Parse ``<when> <text>`` (or ``<when> | <text> [| pin]``), store the post and its first
+    scheduled row, arm it. Returns how the time reads, the text, and whether it will be pinned."""
+    raw = command_text(turn)
     if not raw.strip():
         raise DomainError(f"{kind}.usage")
     segments = [s.strip() for s in raw.split("|")]
     pin = False
     if pin_allowed:
         segments, pin = split_pin(segments)
-    joined = " | ".join(segments)
-    moment, text = when_.split(joined, lang=turn.lang, tz=tz, now=turn.now)
+    tz = turn.chat.timezone
+    moment, text = when_.split(" | ".join(segments), lang=turn.lang, tz=tz, now=turn.now)
     text = clean_text(text)
     assert turn.user is not None
-    post_id, row_id = await posts.create(
+    _, row_id = await posts.create(
         turn.services.db,
         kind=kind,
         chat_id=turn.chat.id,
@@ -91,7 +88,7 @@ async def _create(
         now=turn.now,
     )
     turn.services.scheduler.arm(row_id, moment.first)
-    return moment, text, pin, post_id
+    return when_phrase(turn.lang, moment.first, moment.rrule, tz), text, pin
 
 
 @command()
@@ -103,20 +100,9 @@ async def _remind_here(turn: Turn) -> None:
     if not turn.chat.is_private and not await turn.may(Action.REMIND_GROUP):
         needed = required_role(Action.REMIND_GROUP, turn.chat.settings)
         raise DomainError("reminder.group_not_allowed", who=Html(turn.t(role_key(needed))))
-    moment, text, _, _ = await _create(
-        turn,
-        kind="reminder",
-        target=turn.chat.id,
-        raw=command_text(turn),
-        pin_allowed=False,
-        tz=turn.chat.timezone,
-    )
+    phrase, text, _ = await _create(turn, kind="reminder", target=turn.chat.id)
     key = "reminder.saved_private" if turn.chat.is_private else "reminder.saved_group"
-    await turn.reply(
-        key,
-        when=Html(escape(when_phrase(turn.lang, moment.first, moment.rrule, turn.chat.timezone))),
-        text=text,
-    )
+    await turn.reply(key, when=phrase, text=text)
 
 
 @command()
@@ -137,15 +123,7 @@ async def remindme(turn: Turn) -> None:
     if created:  # we cannot write there until they start the bot (any private update does)
         await chats.set_active(services.db, turn.user.id, False, turn.now)
     started = not created and private.active
-    moment, text, _, _ = await _create(
-        turn,
-        kind="reminder",
-        target=turn.user.id,
-        raw=command_text(turn),
-        pin_allowed=False,
-        tz=turn.chat.timezone,
-    )
-    phrase = Html(escape(when_phrase(turn.lang, moment.first, moment.rrule, turn.chat.timezone)))
+    phrase, text, _ = await _create(turn, kind="reminder", target=turn.user.id)
     if started:
         await turn.reply("reminder.saved_me", when=phrase, text=text)
     else:
@@ -155,18 +133,11 @@ async def remindme(turn: Turn) -> None:
 
 @command(action=Action.ANNOUNCE, where=GROUP_ONLY)
 async def announce(turn: Turn) -> None:
-    moment, text, pin, _ = await _create(
-        turn,
-        kind="announcement",
-        target=turn.chat.id,
-        raw=command_text(turn),
-        pin_allowed=True,
-        tz=turn.chat.timezone,
+    phrase, text, pin = await _create(
+        turn, kind="announcement", target=turn.chat.id, pin_allowed=True
     )
     await turn.reply(
-        "announcement.saved_pin" if pin else "announcement.saved",
-        when=Html(escape(when_phrase(turn.lang, moment.first, moment.rrule, turn.chat.timezone))),
-        text=text,
+        "announcement.saved_pin" if pin else "announcement.saved", when=phrase, text=text
     )
 
 

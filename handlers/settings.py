@@ -94,42 +94,13 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         ],
     ]
     if not chat.is_private:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t(
-                        lang,
-                        "settings.btn_polls",
-                        value=Html(t(lang, f"who.{s.poll_creators.value}")),
-                    ),
-                    callback_data="st:p",
-                )
-            ]
-        )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t(
-                        lang,
-                        "settings.btn_events",
-                        value=Html(t(lang, f"who.{s.event_creators.value}")),
-                    ),
-                    callback_data="st:e",
-                )
-            ]
-        )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t(
-                        lang,
-                        "settings.btn_reminders",
-                        value=Html(t(lang, f"who.{s.reminder_creators.value}")),
-                    ),
-                    callback_data="st:r",
-                )
-            ]
-        )
+        for key, who, data in (
+            ("settings.btn_polls", s.poll_creators, "st:p"),
+            ("settings.btn_events", s.event_creators, "st:e"),
+            ("settings.btn_reminders", s.reminder_creators, "st:r"),
+        ):
+            label = t(lang, key, value=Html(t(lang, f"who.{who.value}")))
+            rows.append([InlineKeyboardButton(label, callback_data=data)])
     rows.append([InlineKeyboardButton(t(lang, "settings.btn_done"), callback_data="st:x")])
     return InlineKeyboardMarkup(rows)
 
