@@ -7,7 +7,8 @@ never runs twice, even if it was armed twice. Features register a runner per ``k
 
     scheduler.register("post", run=..., next_run=..., missed=...)
 
-* ``run(row, late_by)`` delivers; raising makes the row retry (up to ``max_attempts``).
+* ``run(row, late_by)`` delivers; raising makes the row retry (1, 2, 3... minutes apart, at most
+  10) as long as it is within ``grace`` of its due time; after that it counts as missed.
 * ``next_run(row, after)`` gives the next occurrence of a recurring action (or ``None``); it is
   inserted in the same transaction that marks this one done.
 * ``missed(row, late_by)`` is told when a row fell due more than ``grace`` ago (the bot was down):
@@ -38,6 +39,9 @@ Missed = Callable[[Scheduled, timedelta], Awaitable[None]]
 
 _JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
 
+#: Rows armed per refill; a larger backlog is armed in further rounds a second apart.
+REFILL_BATCH = 5_000
+
 
 @dataclass(frozen=True, slots=True)
 class Kind:
@@ -56,7 +60,6 @@ class Scheduler:
         horizon: timedelta = timedelta(hours=2),
         refill: timedelta = timedelta(minutes=15),
         grace: timedelta = timedelta(hours=2),
-        max_attempts: int = 5,
         retry_delay: timedelta = timedelta(minutes=1),
     ):
         if refill >= horizon:
@@ -67,7 +70,6 @@ class Scheduler:
         self.horizon = horizon
         self.refill_every = refill
         self.grace = grace
-        self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self._kinds: dict[str, Kind] = {}
         self._armed: dict[int, Job[Any]] = {}
@@ -103,13 +105,20 @@ class Scheduler:
         return armed
 
     async def refill(self) -> int:
-        """Arm every pending row due within the horizon that is not armed yet."""
+        """Arm pending rows due within the horizon that are not armed yet, earliest first, at
+        most ``REFILL_BATCH`` at a time (after a long outage the rest follow a second later, so
+        a start never blocks the loop on a huge backlog)."""
         until = self.clock() + self.horizon
+        rows = await scheduled.due_before(self.db, until, limit=REFILL_BATCH + len(self._armed))
         count = 0
-        for row in await scheduled.due_before(self.db, until):
-            if row.id not in self._armed:
+        for row in rows:
+            if row.id not in self._armed and count < REFILL_BATCH:
                 self.arm(row.id, row.run_at)
                 count += 1
+        if count >= REFILL_BATCH and self.job_queue is not None:
+            self.job_queue.run_once(
+                self._refill_job, when=1.0, name="scheduler:refill-more", job_kwargs=_JOB_KWARGS
+            )
         return count
 
     async def _refill_job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -155,59 +164,80 @@ class Scheduler:
         kind = self._kinds.get(row.kind)
         if kind is None:
             log.error("no runner for scheduled kind %r (row %s)", row.kind, row.id)
-            await scheduled.finish(self.db, row.id, "failed", now)
+            await self._complete(row, None, "failed", now)
             return "failed"
-        late_by = now - row.run_at
+        late_by = now - row.due_at
         if late_by > self.grace:
-            self.stats["missed"] += 1
-            await self._complete(row, kind, "missed", now)
-            if kind.missed is not None:
-                try:
-                    await kind.missed(row, late_by)
-                except Exception:
-                    log.exception("telling about missed row %s failed", row.id)
-            return "missed"
+            return await self._missed(row, kind, late_by, now)
         try:
             await kind.run(row, late_by)
         except Exception:
-            if row.attempts < self.max_attempts:
+            retry_at = now + min(self.retry_delay * row.attempts, timedelta(minutes=10))
+            if retry_at - row.due_at <= self.grace:
                 self.stats["retried"] += 1
                 log.exception(
                     "scheduled row %s failed (attempt %d); retrying", row.id, row.attempts
                 )
-                retry_at = now + self.retry_delay * row.attempts
                 await scheduled.retry_later(self.db, row.id, retry_at)
                 self.arm(row.id, retry_at)
                 return "retry"
-            self.stats["failed"] += 1
-            log.exception("scheduled row %s failed %d times; giving up", row.id, row.attempts)
-            await self._complete(row, kind, "failed", now)
-            return "failed"
+            log.exception("scheduled row %s still failing past the grace period", row.id)
+            return await self._missed(row, kind, late_by, now)
         self.stats["fired"] += 1
         if late_by > timedelta(minutes=1):
             self.stats["late"] += 1
         await self._complete(row, kind, "done", now)
         return "done"
 
-    async def _complete(self, row: Scheduled, kind: Kind, status: str, now: datetime) -> None:
-        """Close the row and, for a recurring action, insert its next occurrence — atomically."""
+    async def _missed(self, row: Scheduled, kind: Kind, late_by: timedelta, now: datetime) -> str:
+        self.stats["missed"] += 1
+        await self._complete(row, kind, "missed", now)
+        if kind.missed is not None:
+            try:
+                await kind.missed(row, late_by)
+            except Exception:
+                log.exception("telling about missed row %s failed", row.id)
+        return "missed"
+
+    async def _complete(
+        self, row: Scheduled, kind: Kind | None, status: str, now: datetime
+    ) -> None:
+        """Close the row and, for a recurring action, insert its next occurrence — atomically.
+
+        The row is read again first: while it was firing, its chat may have become a supergroup
+        (rows move by cascade) or it may have been paused or replaced. A chain never gets a
+        second pending row: if one exists already (a reschedule happened meanwhile), no
+        next occurrence is added.
+        """
+        current = await scheduled.get(self.db, row.id) or row
         following = None
-        if kind.next_run is not None:
-            following = await kind.next_run(row, max(row.run_at, now))
+        if kind is not None and kind.next_run is not None:
+            try:
+                following = await kind.next_run(current, max(current.due_at, now))
+            except Exception:
+                log.exception("next occurrence of row %s could not be computed", row.id)
+        new_id = None
         async with self.db.write() as conn:
             await conn.execute(
                 "UPDATE scheduled SET status = ?, fired_at = ? WHERE id = ? AND status = 'running'",
                 (status, to_db(now), row.id),
             )
-            new_id = None
             if following is not None:
-                new_id = await scheduled.insert(
-                    conn,
-                    chat_id=row.chat_id,
-                    kind=row.kind,
-                    ref_id=row.ref_id,
-                    run_at=following,
-                    now=now,
-                )
+                open_row = await (
+                    await conn.execute(
+                        "SELECT 1 FROM scheduled WHERE kind = ? AND chat_id = ? AND ref_id IS ?"
+                        " AND status IN ('pending', 'paused', 'running')",
+                        (current.kind, current.chat_id, current.ref_id),
+                    )
+                ).fetchone()
+                if open_row is None:
+                    new_id = await scheduled.insert(
+                        conn,
+                        chat_id=current.chat_id,
+                        kind=current.kind,
+                        ref_id=current.ref_id,
+                        run_at=following,
+                        now=now,
+                    )
         if new_id is not None and following is not None:
             self.arm(new_id, following)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import when as when_
 from bot.domain.chats import Chat
-from bot.i18n import format_datetime, t
+from bot.i18n import escape, format_datetime, t
 from bot.services import Services
 from storage import chats, posts, scheduled
 from storage.scheduled import Scheduled
@@ -71,13 +71,11 @@ async def upcoming_posts(services: Services, chat: Chat, now: datetime) -> str |
             if post.target_chat_id != chat.id or post.status != "active" or next_at is None:
                 continue
             if next_at - now <= WEEK:
-                lines.append((next_at, f"• {format_datetime(next_at, lang, chat.timezone)} — "))
-                lines[-1] = (next_at, lines[-1][1] + _short(post.text))
+                moment = format_datetime(next_at, lang, chat.timezone)
+                lines.append((next_at, f"• {moment} — {_short(post.text)}"))
     if not lines:
         return None
     lines.sort(key=lambda pair: pair[0])
-    from bot.i18n import escape
-
     body = "\n".join(escape(text) for _, text in lines)
     return f"{t(lang, 'digest.upcoming')}\n{body}"
 
@@ -107,7 +105,7 @@ async def run_digest(services: Services, row: Scheduled, late_by: timedelta) -> 
 
 async def next_digest(services: Services, row: Scheduled, after: datetime) -> datetime | None:
     chat = await chats.get(services.db, row.chat_id)
-    if chat is None or not chat.active:
+    if chat is None:  # an inactive chat keeps its chain: run_digest skips it until it is back
         return None
     plan = _schedule_of(chat, after)
     return when_.next_after(plan, after) if plan else None

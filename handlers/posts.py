@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import when as when_
-from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
 from bot.domain.posts import clean_text, split_pin
 from bot.domain.roles import Action, required_role
@@ -243,9 +242,11 @@ async def post_button(turn: Turn, parts: list[str]) -> None:
         notice = "post.paused_notice"
     elif op == "r" and post.status == "paused":
         following = when_.next_after(_when_of(post), turn.now)
-        row_id = await posts.resume(services.db, post_id, following) if following else None
-        if row_id is not None and following is not None:
-            services.scheduler.arm(row_id, following)
+        if following is None:  # a rule that has run out
+            services.scheduler.disarm(await posts.set_status(services.db, post_id, "cancelled"))
+            raise DomainError("post.already_closed")
+        row_id = await posts.resume(services.db, post_id, following, turn.now)
+        services.scheduler.arm(row_id, following)
         notice = "post.resumed"
     else:
         raise DomainError("error.stale_button")
@@ -263,10 +264,6 @@ async def post_button(turn: Turn, parts: list[str]) -> None:
 
 def _when_of(post: posts.Post) -> when_.When:
     return when_.When(first=post.first_local.replace(tzinfo=ZoneInfo(post.tz)), rrule=post.rrule)
-
-
-async def _chat_language(services: Services, chat_id: int) -> Chat | None:
-    return await chats.get(services.db, chat_id)
 
 
 def _mention(post: posts.Post) -> Html:
@@ -291,20 +288,25 @@ async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> No
     if late_by > timedelta(minutes=1):
         text += "\n\n" + t(lang, "post.late", due=format_datetime(row.run_at, lang, tz))
     message = await services.outbox.send(post.target_chat_id, text)
+    reachable = [post.target_chat_id]
     if message is None and post.target_chat_id != post.chat_id:
         # /remindme for someone who never started the bot (or blocked it): say it in the group
         origin = await chats.get(services.db, post.chat_id)
         if origin is not None and origin.active:
+            reachable.append(origin.id)
             olang = origin.language
             message = await services.outbox.send(
                 origin.id, t(olang, "post.reminder_fallback", who=_mention(post), text=post.text)
             )
     if message is None:
-        current = await chats.get(services.db, post.target_chat_id)
-        if current is not None and not current.active:
-            log.info("post %s not delivered: chat %s is gone", post.id, post.target_chat_id)
-            return
-        raise RuntimeError(f"post {post.id} could not be delivered yet")
+        for chat_id in reachable:
+            current = await chats.get(services.db, chat_id)
+            if current is not None and current.active:
+                raise RuntimeError(f"post {post.id} could not be delivered yet")  # retry later
+        log.info("post %s not delivered: no reachable chat", post.id)
+        if post.rrule is None:
+            await posts.mark_done(services.db, post.id)
+        return
     if post.pin:
         await services.outbox.pin(message.chat_id, message.message_id)
     if post.rrule is None:

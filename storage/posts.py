@@ -141,11 +141,15 @@ async def set_status(db: Database, post_id: int, status: str) -> list[int]:
                 conn, KIND, post_id, "cancelled", only=("pending", "paused")
             )
         if status == "paused":
-            return await scheduled.set_status_for(conn, KIND, post_id, "paused", only=("pending",))
+            # a row firing right now is paused too: it completes without a successor, and
+            # Resume finds it
+            return await scheduled.set_status_for(
+                conn, KIND, post_id, "paused", only=("pending", "running")
+            )
         return []
 
 
-async def resume(db: Database, post_id: int, run_at: datetime) -> int | None:
+async def resume(db: Database, post_id: int, run_at: datetime, now: datetime) -> int:
     """Resume a paused post at ``run_at``; returns the scheduled row id to arm."""
     async with db.write() as conn:
         await conn.execute(
@@ -157,12 +161,23 @@ async def resume(db: Database, post_id: int, run_at: datetime) -> int | None:
                 (KIND, post_id),
             )
         ).fetchone()
-        if row is None:
-            return None
+        if row is None:  # no paused row survived: plan a fresh one
+            target = await (
+                await conn.execute("SELECT target_chat_id FROM posts WHERE id = ?", (post_id,))
+            ).fetchone()
+            assert target is not None
+            return await scheduled.insert(
+                conn,
+                chat_id=target["target_chat_id"],
+                kind=KIND,
+                ref_id=post_id,
+                run_at=run_at,
+                now=now,
+            )
         row_id = int(row["id"])
         await conn.execute(
-            "UPDATE scheduled SET status = 'pending', run_at = ? WHERE id = ?",
-            (to_db(run_at), row_id),
+            "UPDATE scheduled SET status = 'pending', run_at = ?, due_at = ? WHERE id = ?",
+            (to_db(run_at), to_db(run_at), row_id),
         )
         return row_id
 

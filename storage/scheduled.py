@@ -17,6 +17,7 @@ class Scheduled:
     kind: str
     ref_id: int | None
     run_at: datetime
+    due_at: datetime
     status: str
     attempts: int
 
@@ -28,12 +29,13 @@ def _row(row: aiosqlite.Row) -> Scheduled:
         kind=row["kind"],
         ref_id=row["ref_id"],
         run_at=from_db(row["run_at"]),
+        due_at=from_db(row["due_at"]),
         status=row["status"],
         attempts=row["attempts"],
     )
 
 
-_COLS = "id, chat_id, kind, ref_id, run_at, status, attempts"
+_COLS = "id, chat_id, kind, ref_id, run_at, due_at, status, attempts"
 
 
 async def insert(
@@ -48,9 +50,9 @@ async def insert(
 ) -> int:
     """Add a row inside the caller's write transaction (arm it after the commit)."""
     cur = await conn.execute(
-        "INSERT INTO scheduled (chat_id, kind, ref_id, run_at, status, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (chat_id, kind, ref_id, to_db(run_at), status, to_db(now)),
+        "INSERT INTO scheduled (chat_id, kind, ref_id, run_at, due_at, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (chat_id, kind, ref_id, to_db(run_at), to_db(run_at), status, to_db(now)),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid
@@ -61,7 +63,7 @@ async def get(db: Database, row_id: int) -> Scheduled | None:
     return _row(row) if row else None
 
 
-async def due_before(db: Database, until: datetime, *, limit: int = 200_000) -> list[Scheduled]:
+async def due_before(db: Database, until: datetime, *, limit: int = 5_000) -> list[Scheduled]:
     """Pending rows due before ``until`` (the arming horizon), earliest first."""
     rows = await db.fetchall(
         f"SELECT {_COLS} FROM scheduled WHERE status = 'pending' AND run_at <= ?"
@@ -93,14 +95,6 @@ async def claim(db: Database, row_id: int, now: datetime) -> Scheduled | None:
             await conn.execute(f"SELECT {_COLS} FROM scheduled WHERE id = ?", (row_id,))
         ).fetchone()
     return _row(row) if row else None
-
-
-async def finish(db: Database, row_id: int, status: str, now: datetime) -> None:
-    async with db.write() as conn:
-        await conn.execute(
-            "UPDATE scheduled SET status = ?, fired_at = ? WHERE id = ? AND status = 'running'",
-            (status, to_db(now), row_id),
-        )
 
 
 async def retry_later(db: Database, row_id: int, run_at: datetime) -> None:

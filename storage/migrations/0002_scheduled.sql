@@ -4,7 +4,8 @@ CREATE TABLE scheduled (
     chat_id     INTEGER NOT NULL REFERENCES chats (id) ON UPDATE CASCADE ON DELETE CASCADE,
     kind        TEXT    NOT NULL,                 -- 'post', 'digest', later 'poll_close', ...
     ref_id      INTEGER,                          -- the feature row it acts for (posts.id, ...)
-    run_at      TEXT    NOT NULL,                 -- UTC
+    run_at      TEXT    NOT NULL,                 -- UTC: when to try next
+    due_at      TEXT    NOT NULL,                 -- UTC: when it was due (retries keep it)
     status      TEXT    NOT NULL DEFAULT 'pending'
                 CHECK (status IN ('pending', 'running', 'done', 'cancelled', 'missed', 'paused', 'failed')),
     attempts    INTEGER NOT NULL DEFAULT 0,
