@@ -344,6 +344,8 @@ _WD_RU = (
     r"|пятниц(?:ам|а|у|ы)|суббот(?:ам|а|у|ы)|воскресень(?:ям|е|я|ю)|пн|вт|ср|чт|пт|сб|вс)"
 )
 _WD_ZH = "一二三四五六日天1234567"
+#: One weekday in a Chinese list; a digit day is not the start of an hour ("周五20点", "周五2点").
+_WD_ZH_ITEM = r"(?:[一二三四五六日天]|[1-7](?![\d点时:：.]))"
 _EN_WD_INDEX: Final[dict[str, int]] = {
     "mon": 0,
     "tue": 1,
@@ -741,7 +743,7 @@ def _weekday_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "weekday_zh",
-    rf"(?P<q>这个?|本|下个?|上个?)?(?:周|星期|礼拜)(?P<list>[{_WD_ZH}](?:[、,和及与]?[{_WD_ZH}])*)",
+    rf"(?P<q>这个?|本|下个?|上个?)?(?:周|星期|礼拜)(?P<list>{_WD_ZH_ITEM}(?:[、,和及与]?{_WD_ZH_ITEM})*)",
 )
 def _weekday_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
     days = [_ZH_WD_INDEX[ch] for ch in m.group("list") if ch in _ZH_WD_INDEX]

@@ -493,3 +493,20 @@ def test_split_never_fails_otherwise(
     assert rest and rest == rest.strip()
     assert when.first.astimezone(UTC) > now.astimezone(UTC)
     assert getattr(when.first.tzinfo, "key", None) == tz
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("周五20点", "2026-11-27 20:00"),
+        ("下周五20点", "2026-11-27 20:00"),
+        ("星期五20点", "2026-11-27 20:00"),
+        ("周五2点", "2026-11-27 02:00"),
+        ("周6下午3点", "2026-11-21 15:00"),
+    ],
+)
+def test_a_chinese_weekday_followed_by_a_digit_hour(text: str, expected: str) -> None:
+    """A digit weekday (周1…周7) must not swallow the first digit of an hour that follows."""
+    now = datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Saturday
+    found = parse(text, lang="zh_Hans", tz="Asia/Shanghai", now=now)
+    assert found.first.strftime("%Y-%m-%d %H:%M") == expected and found.rrule is None
