@@ -91,6 +91,12 @@ def dynamic_keys() -> set[str]:
     keys |= {f"role.{r}" for r in ("everyone", "organizers", "leads")}
     keys |= {c.description_key for c in COMMANDS} | {c.example_key for c in COMMANDS}
     keys |= {f"settings.saved_{k.value}" for k in SettingKey}
+    # returned (not raised) by the pure rules: CSV line problems and decision failure reasons
+    from bot.domain import units
+
+    keys |= {units.CSV_BAD_LABEL, units.CSV_BAD_AREA, units.CSV_COLUMNS, units.CSV_DUPLICATE}
+    keys |= {"decision.no_quorum_units", "decision.no_quorum_area"}
+    keys |= {"decision.short_units", "decision.short_area"}
     return keys
 
 

@@ -1,0 +1,459 @@
+"""Formal decisions: one ballot per unit, counted the way building law counts.
+
+Every number here is an ``int`` (a count of units) or a :class:`~fractions.Fraction` (areas in m²
+and every ratio); a float never enters: :class:`Unit` refuses a float area.
+
+Counting (where the issue is silent, these are the choices, and the README repeats them):
+
+* A unit participates when it has a ballot: "for", "against" or "abstain". A registered unit
+  without a ballot does not participate. Ballots for labels that are not registered (a unit
+  removed mid-vote) do not count at all; :attr:`Outcome.ignored` lists them.
+* Abstentions participate (they help the quorum and sit in the denominator of every "of the
+  participating" threshold) but are not "for": for approval they weigh like "against".
+* A threshold is met when the achieved fraction is strictly above it ("more than", ``strict``)
+  or at or above it ("at least"). When the denominator is zero (nobody voted, no units, no area)
+  the achieved fraction is 0 and no threshold is met, so nothing passes without a vote.
+* Units are counted as owners: one unit, one vote, whoever in it presses the button. (The law
+  counts persons; the bot cannot tell who owns which unit. The count is advisory, not a legal
+  ballot.)
+
+Rules (:data:`RULE_NAMES`):
+
+* ``majority``: for > 1/2 of the participating units (a tie is not approved).
+* ``two-thirds``: for ≥ 2/3 of the participating units (exactly 2/3 is approved).
+* ``three-quarters``: for ≥ 3/4 of the participating units.
+* ``unanimous``: every participating unit for (an abstention or an "against" blocks it), and at
+  least one ballot.
+* These four take an optional ``quorum=<fraction>``: participating units ≥ that fraction of all
+  registered units ("quorum=1/2", "quorum=50%", "quorum=0.5"; 0 < quorum ≤ 1).
+* ``cn-278``: Civil Code of the PRC, art. 278 (as in force from 2021-01-01), ordinary matters.
+  Participation ("参与表决"): units holding ≥ 2/3 of the total area AND ≥ 2/3 of all units.
+  Approval: > 1/2 ("过半数") of the participating area AND > 1/2 of the participating units.
+* ``cn-278-special``: art. 278 items 6–8 (raising the maintenance fund, rebuilding, changing the
+  use of common parts — an elevator install): participation as above; approval ≥ 3/4
+  ("四分之三以上"; "以上" includes the number itself, Civil Code art. 1259) of the participating
+  area AND ≥ 3/4 of the participating units.
+* ``ru-oss``: Housing Code of the RF, owners' general meeting: quorum — participants hold
+  > 1/2 of all area (art. 45 part 3); approval — > 1/2 of the participating area (art. 46 part 1).
+* ``ru-oss-two-thirds``: quorum as ``ru-oss``; approval ≥ 2/3 of the area of ALL units.
+* The statutory rules (``cn-278*``, ``ru-oss*``) have their quorum fixed by law; adding
+  ``quorum=`` to them is refused (``decision.fixed_quorum``).
+
+Rules that count by area need the area of every registered unit: :func:`evaluate` raises
+``DomainError("decision.missing_area", units=<how many units lack it>)`` otherwise.
+
+Monotonicity: a "for" ballot from a unit that had not voted never turns an approved decision
+into a rejected one, under every rule here. (Quorums only grow. A "for" adds the same amount u
+to the "for" part and to the participating whole of an "of the participating" ratio f/p, and
+(f+u)/(p+u) ≥ f/p because f ≤ p; an "of all" ratio only grows.) Turning a ballot into "for"
+likewise never hurts. Abstentions and "against" ballots are NOT monotone: a late abstention can
+complete the quorum and so turn a rejection into an approval, and can turn an approval into a
+rejection by growing the participating whole.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Final
+
+from bot.domain.errors import DomainError
+
+FOR: Final[str] = "for"
+AGAINST: Final[str] = "against"
+ABSTAIN: Final[str] = "abstain"
+CHOICES: Final[tuple[str, ...]] = (FOR, AGAINST, ABSTAIN)
+
+
+class Stage(enum.Enum):
+    QUORUM = "quorum"
+    APPROVAL = "approval"
+
+
+class Basis(enum.Enum):
+    UNITS = "units"
+    AREA = "area"
+
+
+_REASONS: Final[dict[tuple[Stage, Basis], str]] = {
+    (Stage.QUORUM, Basis.UNITS): "decision.no_quorum_units",
+    (Stage.QUORUM, Basis.AREA): "decision.no_quorum_area",
+    (Stage.APPROVAL, Basis.UNITS): "decision.short_units",
+    (Stage.APPROVAL, Basis.AREA): "decision.short_area",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One test of a rule.
+
+    Quorum tests compare participation with all registered units (or their area); approval
+    tests compare "for" with the participating units (``of_all`` False) or with all of them.
+    ``strict``: the achieved fraction must be more than ``required``; otherwise at least.
+    """
+
+    stage: Stage
+    basis: Basis
+    required: Fraction
+    strict: bool
+    of_all: bool
+
+    @property
+    def reason(self) -> str:
+        """The key that explains a failure of this test."""
+        return _REASONS[self.stage, self.basis]
+
+    def met_by(self, achieved: Fraction) -> bool:
+        return achieved > self.required if self.strict else achieved >= self.required
+
+
+def _quorum(basis: Basis, required: Fraction, *, strict: bool = False) -> Requirement:
+    return Requirement(Stage.QUORUM, basis, required, strict=strict, of_all=True)
+
+
+def _approval(
+    basis: Basis, required: Fraction, *, strict: bool, of_all: bool = False
+) -> Requirement:
+    return Requirement(Stage.APPROVAL, basis, required, strict=strict, of_all=of_all)
+
+
+_HALF: Final[Fraction] = Fraction(1, 2)
+_TWO_THIRDS: Final[Fraction] = Fraction(2, 3)
+_THREE_QUARTERS: Final[Fraction] = Fraction(3, 4)
+_CN_QUORUM: Final[tuple[Requirement, ...]] = (
+    _quorum(Basis.AREA, _TWO_THIRDS),
+    _quorum(Basis.UNITS, _TWO_THIRDS),
+)
+_RU_QUORUM: Final[Requirement] = _quorum(Basis.AREA, _HALF, strict=True)
+
+_SPECS: Final[dict[str, tuple[Requirement, ...]]] = {
+    "majority": (_approval(Basis.UNITS, _HALF, strict=True),),
+    "two-thirds": (_approval(Basis.UNITS, _TWO_THIRDS, strict=False),),
+    "three-quarters": (_approval(Basis.UNITS, _THREE_QUARTERS, strict=False),),
+    "unanimous": (_approval(Basis.UNITS, Fraction(1), strict=False),),
+    "cn-278": (
+        *_CN_QUORUM,
+        _approval(Basis.AREA, _HALF, strict=True),
+        _approval(Basis.UNITS, _HALF, strict=True),
+    ),
+    "cn-278-special": (
+        *_CN_QUORUM,
+        _approval(Basis.AREA, _THREE_QUARTERS, strict=False),
+        _approval(Basis.UNITS, _THREE_QUARTERS, strict=False),
+    ),
+    "ru-oss": (_RU_QUORUM, _approval(Basis.AREA, _HALF, strict=True)),
+    "ru-oss-two-thirds": (
+        _RU_QUORUM,
+        _approval(Basis.AREA, _TWO_THIRDS, strict=False, of_all=True),
+    ),
+}
+
+#: Canonical rule names, in the order they are offered.
+RULE_NAMES: Final[tuple[str, ...]] = tuple(_SPECS)
+#: Rules whose quorum is set by law (``quorum=`` is refused).
+STATUTORY: Final[frozenset[str]] = frozenset(
+    {"cn-278", "cn-278-special", "ru-oss", "ru-oss-two-thirds"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A counting rule: a name of :data:`RULE_NAMES` and an optional quorum of units."""
+
+    name: str
+    quorum: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in _SPECS:
+            raise ValueError(f"unknown rule {self.name!r}")
+        if self.quorum is not None:
+            if not isinstance(self.quorum, Fraction) or not 0 < self.quorum <= 1:
+                raise ValueError(f"bad quorum {self.quorum!r}")
+            if self.name in STATUTORY:
+                raise ValueError(f"{self.name} has a fixed quorum")
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        extra = () if self.quorum is None else (_quorum(Basis.UNITS, self.quorum),)
+        return extra + _SPECS[self.name]
+
+    @property
+    def needs_area(self) -> bool:
+        """Whether the rule counts by floor area (then every unit needs one)."""
+        return any(r.basis is Basis.AREA for r in self.requirements)
+
+    @property
+    def text(self) -> str:
+        """The canonical spelling, read back by :func:`parse_rule`: "two-thirds quorum=1/2"."""
+        return self.name if self.quorum is None else f"{self.name} quorum={self.quorum}"
+
+
+_RULE_ALIASES: Final[dict[str, str]] = {
+    "majority": "majority",
+    "simple-majority": "majority",
+    "过半数": "majority",
+    "多数": "majority",
+    "большинство": "majority",
+    "простое-большинство": "majority",
+    "two-thirds": "two-thirds",
+    "2/3": "two-thirds",
+    "三分之二": "two-thirds",
+    "две-трети": "two-thirds",
+    "three-quarters": "three-quarters",
+    "three-fourths": "three-quarters",
+    "3/4": "three-quarters",
+    "四分之三": "three-quarters",
+    "три-четверти": "three-quarters",
+    "unanimous": "unanimous",
+    "unanimity": "unanimous",
+    "一致": "unanimous",
+    "一致同意": "unanimous",
+    "全体一致": "unanimous",
+    "единогласно": "unanimous",
+    "единогласие": "unanimous",
+    "cn-278": "cn-278",
+    "cn278": "cn-278",
+    "cn-278-special": "cn-278-special",
+    "cn278-special": "cn-278-special",
+    "ru-oss": "ru-oss",
+    "осс": "ru-oss",
+    "ru-oss-two-thirds": "ru-oss-two-thirds",
+    "ru-oss-2/3": "ru-oss-two-thirds",
+    "осс-2/3": "ru-oss-two-thirds",
+}
+_RULE_PREFIX_RE: Final[re.Pattern[str]] = re.compile(r"^(?:rule|правило|规则)\s*[=:]\s*")
+_QUORUM_RE: Final[re.Pattern[str]] = re.compile(r"(?:quorum|кворум|法定人数)\s*[=:]\s*(\S*)")
+_FRACTION_RE: Final[re.Pattern[str]] = re.compile(r"(\d+)/(\d+)|(\d+(?:[.,]\d+)?)(%?)")
+
+
+def parse_rule(text: str) -> Rule:
+    """``"two-thirds quorum=1/2"``, ``"cn-278-special"``, ``"majority, quorum=50%"`` -> a Rule.
+
+    Names are read case-insensitively with spaces or underscores for dashes ("Two thirds"), and
+    a few en/zh/ru aliases ("2/3", "三分之二", "две трети"). A leading ``rule=`` is allowed.
+    Refusals: ``decision.unknown_rule`` (value, choices), ``decision.bad_quorum`` (value),
+    ``decision.fixed_quorum`` (rule).
+    """
+    raw = unicodedata.normalize("NFKC", text).strip().casefold()
+    raw = _RULE_PREFIX_RE.sub("", raw)
+    quorum: Fraction | None = None
+    match = _QUORUM_RE.search(raw)
+    if match is not None:
+        quorum = _parse_quorum(match.group(1))
+        raw = raw[: match.start()] + " " + raw[match.end() :]
+    key = re.sub(r"[\s_]+", "-", raw.strip(" ,;"))
+    name = _RULE_ALIASES.get(key)
+    if name is None:
+        raise DomainError(
+            "decision.unknown_rule", value=text.strip()[:64], choices=", ".join(RULE_NAMES)
+        )
+    if quorum is not None and name in STATUTORY:
+        raise DomainError("decision.fixed_quorum", rule=name)
+    return Rule(name, quorum)
+
+
+def _parse_quorum(text: str) -> Fraction:
+    match = _FRACTION_RE.fullmatch(text)
+    value: Fraction | None = None
+    if match is not None:
+        if match.group(1) is not None:
+            if int(match.group(2)) != 0:
+                value = Fraction(int(match.group(1)), int(match.group(2)))
+        else:
+            value = Fraction(match.group(3).replace(",", "."))
+            if match.group(4):
+                value /= 100
+    if value is None or not 0 < value <= 1:
+        raise DomainError("decision.bad_quorum", value=text[:32])
+    return value
+
+
+_CHOICE_WORDS: Final[dict[str, str]] = {
+    "for": FOR,
+    "yes": FOR,
+    "赞成": FOR,
+    "同意": FOR,
+    "за": FOR,
+    "да": FOR,
+    "against": AGAINST,
+    "no": AGAINST,
+    "反对": AGAINST,
+    "不同意": AGAINST,
+    "против": AGAINST,
+    "нет": AGAINST,
+    "abstain": ABSTAIN,
+    "abstention": ABSTAIN,
+    "弃权": ABSTAIN,
+    "воздержался": ABSTAIN,
+    "воздержалась": ABSTAIN,
+    "воздержаться": ABSTAIN,
+}
+
+
+def parse_choice(text: str) -> str:
+    """The choice of ``/ballot ... for|against|abstain`` (en/zh/ru words), or a DomainError."""
+    choice = _CHOICE_WORDS.get(unicodedata.normalize("NFKC", text).strip().casefold())
+    if choice is None:
+        raise DomainError(
+            "decision.bad_choice", value=text.strip()[:32], choices=", ".join(CHOICES)
+        )
+    return choice
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A registered unit; ``area`` in m², exact, or None when unknown."""
+
+    label: str
+    area: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        if self.area is None:
+            return
+        if not isinstance(self.area, Fraction):
+            raise TypeError(f"area of {self.label!r} must be a Fraction, not {self.area!r}")
+        if self.area <= 0:
+            raise ValueError(f"area of {self.label!r} must be positive: {self.area}")
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """The ballot of one unit: ``choice`` is one of :data:`CHOICES`."""
+
+    label: str
+    choice: str
+
+    def __post_init__(self) -> None:
+        if self.choice not in CHOICES:
+            raise ValueError(f"bad choice {self.choice!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One requirement measured: ``achieved = part / whole`` (0 when ``whole`` is 0).
+
+    E.g. by area, for 710 of 1000 participating m² against "at least 3/4":
+    ``part=710, whole=1000, achieved=71/100, requirement.required=3/4, met=False``.
+    """
+
+    requirement: Requirement
+    part: Fraction
+    whole: Fraction
+    achieved: Fraction
+    met: bool
+
+    @property
+    def required(self) -> Fraction:
+        return self.requirement.required
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The count of a decision under a rule. Areas are None when some unit has no area."""
+
+    rule: Rule
+    units: int
+    area: Fraction | None
+    participating_units: int
+    participating_area: Fraction | None
+    for_units: int
+    against_units: int
+    abstain_units: int
+    for_area: Fraction | None
+    against_area: Fraction | None
+    abstain_area: Fraction | None
+    #: registered units without a ballot
+    not_voted: int
+    #: every requirement of the rule, quorum tests first, in the rule's order
+    checks: tuple[Check, ...]
+    quorum_met: bool
+    approved: bool
+    #: keys of the failed tests, in order, without repeats (empty when approved)
+    reasons: tuple[str, ...]
+    #: labels of ballots for units that are not registered (not counted), sorted
+    ignored: tuple[str, ...]
+
+
+def evaluate(rule: Rule, units: Iterable[Unit], ballots: Iterable[Ballot]) -> Outcome:
+    """Count ``ballots`` (at most one per unit) of the registered ``units`` under ``rule``.
+
+    A unit that did not vote does not participate; abstentions participate and are not "for"
+    (see the module docstring). Raises ``DomainError("decision.missing_area", units=n)`` when
+    the rule counts by area and n registered units have no area. Two units or two ballots with
+    one label are a programming error (ValueError).
+    """
+    registered: dict[str, Unit] = {}
+    for unit in units:
+        if unit.label in registered:
+            raise ValueError(f"unit {unit.label!r} registered twice")
+        registered[unit.label] = unit
+    missing = sum(1 for u in registered.values() if u.area is None)
+    if missing and rule.needs_area:
+        raise DomainError("decision.missing_area", units=missing)
+
+    counted: dict[str, str] = {}
+    ignored: set[str] = set()
+    for ballot in ballots:
+        if ballot.label in counted or ballot.label in ignored:
+            raise ValueError(f"two ballots for {ballot.label!r}")
+        if ballot.label in registered:
+            counted[ballot.label] = ballot.choice
+        else:
+            ignored.add(ballot.label)
+
+    unit_count = {choice: 0 for choice in CHOICES}
+    area_sum = {choice: Fraction(0) for choice in CHOICES}
+    total_area = Fraction(0)
+    for label, unit in registered.items():
+        total_area += unit.area or 0
+        choice = counted.get(label)
+        if choice is not None:
+            unit_count[choice] += 1
+            area_sum[choice] += unit.area or 0
+    participating = sum(unit_count.values())
+    participating_area = sum(area_sum.values(), Fraction(0))
+
+    def measure(requirement: Requirement) -> Check:
+        units_basis = requirement.basis is Basis.UNITS
+        if requirement.stage is Stage.QUORUM:
+            part = Fraction(participating) if units_basis else participating_area
+        else:
+            part = Fraction(unit_count[FOR]) if units_basis else area_sum[FOR]
+        if requirement.of_all:
+            whole = Fraction(len(registered)) if units_basis else total_area
+        else:
+            whole = Fraction(participating) if units_basis else participating_area
+        achieved = part / whole if whole else Fraction(0)
+        met = bool(whole) and requirement.met_by(achieved)
+        return Check(requirement, part, whole, achieved, met)
+
+    checks = tuple(measure(r) for r in rule.requirements)
+    failed = [c.requirement.reason for c in checks if not c.met]
+    has_area = not missing
+
+    def area_or_none(value: Fraction) -> Fraction | None:
+        return value if has_area else None
+
+    return Outcome(
+        rule=rule,
+        units=len(registered),
+        area=area_or_none(total_area),
+        participating_units=participating,
+        participating_area=area_or_none(participating_area),
+        for_units=unit_count[FOR],
+        against_units=unit_count[AGAINST],
+        abstain_units=unit_count[ABSTAIN],
+        for_area=area_or_none(area_sum[FOR]),
+        against_area=area_or_none(area_sum[AGAINST]),
+        abstain_area=area_or_none(area_sum[ABSTAIN]),
+        not_voted=len(registered) - participating,
+        checks=checks,
+        quorum_met=all(c.met for c in checks if c.requirement.stage is Stage.QUORUM),
+        approved=not failed,
+        reasons=tuple(dict.fromkeys(failed)),
+        ignored=tuple(sorted(ignored)),
+    )
