@@ -346,3 +346,24 @@ async def missed_post(services: Services, row: Scheduled, late_by: timedelta) ->
             text=_short(post.text),
         ),
     )
+
+
+async def follow_zone(services: Services, chat_id: int, old_tz: str, new_tz: str) -> int:
+    """The chat's time zone changed: its reminders and announcements keep their wall time
+    ("every Monday 9:00" stays 9:00) in the new zone. A one-off whose new time has already
+    passed keeps its old time. Returns how many posts moved."""
+    if old_tz == new_tz:
+        return 0
+    now = services.clock()
+    moved = 0
+    for post in await posts.in_zone(services.db, chat_id, old_tz):
+        plan = when_.When(first=post.first_local.replace(tzinfo=ZoneInfo(new_tz)), rrule=post.rrule)
+        following = when_.next_after(plan, now)
+        if following is None:
+            continue  # a one-off now in the past: leave it where it was
+        changed = await posts.move_zone(services.db, post.id, new_tz, following)
+        services.scheduler.disarm(changed)
+        for row_id in changed:
+            services.scheduler.arm(row_id, following)
+        moved += 1
+    return moved

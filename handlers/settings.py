@@ -28,7 +28,7 @@ from bot.domain.settings import (
 )
 from bot.domain.timezones import COMMON_ZONES
 from bot.i18n import Html, describe_rrule, escape, format_datetime, t, tn
-from handlers import digest
+from handlers import digest, posts
 from handlers.common import Turn, button, command
 from storage import chats, members
 
@@ -136,11 +136,12 @@ async def settings(turn: Turn) -> None:
         await _set_digest(turn, value)
         return
     private = turn.chat.is_private
+    old_zone = turn.chat.timezone
     apply_setting(turn.chat.settings, key, value, private=private)  # refuse bad input first
     chat = await _update(turn, lambda s: apply_setting(s, key, value, private=private))
     new = chat.settings
-    if key is SettingKey.TIMEZONE and not chat.is_private:
-        await digest.reschedule(turn.services, chat, turn.now)  # same wall time, new zone
+    if key is SettingKey.TIMEZONE:
+        await _zone_changed(turn, chat, old_zone)
     if key is SettingKey.LANGUAGE:
         await turn.reply("settings.saved_language", value=NATIVE_NAMES[chat.language])
     elif key is SettingKey.TIMEZONE:
@@ -156,6 +157,13 @@ async def settings(turn: Turn) -> None:
             SettingKey.REMINDERS: new.reminder_creators,
         }[key]
         await turn.reply(f"settings.saved_{key.value}", value=Html(turn.t(f"who.{who.value}")))
+
+
+async def _zone_changed(turn: Turn, chat: Chat, old_zone: str) -> None:
+    """Everything planned in the old zone keeps its wall time in the new one."""
+    await posts.follow_zone(turn.services, chat.id, old_zone, chat.timezone)
+    if not chat.is_private:
+        await digest.reschedule(turn.services, chat, turn.now)
 
 
 async def _set_digest(turn: Turn, value: str) -> None:
@@ -213,9 +221,9 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         chat = await _update(turn, lambda s: replace(s, language=arg))
     elif op == "z" and arg is not None and arg.isdigit() and int(arg) < len(COMMON_ZONES):
         zone = COMMON_ZONES[int(arg)]
+        old_zone = chat.timezone
         chat = await _update(turn, lambda s: replace(s, timezone=zone))
-        if not chat.is_private:
-            await digest.reschedule(turn.services, chat, turn.now)
+        await _zone_changed(turn, chat, old_zone)
     elif op == "p" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, poll_creators=_NEXT_WHO[s.poll_creators]))
     elif op == "r" and arg is None and not chat.is_private:

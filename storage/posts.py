@@ -187,3 +187,36 @@ async def mark_done(db: Database, post_id: int) -> None:
         await conn.execute(
             "UPDATE posts SET status = 'done' WHERE id = ? AND status = 'active'", (post_id,)
         )
+
+
+async def in_zone(db: Database, target_chat_id: int, tz: str) -> list[Post]:
+    """Open posts delivered to a chat that were planned in zone ``tz``."""
+    rows = await db.fetchall(
+        f"SELECT {_COLS} FROM posts WHERE target_chat_id = ? AND tz = ?"
+        " AND status IN ('active', 'paused')",
+        (target_chat_id, tz),
+    )
+    return [_post(r) for r in rows]
+
+
+async def move_zone(db: Database, post_id: int, tz: str, run_at: datetime | None) -> list[int]:
+    """The post now lives in ``tz`` (same wall time); its open row moves to ``run_at``.
+    Returns the ids of rows whose time changed (to re-arm)."""
+    async with db.write() as conn:
+        await conn.execute("UPDATE posts SET tz = ? WHERE id = ?", (tz, post_id))
+        if run_at is None:
+            return []
+        rows = await (
+            await conn.execute(
+                "SELECT id FROM scheduled WHERE kind = ? AND ref_id = ?"
+                " AND status IN ('pending', 'paused')",
+                (KIND, post_id),
+            )
+        ).fetchall()
+        ids = [int(r["id"]) for r in rows]
+        for row_id in ids:
+            await conn.execute(
+                "UPDATE scheduled SET run_at = ?, due_at = ? WHERE id = ?",
+                (to_db(run_at), to_db(run_at), row_id),
+            )
+        return ids

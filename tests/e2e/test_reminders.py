@@ -341,3 +341,30 @@ async def test_weekly_digest_lists_the_coming_week_and_skips_an_empty_one(world:
         )
         is None
     )
+
+
+async def test_posts_keep_their_wall_time_when_the_group_fixes_its_zone(world: World) -> None:
+    """Groups start in UTC; residents set things up; then a lead sets the real zone. Every
+    Monday 9:00 must stay 9:00 for the residents, in the new zone."""
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/announce every monday 9:00 | Bins tonight"))
+    weekly = await last_post(world)
+    await world.do(world.alice.send(world.court, "/remind in 3 days | water the courtyard"))
+    once = await last_post(world)
+    before = await scheduled.pending_for(world.services.db, "post", once.id)
+    assert before is not None
+
+    replies = await world.do(world.alice.send(world.court, "/settings timezone Asia/Shanghai"))
+    assert "Asia/Shanghai" in replies.text(world.court)
+
+    row = await scheduled.pending_for(world.services.db, "post", weekly.id)
+    assert row is not None
+    local = row.run_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
+    assert row.run_at.hour == 1  # 09:00 in Shanghai is 01:00 UTC
+    assert (await posts.get(world.services.db, weekly.id)).tz == "Asia/Shanghai"
+    # the one-off keeps its wall time too: 8 hours earlier in absolute time
+    after = await scheduled.pending_for(world.services.db, "post", once.id)
+    assert after is not None and before.run_at - after.run_at == timedelta(hours=8)
+    listed = (await world.do(world.alice.send(world.court, "/announcements"))).text(world.court)
+    assert "09:00 (Asia/Shanghai)" in listed
