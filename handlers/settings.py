@@ -2,7 +2,7 @@
 
 Typed:  /settings language zh · /settings timezone Asia/Shanghai · /settings polls organizers
 Buttons: /settings alone shows a panel; only leads may press it (in a private chat, its owner).
-Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:x
+Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:x
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from bot.i18n import Html, describe_rrule, escape, format_datetime, t, tn
 from handlers import digest, posts
 from handlers.common import Turn, button, command
 from storage import chats, members
+
+DEFAULT_DIGEST = "FREQ=WEEKLY;BYDAY=SU"
 
 _NEXT_WHO = {Who.EVERYONE: Who.ORGANIZERS, Who.ORGANIZERS: Who.LEADS, Who.LEADS: Who.EVERYONE}
 
@@ -101,6 +103,8 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         ):
             label = t(lang, key, value=Html(t(lang, f"who.{who.value}")))
             rows.append([InlineKeyboardButton(label, callback_data=data)])
+        digest_label = t(lang, "settings.btn_digest", value=digest_value(lang, s))
+        rows.append([InlineKeyboardButton(digest_label, callback_data="st:d")])
     rows.append([InlineKeyboardButton(t(lang, "settings.btn_done"), callback_data="st:x")])
     return InlineKeyboardMarkup(rows)
 
@@ -226,6 +230,14 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         await _zone_changed(turn, chat, old_zone)
     elif op == "p" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, poll_creators=_NEXT_WHO[s.poll_creators]))
+    elif op == "d" and arg is None and not chat.is_private:
+        # one press turns the digest on at the usual time (Sunday 18:00), the next turns it off;
+        # other days and times are typed: /settings digest every friday 19:00
+        if chat.settings.digest_rrule:
+            chat = await _update(turn, lambda s: set_digest(s, None, None))
+        else:
+            chat = await _update(turn, lambda s: set_digest(s, DEFAULT_DIGEST, "18:00"))
+        await digest.reschedule(turn.services, chat, turn.now)
     elif op == "r" and arg is None and not chat.is_private:
         chat = await _update(
             turn, lambda s: replace(s, reminder_creators=_NEXT_WHO[s.reminder_creators])

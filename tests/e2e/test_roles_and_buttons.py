@@ -128,6 +128,26 @@ async def test_settings_panel_buttons_for_leads_only(world: World) -> None:
     chat = await chats.get(world.services.db, world.court.id)
     assert chat is not None and chat.settings.reminder_creators.value == "leads"
 
+    # the weekly digest: one press on (Sunday 18:00, in the group's zone), one press off
+    panel = world.fake.message(world.court, panel.message_id)
+    await world.do(world.alice.press(panel, "st:d"))
+    chat = await chats.get(world.services.db, world.court.id)
+    assert chat is not None and chat.settings.digest_rrule == "FREQ=WEEKLY;BYDAY=SU"
+    row = await world.services.db.fetchone(
+        "SELECT run_at FROM scheduled WHERE kind = 'digest' AND status = 'pending'"
+    )
+    assert row is not None and row["run_at"].endswith("T15:00:00Z")  # 18:00 in Moscow
+    panel = world.fake.message(world.court, panel.message_id)
+    await world.do(world.alice.press(panel, "st:d"))
+    chat = await chats.get(world.services.db, world.court.id)
+    assert chat is not None and chat.settings.digest_rrule is None
+    assert (
+        await world.services.db.fetchone(
+            "SELECT 1 FROM scheduled WHERE kind = 'digest' AND status = 'pending'"
+        )
+        is None
+    )
+
     # done: the keyboard goes away
     panel = world.fake.message(world.court, panel.message_id)
     await world.do(world.alice.press(panel, "st:x"))
