@@ -4,12 +4,14 @@ across restarts (late within grace with a note; missed beyond it; never twice)."
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.fakeapi import FakeTelegram
 from storage import posts, scheduled
-from storage.db import to_db
+from storage.db import Database, to_db
 from tests.e2e.conftest import World, start_app, stop_app
 
 
@@ -39,8 +41,6 @@ async def fire_due(world: World, chat_id: int, *, expect: str | None = None) -> 
 async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a deadline
     """Wait for a scheduled job's work to finish (jobs are not update handlers: settle() does not
     see them)."""
-    import asyncio
-
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
@@ -85,8 +85,6 @@ async def test_private_reminder_is_confirmed_listed_and_fired(world: World) -> N
     # it never fires twice: even armed again and given time, it stays said once
     world.services.scheduler.disarm(list(world.services.scheduler._armed))
     await world.services.scheduler.refill()
-    import asyncio
-
     await asyncio.sleep(0.3)
     said_it = [
         c
@@ -244,16 +242,12 @@ async def test_a_reminder_due_during_downtime_fires_once_late_with_a_note(
     await stop_app(app)  # the bot is down...
 
     # ...while one falls due 30 minutes ago (inside the grace) and one 5 hours ago (beyond it)
-    from storage.db import Database
-
     db = await Database.open(db_path)
     async with db.write() as conn:
         for post_id, ago in (
             (late["id"], timedelta(minutes=30)),
             (stale["id"], timedelta(hours=5)),
         ):
-            from datetime import UTC, datetime
-
             await conn.execute(
                 "UPDATE scheduled SET run_at = ?, due_at = ? WHERE kind = 'post' AND ref_id = ?",
                 (to_db(datetime.now(UTC) - ago), to_db(datetime.now(UTC) - ago), post_id),
@@ -266,8 +260,6 @@ async def test_a_reminder_due_during_downtime_fires_once_late_with_a_note(
     try:
         first = await fake.wait_for("sendMessage", since=mark, timeout=10, chat_id=world.bob.id)
         await world.settle()
-        import asyncio
-
         await asyncio.sleep(0.3)
         texts = [
             c.params["text"]
@@ -359,7 +351,7 @@ async def test_posts_keep_their_wall_time_when_the_group_fixes_its_zone(world: W
 
     row = await scheduled.pending_for(world.services.db, "post", weekly.id)
     assert row is not None
-    local = row.run_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    local = row.run_at.astimezone(ZoneInfo("Asia/Shanghai"))
     assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
     assert row.run_at.hour == 1  # 09:00 in Shanghai is 01:00 UTC
     assert (await posts.get(world.services.db, weekly.id)).tz == "Asia/Shanghai"
