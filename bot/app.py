@@ -44,7 +44,7 @@ from bot.outbox import Limits, Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.services import Clock, Services
-from handlers import digest, errors, lifecycle, posts, roles, settings, start
+from handlers import digest, errors, lifecycle, posts, roles, settings, start, units
 from handlers.common import CourtyardContext, user_language
 from storage import chats
 from storage.db import Database
@@ -217,8 +217,16 @@ def build_app(
     app.add_handler(CommandHandler("reminders", posts.reminders, filters=NEW))
     app.add_handler(CommandHandler("announce", posts.announce, filters=NEW))
     app.add_handler(CommandHandler("announcements", posts.announcements, filters=NEW))
+    app.add_handler(CommandHandler("unit", units.unit, filters=NEW))
+    app.add_handler(CommandHandler("units", units.units_, filters=NEW))
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL & NEW, units.csv_document)
+    )
     app.add_handler(CallbackQueryHandler(settings.settings_button, pattern=r"^st:"))
     app.add_handler(CallbackQueryHandler(posts.post_button, pattern=r"^pp:"))
+    app.add_handler(CallbackQueryHandler(units.decision_button, pattern=r"^un:[ar]:"))
+    app.add_handler(CallbackQueryHandler(units.page_button, pattern=r"^un:p:"))
+    app.add_handler(CallbackQueryHandler(units.import_button, pattern=r"^un:i:"))
     app.add_handler(CallbackQueryHandler(_stale_button))
     # last in group 0: only commands that no handler above took
     app.add_handler(MessageHandler(filters.COMMAND & NEW, errors.unknown_command))

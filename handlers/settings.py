@@ -1,8 +1,9 @@
 """/settings: language, time zone and who may create polls and events — typed or with buttons.
 
 Typed:  /settings language zh · /settings timezone Asia/Shanghai · /settings polls organizers
+        /settings unit_approval off
 Buttons: /settings alone shows a panel; only leads may press it (in a private chat, its owner).
-Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:x
+Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:u st:x
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ from storage import chats, members
 DEFAULT_DIGEST = "FREQ=WEEKLY;BYDAY=SU"
 
 _NEXT_WHO = {Who.EVERYONE: Who.ORGANIZERS, Who.ORGANIZERS: Who.LEADS, Who.LEADS: Who.EVERYONE}
+
+
+def on_off(lang: str, value: bool) -> str:
+    return t(lang, "settings.on" if value else "settings.off")
 
 
 def digest_value(lang: str, s: ChatSettings) -> str:
@@ -71,6 +76,7 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             t(lang, "settings.events", value=Html(t(lang, f"who.{s.event_creators.value}"))),
             t(lang, "settings.reminders", value=Html(t(lang, f"who.{s.reminder_creators.value}"))),
             t(lang, "settings.digest", value=digest_value(lang, s)),
+            t(lang, "settings.unit_approval", value=on_off(lang, s.unit_approval)),
             t(lang, "settings.organizers", names=names),
             tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
         ]
@@ -105,6 +111,8 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
             rows.append([InlineKeyboardButton(label, callback_data=data)])
         digest_label = t(lang, "settings.btn_digest", value=digest_value(lang, s))
         rows.append([InlineKeyboardButton(digest_label, callback_data="st:d")])
+        approval = t(lang, "settings.btn_unit_approval", value=on_off(lang, s.unit_approval))
+        rows.append([InlineKeyboardButton(approval, callback_data="st:u")])
     rows.append([InlineKeyboardButton(t(lang, "settings.btn_done"), callback_data="st:x")])
     return InlineKeyboardMarkup(rows)
 
@@ -153,6 +161,10 @@ async def settings(turn: Turn) -> None:
             "settings.saved_timezone",
             value=chat.timezone,
             now=format_datetime(turn.now, chat.language, chat.timezone),
+        )
+    elif key is SettingKey.UNIT_APPROVAL:
+        await turn.reply(
+            "settings.saved_unit_approval", value=on_off(chat.language, new.unit_approval)
         )
     else:
         who = {
@@ -242,6 +254,8 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         chat = await _update(
             turn, lambda s: replace(s, reminder_creators=_NEXT_WHO[s.reminder_creators])
         )
+    elif op == "u" and arg is None and not chat.is_private:
+        chat = await _update(turn, lambda s: replace(s, unit_approval=not s.unit_approval))
     elif op == "e" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, event_creators=_NEXT_WHO[s.event_creators]))
     else:

@@ -175,7 +175,9 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
             for table, column in await _child_tables(conn):
                 if table != "members":
                     await conn.execute(
-                        f'UPDATE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
+                        # OR IGNORE: a row clashing with the old group's (same unit label)
+                        # stays behind and goes with the supergroup's row below
+                        f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
                         (old_id, new_id),
                     )
             await conn.execute("DELETE FROM chats WHERE id = ?", (new_id,))

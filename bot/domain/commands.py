@@ -50,6 +50,8 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("reminders", Action.USE_BOT, _BOTH),
     CommandSpec("announce", Action.ANNOUNCE, _GROUP),
     CommandSpec("announcements", Action.ANNOUNCE, _GROUP),
+    CommandSpec("unit", Action.USE_BOT, _GROUP),
+    CommandSpec("units", Action.MANAGE_UNITS, _GROUP),
 )
 
 

@@ -31,6 +31,7 @@ class Action(enum.Enum):
     REMIND_GROUP = "remind_group"  # /remind in a group: a reminder the whole group sees
     ANNOUNCE = "announce"  # /announce: scheduled announcements
     MANAGE_POSTS = "manage_posts"  # cancel or pause anyone's reminders and announcements
+    MANAGE_UNITS = "manage_units"  # the register of units; approve or reject unit claims
 
 
 #: Actions whose minimum role is fixed.
@@ -40,6 +41,7 @@ _FIXED: Final[dict[Action, Role]] = {
     Action.GRANT_ROLES: Role.LEAD,
     Action.ANNOUNCE: Role.ORGANIZER,
     Action.MANAGE_POSTS: Role.LEAD,
+    Action.MANAGE_UNITS: Role.LEAD,
 }
 
 _WHO_MIN_ROLE: Final[dict[Who, Role]] = {

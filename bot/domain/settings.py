@@ -1,4 +1,4 @@
-"""A chat's settings: language, time zone, and who may create polls and events."""
+"""A chat's settings: language, time zone, who may create polls and events, unit approval."""
 
 from __future__ import annotations
 
@@ -62,6 +62,8 @@ class ChatSettings:
     #: weekly digest: RRULE (one weekday) and the local wall time "HH:MM", or None when off
     digest_rrule: str | None = None
     digest_time: str | None = None
+    #: a resident's /unit claim waits for a lead's approval (off: approved at once)
+    unit_approval: bool = True
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED:
@@ -78,6 +80,7 @@ class ChatSettings:
                 "reminder_creators": self.reminder_creators.value,
                 "digest_rrule": self.digest_rrule,
                 "digest_time": self.digest_time,
+                "unit_approval": self.unit_approval,
             },
             sort_keys=True,
         )
@@ -102,11 +105,16 @@ class ChatSettings:
             reminder_creators=_who_or(data.get("reminder_creators"), base.reminder_creators),
             digest_rrule=_str_or_none(data.get("digest_rrule")),
             digest_time=_str_or_none(data.get("digest_time")),
+            unit_approval=_bool_or(data.get("unit_approval"), base.unit_approval),
         )
 
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _bool_or(value: object, default: bool) -> bool:
+    return value if isinstance(value, bool) else default
 
 
 def _who_or(value: object, default: Who) -> Who:
@@ -123,6 +131,7 @@ class SettingKey(enum.Enum):
     EVENTS = "events"
     REMINDERS = "reminders"
     DIGEST = "digest"
+    UNIT_APPROVAL = "unit_approval"
 
 
 _KEY_WORDS: Final[dict[str, SettingKey]] = {
@@ -154,7 +163,44 @@ _KEY_WORDS: Final[dict[str, SettingKey]] = {
     "摘要": SettingKey.DIGEST,
     "сводка": SettingKey.DIGEST,
     "дайджест": SettingKey.DIGEST,
+    "unit_approval": SettingKey.UNIT_APPROVAL,
+    "units": SettingKey.UNIT_APPROVAL,
+    "approval": SettingKey.UNIT_APPROVAL,
+    "房号审核": SettingKey.UNIT_APPROVAL,
+    "审核": SettingKey.UNIT_APPROVAL,
+    "подтверждение": SettingKey.UNIT_APPROVAL,
+    "подтверждение_квартир": SettingKey.UNIT_APPROVAL,
 }
+
+_ON_OFF_WORDS: Final[dict[str, bool]] = {
+    "on": True,
+    "yes": True,
+    "true": True,
+    "开": True,
+    "开启": True,
+    "打开": True,
+    "是": True,
+    "вкл": True,
+    "включить": True,
+    "да": True,
+    "off": False,
+    "no": False,
+    "false": False,
+    "关": False,
+    "关闭": False,
+    "否": False,
+    "выкл": False,
+    "выключить": False,
+    "нет": False,
+}
+
+
+def parse_on_off(text: str) -> bool:
+    value = _ON_OFF_WORDS.get(text.strip().lower())
+    if value is None:
+        raise DomainError("error.unknown_on_off", value=text.strip()[:64], choices="on, off")
+    return value
+
 
 #: Words that turn the digest off.
 DIGEST_OFF: Final[frozenset[str]] = frozenset(
@@ -171,7 +217,7 @@ def parse_setting_key(text: str) -> SettingKey:
         raise DomainError(
             "error.unknown_setting",
             value=text.strip()[:64],
-            choices="language, timezone, polls, events, reminders, digest",
+            choices="language, timezone, polls, events, reminders, digest, unit_approval",
         )
     return key
 
@@ -194,6 +240,8 @@ def apply_setting(
         return replace(settings, event_creators=parse_who(value))
     if key is SettingKey.REMINDERS:
         return replace(settings, reminder_creators=parse_who(value))
+    if key is SettingKey.UNIT_APPROVAL:
+        return replace(settings, unit_approval=parse_on_off(value))
     raise DomainError("error.setting_needs_value", key=key.value)  # digest: see set_digest
 
 

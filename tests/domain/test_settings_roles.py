@@ -125,9 +125,18 @@ def names(where: Where, role: Role, settings: ChatSettings = DEFAULT) -> list[st
 
 
 def test_help_differs_by_role_and_place() -> None:
-    resident = ["start", "help", "remindme", "reminders"]
+    resident = ["start", "help", "remindme", "reminders", "unit"]
     assert names(Where.GROUP, Role.RESIDENT) == resident
-    organizer = ["start", "help", "remind", "remindme", "reminders", "announce", "announcements"]
+    organizer = [
+        "start",
+        "help",
+        "remind",
+        "remindme",
+        "reminders",
+        "announce",
+        "announcements",
+        "unit",
+    ]
     assert names(Where.GROUP, Role.ORGANIZER) == organizer
     assert names(Where.GROUP, Role.LEAD) == [
         "start",
@@ -136,6 +145,7 @@ def test_help_differs_by_role_and_place() -> None:
         "grant",
         "revoke",
         *organizer[2:],
+        "units",
     ]
     # a group that lets everyone set group reminders shows /remind to residents too
     open_group = ChatSettings(reminder_creators=Who.EVERYONE)
@@ -166,4 +176,33 @@ def test_setting_keys_complete() -> None:
         "events",
         "reminders",
         "digest",
+        "unit_approval",
     }
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["unit_approval", "off"], False),
+        (["unit", "approval", "on"], True),
+        (["审核", "关闭"], False),
+        (["подтверждение", "вкл"], True),
+    ],
+)
+def test_unit_approval_setting(words: list[str], expected: bool) -> None:
+    key, value = split_setting_args(words)
+    assert key is SettingKey.UNIT_APPROVAL
+    changed = apply_setting(ChatSettings(unit_approval=not expected), key, value)
+    assert changed.unit_approval is expected
+    stored = ChatSettings.from_row("en", "UTC", changed.extra_json())
+    assert stored.unit_approval is expected
+    with pytest.raises(DomainError):
+        apply_setting(DEFAULT, SettingKey.UNIT_APPROVAL, "maybe")
+    with pytest.raises(DomainError):
+        apply_setting(DEFAULT, SettingKey.UNIT_APPROVAL, "off", private=True)
+
+
+def test_unit_approval_defaults_on_and_units_are_lead_only() -> None:
+    assert DEFAULT.unit_approval is True
+    assert ChatSettings.from_row("en", "UTC", '{"unit_approval": "yes"}').unit_approval is True
+    assert required_role(Action.MANAGE_UNITS, DEFAULT) is Role.LEAD

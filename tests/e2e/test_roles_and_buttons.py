@@ -261,7 +261,13 @@ async def test_command_menus_per_scope_and_language(world: World) -> None:
     def names(commands):
         return [c["command"] for c in commands]
 
-    assert names(by_key[("all_group_chats", None)]) == ["start", "help", "remindme", "reminders"]
+    assert names(by_key[("all_group_chats", None)]) == [
+        "start",
+        "help",
+        "remindme",
+        "reminders",
+        "unit",
+    ]
     assert names(by_key[("all_chat_administrators", None)]) == [
         "start",
         "help",
@@ -273,6 +279,8 @@ async def test_command_menus_per_scope_and_language(world: World) -> None:
         "reminders",
         "announce",
         "announcements",
+        "unit",
+        "units",
     ]
     assert names(by_key[("all_private_chats", "ru")]) == [
         "start",
