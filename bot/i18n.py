@@ -129,6 +129,12 @@ def format_datetime_zone(moment: datetime, lang: str | None, tz: str) -> str:
     return f"{format_datetime(moment, lang, tz)} ({tz})"
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """One line of at most ``limit`` characters, for lists and summaries."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def describe_rrule(lang: str | None, rrule: str) -> str:
     """How a recurrence reads: "every Tuesday", "每周二", "по вторникам"."""
     from bot.domain.posts import describe

@@ -91,6 +91,14 @@ class Turn:
     def args(self) -> list[str]:
         return list(self.context.args or [])
 
+    @property
+    def rest(self) -> str:
+        """What follows the command word, with its line breaks (``args`` would lose them)."""
+        message = self.message
+        text = (message.text or message.caption or "") if message else ""
+        parts = text.split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
     async def role(self) -> Role:
         if self._role is None:
             uid = self.user.id if self.user else 0

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import when as when_
 from bot.domain.chats import Chat
-from bot.i18n import escape, format_datetime, t
+from bot.i18n import escape, format_datetime, shorten, t
 from bot.services import Services
 from storage import chats, posts, scheduled
 from storage.scheduled import Scheduled
@@ -39,17 +39,8 @@ async def reschedule(services: Services, chat: Chat, now: datetime) -> datetime 
     plan = _schedule_of(chat, now)
     following = when_.next_after(plan, now) if plan else None
     async with services.db.write() as conn:
-        rows = await (
-            await conn.execute(
-                "SELECT id FROM scheduled WHERE kind = ? AND chat_id = ? AND status = 'pending'",
-                (KIND, chat.id),
-            )
-        ).fetchall()
-        stale = [r["id"] for r in rows]
-        await conn.execute(
-            "UPDATE scheduled SET status = 'cancelled' WHERE kind = ? AND chat_id = ?"
-            " AND status = 'pending'",
-            (KIND, chat.id),
+        stale = await scheduled.set_status_for(
+            conn, KIND, None, "cancelled", only=("pending",), chat_id=chat.id
         )
         new_id = None
         if following is not None:
@@ -72,17 +63,12 @@ async def upcoming_posts(services: Services, chat: Chat, now: datetime) -> str |
                 continue
             if next_at - now <= WEEK:
                 moment = format_datetime(next_at, lang, chat.timezone)
-                lines.append((next_at, f"• {moment} — {_short(post.text)}"))
+                lines.append((next_at, f"• {moment} — {shorten(post.text, 70)}"))
     if not lines:
         return None
     lines.sort(key=lambda pair: pair[0])
     body = "\n".join(escape(text) for _, text in lines)
     return f"{t(lang, 'digest.upcoming')}\n{body}"
-
-
-def _short(text: str, limit: int = 70) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 SECTIONS: list[Section] = [upcoming_posts]

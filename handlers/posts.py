@@ -22,7 +22,16 @@ from bot.domain import when as when_
 from bot.domain.errors import DomainError
 from bot.domain.posts import clean_text, split_pin
 from bot.domain.roles import Action, required_role
-from bot.i18n import Html, describe_rrule, escape, format_datetime, format_datetime_zone, t, tn
+from bot.i18n import (
+    Html,
+    describe_rrule,
+    escape,
+    format_datetime,
+    format_datetime_zone,
+    shorten,
+    t,
+    tn,
+)
 from bot.services import Services
 from handlers.common import (
     GROUP_ONLY,
@@ -41,14 +50,6 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 10
 
 
-def command_text(turn: Turn) -> str:
-    """What follows the command word, with its line breaks (context.args would lose them)."""
-    message = turn.message
-    text = (message.text or message.caption or "") if message else ""
-    parts = text.split(maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
-
-
 def when_phrase(lang: str, first: datetime, rrule: str | None, tz: str) -> str:
     """ "Sat 21 Nov, 15:00 (Asia/Shanghai)" or "every Tuesday · next Tue 24 Nov, 20:00 (...)"."""
     moment = format_datetime_zone(first, lang, tz)
@@ -62,7 +63,7 @@ async def _create(
 ) -> tuple[str, str, bool]:
     """Parse ``<when> <text>`` (or ``<when> | <text> [| pin]``), store the post and its first
     scheduled row, arm it. Returns how the time reads, the text, and whether it will be pinned."""
-    raw = command_text(turn)
+    raw = turn.rest
     if not raw.strip():
         raise DomainError(f"{kind}.usage")
     segments = [s.strip() for s in raw.split("|")]
@@ -175,7 +176,7 @@ async def _listing(turn: Turn, kind: str) -> tuple[str, InlineKeyboardMarkup | N
                 "post.list_item",
                 number=number,
                 when=moment,
-                text=_short(post.text),
+                text=shorten(post.text),
                 who=post.creator_name,
             )
         )
@@ -201,11 +202,6 @@ async def _listing(turn: Turn, kind: str) -> tuple[str, InlineKeyboardMarkup | N
     if len(found) > LIST_LIMIT:
         lines.append(tn(lang, "post.more", len(found) - LIST_LIMIT))
     return "\n".join(lines), InlineKeyboardMarkup(rows)
-
-
-def _short(text: str, limit: int = 80) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @command()
@@ -343,7 +339,7 @@ async def missed_post(services: Services, row: Scheduled, late_by: timedelta) ->
             where.language,
             "post.missed",
             due=format_datetime_zone(row.run_at, where.language, post.tz),
-            text=_short(post.text),
+            text=shorten(post.text),
         ),
     )
 

@@ -80,21 +80,13 @@ def _mention(user_id: int, name: str) -> Html:
     return Html(f'<a href="tg://user?id={user_id}">{escape(name)}</a>')
 
 
-def _rest(turn: Turn) -> str:
-    """What follows the command word, as typed."""
-    message = turn.message
-    text = (message.text or "") if message else ""
-    parts = text.split(maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
-
-
 # --- /unit ---------------------------------------------------------------------------------
 
 
 @command(where=GROUP_ONLY)
 async def unit(turn: Turn) -> None:
     assert turn.user is not None
-    raw = _rest(turn)
+    raw = turn.rest
     db = turn.services.db
     if not raw:
         await _show_mine(turn)

@@ -107,23 +107,26 @@ async def retry_later(db: Database, row_id: int, run_at: datetime) -> None:
 
 
 async def set_status_for(
-    conn: aiosqlite.Connection, kind: str, ref_id: int, status: str, *, only: tuple[str, ...]
+    conn: aiosqlite.Connection,
+    kind: str,
+    ref_id: int | None,
+    status: str,
+    *,
+    only: tuple[str, ...],
+    chat_id: int | None = None,
 ) -> list[int]:
-    """Change the open rows of one feature row (cancel / pause); returns their ids."""
-    marks = ",".join("?" for _ in only)
-    rows = await (
-        await conn.execute(
-            f"SELECT id FROM scheduled WHERE kind = ? AND ref_id = ? AND status IN ({marks})",
-            (kind, ref_id, *only),
-        )
-    ).fetchall()
-    ids = [r["id"] for r in rows]
+    """Change the open rows of one chain (cancel / pause): rows of ``kind`` for ``ref_id``
+    (``None`` for chains with no feature row, such as a chat's digest), optionally only in
+    ``chat_id``. Returns their ids, to disarm."""
+    where = f"kind = ? AND ref_id IS ? AND status IN ({','.join('?' for _ in only)})"
+    params: list[object] = [kind, ref_id, *only]
+    if chat_id is not None:
+        where += " AND chat_id = ?"
+        params.append(chat_id)
+    rows = await (await conn.execute(f"SELECT id FROM scheduled WHERE {where}", params)).fetchall()
+    ids = [int(r["id"]) for r in rows]
     if ids:
-        await conn.execute(
-            f"UPDATE scheduled SET status = ?"
-            f" WHERE kind = ? AND ref_id = ? AND status IN ({marks})",
-            (status, kind, ref_id, *only),
-        )
+        await conn.execute(f"UPDATE scheduled SET status = ? WHERE {where}", (status, *params))
     return ids
 
 

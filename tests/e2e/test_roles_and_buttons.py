@@ -95,7 +95,7 @@ async def test_settings_panel_buttons_for_leads_only(world: World) -> None:
     replies = await world.do(world.alice.press(panel, "st:l:zh_Hans"))
     assert replies.answer_text() == "Saved."
     [edit] = replies.edits(world.court)
-    assert "语言：简体中文" in edit.params["text"] or "简体中文" in edit.params["text"]
+    assert "语言：简体中文" in edit.params["text"] and "本群设置" in edit.params["text"]
     chat = await chats.get(world.services.db, world.court.id)
     assert chat is not None and chat.language == "zh_Hans"
 
@@ -219,6 +219,8 @@ async def test_a_429_delays_but_does_not_lose_the_reply(world: World) -> None:
     assert "What you can do" in replies.text(world.court)
     failed = [c for c in replies.calls if c.method == "sendMessage" and not c.ok]
     assert len(failed) == 1 and failed[0].error_code == 429
+    # Telegram's "retry after 1" was honoured before sending again
+    assert replies.sent(world.court)[0].at - failed[0].at >= 0.9
 
 
 async def test_telegram_failure_inside_a_command_gets_an_apology(world: World) -> None:
