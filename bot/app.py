@@ -18,7 +18,6 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
-    Update,
 )
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -45,7 +44,7 @@ from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.services import Clock, Services
 from handlers import digest, errors, lifecycle, posts, roles, settings, start, units
-from handlers.common import CourtyardContext, user_language
+from handlers.common import CourtyardContext
 from storage import chats
 from storage.db import Database
 
@@ -227,26 +226,11 @@ def build_app(
     app.add_handler(CallbackQueryHandler(units.decision_button, pattern=r"^un:[ar]:"))
     app.add_handler(CallbackQueryHandler(units.page_button, pattern=r"^un:p:"))
     app.add_handler(CallbackQueryHandler(units.import_button, pattern=r"^un:i:"))
-    app.add_handler(CallbackQueryHandler(_stale_button))
+    app.add_handler(CallbackQueryHandler(errors.stale_button))
     # last in group 0: only commands that no handler above took
     app.add_handler(MessageHandler(filters.COMMAND & NEW, errors.unknown_command))
     app.add_error_handler(errors.on_error)
     return app
-
-
-async def _stale_button(update: Update, context: CourtyardContext) -> None:
-    """A press whose data matches no feature (forged, or from an older version)."""
-    query = update.callback_query
-    if query is not None:
-        lang = None
-        if update.effective_chat is not None:
-            chat = await chats.get(context.services.db, update.effective_chat.id)
-            lang = chat.language if chat else None
-        await context.services.outbox.answer(
-            query.id,
-            t(user_language(update.effective_user) or lang, "error.stale_button"),
-            alert=True,
-        )
 
 
 async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -33,6 +33,24 @@ def describe(update: object) -> tuple[int | None, str]:
     return chat_id, "update"
 
 
+async def languages(context: CourtyardContext, update: Update) -> tuple[str | None, str | None]:
+    """(the chat's language, the person's own) for answering outside a turn."""
+    lang = None
+    if update.effective_chat is not None:
+        chat = await chats.get(context.services.db, update.effective_chat.id)
+        lang = chat.language if chat else None
+    return lang, user_language(update.effective_user) or lang
+
+
+async def stale_button(update: Update, context: CourtyardContext) -> None:
+    """A press whose data matches no feature (forged, or from an older version)."""
+    if update.callback_query is not None:
+        _, personal = await languages(context, update)
+        await context.services.outbox.answer(
+            update.callback_query.id, t(personal, "error.stale_button"), alert=True
+        )
+
+
 async def on_error(update: object, context: CourtyardContext) -> None:
     chat_id, what = describe(update)
     log.error("handling %s in chat %s failed", what, chat_id, exc_info=context.error)
@@ -40,11 +58,7 @@ async def on_error(update: object, context: CourtyardContext) -> None:
         return
     try:
         services = context.services
-        lang = None
-        if chat_id is not None:
-            chat = await chats.get(services.db, chat_id)
-            lang = chat.language if chat else None
-        personal = user_language(update.effective_user) or lang
+        lang, personal = await languages(context, update)
         if update.callback_query is not None:
             await services.outbox.answer(
                 update.callback_query.id, t(personal, "error.internal"), alert=True
