@@ -1,6 +1,8 @@
 """Translations and locale-aware formatting.
 
-Catalogs are gettext ``.po`` files under ``locales/<lang>/LC_MESSAGES/courtyard.po``. Message ids
+Catalogs are gettext ``.po`` files under ``locales/<lang>/LC_MESSAGES/``: ``courtyard.po`` for the
+core and one file per feature (``polls.po``, ``events.po``, ...), merged into one catalog per
+language (a key may be defined in one file only; a test checks it). Message ids
 are symbolic keys (``help.title``); the English catalog holds the English text. The ``.po`` files
 are the only source: they are read with Babel and compiled in memory at first use, so there is no
 build step and no stale ``.mo``.
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_skeleton
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -49,17 +52,30 @@ def escape(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
-def _po_path(lang: str) -> Any:
-    return resources.files("locales").joinpath(lang, "LC_MESSAGES", f"{DOMAIN}.po")
+def po_files(lang: str) -> list[Any]:
+    """The ``.po`` files of ``lang``: ``courtyard.po`` first, then the features' by name."""
+    folder = resources.files("locales").joinpath(lang, "LC_MESSAGES")
+    files = [f for f in folder.iterdir() if f.name.endswith(".po")]
+    return sorted(files, key=lambda f: (f.name != f"{DOMAIN}.po", f.name))
 
 
 @cache
 def catalog(lang: str) -> gettext.GNUTranslations:
-    """The compiled catalog of ``lang`` (one of SUPPORTED)."""
-    with _lock, _po_path(lang).open("rb") as fh:
-        po = read_po(fh, locale=_BABEL_LOCALES[lang], domain=DOMAIN)
+    """The compiled catalog of ``lang`` (one of SUPPORTED): all its files merged."""
+    with _lock:
+        merged: Catalog | None = None
+        for path in po_files(lang):
+            with path.open("rb") as fh:
+                po = read_po(fh, locale=_BABEL_LOCALES[lang], domain=DOMAIN)
+            if merged is None:
+                merged = po
+                continue
+            for message in po:
+                if message.id:
+                    merged[message.id] = message
+        assert merged is not None, f"no catalog for {lang}"
         buf = io.BytesIO()
-        write_mo(buf, po, use_fuzzy=False)
+        write_mo(buf, merged, use_fuzzy=False)
         buf.seek(0)
         return gettext.GNUTranslations(buf)
 

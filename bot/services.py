@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.config import Settings
 from bot.domain.settings import ChatSettings
+from bot.flood import FloodGuard
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
@@ -26,6 +28,10 @@ class Services:
     clock: Clock
     bot_username: str = ""
     seen: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)
+    #: per-user command rate limit (None: off, as in most tests)
+    flood: FloodGuard | None = None
+    #: per-feature in-memory state (caches, pending uploads), keyed by the feature's name
+    state: dict[str, Any] = field(default_factory=dict)
 
     def defaults(self, language: str | None = None) -> ChatSettings:
         """Settings for a new chat: the operator's defaults, the language possibly overridden."""

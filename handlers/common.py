@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,8 @@ from bot.domain.commands import Where
 from bot.domain.errors import DomainError
 from bot.domain.languages import normalize_language
 from bot.domain.roles import Action, Role, may, required_role
-from bot.i18n import Html, t
+from bot.flood import Verdict
+from bot.i18n import Html, escape, t
 from bot.services import Services
 from storage import chats, members
 
@@ -48,6 +49,24 @@ class CourtyardContext(
 
 def display_name(user: User) -> str:
     return user.full_name.strip() or (f"@{user.username}" if user.username else str(user.id))
+
+
+#: Telegram notifies at most this many mentioned users per message; more are not notified.
+MAX_MENTIONS = 50
+
+
+def mention(user_id: int, name: str) -> Html:
+    """A mention that notifies the user without needing a username (no phone, no @ handle)."""
+    return Html(f'<a href="tg://user?id={user_id}">{escape(name)}</a>')
+
+
+def mention_batches(people: Sequence[tuple[int, str]], size: int = MAX_MENTIONS) -> list[str]:
+    """``(user id, name)`` pairs as mention lists of at most ``size`` each, comma-separated:
+    one message per batch keeps every mention notifying."""
+    if size < 1:
+        raise ValueError("batch size must be positive")
+    batches = [people[i : i + size] for i in range(0, len(people), size)]
+    return [", ".join(mention(uid, name) for uid, name in batch) for batch in batches]
 
 
 def user_language(user: User | None) -> str | None:
@@ -186,6 +205,22 @@ def role_key(role: Role) -> str:
     return {Role.LEAD: "role.leads", Role.ORGANIZER: "role.organizers"}.get(role, "role.everyone")
 
 
+def _flood_verdict(update: Update, context: CourtyardContext) -> Verdict:
+    guard = context.services.flood
+    chat, user = update.effective_chat, update.effective_user
+    if guard is None or chat is None or user is None:
+        return Verdict.ALLOW
+    return guard.check(chat.id, user.id)
+
+
+def _wait(update: Update, context: CourtyardContext) -> int:
+    guard = context.services.flood
+    chat, user = update.effective_chat, update.effective_user
+    if guard is None or chat is None or user is None:
+        return 1
+    return guard.wait_seconds(chat.id, user.id)
+
+
 def command(
     *, action: Action = Action.USE_BOT, where: frozenset[Where] = BOTH
 ) -> Callable[[Callable[[Turn], Awaitable[None]]], Handler]:
@@ -194,8 +229,14 @@ def command(
     def deco(body: Callable[[Turn], Awaitable[None]]) -> Handler:
         @functools.wraps(body)
         async def handler(update: Update, context: CourtyardContext) -> None:
+            verdict = _flood_verdict(update, context)
             turn = await open_turn(update, context)
             if turn is None:
+                return
+            # leads are not limited: a lead typing a stack of paper ballots must not lose them
+            if verdict is not Verdict.ALLOW and await turn.role() is not Role.LEAD:
+                if verdict is Verdict.WARN:
+                    await turn.reply("error.slow_down", seconds=_wait(update, context))
                 return
             if turn.where not in where:
                 key = "error.group_only" if Where.GROUP in where else "error.private_only"

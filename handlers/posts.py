@@ -25,7 +25,6 @@ from bot.domain.roles import Action, required_role
 from bot.i18n import (
     Html,
     describe_rrule,
-    escape,
     format_datetime,
     format_datetime_zone,
     shorten,
@@ -39,6 +38,7 @@ from handlers.common import (
     button,
     command,
     display_name,
+    mention,
     role_key,
     user_language,
 )
@@ -263,7 +263,7 @@ def _when_of(post: posts.Post) -> when_.When:
 
 
 def _mention(post: posts.Post) -> Html:
-    return Html(f'<a href="tg://user?id={post.creator_id}">{escape(post.creator_name)}</a>')
+    return mention(post.creator_id, post.creator_name)
 
 
 async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> None:

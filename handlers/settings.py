@@ -1,9 +1,12 @@
-"""/settings: language, time zone and who may create polls and events — typed or with buttons.
+"""/settings: language, time zone, who may create polls and events, and the features' defaults
+— typed or with buttons.
 
 Typed:  /settings language zh · /settings timezone Asia/Shanghai · /settings polls organizers
-        /settings unit_approval off
+        /settings unit_approval off · /settings decision_rule cn-278 · /settings event_reminders
+        24h, 1h · /settings listing_days 30
 Buttons: /settings alone shows a panel; only leads may press it (in a private chat, its owner).
-Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:u st:x
+Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:u
+st:k (next decision rule) st:x
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import when as when_
 from bot.domain.chats import Chat
+from bot.domain.decisions import RULE_NAMES, parse_rule
 from bot.domain.errors import DomainError
 from bot.domain.languages import NATIVE_NAMES, SUPPORTED
 from bot.domain.roles import Action
@@ -24,6 +28,7 @@ from bot.domain.settings import (
     SettingKey,
     Who,
     apply_setting,
+    describe_offsets,
     set_digest,
     split_setting_args,
 )
@@ -40,6 +45,23 @@ _NEXT_WHO = {Who.EVERYONE: Who.ORGANIZERS, Who.ORGANIZERS: Who.LEADS, Who.LEADS:
 
 def on_off(lang: str, value: bool) -> str:
     return t(lang, "settings.on" if value else "settings.off")
+
+
+def offsets_value(lang: str, minutes: tuple[int, ...]) -> str:
+    """ "1 day, 1 hour" / "1天、1小时" / "1 день, 1 час"; "off" when there are none."""
+    if not minutes:
+        return t(lang, "settings.off")
+    parts = []
+    for m in minutes:
+        unit, n = describe_offsets(m)
+        parts.append(tn(lang, f"settings.offset_{unit}", n))
+    return t(lang, "rec.list_sep").join(parts)
+
+
+def _next_rule(current: str) -> str:
+    """The panel's rule button walks the rules without a quorum (quorums are typed)."""
+    name = parse_rule(current).name
+    return RULE_NAMES[(RULE_NAMES.index(name) + 1) % len(RULE_NAMES)]
 
 
 def digest_value(lang: str, s: ChatSettings) -> str:
@@ -77,6 +99,9 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             t(lang, "settings.reminders", value=Html(t(lang, f"who.{s.reminder_creators.value}"))),
             t(lang, "settings.digest", value=digest_value(lang, s)),
             t(lang, "settings.unit_approval", value=on_off(lang, s.unit_approval)),
+            t(lang, "settings.decision_rule", value=s.decision_rule),
+            t(lang, "settings.event_reminders", value=offsets_value(lang, s.event_reminders)),
+            tn(lang, "settings.listing_days", s.listing_days),
             t(lang, "settings.organizers", names=names),
             tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
         ]
@@ -113,6 +138,8 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         rows.append([InlineKeyboardButton(digest_label, callback_data="st:d")])
         approval = t(lang, "settings.btn_unit_approval", value=on_off(lang, s.unit_approval))
         rows.append([InlineKeyboardButton(approval, callback_data="st:u")])
+        rule = t(lang, "settings.btn_decision_rule", value=s.decision_rule)
+        rows.append([InlineKeyboardButton(rule, callback_data="st:k")])
     rows.append([InlineKeyboardButton(t(lang, "settings.btn_done"), callback_data="st:x")])
     return InlineKeyboardMarkup(rows)
 
@@ -166,6 +193,15 @@ async def settings(turn: Turn) -> None:
         await turn.reply(
             "settings.saved_unit_approval", value=on_off(chat.language, new.unit_approval)
         )
+    elif key is SettingKey.DECISION_RULE:
+        await turn.reply("settings.saved_decision_rule", value=new.decision_rule)
+    elif key is SettingKey.EVENT_REMINDERS:
+        await turn.reply(
+            "settings.saved_event_reminders",
+            value=offsets_value(chat.language, new.event_reminders),
+        )
+    elif key is SettingKey.LISTING_DAYS:
+        await turn.reply("settings.saved_listing_days", value=new.listing_days)
     else:
         who = {
             SettingKey.POLLS: new.poll_creators,
@@ -256,6 +292,8 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         )
     elif op == "u" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, unit_approval=not s.unit_approval))
+    elif op == "k" and arg is None and not chat.is_private:
+        chat = await _update(turn, lambda s: replace(s, decision_rule=_next_rule(s.decision_rule)))
     elif op == "e" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, event_creators=_NEXT_WHO[s.event_creators]))
     else:

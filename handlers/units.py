@@ -39,7 +39,15 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role
 from bot.domain.units import decode_csv, normalize_label, parse_area, parse_units_csv
 from bot.i18n import Html, escape, t, tn
-from handlers.common import GROUP_ONLY, PRIVATE_ONLY, Turn, button, command, display_name
+from handlers.common import (
+    GROUP_ONLY,
+    PRIVATE_ONLY,
+    Turn,
+    button,
+    command,
+    display_name,
+    mention,
+)
 from storage import chats, members, units
 
 log = logging.getLogger(__name__)
@@ -74,10 +82,6 @@ def format_area(area: Fraction) -> str:
         return f"{float(area):.2f}"  # pragma: no cover - parse_area allows two decimals only
     whole, cents = divmod(hundredths.numerator, 100)
     return str(whole) if cents == 0 else f"{whole}.{cents:02d}".rstrip("0")
-
-
-def _mention(user_id: int, name: str) -> Html:
-    return Html(f'<a href="tg://user?id={user_id}">{escape(name)}</a>')
 
 
 # --- /unit ---------------------------------------------------------------------------------
@@ -167,7 +171,7 @@ async def decision_button(turn: Turn, parts: list[str]) -> None:
             repost=False,
         )
     notice = "unit.approved_notice" if approve else "unit.rejected_notice"
-    await turn.reply(notice, mention=_mention(user_id, name), label=claim.label)
+    await turn.reply(notice, mention=mention(user_id, name), label=claim.label)
 
 
 # --- /units --------------------------------------------------------------------------------

@@ -21,9 +21,45 @@ ROOT = Path(__file__).resolve().parents[1]
 PLURALS = {"en": 2, "zh_Hans": 1, "ru": 3}
 
 
+LOCALES = {"en": "en", "zh_Hans": "zh_Hans_CN", "ru": "ru_RU"}
+
+
+def files(lang: str) -> list[Path]:
+    return sorted((ROOT / "locales" / lang / "LC_MESSAGES").glob("*.po"))
+
+
+def load_file(path: Path, lang: str):
+    with path.open("rb") as fh:
+        return read_po(fh, locale=LOCALES[lang])
+
+
 def load(lang: str):
-    with (ROOT / "locales" / lang / "LC_MESSAGES" / "courtyard.po").open("rb") as fh:
-        return read_po(fh, locale={"en": "en", "zh_Hans": "zh_Hans_CN", "ru": "ru_RU"}[lang])
+    """Every file of ``lang`` merged, as bot.i18n merges them."""
+    parts = [load_file(p, lang) for p in files(lang)]
+    merged = parts[0]
+    for part in parts[1:]:
+        for message in part:
+            if message.id:
+                merged[message.id] = message
+    return merged
+
+
+def test_every_language_has_the_same_files() -> None:
+    names = {lang: [p.name for p in files(lang)] for lang in SUPPORTED}
+    assert "courtyard.po" in names["en"]
+    assert all(n == names["en"] for n in names.values()), names
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_a_key_lives_in_one_file_only(lang: str) -> None:
+    seen: dict[str, str] = {}
+    for path in files(lang):
+        for message in load_file(path, lang):
+            if not message.id:
+                continue
+            key = msg_key(message)
+            assert key not in seen, f"{lang}: {key} in both {seen[key]} and {path.name}"
+            seen[key] = path.name
 
 
 def strings(message) -> list[str]:
@@ -97,6 +133,11 @@ def dynamic_keys() -> set[str]:
     keys |= {units.CSV_BAD_LABEL, units.CSV_BAD_AREA, units.CSV_COLUMNS, units.CSV_DUPLICATE}
     keys |= {"decision.no_quorum_units", "decision.no_quorum_area"}
     keys |= {"decision.short_units", "decision.short_area"}
+    # keys the features build at run time (f-strings) are declared next to the code
+    from bot.app import FEATURES
+
+    for feature in FEATURES:
+        keys |= set(getattr(feature, "DYNAMIC_KEYS", ()))
     return keys
 
 

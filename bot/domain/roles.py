@@ -32,6 +32,8 @@ class Action(enum.Enum):
     ANNOUNCE = "announce"  # /announce: scheduled announcements
     MANAGE_POSTS = "manage_posts"  # cancel or pause anyone's reminders and announcements
     MANAGE_UNITS = "manage_units"  # the register of units; approve or reject unit claims
+    CREATE_DECISION = "create_decision"  # /decide: a formal per-household decision
+    MANAGE_DECISIONS = "manage_decisions"  # paper ballots, audit, chasing, early close, export
 
 
 #: Actions whose minimum role is fixed.
@@ -42,6 +44,8 @@ _FIXED: Final[dict[Action, Role]] = {
     Action.ANNOUNCE: Role.ORGANIZER,
     Action.MANAGE_POSTS: Role.LEAD,
     Action.MANAGE_UNITS: Role.LEAD,
+    Action.CREATE_DECISION: Role.ORGANIZER,
+    Action.MANAGE_DECISIONS: Role.LEAD,
 }
 
 _WHO_MIN_ROLE: Final[dict[Who, Role]] = {

@@ -1,15 +1,24 @@
-"""A chat's settings: language, time zone, who may create polls and events, unit approval."""
+"""A chat's settings: language, time zone, who may create polls and events, unit approval, the
+default rule of formal decisions, when event reminders go out, and how long listings stay up."""
 
 from __future__ import annotations
 
 import enum
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from bot.domain.decisions import parse_rule
 from bot.domain.errors import DomainError
 from bot.domain.languages import SUPPORTED, parse_language
 from bot.domain.timezones import is_valid_timezone, parse_timezone
+
+#: Bounds of the numeric settings.
+MAX_LISTING_DAYS: Final[int] = 365
+MAX_EVENT_REMINDERS: Final[int] = 3
+MAX_REMINDER_MINUTES: Final[int] = 14 * 24 * 60
 
 
 class Who(enum.Enum):
@@ -64,12 +73,24 @@ class ChatSettings:
     digest_time: str | None = None
     #: a resident's /unit claim waits for a lead's approval (off: approved at once)
     unit_approval: bool = True
+    #: the rule /decide uses when none is given (bot.domain.decisions.Rule.text)
+    decision_rule: str = "majority"
+    #: minutes before an event that its attendees are reminded, largest first
+    event_reminders: tuple[int, ...] = (1440, 60)
+    #: days a shared item or request stays listed before its owner is asked to renew it
+    listing_days: int = 30
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED:
             raise ValueError(f"unsupported language {self.language!r}")
         if not is_valid_timezone(self.timezone):
             raise ValueError(f"unknown time zone {self.timezone!r}")
+        if not 1 <= self.listing_days <= MAX_LISTING_DAYS:
+            raise ValueError(f"bad listing_days {self.listing_days!r}")
+        if len(self.event_reminders) > MAX_EVENT_REMINDERS or any(
+            not 1 <= m <= MAX_REMINDER_MINUTES for m in self.event_reminders
+        ):
+            raise ValueError(f"bad event_reminders {self.event_reminders!r}")
 
     def extra_json(self) -> str:
         """The settings stored in the chat row's JSON column (language and zone have columns)."""
@@ -81,6 +102,9 @@ class ChatSettings:
                 "digest_rrule": self.digest_rrule,
                 "digest_time": self.digest_time,
                 "unit_approval": self.unit_approval,
+                "decision_rule": self.decision_rule,
+                "event_reminders": list(self.event_reminders),
+                "listing_days": self.listing_days,
             },
             sort_keys=True,
         )
@@ -106,7 +130,24 @@ class ChatSettings:
             digest_rrule=_str_or_none(data.get("digest_rrule")),
             digest_time=_str_or_none(data.get("digest_time")),
             unit_approval=_bool_or(data.get("unit_approval"), base.unit_approval),
+            decision_rule=_str_or_none(data.get("decision_rule")) or base.decision_rule,
+            event_reminders=_minutes_or(data.get("event_reminders"), base.event_reminders),
+            listing_days=_days_or(data.get("listing_days"), base.listing_days),
         )
+
+
+def _minutes_or(value: object, default: tuple[int, ...]) -> tuple[int, ...]:
+    if not isinstance(value, list) or len(value) > MAX_EVENT_REMINDERS:
+        return default
+    if not all(isinstance(m, int) and 1 <= m <= MAX_REMINDER_MINUTES for m in value):
+        return default
+    return tuple(sorted(set(value), reverse=True))
+
+
+def _days_or(value: object, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LISTING_DAYS:
+        return value
+    return default
 
 
 def _str_or_none(value: object) -> str | None:
@@ -132,6 +173,9 @@ class SettingKey(enum.Enum):
     REMINDERS = "reminders"
     DIGEST = "digest"
     UNIT_APPROVAL = "unit_approval"
+    DECISION_RULE = "decision_rule"
+    EVENT_REMINDERS = "event_reminders"
+    LISTING_DAYS = "listing_days"
 
 
 _KEY_WORDS: Final[dict[str, SettingKey]] = {
@@ -170,6 +214,20 @@ _KEY_WORDS: Final[dict[str, SettingKey]] = {
     "审核": SettingKey.UNIT_APPROVAL,
     "подтверждение": SettingKey.UNIT_APPROVAL,
     "подтверждение_квартир": SettingKey.UNIT_APPROVAL,
+    "decision_rule": SettingKey.DECISION_RULE,
+    "rule": SettingKey.DECISION_RULE,
+    "decisions": SettingKey.DECISION_RULE,
+    "表决规则": SettingKey.DECISION_RULE,
+    "规则": SettingKey.DECISION_RULE,
+    "правило": SettingKey.DECISION_RULE,
+    "правило_решений": SettingKey.DECISION_RULE,
+    "event_reminders": SettingKey.EVENT_REMINDERS,
+    "活动提醒": SettingKey.EVENT_REMINDERS,
+    "напоминания_о_событиях": SettingKey.EVENT_REMINDERS,
+    "listing_days": SettingKey.LISTING_DAYS,
+    "listings": SettingKey.LISTING_DAYS,
+    "物品天数": SettingKey.LISTING_DAYS,
+    "срок_объявлений": SettingKey.LISTING_DAYS,
 }
 
 _ON_OFF_WORDS: Final[dict[str, bool]] = {
@@ -217,7 +275,10 @@ def parse_setting_key(text: str) -> SettingKey:
         raise DomainError(
             "error.unknown_setting",
             value=text.strip()[:64],
-            choices="language, timezone, polls, events, reminders, digest, unit_approval",
+            choices=(
+                "language, timezone, polls, events, reminders, digest, unit_approval,"
+                " decision_rule, event_reminders, listing_days"
+            ),
         )
     return key
 
@@ -242,6 +303,12 @@ def apply_setting(
         return replace(settings, reminder_creators=parse_who(value))
     if key is SettingKey.UNIT_APPROVAL:
         return replace(settings, unit_approval=parse_on_off(value))
+    if key is SettingKey.DECISION_RULE:
+        return replace(settings, decision_rule=parse_rule(value).text)
+    if key is SettingKey.EVENT_REMINDERS:
+        return replace(settings, event_reminders=parse_reminder_offsets(value))
+    if key is SettingKey.LISTING_DAYS:
+        return replace(settings, listing_days=parse_days(value))
     raise DomainError("error.setting_needs_value", key=key.value)  # digest: see set_digest
 
 
@@ -253,6 +320,72 @@ def set_digest(settings: ChatSettings, rrule: str | None, local_time: str | None
     if parts.get("FREQ") != "WEEKLY" or len(parts.get("BYDAY", "").split(",")) != 1:
         raise DomainError("error.digest_weekly")
     return replace(settings, digest_rrule=rrule, digest_time=local_time)
+
+
+_OFFSET_RE: Final[re.Pattern[str]] = re.compile(
+    r"(\d{1,5})\s*(минут[аы]?|мин|minutes?|mins?|m|分钟|分"
+    r"|hours?|hrs?|h|个小时|小时|часов|часа|час|ч"
+    r"|days?|d|天|дней|дня|день|дн|д)?(?![a-zа-яё])"
+)
+_OFFSET_UNITS: Final[dict[str, int]] = {
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "分钟", "分", "мин"), 1),
+    **dict.fromkeys(("минут", "минута", "минуты"), 1),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "小时", "个小时", "ч", "час"), 60),
+    **dict.fromkeys(("часа", "часов"), 60),
+    **dict.fromkeys(("d", "day", "days", "天", "д", "дн", "день", "дня", "дней"), 1440),
+}
+#: Words that turn event reminders off.
+REMINDERS_OFF: Final[frozenset[str]] = frozenset(
+    {"off", "none", "no", "关", "关闭", "不要", "выкл", "нет", "отключить"}
+)
+
+
+def parse_reminder_offsets(text: str) -> tuple[int, ...]:
+    """``"24h, 1h"`` / ``"1d 30m"`` / ``"1天 2小时"`` / ``"off"`` -> minutes, largest first.
+
+    A bare number is hours. At most :data:`MAX_EVENT_REMINDERS`, each up to 14 days.
+    Refusal: ``error.bad_reminder_offsets`` (value).
+    """
+    raw = unicodedata.normalize("NFKC", text).strip().casefold()
+    if raw in REMINDERS_OFF:
+        return ()
+    minutes: set[int] = set()
+    position = 0
+    while position < len(raw):
+        gap = re.match(r"(?:[\s,;，、]|和|and\b|и\b)*", raw[position:])
+        position += gap.end() if gap else 0
+        if position >= len(raw):
+            break
+        match = _OFFSET_RE.match(raw, position)
+        if match is None:
+            raise DomainError("error.bad_reminder_offsets", value=text.strip()[:64])
+        position = match.end()
+        unit = _OFFSET_UNITS[match.group(2)] if match.group(2) else 60
+        value = int(match.group(1)) * unit
+        if not 1 <= value <= MAX_REMINDER_MINUTES:
+            raise DomainError("error.bad_reminder_offsets", value=text.strip()[:64])
+        minutes.add(value)
+    if not minutes or len(minutes) > MAX_EVENT_REMINDERS:
+        raise DomainError("error.bad_reminder_offsets", value=text.strip()[:64])
+    return tuple(sorted(minutes, reverse=True))
+
+
+def parse_days(text: str) -> int:
+    """A whole number of days, 1 to :data:`MAX_LISTING_DAYS` ("30", "30d", "30天", "30 дней")."""
+    match = re.fullmatch(r"(\d{1,4})\s*(d|days?|天|д|дн|дней|дня|день)?", text.strip().casefold())
+    value = int(match.group(1)) if match else 0
+    if not 1 <= value <= MAX_LISTING_DAYS:
+        raise DomainError("error.bad_days", value=text.strip()[:64], limit=MAX_LISTING_DAYS)
+    return value
+
+
+def describe_offsets(minutes: int) -> tuple[str, int]:
+    """How an offset reads, for translation: ("d", 1) for 1440, ("h", 2) for 120, ("m", 45)."""
+    if minutes % 1440 == 0:
+        return "d", minutes // 1440
+    if minutes % 60 == 0:
+        return "h", minutes // 60
+    return "m", minutes
 
 
 def split_setting_args(args: list[str]) -> tuple[SettingKey, str]:

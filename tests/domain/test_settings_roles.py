@@ -6,10 +6,14 @@ from bot.domain.commands import COMMANDS, Where, visible_commands
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, may, parse_grantable_role, required_role
 from bot.domain.settings import (
+    MAX_LISTING_DAYS,
     ChatSettings,
     SettingKey,
     Who,
     apply_setting,
+    describe_offsets,
+    parse_days,
+    parse_reminder_offsets,
     split_setting_args,
 )
 
@@ -124,8 +128,27 @@ def names(where: Where, role: Role, settings: ChatSettings = DEFAULT) -> list[st
     return [c.name for c in visible_commands(where, role, settings)]
 
 
+FEATURES = [
+    "poll",
+    "close",
+    "event",
+    "events",
+    "calendar",
+    "roster",
+    "offer",
+    "need",
+    "items",
+    "mine",
+    "skill",
+    "skills",
+    "groupbuy",
+    "chain",
+    "export",
+]
+
+
 def test_help_differs_by_role_and_place() -> None:
-    resident = ["start", "help", "remindme", "reminders", "unit"]
+    resident = ["start", "help", "remindme", "reminders", "unit", *FEATURES]
     assert names(Where.GROUP, Role.RESIDENT) == resident
     organizer = [
         "start",
@@ -136,6 +159,9 @@ def test_help_differs_by_role_and_place() -> None:
         "announce",
         "announcements",
         "unit",
+        "poll",
+        "decide",
+        *FEATURES[1:],
     ]
     assert names(Where.GROUP, Role.ORGANIZER) == organizer
     assert names(Where.GROUP, Role.LEAD) == [
@@ -144,9 +170,18 @@ def test_help_differs_by_role_and_place() -> None:
         "settings",
         "grant",
         "revoke",
-        *organizer[2:],
+        *organizer[2:8],
         "units",
+        "poll",
+        "decide",
+        "ballot",
+        "audit",
+        *FEATURES[1:],
     ]
+    # a group that lets only leads create polls and events hides them from residents
+    closed = ChatSettings(poll_creators=Who.LEADS, event_creators=Who.ORGANIZERS)
+    hidden = set(names(Where.GROUP, Role.RESIDENT)) - set(names(Where.GROUP, Role.RESIDENT, closed))
+    assert hidden == {"poll", "event", "roster"}
     # a group that lets everyone set group reminders shows /remind to residents too
     open_group = ChatSettings(reminder_creators=Who.EVERYONE)
     assert "remind" in names(Where.GROUP, Role.RESIDENT, open_group)
@@ -177,6 +212,9 @@ def test_setting_keys_complete() -> None:
         "reminders",
         "digest",
         "unit_approval",
+        "decision_rule",
+        "event_reminders",
+        "listing_days",
     }
 
 
@@ -206,3 +244,81 @@ def test_unit_approval_defaults_on_and_units_are_lead_only() -> None:
     assert DEFAULT.unit_approval is True
     assert ChatSettings.from_row("en", "UTC", '{"unit_approval": "yes"}').unit_approval is True
     assert required_role(Action.MANAGE_UNITS, DEFAULT) is Role.LEAD
+
+
+# --- feature defaults: decision rule, event reminders, listing days ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("24h, 1h", (1440, 60)),
+        ("1h 24h", (1440, 60)),
+        ("1 day and 2 hours", (1440, 120)),
+        ("1天和2小时", (1440, 120)),
+        ("1天、30分钟", (1440, 30)),
+        ("1 день, 2 часа", (1440, 120)),
+        ("1д 2ч", (1440, 120)),
+        ("30 min", (30,)),
+        ("2", (120,)),  # a bare number is hours
+        ("14d", (14 * 1440,)),
+        ("off", ()),
+        ("выкл", ()),
+        ("关闭", ()),
+        ("1h, 60m", (60,)),  # the same moment twice counts once
+    ],
+)
+def test_reminder_offsets(text: str, minutes: tuple[int, ...]) -> None:
+    assert parse_reminder_offsets(text) == minutes
+
+
+@pytest.mark.parametrize(
+    "text", ["", "x", "1hx", "1h dan 2h", "0", "0h", "15d", "1h 2h 3h 4h", "hh", "-1h", "1.5h"]
+)
+def test_bad_reminder_offsets(text: str) -> None:
+    with pytest.raises(DomainError) as err:
+        parse_reminder_offsets(text)
+    assert err.value.key == "error.bad_reminder_offsets"
+
+
+def test_describe_offsets() -> None:
+    assert describe_offsets(1440) == ("d", 1)
+    assert describe_offsets(120) == ("h", 2)
+    assert describe_offsets(90) == ("m", 90)
+
+
+@pytest.mark.parametrize(("text", "days"), [("30", 30), ("7d", 7), ("7天", 7), ("30 дней", 30)])
+def test_listing_days(text: str, days: int) -> None:
+    assert parse_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["0", "366", "x", "-3", "3.5", ""])
+def test_bad_listing_days(text: str) -> None:
+    with pytest.raises(DomainError) as err:
+        parse_days(text)
+    assert err.value.key == "error.bad_days" and err.value.params["limit"] == MAX_LISTING_DAYS
+
+
+def test_feature_settings_round_trip_and_survive_broken_json() -> None:
+    s = apply_setting(ChatSettings(), SettingKey.DECISION_RULE, "Two thirds, quorum=50%")
+    s = apply_setting(s, SettingKey.EVENT_REMINDERS, "2h, 1 day")
+    s = apply_setting(s, SettingKey.LISTING_DAYS, "14")
+    assert (s.decision_rule, s.event_reminders, s.listing_days) == (
+        "two-thirds quorum=1/2",
+        (1440, 120),
+        14,
+    )
+    back = ChatSettings.from_row(s.language, s.timezone, s.extra_json())
+    assert back == s
+    # a hand-edited or older row falls back to the defaults, never crashes
+    broken = '{"decision_rule": 5, "event_reminders": [0, "x"], "listing_days": true}'
+    d = ChatSettings.from_row("en", "UTC", broken)
+    assert (d.decision_rule, d.event_reminders, d.listing_days) == ("majority", (1440, 60), 30)
+    assert ChatSettings.from_row("en", "UTC", '{"listing_days": 9999}').listing_days == 30
+    with pytest.raises(DomainError) as err:
+        apply_setting(ChatSettings(), SettingKey.DECISION_RULE, "most votes")
+    assert err.value.key == "decision.unknown_rule"
+    with pytest.raises(ValueError):
+        ChatSettings(listing_days=0)
+    with pytest.raises(ValueError):
+        ChatSettings(event_reminders=(0,))

@@ -263,12 +263,30 @@ async def test_command_menus_per_scope_and_language(world: World) -> None:
     def names(commands):
         return [c["command"] for c in commands]
 
+    features = [
+        "poll",
+        "close",
+        "event",
+        "events",
+        "calendar",
+        "roster",
+        "offer",
+        "need",
+        "items",
+        "mine",
+        "skill",
+        "skills",
+        "groupbuy",
+        "chain",
+        "export",
+    ]
     assert names(by_key[("all_group_chats", None)]) == [
         "start",
         "help",
         "remindme",
         "reminders",
         "unit",
+        *features,
     ]
     assert names(by_key[("all_chat_administrators", None)]) == [
         "start",
@@ -283,6 +301,11 @@ async def test_command_menus_per_scope_and_language(world: World) -> None:
         "announcements",
         "unit",
         "units",
+        "poll",
+        "decide",
+        "ballot",
+        "audit",
+        *features[1:],
     ]
     assert names(by_key[("all_private_chats", "ru")]) == [
         "start",
