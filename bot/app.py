@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -38,14 +38,29 @@ from bot.domain.commands import Where, visible_commands
 from bot.domain.languages import SUPPORTED, TELEGRAM_CODES
 from bot.domain.roles import Role
 from bot.domain.settings import ChatSettings
+from bot.flood import FloodGuard, FloodLimits
 from bot.i18n import t
 from bot.outbox import Limits, Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.services import Clock, Services
-from handlers import digest, errors, lifecycle, posts, roles, settings, start, units
+from handlers import (
+    decisions,
+    digest,
+    errors,
+    events,
+    lifecycle,
+    polls,
+    posts,
+    refs,
+    roles,
+    settings,
+    sharing,
+    start,
+    units,
+)
 from handlers.common import CourtyardContext
-from storage import chats
+from storage import chats, updates
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -55,6 +70,13 @@ NEW = filters.UpdateType.MESSAGE
 
 #: PTB's own bound on updates waiting or running (ours is CONCURRENT_UPDATES, per chat 2).
 OUTER_BOUND = 4096
+
+#: Feature modules. Each has ``register(app)`` (adds its command, button and message handlers)
+#: and ``setup(services)`` (registers its scheduled kinds and digest sections at start-up).
+FEATURES = (polls, decisions, events, sharing)
+
+#: Commands per resident: 8 at once, then 10 a minute (bot/flood.py).
+DEFAULT_FLOOD = FloodLimits(burst=8, per_minute=10)
 
 #: Updates handled at once. Writes stay serialized by the database lock; see ARCHITECTURE.md.
 CONCURRENT_UPDATES = 16
@@ -70,32 +92,55 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     * at most ``per_chat`` updates of one chat run at once, and the others wait *before* taking
       one of the ``max_concurrent`` slots — a group flooding the bot (whose replies wait for that
       group's rate limit) can hold only ``per_chat`` slots, and every other chat keeps being
-      served;
+      served. Button presses have their own, wider lane (``per_chat_presses``): they never wait
+      for the group's message limit (the answer is private, the card refresh is coalesced in
+      the background), and a press must be answered within seconds or Telegram drops the
+      answer — a 1000-press burst on one poll must not queue behind two slots;
     * updates in flight are counted, so shutdown, health checks and tests can tell when the bot
-      is idle.
+      is idle;
+    * an update is handled at most once: its id is noted in the database before it is handled
+      (``first_time``, set at start-up), so an update Telegram hands out again after a crash —
+      the bot died before confirming it — is skipped instead of, say, withdrawing a vote by
+      pressing it a second time. An update lost in the crash was never answered, so nothing
+      the bot acknowledged is lost.
 
     PTB's own semaphore (taken before ``do_process_update``) is set wide open; the real bound is
     ours, taken after the chat's turn.
     """
 
-    def __init__(self, max_concurrent: int, per_chat: int = 2):
+    def __init__(self, max_concurrent: int, per_chat: int = 2, per_chat_presses: int = 8):
         super().__init__(OUTER_BOUND)
         self.max_concurrent = max_concurrent
         self.per_chat = per_chat
+        self.per_chat_presses = min(per_chat_presses, max_concurrent)
         self.in_flight = 0  # running now
         self.active = 0  # running or waiting for their chat's turn or a slot
         self.processed = 0
         self._slots = asyncio.BoundedSemaphore(max_concurrent)
-        self._chats: dict[int, tuple[asyncio.Semaphore, int]] = {}
+        self._chats: dict[tuple[int, bool], tuple[asyncio.Semaphore, int]] = {}
+        self.first_time: Callable[[int], Awaitable[bool]] | None = None
+        self.skipped = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        update_id = getattr(update, "update_id", None)
+        first_time = self.first_time
+        if (
+            first_time is not None
+            and isinstance(update_id, int)
+            and not await first_time(update_id)
+        ):
+            self.skipped += 1
+            log.warning("update %s was handled before a restart; skipped", update_id)
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()  # never awaited: no "was never awaited" warning
+            return
         chat = getattr(update, "effective_chat", None)
-        key = chat.id if chat is not None else 0
+        press = getattr(update, "callback_query", None) is not None
+        key = (chat.id if chat is not None else 0, press)
         semaphore, users = self._chats.get(key, (None, 0))
         if semaphore is None:
-            semaphore = asyncio.Semaphore(
-                self.per_chat if chat is not None else self.max_concurrent
-            )
+            lane = self.per_chat_presses if press else self.per_chat
+            semaphore = asyncio.Semaphore(lane if chat is not None else self.max_concurrent)
         self._chats[key] = (semaphore, users + 1)
         self.active += 1
         try:
@@ -182,6 +227,7 @@ def build_app(
     concurrency: int = CONCURRENT_UPDATES,
     poll_timeout: float = 30.0,
     scheduler_options: dict[str, Any] | None = None,
+    flood: FloodLimits | None = DEFAULT_FLOOD,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Courtyard application. Start it with ``run_polling`` or drive it by hand in tests."""
     if not settings_.token:
@@ -201,6 +247,7 @@ def build_app(
     app = builder.build()
     app.bot_data["config"] = (settings_, now, limits)
     app.bot_data["scheduler_options"] = scheduler_options or {}
+    app.bot_data["flood"] = flood
 
     app.add_handler(ChatMemberHandler(lifecycle.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(ChatMemberHandler(lifecycle.chat_member, ChatMemberHandler.CHAT_MEMBER))
@@ -221,6 +268,10 @@ def build_app(
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL & NEW, units.csv_document)
     )
+    app.add_handler(CommandHandler("close", refs.close, filters=NEW))
+    app.add_handler(CommandHandler("export", refs.export, filters=NEW))
+    for feature in FEATURES:
+        feature.register(app)
     app.add_handler(CallbackQueryHandler(settings.settings_button, pattern=r"^st:"))
     app.add_handler(CallbackQueryHandler(posts.post_button, pattern=r"^pp:"))
     app.add_handler(CallbackQueryHandler(units.decision_button, pattern=r"^un:[ar]:"))
@@ -246,6 +297,7 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         scheduler=scheduler,
         clock=clock,
         bot_username=app.bot.username,
+        flood=FloodGuard(app.bot_data["flood"]) if app.bot_data.get("flood") else None,
     )
     outbox.hooks = StorageHooks(services)
     app.bot_data["services"] = services
@@ -260,6 +312,11 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         run=partial(digest.run_digest, services),
         next_run=partial(digest.next_digest, services),
     )
+    processor = app.update_processor
+    if isinstance(processor, TrackingUpdateProcessor):
+        processor.first_time = lambda update_id: updates.first_time(db, update_id, clock())
+    for feature in FEATURES:
+        feature.setup(services)
     await asyncio.get_running_loop().run_in_executor(None, when.warm)
     armed = await scheduler.start()
     log.info("%d scheduled action(s) armed", armed)

@@ -26,6 +26,7 @@ ours (bad markup, a too-long text) and is raised so the error handler reports it
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -80,11 +81,17 @@ class NoHooks:
         return None
 
 
+#: Telegram's limit for a media caption.
+MAX_CAPTION = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Telegram's limits, as the outbox respects them. Tests may loosen them."""
 
     global_per_second: float = 30.0
+    # a group: at most group_burst messages in any group_burst / group_per_second seconds
+    # (20 in any rolling minute, as Telegram counts them)
     group_burst: int = 20
     group_per_second: float = 20 / 60
     private_burst: int = 3
@@ -127,6 +134,40 @@ class TokenBucket:
         return self._tokens + (now - self._stamp) * self.per_second >= self.capacity
 
 
+class SlidingWindow:
+    """At most ``capacity`` uses in any ``window`` seconds, handed out as reservations in
+    arrival order (like :class:`TokenBucket`).
+
+    Telegram counts a group's messages per rolling minute; a token bucket with a burst of 20
+    and 20 a minute lets up to 40 through in one minute (the burst, then the refill), which is
+    how a busy group earns a 429. Here the n-th use waits until the (n - capacity)-th has left
+    the window.
+    """
+
+    def __init__(self, capacity: int, window: float, clock: Callable[[], float] = time.monotonic):
+        if capacity < 1 or window <= 0:
+            raise ValueError("a sliding window needs a positive capacity and length")
+        self.capacity = capacity
+        self.window = window
+        self._clock = clock
+        self._slots: collections.deque[float] = collections.deque()
+
+    def reserve(self) -> float:
+        now = self._clock()
+        while self._slots and self._slots[0] <= now - self.window:
+            self._slots.popleft()
+        slot = now
+        if len(self._slots) >= self.capacity:
+            slot = max(now, self._slots[-self.capacity] + self.window)
+        self._slots.append(slot)
+        return slot - now
+
+    @property
+    def idle(self) -> bool:
+        """No use inside the window: forgetting it changes no future answer."""
+        return not self._slots or self._slots[-1] <= self._clock() - self.window
+
+
 def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -167,7 +208,7 @@ class Outbox:
         self._global = TokenBucket(
             self.limits.global_per_second, self.limits.global_per_second, clock
         )
-        self._chats: dict[int, TokenBucket] = {}
+        self._chats: dict[int, TokenBucket | SlidingWindow] = {}
         self._held_until: dict[int, float] = {}
         self._redirects: dict[int, int] = {}
         self._refreshes: dict[tuple[int, int], _Refresh] = {}
@@ -186,16 +227,15 @@ class Outbox:
             chat_id = self._redirects[chat_id]
         return chat_id
 
-    def _bucket(self, chat_id: int) -> TokenBucket:
+    def _bucket(self, chat_id: int) -> TokenBucket | SlidingWindow:
         bucket = self._chats.get(chat_id)
         if bucket is None:
             if len(self._chats) > 10_000:  # forget full buckets of quiet chats
                 for key in [k for k, b in self._chats.items() if b.idle]:
                     del self._chats[key]
             if _is_group(chat_id):
-                bucket = TokenBucket(
-                    self.limits.group_burst, self.limits.group_per_second, self._clock
-                )
+                window = self.limits.group_burst / self.limits.group_per_second
+                bucket = SlidingWindow(self.limits.group_burst, window, self._clock)
             else:
                 bucket = TokenBucket(
                     self.limits.private_burst, self.limits.private_per_second, self._clock
@@ -332,6 +372,29 @@ class Outbox:
             )
 
         return await self._call("sendDocument", chat_id, call)
+
+    async def send_photo(
+        self, chat_id: int, photo: str, *, caption: str | None = None
+    ) -> Message | None:
+        """A photo by Telegram file id (captions are at most 1024 characters: cut here).
+        A file id Telegram refuses returns ``None`` (logged), like any undeliverable message."""
+
+        async def call(cid: int) -> Message:
+            return await self.bot.send_photo(
+                chat_id=cid,
+                photo=photo,
+                caption=caption[:MAX_CAPTION] if caption else None,
+                parse_mode=ParseMode.HTML,
+            )
+
+        async def bad(exc: BadRequest, cid: int) -> Message | None:
+            log.info("photo refused in chat %s: %s", cid, exc.message)
+            return None
+
+        message = await self._call("sendPhoto", chat_id, call, on_bad_request=bad)
+        if message is not None:
+            self.stats["sent"] += 1
+        return message
 
     async def edit(
         self,

@@ -149,13 +149,14 @@ def test_bucket_is_idle_only_once_full_again() -> None:
 # --- the waits the outbox asks for ----------------------------------------------------------
 
 
-async def test_group_sends_past_the_burst_wait_three_seconds_each(
+async def test_group_sends_past_twenty_wait_for_the_rolling_minute(
     fake: FakeTelegram, bot: Bot, court: FakeChat
 ) -> None:
-    outbox, _, sleep = make_outbox(bot)  # Telegram's limits: 20 at once, then 20 a minute
+    outbox, _, sleep = make_outbox(bot)  # Telegram's limit: 20 in any rolling minute
     for n in range(23):
         assert await outbox.send(court.id, f"notice {n}") is not None
-    assert sleep.waits == pytest.approx([3.0, 3.0, 3.0])
+    # the 21st waits until the first 20 have left the minute; then the next minute is fresh
+    assert sleep.waits == pytest.approx([60.0])
     assert [m.text for m in court.bot_messages] == [f"notice {n}" for n in range(23)]
     assert outbox.stats["sent"] == 23
 
@@ -166,7 +167,7 @@ async def test_group_sends_queued_at_once_get_successive_turns(
     outbox, _, sleep = make_outbox(bot, time_passes=False)
     sent = await asyncio.gather(*(outbox.send(court.id, f"notice {n}") for n in range(23)))
     assert all(m is not None for m in sent)
-    assert sleep.waits == pytest.approx([3.0, 6.0, 9.0])  # the 21st, 22nd and 23rd in line
+    assert sleep.waits == pytest.approx([60.0, 60.0, 60.0])  # the 21st, 22nd and 23rd
     assert sorted(m.text or "" for m in court.bot_messages) == sorted(
         f"notice {n}" for n in range(23)
     )
@@ -320,3 +321,45 @@ async def test_refresh_whose_render_returns_none_does_not_edit(
     assert rendered == 1
     assert fake.calls_to("editMessageText") == []
     assert outbox.pending_refreshes == 0
+
+
+def test_sliding_window_never_exceeds_its_capacity_in_any_window() -> None:
+    from bot.outbox import SlidingWindow
+
+    now = [0.0]
+    window = SlidingWindow(20, 60.0, lambda: now[0])
+    starts = []
+    for i in range(100):
+        now[0] = i * 0.5  # a press-driven burst: one send every half second
+        starts.append(now[0] + window.reserve())
+    assert starts[:20] == [i * 0.5 for i in range(20)]  # the first 20 go at once
+    assert starts[20] == 60.0  # the 21st waits until the first has left the minute
+    assert starts == sorted(starts)
+    for i, start in enumerate(starts):
+        in_window = [s for s in starts if start - 60.0 < s <= start]
+        assert len(in_window) <= 20, i
+    # a token bucket with the same numbers would have let 40 through in the first minute
+    bucket = TokenBucket(20, 20 / 60, lambda: now[0])
+    now[0] = 0.0
+    first_minute = 0
+    for i in range(100):
+        now[0] = i * 0.5
+        if now[0] + bucket.reserve() < 60.0:
+            first_minute += 1
+    assert first_minute > 20
+
+
+def test_sliding_window_idle_and_bad_arguments() -> None:
+    from bot.outbox import SlidingWindow
+
+    now = [0.0]
+    window = SlidingWindow(2, 10.0, lambda: now[0])
+    assert window.idle
+    window.reserve()
+    assert not window.idle
+    now[0] = 10.0
+    assert window.idle
+    with pytest.raises(ValueError):
+        SlidingWindow(0, 10.0)
+    with pytest.raises(ValueError):
+        SlidingWindow(1, 0.0)

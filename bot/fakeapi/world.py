@@ -457,6 +457,8 @@ class World:
         self.callbacks: dict[str, CallbackRecord] = {}
         self._pending: list[PendingUpdate] = []
         self._update_ids = itertools.count(1)
+        #: recent updates by id, for redeliver()
+        self._sent_updates: dict[int, PendingUpdate] = {}
         self._user_ids = itertools.count(7_000_000_001)
         self._group_ids = itertools.count(4_100_000_001)
         self._supergroup_ids = itertools.count(2_100_000_001)
@@ -581,10 +583,27 @@ class World:
         """Add an update of type ``kind`` for the bot; returns the update JSON."""
         update_id = next(self._update_ids)
         data = Update.de_json({"update_id": update_id, kind: payload}, None).to_dict()
-        self._pending.append(PendingUpdate(update_id, kind, data))
+        pending = PendingUpdate(update_id, kind, data)
+        self._pending.append(pending)
+        self._sent_updates[update_id] = pending
+        if len(self._sent_updates) > 10_000:
+            del self._sent_updates[next(iter(self._sent_updates))]
         self._wake_poll("update")
         self._notify()
         return data
+
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest update enqueued (0 before the first)."""
+        return next(reversed(self._sent_updates), 0)
+
+    def redeliver(self, update_id: int) -> None:
+        """Hand an update out again with its old id, as Telegram does when a bot stopped (or
+        crashed) before confirming it with the next getUpdates offset."""
+        pending = self._sent_updates[update_id]
+        self._pending.append(pending)
+        self._wake_poll("update")
+        self._notify()
 
     def confirm(self, offset: int) -> None:
         """Apply a getUpdates ``offset`` (negative: keep only the last ``-offset`` updates)."""

@@ -22,6 +22,7 @@ from telegram.ext import Application
 from bot.app import TrackingUpdateProcessor, build_app
 from bot.config import Settings
 from bot.fakeapi import Call, FakeChat, FakeTelegram, FakeUser
+from bot.flood import FloodLimits
 from bot.outbox import Limits
 from bot.services import Services
 
@@ -131,10 +132,11 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 async def start_app(
-    fake: FakeTelegram, db_path: Path, **settings: Any
+    fake: FakeTelegram, db_path: Path, *, flood: FloodLimits | None = None, **settings: Any
 ) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Stories send commands faster than any resident; the flood guard is off unless asked."""
     config = Settings(token=TOKEN, db_path=db_path, api_url=fake.base_url, **settings)
-    app = build_app(config, limits=FAST, poll_timeout=1)
+    app = build_app(config, limits=FAST, poll_timeout=1, flood=flood)
     # the same order as Application.run_polling: initialize, post_init, start
     await app.initialize()
     assert app.post_init is not None
