@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, TypeVar
@@ -285,3 +285,54 @@ def percent(count: int, total: int) -> int:
 def _round_half_up(value: Fraction) -> int:
     """Round a non-negative fraction to the nearest integer, halves up."""
     return int(value + Fraction(1, 2))
+
+
+# --- long name lists ---------------------------------------------------------------------------
+
+
+def fit_names(
+    lists: Sequence[Sequence[str]],
+    budget: int,
+    more: Callable[[int], str],
+    separator: str = ", ",
+) -> list[str]:
+    """Join each list of (already escaped) names, collapsing the tails so that all of them
+    together take at most ``budget`` characters (line breaks between lists included).
+
+    Every non-empty list gets an equal share of what is left; what a short list does not use
+    goes to the lists after it. A collapsed list ends with ``more(hidden)`` ("+43 more"); a
+    list with no room for even one name becomes ``more(len(names))`` alone.
+    """
+    budget = max(budget, 0)
+    waiting = sum(1 for names in lists if names)
+    out: list[str] = []
+    for names in lists:
+        if not names:
+            out.append("")
+            continue
+        share = budget // waiting
+        waiting -= 1
+        text = _collapse(names, share, more, separator)
+        budget -= len(text) + 1
+        out.append(text)
+    return out
+
+
+def _collapse(names: Sequence[str], limit: int, more: Callable[[int], str], separator: str) -> str:
+    full = separator.join(names)
+    if len(full) <= limit:
+        return full
+    shown: list[str] = []
+    used = 0
+    for number, name in enumerate(names):
+        hidden = len(names) - number - 1
+        tail = len(separator) + len(more(hidden)) if hidden else 0
+        piece = len(name) + (len(separator) if shown else 0)
+        if used + piece + tail > limit:
+            break
+        shown.append(name)
+        used += piece
+    hidden = len(names) - len(shown)
+    if not shown:
+        return more(hidden)
+    return separator.join(shown) + separator + more(hidden)

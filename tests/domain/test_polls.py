@@ -15,6 +15,7 @@ from bot.domain.polls import (
     Tally,
     apply_vote,
     bar,
+    fit_names,
     parse_poll_command,
     percent,
     tally,
@@ -295,3 +296,32 @@ def test_bar_refuses_nonsense(count: int, total: int, width: int) -> None:
 )
 def test_percent(count: int, total: int, expected: int) -> None:
     assert percent(count, total) == expected
+
+
+def _more(n: int) -> str:
+    return f"+{n}"
+
+
+def test_fit_names_keeps_short_lists_whole() -> None:
+    assert fit_names([["Ann", "Bo"], [], ["Cy"]], 100, _more) == ["Ann, Bo", "", "Cy"]
+
+
+def test_fit_names_collapses_to_the_budget() -> None:
+    names = [f"name{i:03d}" for i in range(300)]
+    [a, b] = fit_names([names, names[:2]], 200, _more)
+    assert b == "name000, name001"  # the short list takes little; the long one the rest
+    assert len(a) + len(b) + 2 <= 200 and a.endswith(f"+{300 - a.count(',')}")
+    shown = a.split(", ")[:-1]
+    assert shown == names[: len(shown)] and a.endswith(f"+{300 - len(shown)}")
+
+
+@pytest.mark.parametrize("budget", [0, 3, 10, 50, 400, 4000])
+def test_fit_names_never_overflows_much(budget: int) -> None:
+    lists = [[f"Neighbour {i}" for i in range(n)] for n in (0, 1, 40, 300, 7)]
+    out = fit_names(lists, budget, _more)
+    assert len(out) == len(lists) and out[0] == ""
+    for names, text in zip(lists, out, strict=True):
+        if names and "+" not in text:
+            assert text == ", ".join(names)
+    # at worst each non-empty list is only its "+N"
+    assert sum(len(x) + 1 for x in out) <= max(budget, 0) + sum(6 for x in lists if x)
