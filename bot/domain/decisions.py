@@ -57,7 +57,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Final
 
@@ -376,6 +376,8 @@ class Outcome:
     reasons: tuple[str, ...]
     #: labels of ballots for units that are not registered (not counted), sorted
     ignored: tuple[str, ...]
+    #: the totals it was computed from (all a secret decision keeps at closing)
+    totals: Totals
 
 
 def evaluate(rule: Rule, units: Iterable[Unit], ballots: Iterable[Ballot]) -> Outcome:
@@ -414,17 +416,110 @@ def evaluate(rule: Rule, units: Iterable[Unit], ballots: Iterable[Ballot]) -> Ou
         if choice is not None:
             unit_count[choice] += 1
             area_sum[choice] += unit.area or 0
-    participating = sum(unit_count.values())
-    participating_area = sum(area_sum.values(), Fraction(0))
+    totals = Totals(
+        units=len(registered),
+        area=None if missing else total_area,
+        for_units=unit_count[FOR],
+        against_units=unit_count[AGAINST],
+        abstain_units=unit_count[ABSTAIN],
+        for_area=None if missing else area_sum[FOR],
+        against_area=None if missing else area_sum[AGAINST],
+        abstain_area=None if missing else area_sum[ABSTAIN],
+    )
+    return evaluate_totals(rule, totals, ignored=tuple(sorted(ignored)))
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """What a count needs and nothing more: how many registered units (and their area) chose
+    what. Areas are None when some registered unit has no area. A secret decision keeps only
+    these at closing (the per-unit choices are discarded), so its outcome is recomputed from
+    them exactly."""
+
+    units: int
+    area: Fraction | None
+    for_units: int
+    against_units: int
+    abstain_units: int
+    for_area: Fraction | None
+    against_area: Fraction | None
+    abstain_area: Fraction | None
+
+    def __post_init__(self) -> None:
+        counts = (self.units, self.for_units, self.against_units, self.abstain_units)
+        if any(not isinstance(n, int) or n < 0 for n in counts):
+            raise ValueError(f"bad unit counts {counts!r}")
+        if self.for_units + self.against_units + self.abstain_units > self.units:
+            raise ValueError("more ballots than units")
+        areas = (self.area, self.for_area, self.against_area, self.abstain_area)
+        if any(a is None for a in areas) and any(a is not None for a in areas):
+            raise ValueError("areas must be all known or all unknown")
+        for a in areas:
+            if a is not None and (not isinstance(a, Fraction) or a < 0):
+                raise ValueError(f"bad area {a!r}")
+
+    @property
+    def participating_units(self) -> int:
+        return self.for_units + self.against_units + self.abstain_units
+
+    @property
+    def participating_area(self) -> Fraction | None:
+        if self.for_area is None or self.against_area is None or self.abstain_area is None:
+            return None
+        return self.for_area + self.against_area + self.abstain_area
+
+    @property
+    def not_voted(self) -> int:
+        return self.units - self.participating_units
+
+    @property
+    def not_voted_area(self) -> Fraction | None:
+        part = self.participating_area
+        return None if self.area is None or part is None else self.area - part
+
+    def with_rest(self, choice: str | None) -> Totals:
+        """These totals if every unit that has not voted voted ``choice`` (None: stays away)."""
+        if choice is None:
+            return self
+        rest_area = self.not_voted_area
+        n = self.not_voted
+
+        def add(area: Fraction | None) -> Fraction | None:
+            return None if area is None or rest_area is None else area + rest_area
+
+        if choice == FOR:
+            return replace(self, for_units=self.for_units + n, for_area=add(self.for_area))
+        if choice == AGAINST:
+            return replace(
+                self, against_units=self.against_units + n, against_area=add(self.against_area)
+            )
+        if choice == ABSTAIN:
+            return replace(
+                self, abstain_units=self.abstain_units + n, abstain_area=add(self.abstain_area)
+            )
+        raise ValueError(f"bad choice {choice!r}")
+
+
+def evaluate_totals(rule: Rule, totals: Totals, *, ignored: tuple[str, ...] = ()) -> Outcome:
+    """The outcome from the totals alone (see :func:`evaluate`, which builds them). Raises
+    ``DomainError("decision.missing_area", units=0)`` when the rule counts by area and the totals
+    have none (the number of units lacking one is not known here)."""
+    if rule.needs_area and totals.area is None:
+        raise DomainError("decision.missing_area", units=0)
+    participating = totals.participating_units
+    zero = Fraction(0)
+    participating_area = totals.participating_area or zero
+    for_area = totals.for_area or zero
+    total_area = totals.area or zero
 
     def measure(requirement: Requirement) -> Check:
         units_basis = requirement.basis is Basis.UNITS
         if requirement.stage is Stage.QUORUM:
             part = Fraction(participating) if units_basis else participating_area
         else:
-            part = Fraction(unit_count[FOR]) if units_basis else area_sum[FOR]
+            part = Fraction(totals.for_units) if units_basis else for_area
         if requirement.of_all:
-            whole = Fraction(len(registered)) if units_basis else total_area
+            whole = Fraction(totals.units) if units_basis else total_area
         else:
             whole = Fraction(participating) if units_basis else participating_area
         achieved = part / whole if whole else Fraction(0)
@@ -433,27 +528,51 @@ def evaluate(rule: Rule, units: Iterable[Unit], ballots: Iterable[Ballot]) -> Ou
 
     checks = tuple(measure(r) for r in rule.requirements)
     failed = [c.requirement.reason for c in checks if not c.met]
-    has_area = not missing
-
-    def area_or_none(value: Fraction) -> Fraction | None:
-        return value if has_area else None
-
     return Outcome(
         rule=rule,
-        units=len(registered),
-        area=area_or_none(total_area),
+        units=totals.units,
+        area=totals.area,
         participating_units=participating,
-        participating_area=area_or_none(participating_area),
-        for_units=unit_count[FOR],
-        against_units=unit_count[AGAINST],
-        abstain_units=unit_count[ABSTAIN],
-        for_area=area_or_none(area_sum[FOR]),
-        against_area=area_or_none(area_sum[AGAINST]),
-        abstain_area=area_or_none(area_sum[ABSTAIN]),
-        not_voted=len(registered) - participating,
+        participating_area=totals.participating_area,
+        for_units=totals.for_units,
+        against_units=totals.against_units,
+        abstain_units=totals.abstain_units,
+        for_area=totals.for_area,
+        against_area=totals.against_area,
+        abstain_area=totals.abstain_area,
+        not_voted=totals.not_voted,
         checks=checks,
         quorum_met=all(c.met for c in checks if c.requirement.stage is Stage.QUORUM),
         approved=not failed,
         reasons=tuple(dict.fromkeys(failed)),
-        ignored=tuple(sorted(ignored)),
+        ignored=ignored,
+        totals=totals,
     )
+
+
+def certain(rule: Rule, totals: Totals) -> bool | None:
+    """Is the outcome already settled, whatever the units that have not voted do?
+
+    ``True``: approved under every way they could vote (for, against, abstain, or stay away);
+    ``False``: rejected under every way; ``None``: it can still go either way. Cast ballots are
+    taken as they stand (a unit may still change its ballot until closing).
+
+    Why three scenarios suffice (each non-voter can do four things, and abstentions are not
+    monotone): "against" and "abstain" weigh the same in every test, so there are three
+    behaviours. *Approval is possible* iff it happens when every non-voter votes "for": a "for"
+    from a non-voter never undoes an approval (module docstring), so from any approving
+    assignment, turning the others into "for" keeps it approved. *Rejection is possible* iff
+    some single test can fail, and each test is at its lowest in one of two scenarios:
+    participation (quorum) when every non-voter stays away; a "for" share of the participants
+    when every non-voter votes against (the whole grows, the part does not) — or stays away
+    when nobody has voted yet (a zero whole fails); a "for" share of all units when nobody adds
+    a "for" (either scenario). Tested against brute force over every assignment.
+    """
+    if not evaluate_totals(rule, totals.with_rest(FOR)).approved:
+        return False
+    if totals.not_voted == 0:
+        return True
+    for rest in (None, AGAINST):
+        if not evaluate_totals(rule, totals.with_rest(rest)).approved:
+            return None
+    return True

@@ -502,3 +502,132 @@ def test_a_late_abstention_is_not_monotone() -> None:
     # ... and can undo an approval by growing the participating whole
     assert run("two-thirds", 0, "FFA.").approved
     assert not run("two-thirds", 0, "FFAX").approved
+
+
+# --- totals and "is the result already certain?" ---------------------------------------------
+
+from itertools import product  # noqa: E402
+
+from bot.domain.decisions import Totals, certain, evaluate_totals  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule=RULES, rows=BUILDINGS)
+def test_evaluate_totals_agrees_with_evaluate(
+    rule: Rule, rows: list[tuple[Fraction, str | None]]
+) -> None:
+    """A secret decision is recounted from its totals alone: exactly the same outcome."""
+    outcome = _evaluate(rule, rows)
+    again = evaluate_totals(rule, outcome.totals)
+    assert again == outcome
+    assert_exact(again)
+
+
+def _brute_force(rule: Rule, rows: list[tuple[Fraction, str | None]]) -> bool | None:
+    """Every way the non-voters could act (for, against, abstain, stay away)."""
+    absent = [i for i, (_, c) in enumerate(rows) if c is None]
+    seen = set()
+    for combo in product(["for", "against", "abstain", None], repeat=len(absent)):
+        changed = list(rows)
+        for i, choice in zip(absent, combo, strict=True):
+            changed[i] = (rows[i][0], choice)
+        seen.add(_evaluate(rule, changed).approved)
+    return seen.pop() if len(seen) == 1 else None
+
+
+SMALL_BUILDINGS = st.lists(
+    st.tuples(
+        st.sampled_from([Fraction(50), Fraction(60), Fraction(7525, 100), Fraction(120)]),
+        st.sampled_from([None, None, "for", "for", "against", "abstain"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule=RULES, rows=SMALL_BUILDINGS)
+def test_certainty_matches_brute_force(rule: Rule, rows: list[tuple[Fraction, str | None]]) -> None:
+    """For every rule and small building, ``certain`` says exactly what trying all 4^k ways
+    the k non-voters could act says."""
+    assert certain(rule, _evaluate(rule, rows).totals) == _brute_force(rule, rows)
+
+
+@pytest.mark.parametrize(
+    ("rule", "areas", "votes", "expected"),
+    [
+        ("majority", 0, "FFF..", True),  # 3 for vs at most 2 against
+        ("majority", 0, "FF...", None),  # 2 for vs up to 3 against
+        ("majority", 0, "AAA..", False),
+        ("majority", 0, "FFAA", False),  # everyone voted: a tie is final
+        ("majority", 0, "FFFA", True),
+        ("majority", 0, ".....", None),  # nobody voted yet
+        ("unanimous", 0, "FX...", False),  # an abstention already blocks unanimity
+        ("unanimous", 0, "FF...", None),
+        ("two-thirds", 0, "FFFFFFFF..", True),  # 8 for; worst 8/10 >= 2/3
+        ("two-thirds", 0, "FFFFFF....", None),  # worst 6/10 < 2/3
+        # quorum 1/2 of 4 is met; two late "against" would make a tie
+        ("majority quorum=1/2", 0, "FF..", None),
+        ("majority quorum=1/2", 0, "FFF.", True),
+        ("majority quorum=1/2", 0, "AAA.", False),
+        # cn-278-special, 6 equal units: 4 for = 2/3 participation; two more against -> 4/6 < 3/4
+        ("cn-278-special", EQUAL6, "FFFF..", None),
+        ("cn-278-special", EQUAL6, "FFFFF.", True),  # worst 5/6 >= 3/4 (both)
+        ("cn-278-special", EQUAL6, "FFAA..", False),  # best 4/6 < 3/4
+        # the two large units against: the area can never reach 3/4
+        ("cn-278-special", LOPSIDED, "AA......", False),
+        ("ru-oss-two-thirds", ["100"] * 3, "FF.", True),  # 2/3 of all, whatever the third
+        ("ru-oss-two-thirds", ["100"] * 3, "F..", None),
+    ],
+)
+def test_certainty_table(
+    rule: str, areas: list[str] | int, votes: str, expected: bool | None
+) -> None:
+    outcome = run(rule, areas, votes)
+    assert certain(parse_rule(rule), outcome.totals) is expected
+
+
+def test_totals_refuse_nonsense() -> None:
+    ok = Totals(3, Fraction(300), 1, 1, 0, Fraction(100), Fraction(100), Fraction(0))
+    assert ok.participating_units == 2 and ok.not_voted == 1 and ok.not_voted_area == 100
+    assert ok.with_rest("abstain").abstain_area == 100 and ok.with_rest(None) is ok
+    with pytest.raises(ValueError):
+        ok.with_rest("maybe")
+    with pytest.raises(ValueError):
+        Totals(1, None, 1, 1, 0, None, None, None)  # more ballots than units
+    with pytest.raises(ValueError):
+        Totals(2, Fraction(1), 1, 0, 0, None, Fraction(0), Fraction(0))  # half-known areas
+    with pytest.raises(ValueError):
+        Totals(2, Fraction(1), -1, 0, 0, Fraction(0), Fraction(0), Fraction(0))
+    with pytest.raises(ValueError):
+        Totals(2, Fraction(1), 1, 0, 0, Fraction(-1), Fraction(0), Fraction(0))
+    unknown = Totals(2, None, 1, 0, 0, None, None, None)
+    with pytest.raises(DomainError):
+        evaluate_totals(Rule("cn-278"), unknown)
+    assert evaluate_totals(Rule("majority"), unknown).approved
+
+
+@pytest.mark.parametrize(
+    ("rule", "areas", "votes", "approved", "reasons"),
+    [
+        # cn-278 quorum: exactly 2/3 of the units AND 2/3 of the area take part (3 units)
+        ("cn-278", ["100", "100", "100"], "FF.", True, ()),
+        ("cn-278", ["100", "100", "100"], "F..", False, (NQA, NQU)),  # one unit short
+        # area and count disagree on the quorum: 2/3 of the units but 299.99/450 m² < 2/3
+        ("cn-278", ["150", "149.99", "150.01"], "FF.", False, (NQA,)),
+        ("cn-278", ["150", "149.99", "150.01"], "F.F", True, ()),  # 300.01/450 m²
+        # ru-oss quorum one hundredth of a m² above one half: 100.01/200
+        ("ru-oss", ["100.01", "99.99"], "F.", True, ()),
+        ("ru-oss", ["99.99", "100.01"], "F.", False, (NQA,)),
+        # three-quarters with a quorum: exactly 3/4 of 4 units take part, exactly 3/4 for... of 3
+        ("three-quarters quorum=3/4", 0, "FFA.", False, (SU,)),  # 2/3 < 3/4
+        ("three-quarters quorum=3/4", 0, "FFF.", True, ()),
+        ("three-quarters quorum=3/4", 0, "FF..", False, (NQU,)),
+    ],
+)
+def test_thresholds_at_the_edge(
+    rule: str, areas: list[str] | int, votes: str, approved: bool, reasons: tuple[str, ...]
+) -> None:
+    outcome = run(rule, areas, votes)
+    assert (outcome.approved, outcome.reasons) == (approved, reasons)
+    assert_exact(outcome)

@@ -1,0 +1,904 @@
+"""Formal decisions: one ballot per household (unit), counted under a rule of building law.
+
+/decide <question> [| rule=<rule>] [| closes=<when>] [| secret]   leads and organizers
+/ballot <D3|3> <unit> for|against|abstain [note]                  leads: a paper or proxy ballot
+/audit <D3|3>  (or a reply to the card)                           leads: who recorded what, when
+/close D3 · /export D3  (handlers/refs.py)                        leads: close early, CSV export
+
+Buttons on the card: For / Against / Abstain (dc:v:<id>:f|a|x, anyone with an approved unit),
+Remind non-voters (dc:r:<id>, leads), Close now (dc:c:<id>, leads; a second press within
+CONFIRM_SECONDS confirms). All callback data is our own row id, validated on every press.
+
+Choices where the issue is silent (the README in notes/decisions.md repeats them):
+
+* Without ``closes=`` a decision closes in DEFAULT_DAYS days; without ``rule=`` the group's
+  ``decision_rule`` setting counts.
+* A press applies to every approved unit of the presser in this group (the answer names them);
+  the latest ballot of a unit counts, whether a press or a paper ballot.
+* The register is read live while the vote is open (units added count from then on; a removed
+  unit's ballot stops counting and the card says so); the count is frozen at closing.
+* Secret decisions: the card shows participation only; for/against and "already certain" appear
+  at closing, because a live split would reveal a single vote to anyone watching the card. The
+  audit never holds a choice; a lead's /ballot message is deleted (if the bot may) so the
+  group does not read it; at closing the per-unit choices are discarded, the totals kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_decimal
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot.domain import when as when_
+from bot.domain.decisions import (
+    ABSTAIN,
+    AGAINST,
+    CHOICES,
+    FOR,
+    Ballot,
+    Basis,
+    Check,
+    Outcome,
+    Rule,
+    Stage,
+    Totals,
+    Unit,
+    certain,
+    evaluate,
+    evaluate_totals,
+    parse_choice,
+    parse_rule,
+)
+from bot.domain.errors import DomainError
+from bot.domain.refs import Ref, find_ref, parse_ref
+from bot.domain.roles import Action, required_role
+from bot.domain.units import normalize_label
+from bot.i18n import (
+    Html,
+    babel_locale,
+    escape,
+    format_datetime,
+    format_datetime_zone,
+    shorten,
+    t,
+    tn,
+)
+from bot.services import Services
+from handlers import refs
+from handlers.common import (
+    GROUP_ONLY,
+    Turn,
+    button,
+    command,
+    display_name,
+    mention_batches,
+    role_key,
+)
+from handlers.units import format_area
+from storage import chats, decisions, units
+from storage.decisions import Decision, Final, StoredBallot
+from storage.scheduled import Scheduled
+
+log = logging.getLogger(__name__)
+
+NEW = filters.UpdateType.MESSAGE
+
+KIND = decisions.KIND
+#: Days a decision stays open when /decide names no closing time.
+DEFAULT_DAYS = 14
+MAX_TITLE = 200
+MAX_NOTE = 200
+MAX_TEXT = 4096
+#: Seconds within which a second "Close now" press confirms.
+CONFIRM_SECONDS = 60.0
+#: Seconds between two "Remind non-voters" posts for one decision.
+REMIND_COOLDOWN = 600.0
+#: Characters of a name in a reminder's mention (50 mentions stay far below 4,096).
+MAX_NAME = 32
+#: Removed-unit labels named on a card before "+N".
+MAX_LABELS = 10
+
+_CODES = {"f": FOR, "a": AGAINST, "x": ABSTAIN}
+_CODE_OF = {choice: code for code, choice in _CODES.items()}
+_STATE = "decisions"
+
+_RULE_KEYS = frozenset({"rule", "rules", "правило", "规则"})
+_CLOSE_KEYS = frozenset(
+    {"closes", "close", "until", "deadline", "ends", "截止", "结束", "до", "срок", "закрытие"}
+)
+_SECRET_WORDS = frozenset(
+    {"secret", "anonymous", "秘密", "匿名", "无记名", "тайно", "тайное", "анонимно"}
+)
+_OPEN_WORDS = frozenset({"open", "公开", "открыто", "открытое"})
+_OPTION_RE = re.compile(r"^([\w-]+)\s*(?:[=:：]\s*|\s+)(.+)$")
+
+#: Keys built at run time (tests/test_i18n.py checks they exist).
+DYNAMIC_KEYS: frozenset[str] = frozenset(
+    {f"decision.choice_{c}" for c in CHOICES}
+    | {f"decision.btn_{c}" for c in CHOICES}
+    | {
+        "decision.check_quorum_units",
+        "decision.check_quorum_area",
+        "decision.check_for_units",
+        "decision.check_for_area",
+        "decision.check_for_units_all",
+        "decision.check_for_area_all",
+    }
+)
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    title: str
+    rule: Rule
+    secret: bool
+    closes: datetime
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def parse_request(text: str, *, lang: str, tz: str, now: datetime, default_rule: str) -> Request:
+    """``Install an elevator | rule=cn-278-special | closes=in 14 days | secret``."""
+    segments = [s.strip() for s in text.split("|")]
+    title = " ".join(segments[0].split()) if segments else ""
+    if not title:
+        raise DomainError("decision.usage")
+    if len(title) > MAX_TITLE:
+        raise DomainError("decision.title_too_long", limit=MAX_TITLE)
+    rule: Rule | None = None
+    secret = False
+    closes: datetime | None = None
+    for segment in segments[1:]:
+        if not segment:
+            continue
+        folded = _fold(segment)
+        if folded in _SECRET_WORDS:
+            secret = True
+            continue
+        if folded in _OPEN_WORDS:
+            secret = False
+            continue
+        match = _OPTION_RE.match(folded)
+        key = match.group(1) if match else ""
+        if match and key in _CLOSE_KEYS:
+            moment = when_.parse(_value_of(segment), lang=lang, tz=tz, now=now)
+            if moment.rrule is not None:
+                raise DomainError("decision.bad_closing")
+            closes = moment.first
+            continue
+        try:
+            rule = parse_rule(segment)  # "rule=two-thirds quorum=1/2" or just "two-thirds"
+        except DomainError as exc:
+            if (match and key in _RULE_KEYS) or exc.key != "decision.unknown_rule":
+                raise
+            raise DomainError("decision.unknown_option", value=segment[:64]) from None
+    if rule is None:
+        rule = parse_rule(default_rule)
+    return Request(title, rule, secret, closes or now + timedelta(days=DEFAULT_DAYS))
+
+
+def _value_of(segment: str) -> str:
+    """What follows ``closes=`` / ``closes:`` / ``closes `` in the segment (original text)."""
+    match = re.match(r"^\s*[\w-]+\s*(?:[=:：]\s*|\s+)(.+)$", segment)
+    return match.group(1) if match else ""
+
+
+def _decision_ref(word: str) -> int | None:
+    found = parse_ref(word, default_kind="decision")
+    return found.id if found is not None and found.kind == "decision" else None
+
+
+# --- counting ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A decision counted now (open) or as frozen at closing."""
+
+    outcome: Outcome | None  # None when the count is impossible (units without area)
+    missing_area: int
+    ignored: tuple[str, ...]  # labels of ballots of removed units
+    paper: int
+    settled: bool | None  # certain() while open; None when it can still go either way
+
+
+def count_open(
+    rule: Rule, register: Sequence[units.Unit], ballots: Sequence[StoredBallot]
+) -> Count:
+    """The live count of an open decision from the register and the ballots as they stand."""
+    known = {u.id for u in register}
+    domain_units = [Unit(f"#{u.id}", u.area) for u in register]
+    cast = [Ballot(f"#{b.unit_id}", b.choice) for b in ballots if b.choice is not None]
+    ignored = tuple(sorted(b.label for b in ballots if b.unit_id not in known))
+    paper = sum(1 for b in ballots if b.paper and b.unit_id in known)
+    try:
+        outcome = evaluate(rule, domain_units, cast)
+    except DomainError as exc:
+        return Count(None, int(exc.params.get("units", 0)), ignored, paper, None)
+    return Count(outcome, 0, ignored, paper, certain(rule, outcome.totals))
+
+
+def final_of(counted: Count) -> Final:
+    """What closing keeps of a count: the totals only (never a unit's choice)."""
+    totals: Totals | None = counted.outcome.totals if counted.outcome is not None else None
+    return Final(totals, counted.ignored, counted.missing_area)
+
+
+async def count(services: Services, decision: Decision) -> Count:
+    rule = parse_rule(decision.rule)
+    ballots = await decisions.ballots(services.db, decision.id)
+    if not decision.is_open and decision.final is not None:
+        final = decision.final
+        outcome = evaluate_totals(rule, final.totals) if final.totals is not None else None
+        paper = sum(1 for b in ballots if b.paper and b.label not in final.ignored)
+        return Count(outcome, final.missing_area, final.ignored, paper, None)
+    register = await units.register(services.db, decision.chat_id)
+    return count_open(rule, [e.unit for e in register], ballots)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _number(value: Fraction, lang: str) -> str:
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return str(
+        format_decimal(exact.quantize(Decimal("0.01")), "#,##0.##", locale=babel_locale(lang))
+    )
+
+
+def _pct(value: Fraction, lang: str) -> str:
+    """Rounded down to a tenth: a share never reads as reaching a threshold it missed."""
+    tenths = Decimal(int((value * 1000).__floor__())) / 10
+    shown = format_decimal(
+        tenths.quantize(Decimal("0.1"), ROUND_FLOOR), "#,##0.#", locale=babel_locale(lang)
+    )
+    return t(lang, "decision.pct", value=str(shown))
+
+
+def _share(value: Fraction) -> str:
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
+
+
+def _units_fig(lang: str, part: Fraction | int, whole: Fraction | int) -> str:
+    part, whole = Fraction(part), Fraction(whole)
+    pct = _pct(part / whole if whole else Fraction(0), lang)
+    return tn(lang, "decision.units_of", int(whole), part=int(part), pct=pct)
+
+
+def _area_fig(lang: str, part: Fraction, whole: Fraction) -> str:
+    pct = _pct(part / whole if whole else Fraction(0), lang)
+    return t(
+        lang, "decision.area_of", part=_number(part, lang), whole=_number(whole, lang), pct=pct
+    )
+
+
+def _check_line(lang: str, check: Check, mark: str) -> str:
+    req = check.requirement
+    kind = "quorum" if req.stage is Stage.QUORUM else "for"
+    basis = "units" if req.basis is Basis.UNITS else "area"
+    suffix = "_all" if req.stage is Stage.APPROVAL and req.of_all else ""
+    figure = (
+        _units_fig(lang, check.part, check.whole)
+        if req.basis is Basis.UNITS
+        else _area_fig(lang, check.part, check.whole)
+    )
+    need = t(
+        lang,
+        "decision.need_more" if req.strict else "decision.need_least",
+        value=_share(req.required),
+    )
+    return t(
+        lang,
+        f"decision.check_{kind}_{basis}{suffix}",
+        mark=mark,
+        figure=Html(escape(figure)),
+        need=Html(escape(need)),
+    )
+
+
+def _participation(lang: str, o: Outcome) -> str:
+    parts = [_units_fig(lang, o.participating_units, o.units)]
+    if o.area is not None and o.participating_area is not None:
+        parts.append(_area_fig(lang, o.participating_area, o.area))
+    return ", ".join(parts)
+
+
+def _for_share(lang: str, o: Outcome) -> str:
+    parts = [_units_fig(lang, o.for_units, o.participating_units)]
+    if o.for_area is not None and o.participating_area is not None:
+        parts.append(_area_fig(lang, o.for_area, o.participating_area))
+    return ", ".join(parts)
+
+
+def summary(lang: str, o: Outcome) -> str:
+    """Participation 34/40 units (85 %), 2 950/3 400 m² (86.7 %); For 28/34 units (82.3 %),
+    2 410/2 950 m² (81.6 %) → PASSED under cn-278-special"""
+    verdict = t(lang, "decision.passed" if o.approved else "decision.rejected")
+    return t(
+        lang,
+        "decision.summary",
+        participation=_participation(lang, o),
+        for_=_for_share(lang, o),
+        verdict=Html(verdict),
+        rule=o.rule.text,
+    )
+
+
+def _labels(labels: tuple[str, ...]) -> str:
+    shown = ", ".join(labels[:MAX_LABELS])
+    return shown + (f", +{len(labels) - MAX_LABELS}" if len(labels) > MAX_LABELS else "")
+
+
+def _left(lang: str, delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 1)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        parts = [tn(lang, "decision.left_days", days)]
+        if hours:
+            parts.append(tn(lang, "decision.left_hours", hours))
+    elif hours:
+        parts = [tn(lang, "decision.left_hours", hours)]
+        if mins:
+            parts.append(tn(lang, "decision.left_minutes", mins))
+    else:
+        parts = [tn(lang, "decision.left_minutes", mins)]
+    return " ".join(parts)
+
+
+def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: datetime) -> str:
+    rule = parse_rule(decision.rule)
+    lines = [t(lang, "decision.card_title", title=decision.title)]
+    key = "decision.card_rule_secret" if decision.secret else "decision.card_rule_open"
+    lines.append(t(lang, key, rule=rule.text))
+    lines.append("")
+    o = counted.outcome
+    closed = not decision.is_open
+    show_split = closed or not decision.secret
+    if o is None:
+        lines.append(t(lang, "decision.missing_area", units=counted.missing_area))
+    else:
+        if closed:
+            lines.append(summary(lang, o))
+            lines.append("")
+        else:
+            lines.append(t(lang, "decision.participation", figures=_participation(lang, o)))
+        for check in o.checks:
+            if not show_split and check.requirement.stage is not Stage.QUORUM:
+                continue
+            mark = ("✅" if check.met else "❌") if closed else ("✅" if check.met else "⏳")
+            lines.append(_check_line(lang, check, mark))
+        if show_split:
+            lines.append(
+                t(
+                    lang,
+                    "decision.tally",
+                    for_=o.for_units,
+                    against=o.against_units,
+                    abstain=o.abstain_units,
+                    absent=o.not_voted,
+                )
+            )
+        else:
+            lines.append(t(lang, "decision.secret_hidden", absent=o.not_voted))
+        if closed and o.reasons:
+            reasons = " ".join(t(lang, r) for r in o.reasons)
+            lines.append(t(lang, "decision.reasons", reasons=Html(escape(reasons))))
+    if counted.paper:
+        lines.append(tn(lang, "decision.paper_count", counted.paper))
+    if counted.ignored:
+        lines.append(
+            tn(lang, "decision.ignored", len(counted.ignored), labels=_labels(counted.ignored))
+        )
+    if closed:
+        moment = format_datetime_zone(decision.closed_at or now, lang, tz)
+        if decision.closed_by:
+            lines.append(t(lang, "decision.closed_by", name=decision.closed_by, when=moment))
+        else:
+            lines.append(t(lang, "decision.closed_deadline", when=moment))
+        lines.append(t(lang, "decision.advisory"))
+    else:
+        if show_split and counted.settled is not None:
+            key = "decision.certain_pass" if counted.settled else "decision.certain_fail"
+            lines.append(t(lang, key))
+        when = format_datetime_zone(decision.closes_at, lang, tz)
+        lines.append(
+            t(lang, "decision.closes", when=when, left=_left(lang, decision.closes_at - now))
+        )
+    lines.append(Ref("decision", decision.id).tag)
+    text = "\n".join(lines)
+    return (
+        text
+        if len(text) <= MAX_TEXT
+        else text[: MAX_TEXT - 20] + "…\n" + Ref("decision", decision.id).tag
+    )
+
+
+def keyboard(lang: str, decision: Decision) -> InlineKeyboardMarkup | None:
+    if not decision.is_open:
+        return None
+    votes = [
+        InlineKeyboardButton(
+            t(lang, f"decision.btn_{c}"), callback_data=f"dc:v:{decision.id}:{_CODE_OF[c]}"
+        )
+        for c in CHOICES
+    ]
+    lead = [
+        InlineKeyboardButton(t(lang, "decision.btn_remind"), callback_data=f"dc:r:{decision.id}"),
+        InlineKeyboardButton(t(lang, "decision.btn_close"), callback_data=f"dc:c:{decision.id}"),
+    ]
+    return InlineKeyboardMarkup([votes, lead])
+
+
+async def render(
+    services: Services, decision_id: int
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """The card as it should read now (``None`` if the decision or its chat is gone)."""
+    decision = await decisions.get(services.db, decision_id)
+    if decision is None:
+        return None
+    chat = await chats.get(services.db, decision.chat_id)
+    if chat is None:
+        return None
+    counted = await count(services, decision)
+    text = render_text(chat.language, chat.timezone, decision, counted, services.clock())
+    return text, keyboard(chat.language, decision)
+
+
+async def _moved(services: Services, decision_id: int, message_id: int) -> None:
+    await decisions.set_message(services.db, decision_id, message_id)
+
+
+def refresh_card(services: Services, decision: Decision) -> None:
+    if decision.message_id is None:
+        return
+    services.outbox.refresh(
+        decision.chat_id,
+        decision.message_id,
+        partial(render, services, decision.id),
+        on_moved=partial(_moved, services, decision.id),
+    )
+
+
+# --- /decide ---------------------------------------------------------------------------------
+
+
+@command(action=Action.CREATE_DECISION, where=GROUP_ONLY)
+async def decide(turn: Turn) -> None:
+    assert turn.user is not None
+    request = parse_request(
+        turn.rest,
+        lang=turn.lang,
+        tz=turn.chat.timezone,
+        now=turn.now,
+        default_rule=turn.chat.settings.decision_rule,
+    )
+    db = turn.services.db
+    register = await units.register(db, turn.chat.id)
+    if not register:
+        raise DomainError("decision.no_units")
+    missing = sum(1 for e in register if e.unit.area is None)
+    if request.rule.needs_area and missing:
+        raise DomainError("decision.missing_area", units=missing)
+    decision_id, row_id = await decisions.create(
+        db,
+        chat_id=turn.chat.id,
+        title=request.title,
+        rule=request.rule.text,
+        secret=request.secret,
+        creator_id=turn.user.id,
+        creator_name=display_name(turn.user),
+        closes_at=request.closes,
+        now=turn.now,
+    )
+    turn.services.scheduler.arm(row_id, request.closes)
+    rendered = await render(turn.services, decision_id)
+    assert rendered is not None
+    message = await turn.say(rendered[0], markup=rendered[1])
+    if message is not None:
+        await decisions.set_message(db, decision_id, message.message_id)
+    log.info("decision %s opened in chat %s", decision_id, turn.chat.id)
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+async def _own_decision(turn: Turn, raw: str) -> Decision:
+    """The decision of callback data, only if it is ours and in this chat."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # "²".isdigit() is True
+        raise DomainError("error.stale_button")
+    decision = await decisions.get(turn.services.db, int(raw))
+    if decision is None or decision.chat_id != turn.chat.id:
+        raise DomainError("error.stale_button")
+    return decision
+
+
+def _is_open(decision: Decision, now: datetime) -> bool:
+    return decision.is_open and now < decision.closes_at
+
+
+@button()
+async def vote_button(turn: Turn, parts: list[str]) -> None:
+    """dc:v:<id>:f|a|x — a household's ballot."""
+    if len(parts) != 3 or parts[0] != "v" or parts[2] not in _CODES:
+        raise DomainError("error.stale_button")
+    decision = await _own_decision(turn, parts[1])
+    if not _is_open(decision, turn.now):
+        raise DomainError("decision.is_closed", ref=Ref("decision", decision.id).text)
+    assert turn.user is not None
+    db = turn.services.db
+    mine = [
+        c
+        for c in await units.claims_of(db, turn.chat.id, turn.user.id)
+        if c.status == units.APPROVED
+    ]
+    if not mine:
+        claims = await units.claims_of(db, turn.chat.id, turn.user.id)
+        # a rejected claim waits for nothing: only a pending one is told to wait
+        pending = any(c.status == units.PENDING for c in claims)
+        raise DomainError("decision.no_unit_pending" if pending else "decision.no_unit")
+    choice = _CODES[parts[2]]
+    stored = await decisions.cast(
+        db,
+        decision.id,
+        [(c.unit_id, c.label) for c in mine],
+        choice,
+        by_id=turn.user.id,
+        by_name=display_name(turn.user),
+        now=turn.now,
+    )
+    if not stored:
+        raise DomainError("decision.is_closed", ref=Ref("decision", decision.id).text)
+    word = Html(t(turn.personal_lang, f"decision.choice_{choice}"))
+    labels = ", ".join(c.label for c in mine)
+    if len(mine) == 1:
+        await turn.answer("decision.voted", label=labels, choice=word)
+    else:
+        await turn.answer("decision.voted_units", labels=labels, choice=word, count=len(mine))
+    refresh_card(turn.services, decision)
+
+
+def _state(services: Services) -> dict[str, dict[Any, float]]:
+    state: dict[str, dict[Any, float]] = services.state.setdefault(
+        _STATE, {"confirm": {}, "reminded": {}}
+    )
+    return state
+
+
+@button(action=Action.MANAGE_DECISIONS)
+async def remind_button(turn: Turn, parts: list[str]) -> None:
+    """dc:r:<id> — mention the approved members of units that have not voted."""
+    if len(parts) != 2 or parts[0] != "r":
+        raise DomainError("error.stale_button")
+    decision = await _own_decision(turn, parts[1])
+    ref = Ref("decision", decision.id)
+    if not _is_open(decision, turn.now):
+        raise DomainError("decision.is_closed", ref=ref.text)
+    reminded = _state(turn.services)["reminded"]
+    last = reminded.get(decision.id)
+    if last is not None and time.monotonic() - last < REMIND_COOLDOWN:
+        raise DomainError("decision.remind_wait", minutes=int(REMIND_COOLDOWN // 60))
+    people = [
+        (uid, shorten(name, MAX_NAME))  # 50 names of 129 characters would pass 4,096
+        for uid, name in await decisions.non_voters(turn.services.db, turn.chat.id, decision.id)
+    ]
+    if not people:
+        raise DomainError("decision.remind_none")
+    reminded[decision.id] = time.monotonic()
+    await turn.answer("decision.reminded", count=len(people))
+    when = format_datetime_zone(decision.closes_at, turn.lang, turn.chat.timezone)
+    for batch in mention_batches(people):
+        await turn.services.outbox.send(
+            turn.chat.id,
+            turn.t(
+                "decision.remind",
+                title=decision.title,
+                when=when,
+                mentions=Html(batch),
+                ref=ref.tag,
+            ),
+        )
+
+
+@button(action=Action.MANAGE_DECISIONS)
+async def close_button(turn: Turn, parts: list[str]) -> None:
+    """dc:c:<id> — a lead closes early; the first press asks, a second within a minute closes."""
+    if len(parts) != 2 or parts[0] != "c":
+        raise DomainError("error.stale_button")
+    decision = await _own_decision(turn, parts[1])
+    ref = Ref("decision", decision.id)
+    if not decision.is_open:
+        raise DomainError("decision.already_closed", ref=ref.text)
+    assert turn.user is not None
+    confirm = _state(turn.services)["confirm"]
+    key = (decision.id, turn.user.id)
+    asked = confirm.pop(key, None)
+    if asked is None or time.monotonic() - asked > CONFIRM_SECONDS:
+        if len(confirm) > 1000:
+            confirm.clear()
+        confirm[key] = time.monotonic()
+        await turn.answer("decision.close_confirm", alert=True, ref=ref.text)
+        return
+    await turn.answer("decision.closing", ref=ref.text)
+    await close_decision(turn.services, decision.id, closed_by=display_name(turn.user))
+
+
+# --- closing ---------------------------------------------------------------------------------
+
+
+async def close_decision(
+    services: Services, decision_id: int, *, closed_by: str | None, late: bool = False
+) -> bool:
+    """Freeze the count, close, update the card and post the outcome. False if already closed."""
+    decision = await decisions.get(services.db, decision_id)
+    if decision is None or not decision.is_open:
+        return False
+    rule = parse_rule(decision.rule)
+    now = services.clock()
+    # counted inside the closing transaction: a ballot cast a moment before is in the totals
+    closed, stopped = await decisions.close(
+        services.db,
+        decision.id,
+        lambda register, ballots: final_of(count_open(rule, register, ballots)),
+        closed_by=closed_by,
+        now=now,
+    )
+    services.scheduler.disarm(stopped)
+    if not closed:
+        return False
+    closed_decision = await decisions.get(services.db, decision.id)
+    chat = await chats.get(services.db, decision.chat_id)
+    if closed_decision is None or chat is None:
+        return True
+    refresh_card(services, closed_decision)
+    lang = chat.language
+    again = await count(services, closed_decision)
+    text = render_text(lang, chat.timezone, closed_decision, again, now)
+    head = t(lang, "decision.outcome_head")
+    if late:
+        head += "\n" + t(
+            lang,
+            "decision.closed_late",
+            due=format_datetime_zone(decision.closes_at, lang, chat.timezone),
+        )
+    await services.outbox.send(chat.id, f"{head}\n{text}")
+    log.info("decision %s closed in chat %s", decision.id, chat.id)
+    return True
+
+
+async def run_close(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    if row.ref_id is None:
+        return
+    await close_decision(services, row.ref_id, closed_by=None, late=late_by > timedelta(minutes=5))
+
+
+async def missed_close(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    """The bot was down past the grace period: close anyway (no ballot could come in
+    meanwhile), saying it is late."""
+    if row.ref_id is None:
+        return
+    await close_decision(services, row.ref_id, closed_by=None, late=True)
+
+
+async def _for_lead(turn: Turn, decision_id: int) -> Decision:
+    decision = await decisions.get(turn.services.db, decision_id)
+    ref = Ref("decision", decision_id)
+    if decision is None or decision.chat_id != turn.chat.id:
+        raise DomainError("decision.not_found", ref=ref.text)
+    if not await turn.may(Action.MANAGE_DECISIONS):
+        needed = required_role(Action.MANAGE_DECISIONS, turn.chat.settings)
+        raise DomainError("error.not_allowed", who=Html(turn.t(role_key(needed))))
+    return decision
+
+
+@refs.closer("decision")
+async def close_ref(turn: Turn, decision_id: int) -> None:
+    """/close D3 — a lead closes early."""
+    decision = await _for_lead(turn, decision_id)
+    if not decision.is_open:
+        raise DomainError("decision.already_closed", ref=Ref("decision", decision.id).text)
+    assert turn.user is not None
+    await close_decision(turn.services, decision.id, closed_by=display_name(turn.user))
+
+
+# --- /ballot, /audit, /export -----------------------------------------------------------------
+
+
+@command(action=Action.MANAGE_DECISIONS, where=GROUP_ONLY)
+async def ballot(turn: Turn) -> None:
+    """/ballot D3 3-502 for [note] — a paper or proxy ballot recorded by a lead.
+
+    For a secret decision the lead's message is deleted first, whatever follows: a mistyped
+    unit or a closed decision must not leave "3-502 for" readable in the group either."""
+    assert turn.user is not None
+    words = turn.rest.split()
+    decision_id = _decision_ref(words[0]) if words else None
+    if decision_id is None:
+        raise DomainError("decision.ballot_usage")
+    db = turn.services.db
+    decision = await decisions.get(db, decision_id)
+    ref = Ref("decision", decision_id)
+    if decision is None or decision.chat_id != turn.chat.id:
+        raise DomainError("decision.not_found", ref=ref.text)
+    deleted = False
+    if decision.secret and turn.message is not None:
+        deleted = await turn.services.outbox.delete(turn.chat.id, turn.message.message_id)
+    if len(words) < 3:
+        raise DomainError("decision.ballot_usage")
+    at = None
+    for i in range(2, len(words)):
+        try:
+            choice = parse_choice(words[i])
+        except DomainError:
+            continue
+        at = i
+        break
+    if at is None:
+        parse_choice(words[-1])  # raises the translated "not a choice"
+        raise DomainError("decision.ballot_usage")  # pragma: no cover
+    label = normalize_label(" ".join(words[1:at]))
+    note = " ".join(words[at + 1 :])[:MAX_NOTE] or None
+    if not _is_open(decision, turn.now):
+        raise DomainError("decision.is_closed", ref=ref.text)
+    unit = await units.get(db, turn.chat.id, label)
+    if unit is None:
+        raise DomainError("unit.not_found", label=label)
+    stored = await decisions.cast(
+        db,
+        decision.id,
+        [(unit.id, unit.label)],
+        choice,
+        by_id=turn.user.id,
+        by_name=display_name(turn.user),
+        paper=True,
+        note=note,
+        now=turn.now,
+    )
+    if not stored:
+        raise DomainError("decision.is_closed", ref=ref.text)
+    if decision.secret:
+        text = turn.t("decision.paper_recorded_secret", label=unit.label, ref=ref.text)
+        if not deleted:
+            text += "\n" + turn.t("decision.paper_not_deleted")
+        await turn.say(text)
+    else:
+        await turn.reply(
+            "decision.paper_recorded",
+            label=unit.label,
+            ref=ref.text,
+            choice=Html(turn.t(f"decision.choice_{choice}")),
+        )
+    refresh_card(turn.services, decision)
+
+
+def _target(turn: Turn) -> int:
+    words = turn.rest.split()
+    if words:
+        found = _decision_ref(words[0])
+        if found is not None:
+            return found
+    elif turn.message is not None and turn.message.reply_to_message is not None:
+        replied = turn.message.reply_to_message
+        ref = find_ref(replied.text or replied.caption or "")
+        if ref is not None and ref.kind == "decision":
+            return ref.id
+    raise DomainError("decision.audit_usage")
+
+
+def _by(lang: str, paper: bool, name: str) -> str:
+    return t(lang, "decision.by_paper", name=name) if paper else name
+
+
+@command(action=Action.MANAGE_DECISIONS, where=GROUP_ONLY)
+async def audit(turn: Turn) -> None:
+    """/audit D3 — every ballot recorded: by whom, for which unit, when (and the choice, unless
+    the decision is secret)."""
+    decision = await _for_lead(turn, _target(turn))
+    entries = await decisions.audit(turn.services.db, decision.id)
+    ref = Ref("decision", decision.id)
+    lang, tz = turn.lang, turn.chat.timezone
+    head = turn.t("decision.audit_title", ref=ref.text, title=decision.title)
+    if not entries:
+        await turn.say(head + "\n" + turn.t("decision.audit_empty"))
+        return
+    lines: list[str] = []
+    used = len(head) + 60
+    for number, entry in enumerate(entries):
+        when = format_datetime(entry.at, lang, tz)
+        by = _by(lang, entry.paper, entry.by_name)
+        if decision.secret or entry.choice is None:
+            line = t(lang, "decision.audit_item_secret", when=when, label=entry.label, by=by)
+        else:
+            line = t(
+                lang,
+                "decision.audit_item",
+                when=when,
+                label=entry.label,
+                by=by,
+                choice=Html(t(lang, f"decision.choice_{entry.choice}")),
+            )
+        if entry.note:
+            line += " — " + escape(entry.note)
+        if used + len(line) + 1 > MAX_TEXT - 40:
+            lines.append(tn(lang, "post.more", len(entries) - number))
+            break
+        lines.append(line)
+        used += len(line) + 1
+    zone = turn.t("decision.audit_zone", tz=tz)
+    await turn.say("\n".join([head, zone, *lines]))
+
+
+def _local(moment: datetime, tz: str) -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+@refs.exporter("decision")
+async def export_ref(turn: Turn, decision_id: int) -> refs.Export:
+    """/export D3 — a lead gets the CSV privately: unit, area, choice (unless secret),
+    recorded by, time in the group's zone."""
+    decision = await _for_lead(turn, decision_id)
+    lang, tz = turn.personal_lang, turn.chat.timezone
+    register = await units.register(turn.services.db, turn.chat.id)
+    ballots: dict[int, StoredBallot] = {
+        b.unit_id: b for b in await decisions.ballots(turn.services.db, decision.id)
+    }
+    header = [t(lang, "decision.csv_unit"), t(lang, "decision.csv_area")]
+    if not decision.secret:
+        header.append(t(lang, "decision.csv_choice"))
+    header += [t(lang, "decision.csv_by"), t(lang, "decision.csv_time", tz=tz)]
+
+    def row(label: str, area: str, b: StoredBallot | None) -> list[str]:
+        cells = [label, area]
+        if not decision.secret:
+            cells.append(t(lang, f"decision.choice_{b.choice}") if b and b.choice else "")
+        cells.append(_by(lang, b.paper, b.by_name) if b else "")
+        cells.append(_local(b.cast_at, tz) if b else "")
+        return cells
+
+    rows = []
+    for entry in register:
+        area = format_area(entry.unit.area) if entry.unit.area is not None else ""
+        rows.append(row(entry.unit.label, area, ballots.pop(entry.unit.id, None)))
+    for gone in ballots.values():  # units removed from the register mid-vote
+        rows.append(row(gone.label, t(lang, "decision.csv_removed"), gone))
+    return refs.Export(f"decision-D{decision.id}.csv", header, rows)
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+
+def register(app: Any) -> None:
+    """Add this feature's handlers to the application."""
+    app.add_handler(CommandHandler("decide", decide, filters=NEW))
+    app.add_handler(CommandHandler("ballot", ballot, filters=NEW))
+    app.add_handler(CommandHandler("audit", audit, filters=NEW))
+    app.add_handler(CallbackQueryHandler(vote_button, pattern=r"^dc:v:"))
+    app.add_handler(CallbackQueryHandler(remind_button, pattern=r"^dc:r:"))
+    app.add_handler(CallbackQueryHandler(close_button, pattern=r"^dc:c:"))
+
+
+def setup(services: Services) -> None:
+    """Register this feature's scheduled kind (closing at the deadline, restart-safe)."""
+    services.scheduler.register(
+        KIND, run=partial(run_close, services), missed=partial(missed_close, services)
+    )
