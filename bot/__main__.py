@@ -1,7 +1,11 @@
-"""``courtyard`` / ``python -m bot``: run the bot, apply migrations.
+"""``courtyard`` / ``python -m bot``: run the bot, apply migrations, back up and restore.
 
-courtyard run        long polling (stops cleanly on SIGINT / SIGTERM)
-courtyard migrate    create or upgrade the database, then exit
+courtyard run [--webhook]      long polling, or a webhook server (stops cleanly on SIGINT/SIGTERM);
+                               takes a verified backup every COURTYARD_BACKUP_HOURS while it runs
+courtyard migrate              create or upgrade the database, then exit
+courtyard backup [--to DIR]    online, verified backup; keeps the newest COURTYARD_BACKUP_KEEP
+courtyard restore FILE         replace the (stopped) bot's database with a verified backup
+courtyard health [--full]      the database opens and passes quick_check: exit 0, else 1
 """
 
 from __future__ import annotations
@@ -10,28 +14,46 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 
+log = logging.getLogger("courtyard")
+
+#: PTB JobQueue name of the automatic backup.
+BACKUP_JOB = "courtyard-backup"
+
 
 class RedactingFormatter(logging.Formatter):
-    """The token never reaches a log line, whatever logged it: messages, and tracebacks too
-    (PTB's and httpx's exceptions carry request URLs, and the URL holds the token)."""
+    """The token (and the webhook secret) never reach a log line, whatever logged them:
+    messages, and tracebacks too (PTB's and httpx's exceptions carry request URLs, and the URL
+    holds the token)."""
 
-    def __init__(self, fmt: str, secret: str | None):
+    def __init__(self, fmt: str, secret: str | None, webhook_secret: str | None = None):
         super().__init__(fmt)
         self.secret = secret
+        self.secrets = [
+            (x, tag) for x, tag in ((secret, "<token>"), (webhook_secret, "<secret>")) if x
+        ]
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        return text.replace(self.secret, "<token>") if self.secret else text
+        for secret, tag in self.secrets:
+            text = text.replace(secret, tag)
+        return text
 
 
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.token)
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            settings.token,
+            settings.webhook_secret,
+        )
     )
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # httpx logs every request URL at INFO, and the URL holds the token.
@@ -48,14 +70,43 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"courtyard {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="run the bot (long polling)")
+    run = sub.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on a webhook server (COURTYARD_WEBHOOK_URL, "
+        "COURTYARD_WEBHOOK_SECRET, COURTYARD_LISTEN, COURTYARD_PORT) instead of long polling",
+    )
     sub.add_parser("migrate", help="create or upgrade the database and exit")
+    backup = sub.add_parser(
+        "backup",
+        help="write a verified copy of the database (safe while the bot runs)",
+        description="Copy the database with SQLite's online backup API into COURTYARD_BACKUP_DIR "
+        "(or --to DIR) as <name>-<UTC time>.sqlite3, check the copy, then delete the oldest "
+        "backups beyond COURTYARD_BACKUP_KEEP.",
+    )
+    backup.add_argument("--to", metavar="DIR", type=Path, help="folder for the backup")
+    restore = sub.add_parser(
+        "restore",
+        help="replace the database with a backup (stop the bot first)",
+        description="Verify the backup, keep the current database beside it as "
+        "<db>.before-restore-<UTC time>, then put the backup in place atomically. Refused while "
+        "the bot or any other program has the database open.",
+    )
+    restore.add_argument("backup_file", metavar="FILE", type=Path, help="the backup to restore")
+    health = sub.add_parser(
+        "health",
+        help="check that the database opens and is intact (exit 0 healthy, 1 not)",
+    )
+    health.add_argument(
+        "--full", action="store_true", help="PRAGMA integrity_check instead of quick_check"
+    )
     return p
 
 
-def _load(require_token: bool) -> Settings:
+def _load(require_token: bool, require_webhook: bool = False) -> Settings:
     try:
-        return load_settings(require_token=require_token)
+        return load_settings(require_token=require_token, require_webhook=require_webhook)
     except ConfigError as exc:
         print("courtyard: the configuration has problems:", file=sys.stderr)
         for problem in exc.problems:
@@ -88,20 +139,109 @@ def cmd_migrate() -> int:
     return 0
 
 
-def cmd_run() -> int:
+def schedule_backups(app: Any, settings: Settings, now: datetime | None = None) -> bool:
+    """Add the automatic backup to the app's JobQueue: every ``backup_hours``, the first one
+    when the newest backup in the folder is that old (at once if there is none), so restarts
+    neither skip nor repeat a day. Returns False when automatic backups are off."""
+    from storage import backup
+
+    if settings.backup_hours <= 0 or app.job_queue is None:
+        return False
+    interval = timedelta(hours=settings.backup_hours)
+    newest = backup.newest_backup(settings.db_path, settings.backup_dir)
+    moment = now or datetime.now(UTC)
+    due = timedelta(0) if newest is None else newest[0] + interval - moment
+    # seconds, at least one (PTB reads a zero ``first`` as "not given": one interval from now)
+    first = max(due.total_seconds(), 1.0)
+    app.job_queue.run_repeating(
+        _backup_job,
+        interval=interval,
+        first=first,
+        name=BACKUP_JOB,
+        data=settings,
+        job_kwargs={"misfire_grace_time": None, "coalesce": True},  # late beats never
+    )
+    log.info(
+        "automatic backup every %d h into %s (keeping %d), next in %d min",
+        settings.backup_hours,
+        settings.backup_dir,
+        settings.backup_keep,
+        first // 60,
+    )
+    return True
+
+
+async def _backup_job(context: Any) -> None:
+    from storage import backup
+
+    settings: Settings = context.job.data
+    try:
+        result = await asyncio.to_thread(
+            backup.backup, settings.db_path, settings.backup_dir, keep=settings.backup_keep
+        )
+    except backup.BackupError as exc:
+        log.error("automatic backup failed: %s", exc)
+        return
+    log.info(
+        "backup written: %s (%.1f MB in %.2f s, verified)%s",
+        result.path,
+        result.size / 1e6,
+        result.seconds,
+        f"; removed {len(result.removed)} old backup(s)" if result.removed else "",
+    )
+
+
+def cmd_run(webhook: bool = False) -> int:
     from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_app
     from storage.db import DatabaseError
 
-    settings = _load(require_token=True)
+    settings = _load(require_token=True, require_webhook=webhook)
     setup_logging(settings)
     app = build_app(settings)
+    started = app.post_init
+
+    async def post_init(application: Any) -> None:  # build_app's start-up, then our job
+        if started is not None:
+            await started(application)
+        schedule_backups(application, settings)
+
+    app.post_init = post_init
     try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        if webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            log.info(
+                "webhook server on %s:%d/%s for %s",
+                settings.listen,
+                settings.port,
+                settings.webhook_path,
+                settings.webhook_url,
+            )
+            app.run_webhook(
+                listen=settings.listen,
+                port=settings.port,
+                url_path=settings.webhook_path,
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     except DatabaseError as exc:
         print(f"courtyard: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the webhook server could not bind
+        if not webhook:
+            raise
+        reason = exc.strerror or exc
+        print(
+            f"courtyard: cannot listen on {settings.listen}:{settings.port} ({reason}). Is "
+            "another program using that port? Set COURTYARD_LISTEN / COURTYARD_PORT.",
+            file=sys.stderr,
+        )
         return 1
     except InvalidToken:
         print(
@@ -117,15 +257,87 @@ def cmd_run() -> int:
             file=sys.stderr,
         )
         return 1
+    except TelegramError as exc:  # e.g. setWebhook refused the URL
+        print(f"courtyard: the Bot API refused: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_backup(to: Path | None) -> int:
+    from storage import backup
+
+    settings = _load(require_token=False)
+    setup_logging(settings)
+    folder = (to or settings.backup_dir).expanduser()
+    try:
+        result = backup.backup(settings.db_path, folder, keep=settings.backup_keep)
+    except backup.BackupError as exc:
+        print(f"courtyard: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backup written: {result.path} ({result.size / 1e6:.1f} MB in {result.seconds:.2f} s,"
+        f" verified by quick_check)"
+    )
+    for old in result.removed:
+        print(f"removed old backup: {old}")
+    return 0
+
+
+def cmd_restore(backup_file: Path) -> int:
+    from storage import backup
+    from storage.db import migrations
+
+    settings = _load(require_token=False)
+    setup_logging(settings)
+    try:
+        result = backup.restore(
+            backup_file.expanduser(), settings.db_path, known_version=len(migrations())
+        )
+    except backup.BackupError as exc:
+        print(f"courtyard: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {backup_file} into {result.restored} (schema {result.schema_version})")
+    if result.aside is not None:
+        print(f"the previous database is kept as {result.aside}")
+    print("start the bot again: courtyard run (pending migrations are applied at start)")
+    return 0
+
+
+def cmd_health(full: bool) -> int:
+    from storage import backup
+    from storage.db import migrations
+
+    settings = _load(require_token=False)
+    path = settings.db_path
+    problems = backup.check(path, full=full)
+    if problems:
+        print(f"unhealthy: {path}: {'; '.join(problems[:5])}", file=sys.stderr)
+        return 1
+    version, known = backup.schema_version(path), len(migrations())
+    if version > known:
+        print(
+            f"unhealthy: {path} has schema {version}, newer than this Courtyard ({known})",
+            file=sys.stderr,
+        )
+        return 1
+    check = "integrity_check" if full else "quick_check"
+    pending = f", {known - version} migration(s) pending" if version < known else ""
+    print(f"ok: {path} passes {check}, schema {version}{pending}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "run":
-        return cmd_run()
+        return cmd_run(webhook=args.webhook)
     if args.command == "migrate":
         return cmd_migrate()
+    if args.command == "backup":
+        return cmd_backup(args.to)
+    if args.command == "restore":
+        return cmd_restore(args.backup_file)
+    if args.command == "health":
+        return cmd_health(args.full)
     parser().print_help()
     return 0
 

@@ -12,16 +12,28 @@ COURTYARD_API_URL      https://api.telegram.org/bot           Bot API URL; the t
 COURTYARD_LANGUAGE     en                                     language for new groups: en, zh, ru
 COURTYARD_TIMEZONE     UTC                                    time zone for new groups (IANA name)
 COURTYARD_LOG_LEVEL    INFO                                   DEBUG, INFO, WARNING, ERROR
+COURTYARD_BACKUP_DIR   ./backups                              where ``courtyard backup`` writes
+COURTYARD_BACKUP_KEEP  14                                     backups kept (the newest N)
+COURTYARD_BACKUP_HOURS 24                                     automatic backup interval in
+                                                              ``courtyard run``; 0 turns it off
+COURTYARD_WEBHOOK_URL  (required for ``run --webhook``)       public https URL Telegram posts to
+COURTYARD_WEBHOOK_SECRET (required for ``run --webhook``)     32-256 chars of A-Z a-z 0-9 _ -
+COURTYARD_LISTEN       127.0.0.1                              address the webhook server binds
+COURTYARD_PORT         8080                                   port the webhook server binds
 =====================  =====================================  ====================================
+
+Webhook settings are checked whenever they are set, and required only for ``run --webhook``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -33,6 +45,19 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DB = "./courtyard.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+DEFAULT_BACKUP_DIR = "./backups"
+DEFAULT_BACKUP_KEEP = 14
+DEFAULT_BACKUP_HOURS = 24
+DEFAULT_LISTEN = "127.0.0.1"
+DEFAULT_PORT = 8080
+#: Telegram accepts 1-256 characters of these as a webhook secret token; we also want it long.
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+MIN_SECRET_LENGTH = 32
+#: Telegram delivers webhooks only to these ports.
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 
 
 class ConfigError(Exception):
@@ -51,13 +76,29 @@ class Settings:
     language: str = "en"
     timezone: str = "UTC"
     log_level: str = "INFO"
+    backup_dir: Path = Path(DEFAULT_BACKUP_DIR)
+    backup_keep: int = DEFAULT_BACKUP_KEEP
+    backup_hours: int = DEFAULT_BACKUP_HOURS
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    listen: str = DEFAULT_LISTEN
+    port: int = DEFAULT_PORT
 
-    def __repr__(self) -> str:  # never print the token
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on: the path of COURTYARD_WEBHOOK_URL."""
+        return urlsplit(self.webhook_url or "").path.strip("/")
+
+    def __repr__(self) -> str:  # never print the token or the webhook secret
         shown = "set" if self.token else "unset"
+        secret = "set" if self.webhook_secret else "unset"
         return (
             f"Settings(token=<{shown}>, db_path={str(self.db_path)!r}, api_url={self.api_url!r},"
             f" language={self.language!r}, timezone={self.timezone!r},"
-            f" log_level={self.log_level!r})"
+            f" log_level={self.log_level!r}, backup_dir={str(self.backup_dir)!r},"
+            f" backup_keep={self.backup_keep}, backup_hours={self.backup_hours},"
+            f" webhook_url={self.webhook_url!r}, webhook_secret=<{secret}>,"
+            f" listen={self.listen!r}, port={self.port})"
         )
 
     __str__ = __repr__
@@ -67,6 +108,7 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
     require_token: bool = True,
+    require_webhook: bool = False,
     dotenv: Path | None = Path(".env"),
 ) -> Settings:
     """Read and validate the settings. Real environment variables win over ``.env``."""
@@ -129,6 +171,69 @@ def load_settings(
         problems.append(f"COURTYARD_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
         log_level = "INFO"
 
+    backup_dir = Path(get("COURTYARD_BACKUP_DIR", DEFAULT_BACKUP_DIR)).expanduser()
+    if backup_dir.exists() and not backup_dir.is_dir():
+        problems.append(f"COURTYARD_BACKUP_DIR must be a folder; {backup_dir} is a file.")
+
+    def integer(name: str, default: int, low: int, high: int, meaning: str) -> int:
+        raw = get(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            problems.append(f"{name} must be a whole number from {low} to {high} ({meaning}).")
+            return default
+        return value
+
+    backup_keep = integer(
+        "COURTYARD_BACKUP_KEEP", DEFAULT_BACKUP_KEEP, 1, 10_000, "how many backups to keep"
+    )
+    backup_hours = integer(
+        "COURTYARD_BACKUP_HOURS",
+        DEFAULT_BACKUP_HOURS,
+        0,
+        24 * 366,
+        "hours between automatic backups, 0 for none",
+    )
+    listen = get("COURTYARD_LISTEN", DEFAULT_LISTEN)
+    if not _valid_host(listen):
+        problems.append(
+            f"COURTYARD_LISTEN must be an IP address (such as 127.0.0.1 or 0.0.0.0) or a host "
+            f"name; got {listen!r}."
+        )
+    port = integer("COURTYARD_PORT", DEFAULT_PORT, 1, 65535, "the port the webhook server binds")
+
+    webhook_url = values.get("COURTYARD_WEBHOOK_URL", "").strip() or None
+    webhook_secret = values.get("COURTYARD_WEBHOOK_SECRET", "").strip() or None
+    if webhook_url is None:
+        if require_webhook:
+            problems.append(
+                "COURTYARD_WEBHOOK_URL is not set: --webhook needs the public https URL that "
+                "Telegram will post updates to, such as https://bot.example.org/courtyard."
+            )
+    else:
+        problem = _webhook_url_problem(webhook_url)
+        if problem:
+            problems.append(problem)
+    if webhook_secret is None:
+        if require_webhook:
+            problems.append(
+                "COURTYARD_WEBHOOK_SECRET is not set: --webhook needs a secret that Telegram "
+                "sends with every update; make one with: python3 -c "
+                '"import secrets; print(secrets.token_urlsafe(32))"'
+            )
+    elif not _SECRET.match(webhook_secret):
+        problems.append(
+            "COURTYARD_WEBHOOK_SECRET may hold only letters A-Z a-z, digits, '_' and '-', and "
+            "at most 256 of them (Telegram's rule)."
+        )
+    elif len(webhook_secret) < MIN_SECRET_LENGTH or len(set(webhook_secret)) < 10:
+        problems.append(
+            f"COURTYARD_WEBHOOK_SECRET is too weak: use at least {MIN_SECRET_LENGTH} random "
+            'characters, e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))".'
+        )
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -138,4 +243,41 @@ def load_settings(
         language=language,
         timezone=timezone,
         log_level=log_level,
+        backup_dir=backup_dir,
+        backup_keep=backup_keep,
+        backup_hours=backup_hours,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        listen=listen,
+        port=port,
     )
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(_HOSTNAME.match(host))
+    return True
+
+
+def _webhook_url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 443
+    except ValueError:
+        parts, port = None, 0
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        return (
+            "COURTYARD_WEBHOOK_URL must be an https URL (Telegram posts only over https), "
+            f"such as https://bot.example.org/courtyard; got {url!r}."
+        )
+    if port not in WEBHOOK_PORTS:
+        return (
+            f"COURTYARD_WEBHOOK_URL: Telegram delivers webhooks only to the ports "
+            f"{', '.join(map(str, WEBHOOK_PORTS))}; got {port}. Put a reverse proxy on one of "
+            "them in front of COURTYARD_PORT."
+        )
+    if parts.fragment or parts.query:
+        return "COURTYARD_WEBHOOK_URL must not carry a query (?...) or a fragment (#...)."
+    return None

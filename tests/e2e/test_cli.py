@@ -1,5 +1,6 @@
-"""The console script as an operator uses it: --help, migrate, configuration mistakes, and
-`courtyard run` as a real process answering /help in three languages, stopped by SIGTERM."""
+"""The console script as an operator uses it: --help, migrate, configuration mistakes,
+`courtyard run` as a real process answering /help in three languages (and taking its automatic
+backup), stopped by SIGTERM; backup, restore and health; a damaged database refused at start."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def clean_env(**extra: str) -> dict[str, str]:
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = courtyard("--help", env=clean_env(), cwd=tmp_path)
     assert result.returncode == 0
-    assert "run" in result.stdout and "migrate" in result.stdout
+    for command in ("run", "migrate", "backup", "restore", "health"):
+        assert command in result.stdout
+    run_help = courtyard("run", "--help", env=clean_env(), cwd=tmp_path)
+    assert "--webhook" in run_help.stdout
 
 
 def test_migrate_creates_the_database(tmp_path: Path) -> None:
@@ -68,6 +72,7 @@ async def test_courtyard_run_answers_help_in_three_languages(tmp_path: Path) -> 
             COURTYARD_API_URL=fake.base_url,
             COURTYARD_DB=str(tmp_path / "courtyard.sqlite3"),
             COURTYARD_LOG_LEVEL="INFO",
+            COURTYARD_BACKUP_DIR=str(tmp_path / "bk"),
         )
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -107,6 +112,13 @@ async def test_courtyard_run_answers_help_in_three_languages(tmp_path: Path) -> 
         assert process.returncode == 0, log[-2000:]
         assert TOKEN not in log
         assert "Courtyard started as @courtyard_bot" in log
+        # no backup existed: the automatic one ran at start, verified, and was logged
+        assert "backup written" in log
+        backups = list((tmp_path / "bk").glob("courtyard-*Z.sqlite3"))
+        assert len(backups) == 1
+        with sqlite3.connect(backups[0]) as conn:
+            assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        conn.close()
 
 
 def test_run_explains_an_unreachable_api(tmp_path: Path) -> None:
@@ -143,3 +155,109 @@ async def test_run_explains_a_rejected_token(tmp_path: Path) -> None:
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 1
     assert "refused the token" in stderr.decode()
+
+
+def corrupt(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+    with path.open("r+b") as fh:
+        fh.seek(page_size * (pages * 2 // 3))
+        fh.write(b"\xff" * 64)
+
+
+def fill(path: Path, title: str, rows: int = 0) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO chats (id, type, title, language, timezone, joined_at)"
+            " VALUES (-100, 'supergroup', ?, 'en', 'UTC', '2026-01-01T00:00:00Z')",
+            (title,),
+        )
+        conn.executemany(
+            "INSERT INTO delivery_failures (chat_id, method, reason, failed_at)"
+            " VALUES (-100, 'sendMessage', ?, '2026-01-01T00:00:00Z')",
+            [("r" * 300,)] * rows,
+        )
+    conn.close()
+
+
+def title(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute("SELECT title FROM chats").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_backup_restore_and_health(tmp_path: Path) -> None:
+    db = tmp_path / "courtyard.sqlite3"
+    env = clean_env(
+        COURTYARD_DB=str(db), COURTYARD_BACKUP_DIR=str(tmp_path / "bk"), COURTYARD_BACKUP_KEEP="2"
+    )
+    missing = courtyard("health", env=env, cwd=tmp_path)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert not db.exists()  # health never creates the file
+    assert courtyard("migrate", env=env, cwd=tmp_path).returncode == 0
+    fill(db, "Maple Court")
+
+    made = [courtyard("backup", env=env, cwd=tmp_path) for _ in range(3)]
+    assert all(r.returncode == 0 for r in made), made[-1].stderr
+    assert "backup written: " in made[0].stdout and "verified" in made[0].stdout
+    assert "removed old backup" in made[2].stdout  # keep 2: the third removed the first
+    kept = sorted((tmp_path / "bk").glob("courtyard-*.sqlite3"))
+    assert len(kept) == 2
+    elsewhere = courtyard("backup", "--to", str(tmp_path / "usb"), env=env, cwd=tmp_path)
+    assert elsewhere.returncode == 0 and len(list((tmp_path / "usb").iterdir())) == 1
+
+    healthy = courtyard("health", env=env, cwd=tmp_path)
+    assert healthy.returncode == 0 and healthy.stdout.startswith("ok: ")
+    assert courtyard("health", "--full", env=env, cwd=tmp_path).returncode == 0
+
+    fill(db, "Changed later")
+    restored = courtyard("restore", str(kept[-1]), env=env, cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert title(db) == "Maple Court"
+    aside = list(tmp_path.glob("courtyard.sqlite3.before-restore-*"))
+    assert len(aside) == 1 and title(aside[0]) == "Changed later"
+    assert str(aside[0]) in restored.stdout
+    assert courtyard("health", env=env, cwd=tmp_path).returncode == 0
+
+    holder = sqlite3.connect(db)  # a program (the bot) has the database open
+    try:
+        holder.execute("PRAGMA journal_mode = WAL")
+        holder.execute("SELECT count(*) FROM chats").fetchone()
+        busy = courtyard("restore", str(kept[0]), env=env, cwd=tmp_path)
+    finally:
+        holder.close()
+    assert busy.returncode == 1
+    assert "in use" in busy.stderr and "stop the bot" in busy.stderr
+    assert "Traceback" not in busy.stderr
+
+
+async def test_run_refuses_a_damaged_database(tmp_path: Path) -> None:
+    db = tmp_path / "courtyard.sqlite3"
+    env = clean_env(COURTYARD_DB=str(db))
+    assert courtyard("migrate", env=env, cwd=tmp_path).returncode == 0
+    fill(db, "Maple Court", rows=3000)
+    corrupt(db)
+    sick = courtyard("health", env=env, cwd=tmp_path)
+    assert sick.returncode == 1 and sick.stderr.startswith("unhealthy: ")
+    async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as fake:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=clean_env(COURTYARD_TOKEN=TOKEN, COURTYARD_API_URL=fake.base_url, **env),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        assert fake.calls_to("getUpdates") == []  # it never started taking updates
+    text = stderr.decode()
+    assert process.returncode == 1
+    assert f"courtyard: the database {db}" in text or f"cannot open the database {db}" in text
+    assert "courtyard restore" in text
