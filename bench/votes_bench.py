@@ -4,15 +4,18 @@
 
 Measured in one run, over real HTTP on loopback, with a real SQLite file:
 
-1. baseline: a bare python-telegram-bot Application (same concurrency as Courtyard) whose only
-   handler answers the callback query. Presses per second until every press is answered.
+1. baseline: a bare python-telegram-bot Application whose only handler answers the callback
+   query, under the same update processor as Courtyard (``TrackingUpdateProcessor``: the same
+   overall bound and the same per-chat lane for presses), on the same fake API in the same
+   run. Presses per second until every press is answered.
 2. Courtyard: the real Application (``build_app``, Telegram's real limits), N users pressing
    the option buttons of one poll (vote, move, withdraw). Presses per second until every press
    is answered (each press: chat and member rows, one write transaction, the answer, a
    coalesced refresh request) — and the ratio to the baseline.
 3. burst: 1000 presses at once on a fresh poll with the fake enforcing Telegram's limits
    (20 messages+edits per minute per group): edits sent, time until the card shows the exact
-   final state, and 429 answers (must be 0).
+   final state, 429 answers (must be 0), and whether the stored counts are exactly what the
+   presses add up to (no vote lost or doubled).
 
 ``--latency`` delays every Bot API answer of the fake (50 ms is what Telegram takes).
 """
@@ -37,12 +40,15 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 
 from bot.app import CONCURRENT_UPDATES, TrackingUpdateProcessor, build_app
 from bot.config import Settings
+from bot.domain.polls import apply_vote
 from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
 from bot.outbox import Limits
 from handlers import polls as poll_handlers
 from storage import polls
 
 TOKEN = "123456:BENCH-votes-token-0000000000"
+#: The per-chat lane for button presses of the processor both apps run under.
+PRESS_LANE = TrackingUpdateProcessor(CONCURRENT_UPDATES).per_chat_presses
 logging.basicConfig(level=logging.ERROR)
 
 
@@ -84,6 +90,15 @@ async def cast(fake: FakeTelegram, users: int) -> tuple[FakeUser, list[FakeUser]
     people = [fake.user(f"Neighbour {n}", language_code="en") for n in range(users)]
     group = fake.group("Bench Court", admins=[lead], members=people)
     return lead, people, group
+
+
+def expected_counts(users: int, presses: int, n_options: int) -> tuple[int, ...]:
+    """What :func:`press_all` adds up to on a single-choice poll, pressed in order."""
+    held: dict[int, frozenset[int]] = {}
+    for n in range(presses):
+        who, option = n % users, (n + n // users) % n_options
+        held[who] = apply_vote(held.get(who, frozenset()), option, multiple=False, n_options=3)
+    return tuple(sum(1 for c in held.values() if i in c) for i in range(n_options))
 
 
 async def press_all(people: list[FakeUser], card: Any, data: list[str], presses: int) -> None:
@@ -221,6 +236,9 @@ async def courtyard(users: int, presses: int, burst: int, latency: float) -> dic
                 results["burst_429"] = fake.limit_hits - hits_before
                 final = await polls.results(services.db, poll)
                 results["burst_voters"] = final.voters
+                results["burst_counts_ok"] = float(
+                    final.counts == expected_counts(len(people), burst, 3)
+                )
             finally:
                 await stop(app)
     return results
@@ -240,6 +258,8 @@ def main() -> None:
     base, base_late = asyncio.run(baseline(args.users, args.presses, args.latency))
     print(
         f"  baseline (bare PTB, answer only)    {base:7.0f} presses/s"
+        f"   (same processor as Courtyard: {CONCURRENT_UPDATES} updates at once,"
+        f" {PRESS_LANE} presses per chat)\n                                     "
         f"   answers too late (query expired): {base_late}"
     )
     ours = asyncio.run(courtyard(args.users, args.presses, args.burst, args.latency))
@@ -255,6 +275,8 @@ def main() -> None:
     print(f"  card exact after                    {ours['burst_exact']:7.2f} s")
     print(f"  429 (rate-limit) answers            {ours['burst_429']:7.0f}")
     print(f"  voters on the final card            {ours['burst_voters']:7.0f}")
+    exact = "yes" if ours["burst_counts_ok"] else "NO (votes lost or doubled)"
+    print(f"  counts = what the presses add up to {exact:>7}")
 
 
 if __name__ == "__main__":

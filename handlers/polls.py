@@ -18,6 +18,7 @@ Callback data (all well under 64 bytes): ``pl:v:<poll id>:<option>`` (vote),
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -51,6 +52,10 @@ MARGIN = 64
 BAR_WIDTH = 10
 #: Characters of an option shown on its button.
 BUTTON_CHARS = 40
+#: A row id and an option number in button data: ASCII digits only ("²".isdigit() is True
+#: and int("²") raises; "١" would parse) — forged data must be a stale button, not a crash.
+_ID_RE = re.compile(r"[0-9]{1,12}")
+_OPTION_RE = re.compile(r"[0-9]{1,2}")
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -116,7 +121,9 @@ def render_card(
         text = bare
     else:
         tags = len("<i></i>") + 1
-        budget = MAX_TEXT - MARGIN - len(bare) - tags * len(blocks)
+        # Telegram counts UTF-16 code units (an emoji in a name counts twice); the HTML tags
+        # and entities of ``bare`` are counted too, which only errs on the safe side
+        budget = MAX_TEXT - MARGIN - rules.utf16_len(bare) - tags * len(blocks)
         escaped = [[escape(n) for n in names] for names in results.names]
         text = assemble(rules.fit_names(escaped, budget, lambda n: tn(lang, "poll.names_more", n)))
     return text, _keyboard(poll, results, lang, settings=hint)
@@ -153,10 +160,19 @@ def _keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-async def render(services: Services, poll_id: int) -> Rendered | None:
-    """The card as it is now in the database (called by the outbox when an edit is due)."""
+async def render(
+    services: Services, poll_id: int, message_id: int | None = None
+) -> Rendered | None:
+    """The card as it is now in the database (called by the outbox when an edit is due).
+
+    With ``message_id`` (the card this refresh was asked for): if the card has been posted
+    again since (it was deleted), the new one is refreshed instead and this edit is skipped —
+    editing the deleted one would post yet another copy."""
     poll = await polls.get(services.db, poll_id)
     if poll is None:
+        return None
+    if message_id is not None and poll.message_id not in (None, message_id):
+        refresh(services, poll)
         return None
     chat = await chats.get(services.db, poll.chat_id)
     lang = chat.language if chat else None
@@ -173,7 +189,10 @@ def refresh(services: Services, poll: polls.Poll) -> None:
         await polls.set_message(services.db, poll.id, new_id)
 
     services.outbox.refresh(
-        poll.chat_id, poll.message_id, partial(render, services, poll.id), on_moved=moved
+        poll.chat_id,
+        poll.message_id,
+        partial(render, services, poll.id, poll.message_id),
+        on_moved=moved,
     )
 
 
@@ -218,6 +237,8 @@ async def finish(
         return False
     poll, stale = closed
     services.scheduler.disarm(stale)
+    if poll.anonymous:
+        await services.db.scrub()  # the voter keys just deleted leave no copy in the log
     chat = await chats.get(services.db, poll.chat_id)
     lang = chat.language if chat else "en"
     tz = chat.timezone if chat else "UTC"
@@ -278,7 +299,7 @@ async def _may_manage(turn: Turn, poll_: polls.Poll) -> bool:
 
 async def _poll_here(turn: Turn, raw_id: str) -> polls.Poll:
     """The poll named by button data, if it exists in this chat; else a stale button."""
-    if not raw_id.isdigit() or len(raw_id) > 12:
+    if _ID_RE.fullmatch(raw_id) is None:
         raise DomainError("error.stale_button")
     found = await polls.get(turn.services.db, int(raw_id))
     if found is None or found.chat_id != turn.chat.id:
@@ -292,13 +313,14 @@ async def poll_button(turn: Turn, parts: list[str]) -> None:
     assert turn.user is not None
     services = turn.services
     if len(parts) == 3 and parts[0] == "v":
-        if not parts[2].isdigit() or len(parts[2]) > 2:
+        if _ID_RE.fullmatch(parts[1]) is None or _OPTION_RE.fullmatch(parts[2]) is None:
             raise DomainError("error.stale_button")
-        found = await _poll_here(turn, parts[1])
-        if not found.is_open:
-            raise DomainError("poll.is_closed")
         option = int(parts[2])
-        vote = await polls.vote(services.db, found.id, turn.chat.id, turn.user.id, option, turn.now)
+        # polls.vote checks, inside its transaction, that the poll is in this chat and open
+        vote = await polls.vote(
+            services.db, int(parts[1]), turn.chat.id, turn.user.id, option, turn.now
+        )
+        # escaped like any parameter; Turn.answer turns the message into plain text for the toast
         name = shorten(vote.poll.options[option], 60)
         if option in vote.after:
             await turn.answer("poll.voted", option=name)
@@ -318,15 +340,12 @@ async def poll_button(turn: Turn, parts: list[str]) -> None:
         # False: closed meanwhile by someone else, whose results are posted
         await finish(services, found.id, by=turn.user.id)
         return
+    # switched inside the transaction, from the stored state: two quick presses switch twice
     if parts[0] == "m":
-        changed = await polls.configure(
-            services.db, found.id, turn.chat.id, multiple=not found.multiple
-        )
+        changed = await polls.configure(services.db, found.id, turn.chat.id, toggle="multiple")
         await turn.answer("poll.multiple_on" if changed.multiple else "poll.multiple_off")
     else:
-        changed = await polls.configure(
-            services.db, found.id, turn.chat.id, anonymous=not found.anonymous
-        )
+        changed = await polls.configure(services.db, found.id, turn.chat.id, toggle="anonymous")
         await turn.answer("poll.anonymous_on" if changed.anonymous else "poll.anonymous_off")
     refresh(services, changed)
 

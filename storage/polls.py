@@ -16,6 +16,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import aiosqlite
 
@@ -201,8 +202,10 @@ async def configure(
     *,
     multiple: bool | None = None,
     anonymous: bool | None = None,
+    toggle: Literal["multiple", "anonymous"] | None = None,
 ) -> Poll:
-    """Change the mode before the first vote (``poll.settings_locked`` after it)."""
+    """Change the mode before the first vote (``poll.settings_locked`` after it). ``toggle``
+    switches a setting from its stored value, read inside the transaction (a button press)."""
     async with db.write() as conn:
         row = await _open_in(conn, poll_id, chat_id)
         voted = await (
@@ -210,6 +213,10 @@ async def configure(
         ).fetchone()
         if voted is not None:
             raise DomainError("poll.settings_locked")
+        if toggle == "multiple":
+            multiple = not row["multiple"]
+        elif toggle == "anonymous":
+            anonymous = not row["anonymous"]
         if multiple is not None:
             await conn.execute(
                 "UPDATE polls SET multiple = ? WHERE id = ?", (int(multiple), poll_id)
@@ -266,7 +273,10 @@ async def vote(
 
 
 async def results(db: Database, poll: Poll) -> Results:
-    """Current (or final) counts; names only for polls that are not anonymous."""
+    """Current (or final) counts; names only for polls that are not anonymous.
+
+    A closed poll shows its final counts, stored at closing: a voter who later asks to be
+    forgotten (/forgetme) loses their name on the card, the result does not change."""
     n = len(poll.options)
     if poll.anonymous:
         if poll.final_counts is not None:
@@ -290,7 +300,10 @@ async def results(db: Database, poll: Poll) -> Results:
         for i in from_mask(r["choices"]):
             if i < n:
                 names[i].append(name)
-    return Results(tuple(len(x) for x in names), len(rows), tuple(tuple(x) for x in names))
+    frozen = tuple(tuple(x) for x in names)
+    if poll.final_counts is not None and len(poll.final_counts) == n:
+        return Results(poll.final_counts, poll.final_voters or 0, frozen)
+    return Results(tuple(len(x) for x in names), len(rows), frozen)
 
 
 async def close(

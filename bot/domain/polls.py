@@ -290,14 +290,21 @@ def _round_half_up(value: Fraction) -> int:
 # --- long name lists ---------------------------------------------------------------------------
 
 
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units: how Telegram counts its 4096 (an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def fit_names(
     lists: Sequence[Sequence[str]],
     budget: int,
     more: Callable[[int], str],
     separator: str = ", ",
+    size: Callable[[str], int] = utf16_len,
 ) -> list[str]:
     """Join each list of (already escaped) names, collapsing the tails so that all of them
-    together take at most ``budget`` characters (line breaks between lists included).
+    together take at most ``budget`` units of ``size`` (line breaks between lists included).
+    ``size`` defaults to UTF-16 code units, as Telegram counts a message's length.
 
     Every non-empty list gets an equal share of what is left; what a short list does not use
     goes to the lists after it. A collapsed list ends with ``more(hidden)`` ("+43 more"); a
@@ -312,22 +319,28 @@ def fit_names(
             continue
         share = budget // waiting
         waiting -= 1
-        text = _collapse(names, share, more, separator)
-        budget -= len(text) + 1
+        text = _collapse(names, share, more, separator, size)
+        budget -= size(text) + 1
         out.append(text)
     return out
 
 
-def _collapse(names: Sequence[str], limit: int, more: Callable[[int], str], separator: str) -> str:
+def _collapse(
+    names: Sequence[str],
+    limit: int,
+    more: Callable[[int], str],
+    separator: str,
+    size: Callable[[str], int],
+) -> str:
     full = separator.join(names)
-    if len(full) <= limit:
+    if size(full) <= limit:
         return full
     shown: list[str] = []
     used = 0
     for number, name in enumerate(names):
         hidden = len(names) - number - 1
-        tail = len(separator) + len(more(hidden)) if hidden else 0
-        piece = len(name) + (len(separator) if shown else 0)
+        tail = size(separator) + size(more(hidden)) if hidden else 0
+        piece = size(name) + (size(separator) if shown else 0)
         if used + piece + tail > limit:
             break
         shown.append(name)

@@ -325,3 +325,16 @@ def test_fit_names_never_overflows_much(budget: int) -> None:
             assert text == ", ".join(names)
     # at worst each non-empty list is only its "+N"
     assert sum(len(x) + 1 for x in out) <= max(budget, 0) + sum(6 for x in lists if x)
+
+
+def test_fit_names_counts_utf16_like_telegram() -> None:
+    """An emoji is one Python character but two UTF-16 units: Telegram's 4096 counts those."""
+    from bot.domain.polls import utf16_len
+
+    names = [f"Аня 🌸{i}" for i in range(200)]
+    assert utf16_len("🌸") == 2 and utf16_len("Ж") == 1 and utf16_len("张") == 1
+    [text] = fit_names([names], 300, _more)
+    assert utf16_len(text) <= 300 and text.endswith(f"+{200 - text.count(',')}")
+    # measured by code points it would have overflowed the budget
+    [loose] = fit_names([names], 300, _more, size=len)
+    assert utf16_len(loose) > 300

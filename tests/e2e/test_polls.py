@@ -16,7 +16,9 @@ from telegram import Message, Update
 
 from bot.app import build_app
 from bot.config import Settings
+from bot.domain.polls import utf16_len
 from bot.fakeapi import FakeTelegram
+from handlers import polls as poll_handlers
 from storage import members, polls
 from storage.db import Database, to_db
 from tests.e2e.conftest import FAST, TOKEN, World, start_app, stop_app
@@ -270,6 +272,9 @@ async def test_forged_stale_and_cross_chat_buttons_change_nothing(world: World) 
         "pl:",
         "pl:v:1:0:0",
         f"pl:v:{'9' * 40}:0",
+        "pl:v:²:0",  # "²".isdigit() is True, int("²") raises
+        f"pl:v:{poll.id}:²",
+        f"pl:c:{'١'}",  # an Arabic-Indic one: int() would read it as 1
     ):
         replies = await world.do(world.alice.press(card, data, check=False))
         assert "no longer works" in replies.answer_text(), data
@@ -363,6 +368,13 @@ async def test_a_deleted_card_is_posted_again_and_keeps_working(world: World) ->
     replies = await world.do(world.carol.press(again, f"pl:v:{poll.id}:1"))
     assert replies.edits(world.court)[-1].params["message_id"] == moved.message_id
     assert "b — 1 (50%)" in card_text(world, moved)
+    # a refresh still asked for the deleted card (a press read the old id just before the
+    # card moved) skips it and refreshes the new one: no second copy is posted
+    mark = world.fake.mark()
+    assert await poll_handlers.render(world.services, poll.id, card.message_id) is None
+    await world.settle()
+    assert not [c for c in world.fake.calls[mark:] if c.method == "sendMessage"]
+    assert len([m for m in world.fake.calls_to("sendMessage") if "Q" in m.params["text"]]) == 2
 
 
 async def test_long_name_lists_are_collapsed_under_4096(world: World) -> None:
@@ -378,6 +390,34 @@ async def test_long_name_lists_are_collapsed_under_4096(world: World) -> None:
     assert len(text) <= 4096
     assert "a — 135 (34%)" in text and "401 voters" in text
     assert "Neighbour number 0 " in text and "more" in text
+
+
+async def test_emoji_names_are_counted_as_telegram_counts_them(world: World) -> None:
+    """Telegram's 4096 is in UTF-16 units: a name with emoji counts more than its len()."""
+    await world.with_bot()
+    poll, card = await new_poll(world, world.bob, "/poll Q | a | b | c")
+    db, now = world.services.db, world.services.clock()
+    for n in range(400):
+        user_id = 10_000 + n
+        await members.seen(db, world.court.id, user_id, f"Сосед {n} " + "🌸" * 12, now)
+        await polls.vote(db, poll.id, world.court.id, user_id, n % 3, now)
+    await world.do(world.bob.press(card, f"pl:v:{poll.id}:0"))
+    text = card_text(world, poll)  # the edit went through: the card shows the last vote
+    assert "401 voters" in text and "a — 135 (34%)" in text and "more" in text
+    assert utf16_len(text) <= 4096
+
+
+async def test_an_option_with_html_characters(world: World) -> None:
+    await world.with_bot()
+    poll, card = await new_poll(world, world.bob, "/poll Film? | Tom & Jerry | <b>Up</b>")
+    text = card_text(world, poll)  # the card is HTML: shown as typed, not as markup
+    assert "Tom & Jerry — 0" in text and "<b>Up</b> — 0" in text
+    replies = await world.do(world.bob.press(card, f"pl:v:{poll.id}:0"))
+    assert replies.answer_text() == "Voted for “Tom & Jerry”."  # the toast is plain text
+    replies = await world.do(world.bob.press(card, f"pl:v:{poll.id}:1"))
+    assert replies.answer_text() == "Voted for “<b>Up</b>”."
+    replies = await world.do(world.bob.send(world.court, f"/close P{poll.id}"))
+    assert "Most votes: <b>&lt;b&gt;Up&lt;/b&gt;</b>" in replies.text(world.court)
 
 
 async def test_a_burst_of_presses_becomes_a_few_edits_and_the_card_is_exact(

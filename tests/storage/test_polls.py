@@ -182,3 +182,41 @@ async def test_polls_and_votes_move_on_supergroup_migration(db: Database) -> Non
         await polls.vote(db, poll.id, GROUP, CAROL, 1, NOW)
     await polls.vote(db, anon.id, -100777, BOB, 0, NOW)  # same voter key: withdrawn
     assert (await polls.results(db, (await polls.get(db, anon.id)))).voters == 0
+
+
+async def test_toggle_reads_the_stored_mode(db: Database) -> None:
+    """A settings press switches from what is stored, inside the transaction: two quick
+    presses computed from the same stale card switch twice, not set the same value twice."""
+    poll, _ = await make(db)
+    first = await polls.configure(db, poll.id, GROUP, toggle="multiple")
+    second = await polls.configure(db, poll.id, GROUP, toggle="multiple")
+    assert first.multiple and not second.multiple
+    on = await polls.configure(db, poll.id, GROUP, toggle="anonymous")
+    assert on.anonymous
+    row = await db.fetchone("SELECT secret FROM polls WHERE id = ?", (poll.id,))
+    assert len(row["secret"]) == 32
+    off = await polls.configure(db, poll.id, GROUP, toggle="anonymous")
+    assert not off.anonymous
+    row = await db.fetchone("SELECT secret FROM polls WHERE id = ?", (poll.id,))
+    assert row["secret"] is None
+    await polls.vote(db, poll.id, GROUP, BOB, 0, NOW)
+    with pytest.raises(DomainError) as caught:  # after a vote, public stays public
+        await polls.configure(db, poll.id, GROUP, toggle="anonymous")
+    assert caught.value.key == "poll.settings_locked"
+    assert not (await polls.get(db, poll.id)).anonymous  # type: ignore[union-attr]
+
+
+async def test_a_closed_public_poll_keeps_its_final_counts(db: Database) -> None:
+    """Closing stores the counts; a voter removed afterwards (/forgetme) loses their name on
+    the card, the result stays what was announced."""
+    poll, _ = await make(db)
+    for user_id, name in ((BOB, "Bob"), (CAROL, "Carol"), (WANG, "Wang")):
+        await members.seen(db, GROUP, user_id, name, NOW)
+        await polls.vote(db, poll.id, GROUP, user_id, 1, NOW)
+    closed, _ = await polls.close(db, poll.id, NOW, BOB) or (None, None)
+    assert closed is not None
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM poll_votes WHERE user_id = ?", (CAROL,))
+    res = await polls.results(db, closed)
+    assert res.counts == (0, 3, 0) and res.voters == 3
+    assert res.names[1] == ("Bob", "Wang")
