@@ -34,7 +34,7 @@ from bot.i18n import Html, escape, format_datetime, shorten, t
 from bot.services import Services
 from handlers import refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name
-from handlers.events import CARD_BUDGET, collapse, is_manager, tell, when_range
+from handlers.events import CARD_BUDGET, collapse, is_manager, tell, units, when_range
 from storage import chats
 from storage import events as store
 from storage.scheduled import Scheduled
@@ -62,10 +62,10 @@ def render_roster(
     else:
         head.append(t(lang, "roster.card_all_filled"))
     tag = Ref("roster", roster.id).tag
-    budget = (CARD_BUDGET - sum(len(h) + 1 for h in head) - len(tag)) // max(len(slots), 1)
+    budget = (CARD_BUDGET - sum(units(h) + 1 for h in head) - units(tag)) // max(len(slots), 1)
     lines = []
     for number, slot in enumerate(slots, start=1):
-        names = [escape(shorten(name, 64)) for _, name in slot.volunteers]
+        names = [escape(shorten(name, 32)) for _, name in slot.volunteers]
         people = collapse(lang, names, max(budget - 60, 40)) if names else "—"
         short = rules.open_places(slot, roster.per_slot)
         mark = "⚠️" if short else "✅"

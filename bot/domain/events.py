@@ -398,19 +398,24 @@ def change_capacity(new: int | None, signups: Sequence[Signup]) -> Outcome:
 
 
 def next_reminder(starts_at: datetime, offsets: Iterable[int], after: datetime) -> datetime | None:
-    """The first reminder moment (start minus an offset in minutes) strictly after ``after``."""
-    moments = sorted(starts_at - timedelta(minutes=m) for m in offsets)
-    return next((m for m in moments if m > after and m < starts_at), None)
+    """The first reminder moment (start minus an offset in minutes) strictly after ``after``.
+
+    Offsets are elapsed time: the arithmetic is done in UTC (an aware datetime in a zone would
+    subtract wall-clock time, so "1 h before" a start just after a DST change would fall on
+    the start itself, and the moments would not match those computed from the stored UTC
+    start when the next reminder is planned). The result is in UTC."""
+    start = starts_at.astimezone(UTC)
+    moments = sorted(start - timedelta(minutes=m) for m in offsets)
+    return next((m for m in moments if m > after and m < start), None)
 
 
 def following_reminder(
     starts_at: datetime, offsets: Iterable[int], due_at: datetime, after: datetime
 ) -> datetime | None:
-    """The reminder after the one a fired row stood for: that one is the first reminder moment
-    at or after the row's due time (a late or early run does not repeat it or skip the next)."""
-    offsets = tuple(offsets)
-    fired = next_reminder(starts_at, offsets, due_at - timedelta(microseconds=1))
-    return next_reminder(starts_at, offsets, max(after, fired or after))
+    """The reminder after a fired row: the first moment by the *current* offsets strictly after
+    both the row's due time and ``after`` (so a late run never repeats one; a changed setting
+    applies from the next reminder on, even when the fired row matches none of its offsets)."""
+    return next_reminder(starts_at, offsets, max(after, due_at))
 
 
 # --- rosters --------------------------------------------------------------------------------
@@ -469,10 +474,10 @@ def open_places(slot: Slot, per_slot: int) -> int:
 
 def take_or_leave(slot: Slot, per_slot: int, user_id: int, now: datetime) -> bool:
     """Pressing a slot's button: True to take it, False to leave it (raises when it cannot)."""
+    if slot.starts_at <= now:  # taking *and* leaving: a started slot's list is final
+        raise DomainError("roster.slot_started")
     if any(uid == user_id for uid, _ in slot.volunteers):
         return False
-    if slot.starts_at <= now:
-        raise DomainError("roster.slot_started")
     if open_places(slot, per_slot) == 0:
         raise DomainError("roster.slot_full")
     return True

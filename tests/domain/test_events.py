@@ -268,6 +268,37 @@ def test_next_reminder_walks_the_offsets() -> None:
     assert ev.following_reminder(start, offsets, start - timedelta(hours=1), start) is None
 
 
+def test_reminders_across_a_dst_change_count_elapsed_time() -> None:
+    # Berlin springs forward on 2025-03-30 (02:00 -> 03:00). The first reminder is planned
+    # from the zoned start the parser gives, the next one from the stored UTC start: both must
+    # agree, or the row due at "24 h before" looks like a later one and the 1 h reminder is lost
+    start = datetime(2025, 3, 30, 10, 0, tzinfo=BERLIN)  # 08:00 UTC
+    offsets = (1440, 60)
+    first = ev.next_reminder(start, offsets, datetime(2025, 3, 25, tzinfo=UTC))
+    assert first == datetime(2025, 3, 29, 8, 0, tzinfo=UTC)  # 24 elapsed hours
+    stored = start.astimezone(UTC)
+    assert first is not None
+    following = ev.following_reminder(stored, offsets, first, first)
+    assert following == datetime(2025, 3, 30, 7, 0, tzinfo=UTC)
+    # "1 h before" 03:30 CEST (01:30 UTC) is 00:30 UTC, not the start itself
+    early = datetime(2025, 3, 30, 3, 30, tzinfo=BERLIN)
+    assert ev.next_reminder(early, (60,), datetime(2025, 3, 29, tzinfo=UTC)) == datetime(
+        2025, 3, 30, 0, 30, tzinfo=UTC
+    )
+
+
+def test_a_changed_setting_applies_from_the_next_reminder_on() -> None:
+    start = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    day_before = start - timedelta(days=1)
+    # the row planned by (1 day, 1 h) fired; the group now wants only 30 min before
+    assert ev.following_reminder(start, (30,), day_before, day_before) == start - timedelta(
+        minutes=30
+    )
+    # and a fired row never repeats itself, even when run late
+    late = day_before + timedelta(minutes=40)
+    assert ev.following_reminder(start, (1440, 60), day_before, late) == start - timedelta(hours=1)
+
+
 # --- rosters --------------------------------------------------------------------------------
 
 
@@ -299,6 +330,9 @@ def test_take_or_leave_a_slot() -> None:
     assert err.value.key == "roster.slot_full"
     with pytest.raises(DomainError) as err:
         ev.take_or_leave(slot, 2, B, start)
+    assert err.value.key == "roster.slot_started"
+    with pytest.raises(DomainError) as err:  # nor can a volunteer leave a started slot
+        ev.take_or_leave(slot, 2, A, start + timedelta(minutes=5))
     assert err.value.key == "roster.slot_started"
 
 

@@ -41,14 +41,15 @@ async def card(world: World, event_id: int) -> str:
 
 
 async def make_due(world: World, kind: str, ref_id: int) -> None:
+    """Let the pending row fire now. Only ``run_at`` moves: ``due_at`` stays the reminder moment
+    the row stands for, as when the clock really reaches it (the next one is planned from it)."""
     due = world.services.clock() - timedelta(seconds=1)
     from storage.db import to_db
 
     async with world.services.db.write() as conn:
         await conn.execute(
-            "UPDATE scheduled SET run_at = ?, due_at = ?"
-            " WHERE kind = ? AND ref_id = ? AND status = 'pending'",
-            (to_db(due), to_db(due), kind, ref_id),
+            "UPDATE scheduled SET run_at = ? WHERE kind = ? AND ref_id = ? AND status = 'pending'",
+            (to_db(due), kind, ref_id),
         )
 
 
@@ -228,7 +229,9 @@ async def test_long_lists_collapse_and_forged_buttons_are_refused(world: World) 
     for uid in range(1000, 1400):  # 400 neighbours with long names, straight into the DB
 
         def rule(e, s, uid=uid):
-            return rules.join(e.capacity, s, uid, f"Neighbour number {uid} with a long name")
+            # Telegram allows 64 + 64 characters of first and last name
+            name = f"Neighbour number {uid} " + "with a very long name " * 5
+            return rules.join(e.capacity, s, uid, name)
 
         await store.apply(world.services.db, 1, rule)
     await world.do(world.bob.press(message, "ev:g:1"))  # refreshes the card
@@ -240,6 +243,15 @@ async def test_long_lists_collapse_and_forged_buttons_are_refused(world: World) 
         replies = await world.do(world.bob.press(message, data, check=False))
         assert "no longer works" in replies.answer_text(), data
     assert not world.fake.unanswered_callbacks
+
+    # cancelling tells all 401 (none started the bot): mentions in batches of 50, each
+    # message within Telegram's limit even with the longest names
+    replies = await world.do(world.alice.send(world.court, "/event cancel E1"))
+    told = [c.params["text"] for c in replies.sent(world.court) if "tg://user" in c.params["text"]]
+    assert len(told) == 9  # 401 people: 8 × 50 + 1
+    assert all(text.count("tg://user?id=") <= 50 for text in told)
+    assert sum(text.count("tg://user?id=") for text in told) == 401
+    assert not [c for c in replies.calls if c.method == "sendMessage" and not c.ok]
 
 
 async def test_bad_input_gets_clear_answers_and_stores_nothing(world: World) -> None:
@@ -267,3 +279,106 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(world: World) -> 
     replies = await world.do(world.bob.send(world.court, "/event Party | tomorrow 10:00"))
     assert "leads" in replies.text(world.court)
     assert await world.services.db.fetchone("SELECT id FROM events") is None
+
+
+def test_cards_stay_under_4096_utf16_units_with_emoji_names() -> None:
+    """Telegram counts UTF-16 units: an emoji is 2. 400 residents named "Anna 🌸🌸" overflowed
+    a card measured in characters; every language must stay within the limit."""
+    from datetime import UTC, datetime
+
+    from bot.fakeapi.textparse import parse_text, utf16_len
+    from handlers.events import render_card
+    from handlers.rosters import render_roster
+
+    start = datetime(2030, 1, 1, 10, tzinfo=UTC)
+    for capacity in (300, None):
+        event = store.Event(
+            1, 1, 1, "a", "Spring 🎉" * 20, "Yard 🏠" * 20, start, None, capacity, "open", 1, 0
+        )
+        people = [
+            rules.Signup(1000 + n, f"Anna {n} 🌸🌸" if n % 3 else "😀" * 64, n % 2, n + 1, n < 300)
+            for n in range(400)
+        ]
+        for lang in ("en", "ru", "zh_Hans"):
+            text, _ = render_card(lang, TZ, event, people)
+            assert utf16_len(parse_text(text, "HTML").text) <= 4096, (capacity, lang)
+            assert "🌸" in text
+    roster = store.Roster(1, 1, 1, "a", "Gate 🚪" * 25, 50, "open", 1)
+    slots = [
+        rules.Slot(
+            n, 1, n, start, start + timedelta(hours=2), tuple((u, "😀" * 64) for u in range(50))
+        )
+        for n in range(rules.MAX_SLOTS)
+    ]
+    for lang in ("en", "ru", "zh_Hans"):
+        text, _ = render_roster(lang, TZ, roster, slots)
+        assert utf16_len(parse_text(text, "HTML").text) <= 4096, lang
+
+
+def next_dst_change(world: World) -> str:
+    """The next day (a few days ahead at least) on which Berlin changes its clocks."""
+    zone = ZoneInfo(TZ)
+    local = world.services.clock().astimezone(zone) + timedelta(days=2)
+    for _ in range(400):
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        if midnight.utcoffset() != midnight.replace(hour=5).utcoffset():
+            return local.strftime("%Y-%m-%d")
+        local += timedelta(days=1)
+    raise AssertionError("no DST change within 400 days")
+
+
+async def test_an_event_on_a_dst_day_is_reminded_in_elapsed_time(world: World) -> None:
+    """Stored in UTC, shown in local time; "24 h" and "1 h before" are elapsed time, and the
+    1 h reminder still follows the first across the clock change. A time edit into the past
+    is refused and a started event's list (capacity) cannot change."""
+    await setup_group(world)
+    date = next_dst_change(world)
+    await world.do(world.alice.send(world.court, f"/event Tea | {date} 10:00-12:00 | | 5"))
+    event = await store.get(world.services.db, 1)
+    assert event is not None
+    local = event.starts_at.astimezone(ZoneInfo(TZ))
+    assert (local.hour, local.minute) == (10, 0) and event.starts_at.tzinfo is not None
+    assert "10:00–12:00 (Europe/Berlin)" in await card(world, 1)
+    message = world.fake.last_bot_message(world.court)
+    await world.do(world.bob.press(message, "ev:g:1"))
+    row = await scheduled.pending_for(world.services.db, store.EVENT_REMINDER, 1)
+    assert row is not None and row.due_at == event.starts_at - timedelta(hours=24)
+
+    mark = world.fake.mark()
+    await make_due(world, store.EVENT_REMINDER, 1)
+    await fire(world)
+    await world.fake.wait_for("sendMessage", since=mark, chat_id=world.court.id)
+
+    async def one_hour_before() -> bool:
+        nxt = await scheduled.pending_for(world.services.db, store.EVENT_REMINDER, 1)
+        return nxt is not None and nxt.due_at == event.starts_at - timedelta(hours=1)
+
+    await eventually(one_hour_before)
+
+    # a time edit into the past is refused and changes nothing
+    replies = await world.do(world.alice.send(world.court, "/event edit E1 time yesterday 10:00"))
+    assert "in the past" in replies.text(world.court)
+    assert (await store.get(world.services.db, 1)) == event
+
+    # once started, the list is final: no capacity change moves anyone
+    from storage.db import to_db
+
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE events SET starts_at = ? WHERE id = 1",
+            (to_db(world.services.clock() - timedelta(minutes=5)),),
+        )
+    replies = await world.do(world.alice.send(world.court, "/event edit E1 capacity 1"))
+    assert "already started" in replies.text(world.court)
+    assert (await store.get(world.services.db, 1)).capacity == 5  # type: ignore[union-attr]
+
+
+def test_russian_and_english_counts_need_no_plural_form() -> None:
+    """ "(2 мест)" / "(1 places)" were wrong forms: the counts now follow a colon."""
+    from bot.i18n import t
+
+    for capacity in (1, 2, 5, 21):
+        assert f"({capacity} мест)" not in t("ru", "event.party_too_big", capacity=capacity)
+        assert f"{capacity} places" not in t("en", "event.party_too_big", capacity=capacity)
+        text = t("en", "event.edited_capacity", title="T", capacity=capacity, moved=0, promoted=0)
+        assert f"{capacity} places" not in text
