@@ -6,7 +6,9 @@ reply and a refused permission into a polite, translated refusal.
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +69,15 @@ def mention_batches(people: Sequence[tuple[int, str]], size: int = MAX_MENTIONS)
         raise ValueError("batch size must be positive")
     batches = [people[i : i + size] for i in range(0, len(people), size)]
     return [", ".join(mention(uid, name) for uid, name in batch) for batch in batches]
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def plain(html_text: str) -> str:
+    """A catalog message (Telegram HTML) as plain text, for button answers, which Telegram
+    shows without parsing: tags dropped, entities such as ``&amp;`` turned back into ``&``."""
+    return html.unescape(_TAG_RE.sub("", html_text))
 
 
 def user_language(user: User | None) -> str | None:
@@ -153,7 +164,7 @@ class Turn:
         """Answer the pressed button with a short notice in the presser's language."""
         if self.query is None:
             return
-        text = t(self.personal_lang, key, **params) if key else None
+        text = plain(t(self.personal_lang, key, **params)) if key else None
         await self.services.outbox.answer(self.query.id, text, alert=alert)
 
 

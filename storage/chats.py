@@ -9,7 +9,7 @@ import aiosqlite
 
 from bot.domain.chats import Chat
 from bot.domain.settings import ChatSettings
-from storage.db import Database, to_db
+from storage.db import Database, from_db, to_db
 
 _COLUMNS = "id, type, title, language, timezone, settings, active"
 
@@ -206,3 +206,22 @@ async def delivery_failures(db: Database, chat_id: int) -> list[tuple[str, str, 
         (chat_id,),
     )
     return [(r["method"], r["reason"], r["failed_at"]) for r in rows]
+
+
+async def recent_delivery_failures(
+    db: Database, chat_id: int, since: datetime
+) -> tuple[int, str | None, datetime | None]:
+    """How many messages to this chat were given up on since ``since``, and the latest reason
+    and time (shown to the chat's leads on the settings panel)."""
+    row = await db.fetchone(
+        "SELECT COUNT(*) AS n, MAX(id) AS last FROM delivery_failures"
+        " WHERE chat_id = ? AND failed_at >= ?",
+        (chat_id, to_db(since)),
+    )
+    if row is None or not row["n"]:
+        return 0, None, None
+    last = await db.fetchone(
+        "SELECT reason, failed_at FROM delivery_failures WHERE id = ?", (row["last"],)
+    )
+    assert last is not None
+    return int(row["n"]), str(last["reason"]), from_db(last["failed_at"])

@@ -114,6 +114,12 @@ async def test_giving_up_after_max_attempts_records_a_delivery_failure(world: Wo
     fault.cancel()
     assert await outbox.send(world.court.id, "Meeting moved") is not None  # not stuck after
 
+    # and the group's leads see it on the settings panel (residents cannot open the panel)
+    replies = await world.do(world.alice.send(world.court, "/settings"))
+    panel = replies.text(world.court)
+    assert "1 message to this group could not be delivered in the last 7 days" in panel
+    assert "Internal Server Error" in panel
+
 
 # --- edits and deletions ---------------------------------------------------------------------
 
