@@ -666,6 +666,8 @@ async def close_decision(
     services.scheduler.disarm(stopped)
     if not closed:
         return False
+    if decision.secret:
+        await services.db.scrub()  # the per-unit choices just discarded leave no copy in the log
     closed_decision = await decisions.get(services.db, decision.id)
     chat = await chats.get(services.db, decision.chat_id)
     if closed_decision is None or chat is None:
