@@ -47,6 +47,10 @@ MAX_CARD_LINES = 60
 #: Orders that get Paid / Picked-up buttons on a closed card (2 buttons each; Telegram: 100).
 MAX_TICK_ROWS = 45
 MAX_TEXT = 4096
+#: Kept free on the summary for the sentence around it (with the organizer's mention).
+SUMMARY_ROOM = 600
+#: Kept free for the "…and N more" line.
+MORE_ROOM = 80
 
 
 def money(lang: str | None, cents: int, currency: str) -> str:
@@ -89,9 +93,25 @@ async def render_groupbuy(
             have = money(lang, total.cents, gb.currency)
         key = "sharing.gb_min_reached" if total.reached else "sharing.gb_min_not_reached"
         lines.append(t(lang, key, need=need, have=have))
-    lines.append("")
-    shown = found[:MAX_CARD_LINES]
-    for number, order in enumerate(shown, start=1):
+    tail = [
+        t(
+            lang,
+            "sharing.gb_total",
+            units=total.units,
+            amount=money(lang, total.cents, gb.currency),
+            people=total.people,
+        )
+    ]
+    if gb.status == "closed" and found:
+        tail.append(t(lang, "sharing.gb_legend"))
+    tail.append(Ref("groupbuy", gb.id).tag)
+    # Whole lines only (a cut inside a tag or an entity would make Telegram refuse the card),
+    # measured as HTML, which is never shorter than what Telegram counts. The summary leaves
+    # room for the sentence that carries it.
+    limit = MAX_TEXT - (SUMMARY_ROOM if for_summary else 0)
+    budget = limit - sum(len(x) + 1 for x in lines + tail) - 4 - MORE_ROOM
+    body: list[str] = []
+    for number, order in enumerate(found, start=1):
         unit = labels.get(order.user_id)
         who = (
             t(lang, "sharing.gb_who_unit", name=order.user_name, unit=unit)
@@ -101,7 +121,7 @@ async def render_groupbuy(
         ticks = ""
         if gb.status == "closed":
             ticks = ("  💰" if order.paid else "") + ("  📦" if order.picked else "")
-        lines.append(
+        line = (
             t(
                 lang,
                 "sharing.gb_line",
@@ -112,26 +132,14 @@ async def render_groupbuy(
             )
             + ticks
         )
-    if len(found) > len(shown):
-        lines.append(tn(lang, "post.more", len(found) - len(shown)))
+        if number > MAX_CARD_LINES or len(line) + 1 > budget:
+            body.append(tn(lang, "post.more", len(found) - number + 1))
+            break
+        budget -= len(line) + 1
+        body.append(line)
     if not found:
-        lines.append(t(lang, "sharing.gb_nobody"))
-    lines.append("")
-    lines.append(
-        t(
-            lang,
-            "sharing.gb_total",
-            units=total.units,
-            amount=money(lang, total.cents, gb.currency),
-            people=total.people,
-        )
-    )
-    if gb.status == "closed" and found:
-        lines.append(t(lang, "sharing.gb_legend"))
-    lines.append(Ref("groupbuy", gb.id).tag)
-    text = "\n".join(lines)
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 20] + "…\n" + Ref("groupbuy", gb.id).tag
+        body.append(t(lang, "sharing.gb_nobody"))
+    text = "\n".join([*lines, "", *body, "", *tail])
     if for_summary:
         return text, None
     rows: list[list[InlineKeyboardButton]] = []
@@ -392,11 +400,13 @@ async def chain(turn: Turn) -> None:
         await store.set_chain_card(turn.services.db, found.id, card.message_id)
 
 
-async def chain_reply(turn: Turn, chain_id: int, text: str) -> None:
-    """A reply to the chain card: the sender's line (added, replaced, or removed with "-")."""
+async def chain_reply(turn: Turn, chain_id: int, replied_id: int, text: str) -> None:
+    """A reply to the chain card: the sender's line (added, replaced, or removed with "-").
+    Only the card itself takes lines: another bot message that happens to show the chain's
+    tag (an error repeating what someone typed, say) is not the chain."""
     assert turn.user is not None
     found = await store.get_chain(turn.services.db, chain_id)
-    if found is None or found.chat_id != turn.chat.id:
+    if found is None or found.chat_id != turn.chat.id or found.card_id != replied_id:
         return
     line = rules.chain_line(text)
     await store.put_line(

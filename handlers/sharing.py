@@ -38,7 +38,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.domain import sharing as rules
 from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
-from bot.domain.refs import Ref
+from bot.domain.refs import Ref, find_ref
 from bot.i18n import format_datetime, shorten, t, tn
 from bot.services import Services
 from handlers import digest, groupbuys
@@ -546,7 +546,9 @@ async def skill_button(turn: Turn, parts: list[str]) -> None:
     if turn.user.id == item.owner_id:
         raise DomainError("sharing.own_item")
     name = display_name(turn.user)
-    await store.add_request(turn.services.db, item, turn.user.id, name, turn.now)
+    _, created = await store.add_request(turn.services.db, item, turn.user.id, name, turn.now)
+    if not created:
+        raise DomainError("sharing.already_asked")
     privately = await connect(
         turn,
         (item.owner_id, item.owner_name),
@@ -637,7 +639,10 @@ async def set_due(
 async def _due_days(turn: Turn, loan_id: int, days: int) -> None:
     loan, item = await _loan_here(turn, loan_id)
     if days == 0:
+        # a date chosen earlier (a typed reply) is forgotten, with its reminder and notice
+        turn.services.scheduler.disarm(await store.clear_due(turn.services.db, loan.id))
         await turn.answer("sharing.saved")
+        refresh_item(turn.services, item)
         await _edit_pressed(
             turn,
             turn.t(
@@ -754,35 +759,52 @@ async def _renew(turn: Turn, item_id: int) -> None:
 # --- replies: a due time for a loan, or a chain line ----------------------------------------
 
 
+def due_prompt_loan(replied: Message) -> int | None:
+    """The loan whose due buttons (``it:d:<loan>:<days>``) are under this bot message: the
+    "Until when?" prompt, the only message a typed due time may answer."""
+    markup = replied.reply_markup
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for key in row:
+            data = key.callback_data
+            if isinstance(data, str) and data.startswith("it:d:"):
+                loan_id = data.split(":")[2]
+                return int(loan_id) if loan_id.isdigit() else None
+    return None
+
+
+def _chain_ref(replied: Message) -> int | None:
+    found = find_ref(replied.text or replied.caption or "")
+    return found.id if found is not None and found.kind == "chain" else None
+
+
 async def reply_to_card(turn: Turn) -> None:
-    """A text reply to one of the bot's cards. Chains take the line; the lend prompt of an
-    item takes its owner's due time. Anything else is people talking: left alone."""
+    """A text reply (or an edited one) to one of the bot's messages. The chain card takes the
+    line; the lend prompt takes its owner's due time. Anything else is people talking (a reply
+    to an item card, a reminder, a history...): left alone."""
     message = turn.message
     if message is None or message.reply_to_message is None or turn.user is None:
         return
     replied = message.reply_to_message
     if replied.from_user is None or replied.from_user.id != turn.context.bot.id:
         return
-    from bot.domain.refs import find_ref
-
-    found = find_ref(replied.text or replied.caption or "")
-    if found is None:
+    loan_id = due_prompt_loan(replied)
+    if loan_id is not None:
+        await _due_reply(turn, loan_id, message.text or "")
         return
-    if found.kind == "chain":
-        await groupbuys.chain_reply(turn, found.id, message.text or "")
-    elif found.kind == "item":
-        await _due_reply(turn, found.id, replied.message_id, message.text or "")
+    chain_id = _chain_ref(replied)
+    if chain_id is not None:
+        await groupbuys.chain_reply(turn, chain_id, replied.message_id, message.text or "")
 
 
-async def _due_reply(turn: Turn, item_id: int, replied_id: int, text: str) -> None:
+async def _due_reply(turn: Turn, loan_id: int, text: str) -> None:
     assert turn.user is not None
-    item = await store.get_item(turn.services.db, item_id)
+    loan = await store.get_loan(turn.services.db, loan_id)
+    if loan is None or loan.chat_id != turn.chat.id or loan.status != "out":
+        return
+    item = await store.get_item(turn.services.db, loan.item_id)
     if item is None or item.chat_id != turn.chat.id or item.owner_id != turn.user.id:
-        return
-    if item.status != "lent" or replied_id == item.card_id:
-        return
-    loan = await store.open_loan(turn.services.db, item.id)
-    if loan is None:
         return
     due = rules.parse_due(text, lang=turn.lang, tz=turn.chat.timezone, now=turn.now)
     await set_due(turn.services, turn.chat, loan, due, turn.now)
@@ -802,10 +824,14 @@ async def _reply_turn(turn: Turn) -> None:
 
 
 async def _reply_handler(update: Any, context: Any) -> None:
-    """Only replies to the bot's own messages open a turn (people reply to each other a lot)."""
+    """Only replies to the bot's chain cards and lend prompts open a turn: people reply to
+    the bot's other messages while talking, and that must neither cost them their command
+    allowance (the flood guard) nor get an answer."""
     message = update.effective_message
     replied = message.reply_to_message if message else None
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return
+    if due_prompt_loan(replied) is None and _chain_ref(replied) is None:
         return
     await _reply_turn(update, context)
 
@@ -965,7 +991,11 @@ def register(app: Any) -> None:
     # own so that other features' message handlers in group 0 still see every message.
     app.add_handler(
         MessageHandler(
-            filters.REPLY & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS & NEW,
+            filters.REPLY
+            & filters.TEXT
+            & ~filters.COMMAND
+            & filters.ChatType.GROUPS
+            & filters.UpdateType.MESSAGES,  # an edited line replaces the line too
             _reply_handler,
         ),
         group=7,

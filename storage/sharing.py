@@ -299,6 +299,20 @@ async def set_due(
     return stale, armed
 
 
+async def clear_due(db: Database, loan_id: int) -> list[int]:
+    """ "No date" for an open loan: forget any due time and cancel its reminder and overdue
+    notice. Returns scheduled rows to disarm."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE loans SET due_at = NULL WHERE id = ? AND status = 'out'", (loan_id,)
+        )
+        if cur.rowcount != 1:
+            raise DomainError("sharing.loan_closed")
+        return await _cancel(conn, KIND_REMIND, loan_id) + await _cancel(
+            conn, KIND_OVERDUE, loan_id
+        )
+
+
 async def return_loan(db: Database, loan_id: int, now: datetime) -> list[int]:
     """Close the loan; the item is open again. Returns scheduled rows to disarm."""
     async with db.write() as conn:

@@ -140,15 +140,21 @@ def parse_skill(text: str) -> str:
     return _limited(skill, MAX_TITLE, "sharing.title_too_long")
 
 
+def fold(text: str) -> str:
+    """What search compares, on both sides: NFKC (full-width "ｄｒｉｌｌ" is "drill"),
+    case-folded, one line, and "ё" as "е" (Russian writers use either)."""
+    return one_line(unicodedata.normalize("NFKC", text)).casefold().replace("ё", "е")
+
+
 def search_text(*parts: str) -> str:
-    """What the search index holds for a listing: case-folded, one line."""
-    return one_line(" ".join(p for p in parts if p)).casefold()
+    """What the search index holds for a listing: folded (see :func:`fold`), one line."""
+    return fold(" ".join(p for p in parts if p))
 
 
 def search_terms(query: str) -> list[str]:
-    """The words of a search, case-folded, without duplicates, at most ``MAX_TERMS``."""
+    """The words of a search, folded, without duplicates, at most ``MAX_TERMS``."""
     terms: list[str] = []
-    for word in one_line(query).casefold().split():
+    for word in fold(query).split():
         word = word.strip(".,;:!?()[]\"'«»，。！？、；：（）")
         if word and word not in terms:
             terms.append(word)

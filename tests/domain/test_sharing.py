@@ -190,3 +190,17 @@ def test_search_terms(query: str, terms: list[str], like: list[bool]) -> None:
 def test_search_escaping() -> None:
     assert s.like_pattern("100%_\\") == "%100\\%\\_\\\\%"
     assert s.fts_phrase('a"b') == '"a""b"'
+
+
+@pytest.mark.parametrize(
+    ("stored", "query"),
+    [
+        ("Шуруповёрт", "шуруповерт"),
+        ("Шуруповерт", "ШУРУПОВЁРТ"),
+        ("Power drill", "ＤＲＩＬＬ"),  # full-width Latin, as Chinese keyboards type it
+        ("ｉＰａｄ 充电器", "ipad"),
+    ],
+)
+def test_search_folds_both_sides_alike(stored: str, query: str) -> None:
+    [term] = s.search_terms(query)
+    assert term in s.search_text(stored)

@@ -134,3 +134,54 @@ async def test_close_by_reply_and_forged_buttons(world: World) -> None:
     for data in ("gb:p:999", "gb:y:999", "gb:x:1", "ch:c:999", "ch:c:a"):
         replies = await world.do(world.alice.press(card, data, check=False))
         assert "no longer works" in replies.answer_text(), data
+
+
+async def test_chain_edited_line_and_replies_that_are_not_to_the_card(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/chain Dumplings"))
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM chains")
+    chain = await store.get_chain(world.services.db, row["id"])
+    assert chain is not None
+    card = world.fake.message(world.court, chain.card_id)
+    mine = await world.bob.send(world.court, "5-101 Bob, 1 box", reply_to=card)
+    await world.settle()
+    # editing the reply replaces the line (the card is what people read)
+    await world.do(world.bob.edit(mine, "5-101 Bob, 4 boxes"))
+    lines = await store.lines(world.services.db, chain.id)
+    assert [line.text for line in lines] == ["5-101 Bob, 4 boxes"]
+    assert "4 boxes" in world.fake.message(world.court, chain.card_id).text
+    # a bot message that merely shows the chain's tag is not the chain
+    replies = await world.do(
+        world.carol.send(world.court, f"/groupbuy Tea | #C{chain.id} | tomorrow 20:00")
+    )
+    echo = world.fake.last_bot_message(world.court)
+    assert f"#C{chain.id}" in echo.text
+    chatter = await world.do(world.carol.send(world.court, "oops", reply_to=echo))
+    assert chatter.sent() == []
+    assert len(await store.lines(world.services.db, chain.id)) == 1
+    assert replies.sent()
+
+
+async def test_big_groupbuy_card_and_summary_stay_within_telegram_limits(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(world.alice.send(world.court, "/groupbuy Rice | 30元 | tomorrow 20:00"))
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM groupbuys")
+    gb = await store.get_groupbuy(world.services.db, row["id"])
+    assert gb is not None
+    now = world.services.clock()
+    for n in range(70):  # long names with characters HTML must escape
+        name = f"R&D <{n}> " + "Долгое Имя & Фамилия " * 5
+        await store.change_order(world.services.db, gb.id, 10_000 + n, name, 1, now)
+    card = world.fake.message(world.court, gb.card_id)
+    await world.do(world.carol.press(card, f"gb:p:{gb.id}"))
+    card = world.fake.message(world.court, gb.card_id)
+    assert len(card.text) <= 4096 and "Total:" in card.text and "¥2130.00" in card.text
+    assert "more" in card.text and f"#G{gb.id}" in card.text
+    replies = await world.do(world.alice.press(card, f"gb:c:{gb.id}"))
+    summary = replies.text(world.alice.private)
+    assert "has closed" in summary and "¥2130.00" in summary and len(summary) <= 4096
+    card = world.fake.message(world.court, gb.card_id)
+    assert "closed" in card.text and len(card.text) <= 4096
+    buttons = [b for r in card.reply_markup.inline_keyboard for b in r]
+    assert len(buttons) <= 100

@@ -250,3 +250,81 @@ async def test_digest_lists_the_weeks_new_listings(world: World) -> None:
     assert group is not None
     section = await new_in_sharing(world.services, group, world.services.clock())
     assert section is not None and "Drill" in section and "1 chain open" in section
+
+
+async def test_skill_ask_twice_is_refused(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.wang.send(world.wang.private, "/start"))
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(world.wang.send(world.court, "/skill 修电脑"))
+    item = await last_item(world)
+    card = world.fake.message(world.court, item.card_id)
+    await world.do(world.alice.press(card, f"sk:a:{item.id}"))
+    again = await world.do(world.alice.press(card, f"sk:a:{item.id}", check=False))
+    assert "already" in again.answer_text()
+    assert again.sent() == []  # nobody is messaged a second time
+
+
+async def lent_with_prompt(world: World, title: str = "Drill"):
+    """Bob lends ``title`` to Carol; returns (item, loan, the "Until when?" prompt)."""
+    await world.do(world.bob.send(world.court, f"/offer {title}"))
+    item = await last_item(world)
+    card = world.fake.message(world.court, item.card_id)
+    await world.do(world.carol.press(card, f"it:w:{item.id}"))
+    await world.do(world.bob.press(card, f"it:l:{item.id}"))
+    pick = world.fake.last_bot_message(world.court)
+    [request] = await store.requests_for(world.services.db, item.id)
+    await world.do(world.bob.press(pick, f"it:b:{request.id}"))
+    prompt = world.fake.message(world.court, pick.message_id)
+    loan = await store.open_loan(world.services.db, item.id)
+    assert loan is not None
+    return item, loan, prompt
+
+
+async def test_only_the_lend_prompt_takes_a_due_time(world: World) -> None:
+    from bot.flood import FloodGuard, FloodLimits
+
+    await world.with_bot()
+    item, loan, prompt = await lent_with_prompt(world)
+    await world.do(world.bob.send(world.court, "in 5 days", reply_to=prompt))
+    due = (await store.get_loan(world.services.db, loan.id)).due_at
+    assert due is not None
+    # the owner chatting in reply to the card or the history (both carry the item's tag) is
+    # not a new due time, and gets no answer
+    card = world.fake.message(world.court, item.card_id)
+    await world.do(world.alice.press(card, f"it:y:{item.id}"))
+    history = world.fake.last_bot_message(world.court)
+    for message in (card, history):
+        chatter = await world.do(world.bob.send(world.court, "tomorrow", reply_to=message))
+        assert chatter.sent() == []
+        assert (await store.get_loan(world.services.db, loan.id)).due_at == due
+    # and replies to the bot's other messages do not use up a resident's command allowance
+    world.services.flood = FloodGuard(FloodLimits(burst=2, per_minute=0.001))
+    for _ in range(4):
+        chatter = await world.do(world.carol.send(world.court, "nice!", reply_to=history))
+        assert chatter.sent() == []
+    replies = await world.do(world.carol.send(world.court, "/items"))
+    assert "Drill" in replies.text(world.court)
+
+
+async def test_no_date_after_a_typed_date_forgets_it(world: World) -> None:
+    await world.with_bot()
+    item, loan, prompt = await lent_with_prompt(world)
+    await world.do(world.bob.send(world.court, "in 5 days", reply_to=prompt))
+    assert await scheduled.pending_for(world.services.db, store.KIND_OVERDUE, loan.id)
+    await world.do(world.bob.press(prompt, f"it:d:{loan.id}:0"))
+    assert (await store.get_loan(world.services.db, loan.id)).due_at is None
+    for kind in (store.KIND_REMIND, store.KIND_OVERDUE):
+        assert await scheduled.pending_for(world.services.db, kind, loan.id) is None
+    card = world.fake.message(world.court, item.card_id)
+    assert "until" not in card.text and "Lent to Кэрол" in card.text
+
+
+async def test_search_folds_yo_and_full_width(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.carol.send(world.court, "/offer Шуруповёрт"))
+    await world.do(world.bob.send(world.court, "/offer Power drill"))
+    text = (await world.do(world.alice.send(world.court, "/items шуруповерт"))).text(world.court)
+    assert "Шуруповёрт" in text
+    text = (await world.do(world.alice.send(world.court, "/items ＤＲＩＬＬ"))).text(world.court)
+    assert "Power drill" in text

@@ -161,3 +161,24 @@ async def test_chain_lines_and_closing(db: Database) -> None:
     assert await store.close_chain(db, chain.id, NOW) is None
     with pytest.raises(DomainError):
         await store.put_line(db, chain.id, 2, "Carol", "late", NOW)
+
+
+async def test_no_date_clears_the_due_time_and_its_rows(db: Database) -> None:
+    item = await add(db, "Ladder")
+    request, _ = await store.add_request(db, item, 2, "Carol", NOW)
+    loan = await store.lend(db, item.id, request, NOW)
+    _, armed = await store.set_due(
+        db, loan.id, NOW + timedelta(days=3), NOW + timedelta(days=2), NOW
+    )
+    assert sorted(await store.clear_due(db, loan.id)) == sorted(r for r, _ in armed)
+    cleared = await store.get_loan(db, loan.id)
+    assert cleared is not None and cleared.due_at is None and cleared.status == "out"
+    await store.return_loan(db, loan.id, NOW)
+    with pytest.raises(DomainError):
+        await store.clear_due(db, loan.id)
+
+
+async def test_search_finds_yo_written_as_ye(db: Database) -> None:
+    await add(db, "Шуруповёрт Bosch")
+    assert await find(db, "шуруповерт") == ["Шуруповёрт Bosch"]
+    assert await find(db, "ШУРУПОВЁРТ") == ["Шуруповёрт Bosch"]
