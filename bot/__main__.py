@@ -59,6 +59,10 @@ def setup_logging(settings: Settings) -> None:
     # httpx logs every request URL at INFO, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # python-telegram-bot and aiosqlite log message texts, button data (a secret ballot's choice)
+    # and SQL values at DEBUG: they never go below INFO, whatever COURTYARD_LOG_LEVEL says
+    for name in ("telegram", "aiosqlite"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 

@@ -3,7 +3,7 @@
 
 Typed:  /settings language zh · /settings timezone Asia/Shanghai · /settings polls organizers
         /settings unit_approval off · /settings decision_rule cn-278 · /settings event_reminders
-        24h, 1h · /settings listing_days 30
+        24h, 1h · /settings listing_days 30 · /settings retention_days 365
 Buttons: /settings alone shows a panel; only leads may press it (in a private chat, its owner).
 Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:u
 st:k (next decision rule) st:x
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -33,12 +34,15 @@ from bot.domain.settings import (
     split_setting_args,
 )
 from bot.domain.timezones import COMMON_ZONES
-from bot.i18n import Html, describe_rrule, escape, format_datetime, t, tn
+from bot.i18n import Html, describe_rrule, escape, format_datetime, shorten, t, tn
 from handlers import digest, posts
 from handlers.common import Turn, button, command
 from storage import chats, members
 
 DEFAULT_DIGEST = "FREQ=WEEKLY;BYDAY=SU"
+
+#: Messages the outbox gave up on in this period are shown to leads on the panel.
+FAILURES_SHOWN = timedelta(days=7)
 
 _NEXT_WHO = {Who.EVERYONE: Who.ORGANIZERS, Who.ORGANIZERS: Who.LEADS, Who.LEADS: Who.EVERYONE}
 
@@ -102,9 +106,18 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             t(lang, "settings.decision_rule", value=s.decision_rule),
             t(lang, "settings.event_reminders", value=offsets_value(lang, s.event_reminders)),
             tn(lang, "settings.listing_days", s.listing_days),
+            tn(lang, "settings.retention_days", s.retention_days),
             t(lang, "settings.organizers", names=names),
             tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
         ]
+        failed, reason, at = await chats.recent_delivery_failures(
+            turn.services.db, chat.id, turn.now - FAILURES_SHOWN
+        )
+        if failed and reason is not None and at is not None:
+            when = format_datetime(at, lang, s.timezone)
+            lines.append(
+                tn(lang, "settings.delivery_failures", failed, when=when, reason=shorten(reason))
+            )
     lines += ["", t(lang, "settings.hint_private" if chat.is_private else "settings.hint")]
     return "\n".join(lines)
 
@@ -202,6 +215,8 @@ async def settings(turn: Turn) -> None:
         )
     elif key is SettingKey.LISTING_DAYS:
         await turn.reply("settings.saved_listing_days", value=new.listing_days)
+    elif key is SettingKey.RETENTION_DAYS:
+        await turn.reply("settings.saved_retention_days", value=new.retention_days)
     else:
         who = {
             SettingKey.POLLS: new.poll_creators,

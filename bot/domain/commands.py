@@ -38,6 +38,7 @@ class CommandSpec:
 
 _BOTH = frozenset({Where.PRIVATE, Where.GROUP})
 _GROUP = frozenset({Where.GROUP})
+_PRIVATE = frozenset({Where.PRIVATE})
 
 COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("start", Action.USE_BOT, _BOTH),
@@ -70,6 +71,9 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("groupbuy", Action.USE_BOT, _GROUP),
     CommandSpec("chain", Action.USE_BOT, _GROUP),
     CommandSpec("export", Action.USE_BOT, _GROUP),
+    CommandSpec("mydata", Action.USE_BOT, _PRIVATE),
+    CommandSpec("forgetme", Action.USE_BOT, _PRIVATE),
+    CommandSpec("purge", Action.PURGE_GROUP, _GROUP),
 )
 
 

@@ -34,6 +34,7 @@ class Action(enum.Enum):
     MANAGE_UNITS = "manage_units"  # the register of units; approve or reject unit claims
     CREATE_DECISION = "create_decision"  # /decide: a formal per-household decision
     MANAGE_DECISIONS = "manage_decisions"  # paper ballots, audit, chasing, early close, export
+    PURGE_GROUP = "purge_group"  # /purge: delete everything stored about the group
 
 
 #: Actions whose minimum role is fixed.
@@ -46,6 +47,7 @@ _FIXED: Final[dict[Action, Role]] = {
     Action.MANAGE_UNITS: Role.LEAD,
     Action.CREATE_DECISION: Role.ORGANIZER,
     Action.MANAGE_DECISIONS: Role.LEAD,
+    Action.PURGE_GROUP: Role.LEAD,
 }
 
 _WHO_MIN_ROLE: Final[dict[Who, Role]] = {

@@ -1,5 +1,6 @@
 """A chat's settings: language, time zone, who may create polls and events, unit approval, the
-default rule of formal decisions, when event reminders go out, and how long listings stay up."""
+default rule of formal decisions, when event reminders go out, how long listings stay up and
+how long finished things are kept."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from bot.domain.timezones import is_valid_timezone, parse_timezone
 
 #: Bounds of the numeric settings.
 MAX_LISTING_DAYS: Final[int] = 365
+#: Retention of finished things (closed polls, past events, returned loans...), in days.
+MIN_RETENTION_DAYS: Final[int] = 30
+MAX_RETENTION_DAYS: Final[int] = 3650
+DEFAULT_RETENTION_DAYS: Final[int] = 365
 MAX_EVENT_REMINDERS: Final[int] = 3
 MAX_REMINDER_MINUTES: Final[int] = 14 * 24 * 60
 
@@ -79,6 +84,8 @@ class ChatSettings:
     event_reminders: tuple[int, ...] = (1440, 60)
     #: days a shared item or request stays listed before its owner is asked to renew it
     listing_days: int = 30
+    #: days finished things are kept before the daily retention purge deletes them
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED:
@@ -87,6 +94,8 @@ class ChatSettings:
             raise ValueError(f"unknown time zone {self.timezone!r}")
         if not 1 <= self.listing_days <= MAX_LISTING_DAYS:
             raise ValueError(f"bad listing_days {self.listing_days!r}")
+        if not MIN_RETENTION_DAYS <= self.retention_days <= MAX_RETENTION_DAYS:
+            raise ValueError(f"bad retention_days {self.retention_days!r}")
         if len(self.event_reminders) > MAX_EVENT_REMINDERS or any(
             not 1 <= m <= MAX_REMINDER_MINUTES for m in self.event_reminders
         ):
@@ -105,6 +114,7 @@ class ChatSettings:
                 "decision_rule": self.decision_rule,
                 "event_reminders": list(self.event_reminders),
                 "listing_days": self.listing_days,
+                "retention_days": self.retention_days,
             },
             sort_keys=True,
         )
@@ -133,6 +143,7 @@ class ChatSettings:
             decision_rule=_str_or_none(data.get("decision_rule")) or base.decision_rule,
             event_reminders=_minutes_or(data.get("event_reminders"), base.event_reminders),
             listing_days=_days_or(data.get("listing_days"), base.listing_days),
+            retention_days=_retention_or(data.get("retention_days"), base.retention_days),
         )
 
 
@@ -146,6 +157,16 @@ def _minutes_or(value: object, default: tuple[int, ...]) -> tuple[int, ...]:
 
 def _days_or(value: object, default: int) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LISTING_DAYS:
+        return value
+    return default
+
+
+def _retention_or(value: object, default: int) -> int:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS
+    ):
         return value
     return default
 
@@ -176,6 +197,7 @@ class SettingKey(enum.Enum):
     DECISION_RULE = "decision_rule"
     EVENT_REMINDERS = "event_reminders"
     LISTING_DAYS = "listing_days"
+    RETENTION_DAYS = "retention_days"
 
 
 _KEY_WORDS: Final[dict[str, SettingKey]] = {
@@ -228,6 +250,12 @@ _KEY_WORDS: Final[dict[str, SettingKey]] = {
     "listings": SettingKey.LISTING_DAYS,
     "物品天数": SettingKey.LISTING_DAYS,
     "срок_объявлений": SettingKey.LISTING_DAYS,
+    "retention_days": SettingKey.RETENTION_DAYS,
+    "retention": SettingKey.RETENTION_DAYS,
+    "保留天数": SettingKey.RETENTION_DAYS,
+    "数据保留": SettingKey.RETENTION_DAYS,
+    "срок_хранения": SettingKey.RETENTION_DAYS,
+    "хранение": SettingKey.RETENTION_DAYS,
 }
 
 _ON_OFF_WORDS: Final[dict[str, bool]] = {
@@ -277,7 +305,7 @@ def parse_setting_key(text: str) -> SettingKey:
             value=text.strip()[:64],
             choices=(
                 "language, timezone, polls, events, reminders, digest, unit_approval,"
-                " decision_rule, event_reminders, listing_days"
+                " decision_rule, event_reminders, listing_days, retention_days"
             ),
         )
     return key
@@ -309,6 +337,8 @@ def apply_setting(
         return replace(settings, event_reminders=parse_reminder_offsets(value))
     if key is SettingKey.LISTING_DAYS:
         return replace(settings, listing_days=parse_days(value))
+    if key is SettingKey.RETENTION_DAYS:
+        return replace(settings, retention_days=parse_retention_days(value))
     raise DomainError("error.setting_needs_value", key=key.value)  # digest: see set_digest
 
 
@@ -376,6 +406,21 @@ def parse_days(text: str) -> int:
     value = int(match.group(1)) if match else 0
     if not 1 <= value <= MAX_LISTING_DAYS:
         raise DomainError("error.bad_days", value=text.strip()[:64], limit=MAX_LISTING_DAYS)
+    return value
+
+
+def parse_retention_days(text: str) -> int:
+    """Days finished things are kept: :data:`MIN_RETENTION_DAYS` to :data:`MAX_RETENTION_DAYS`
+    ("365", "365d", "365天", "365 дней"). Refusal: ``error.bad_retention`` (value, min, max)."""
+    match = re.fullmatch(r"(\d{1,5})\s*(d|days?|天|д|дн|дней|дня|день)?", text.strip().casefold())
+    value = int(match.group(1)) if match else 0
+    if not MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS:
+        raise DomainError(
+            "error.bad_retention",
+            value=text.strip()[:64],
+            min=MIN_RETENTION_DAYS,
+            max=MAX_RETENTION_DAYS,
+        )
     return value
 
 

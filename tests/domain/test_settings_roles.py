@@ -6,7 +6,10 @@ from bot.domain.commands import COMMANDS, Where, visible_commands
 from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role, may, parse_grantable_role, required_role
 from bot.domain.settings import (
+    DEFAULT_RETENTION_DAYS,
     MAX_LISTING_DAYS,
+    MAX_RETENTION_DAYS,
+    MIN_RETENTION_DAYS,
     ChatSettings,
     SettingKey,
     Who,
@@ -14,6 +17,7 @@ from bot.domain.settings import (
     describe_offsets,
     parse_days,
     parse_reminder_offsets,
+    parse_retention_days,
     split_setting_args,
 )
 
@@ -177,6 +181,7 @@ def test_help_differs_by_role_and_place() -> None:
         "ballot",
         "audit",
         *FEATURES[1:],
+        "purge",
     ]
     # a group that lets only leads create polls and events hides them from residents
     closed = ChatSettings(poll_creators=Who.LEADS, event_creators=Who.ORGANIZERS)
@@ -192,6 +197,8 @@ def test_help_differs_by_role_and_place() -> None:
         "settings",
         "remind",
         "reminders",
+        "mydata",
+        "forgetme",
     ]
 
 
@@ -215,6 +222,7 @@ def test_setting_keys_complete() -> None:
         "decision_rule",
         "event_reminders",
         "listing_days",
+        "retention_days",
     }
 
 
@@ -322,3 +330,45 @@ def test_feature_settings_round_trip_and_survive_broken_json() -> None:
         ChatSettings(listing_days=0)
     with pytest.raises(ValueError):
         ChatSettings(event_reminders=(0,))
+
+
+# --- retention (privacy): how long finished things are kept ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "days"),
+    [
+        (["retention_days", "730"], 730),
+        (["retention", "30d"], 30),
+        (["保留天数", "400天"], 400),
+        (["срок", "хранения", "3650", "дней"], 3650),
+    ],
+)
+def test_retention_days_setting(words: list[str], days: int) -> None:
+    key, value = split_setting_args(words)
+    assert key is SettingKey.RETENTION_DAYS
+    changed = apply_setting(DEFAULT, key, value)
+    assert changed.retention_days == days
+    assert ChatSettings.from_row("en", "UTC", changed.extra_json()).retention_days == days
+    assert changed.listing_days == DEFAULT.listing_days  # nothing else moved
+
+
+@pytest.mark.parametrize("text", ["29", "3651", "0", "x", "-30", "1.5", "365 weeks", ""])
+def test_bad_retention_days(text: str) -> None:
+    with pytest.raises(DomainError) as err:
+        parse_retention_days(text)
+    assert err.value.key == "error.bad_retention"
+    assert err.value.params["min"] == MIN_RETENTION_DAYS
+    assert err.value.params["max"] == MAX_RETENTION_DAYS
+
+
+def test_retention_defaults_and_survives_broken_json() -> None:
+    assert DEFAULT.retention_days == DEFAULT_RETENTION_DAYS == 365
+    for broken in ('{"retention_days": 5}', '{"retention_days": true}', '{"retention_days": "x"}'):
+        assert ChatSettings.from_row("en", "UTC", broken).retention_days == 365
+    with pytest.raises(ValueError):
+        ChatSettings(retention_days=10)
+    with pytest.raises(DomainError) as err:
+        apply_setting(DEFAULT, SettingKey.RETENTION_DAYS, "400", private=True)
+    assert err.value.key == "error.setting_group_only"
+    assert required_role(Action.PURGE_GROUP, DEFAULT) is Role.LEAD

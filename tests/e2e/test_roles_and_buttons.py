@@ -306,6 +306,7 @@ async def test_command_menus_per_scope_and_language(world: World) -> None:
         "ballot",
         "audit",
         *features[1:],
+        "purge",
     ]
     assert names(by_key[("all_private_chats", "ru")]) == [
         "start",
@@ -313,6 +314,8 @@ async def test_command_menus_per_scope_and_language(world: World) -> None:
         "settings",
         "remind",
         "reminders",
+        "mydata",
+        "forgetme",
     ]
     zh = {c["command"]: c["description"] for c in by_key[("all_chat_administrators", "zh")]}
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh["settings"])

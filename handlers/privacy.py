@@ -1,0 +1,331 @@
+"""Privacy: /mydata, /forgetme, /purge and the daily retention purge.
+
+/mydata      private chat: a JSON file with every row stored about you, in every group
+/forgetme    private chat: after a confirm button, removes or anonymises all of it
+/purge       group, leads: after a confirm button naming the group, deletes all its data
+retention    a daily scheduled row per group ("retention_purge") deletes finished things older
+             than the group's ``retention_days`` (default 365; /settings retention_days 730)
+
+Callback data: pv:f:<minute> (forget me), pv:p:<minute> (purge), pv:n (cancel). ``minute`` is
+when the question was asked (minutes since the epoch); a confirmation older than
+:data:`CONFIRM_FOR` is refused, so an old message cannot be pressed by accident weeks later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackContext, CallbackQueryHandler, CommandHandler, filters
+
+from bot.domain import events as event_rules
+from bot.domain.errors import DomainError
+from bot.domain.roles import Action
+from bot.i18n import Html, t, tn
+from bot.services import Services
+from handlers import events as events_h
+from handlers import groupbuys as groupbuys_h
+from handlers import polls as polls_h
+from handlers import rosters as rosters_h
+from handlers import sharing as sharing_h
+from handlers.common import BOTH, GROUP_ONLY, Turn, button, command
+from storage import chats
+from storage import events as events_store
+from storage import polls as polls_store
+from storage import privacy as store
+from storage import sharing as sharing_store
+from storage.db import to_db
+from storage.scheduled import Scheduled
+
+log = logging.getLogger(__name__)
+
+NEW = filters.UpdateType.MESSAGE
+
+#: A confirm button works this long after the question.
+CONFIRM_FOR: Final = timedelta(minutes=15)
+#: Local time of the daily retention purge.
+PURGE_HOUR: Final = 4
+#: How often groups without a retention row get one (new groups); also run at start-up.
+ENSURE_EVERY: Final = timedelta(hours=6)
+
+
+def placeholders(lang: str) -> store.Placeholders:
+    return store.Placeholders(
+        former=t(lang, "privacy.former_resident"), lead=t(lang, "privacy.a_lead")
+    )
+
+
+def _minute(now: datetime) -> int:
+    return int(now.timestamp() // 60)
+
+
+def _fresh(turn: Turn, raw: str) -> None:
+    if not raw.isdigit():
+        raise DomainError("error.stale_button")
+    asked = datetime.fromtimestamp(int(raw) * 60, UTC)
+    if not timedelta(minutes=-1) <= turn.now - asked <= CONFIRM_FOR:
+        raise DomainError("privacy.confirm_expired")
+
+
+def _confirm(lang: str, yes_key: str, data: str, **params: Any) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(t(lang, yes_key, **params), callback_data=data)],
+            [InlineKeyboardButton(t(lang, "privacy.btn_cancel"), callback_data="pv:n")],
+        ]
+    )
+
+
+# --- /mydata ----------------------------------------------------------------------------------
+
+
+def export_json(lang: str, user_id: int, now: datetime, data: dict[str, Any]) -> bytes:
+    notes = [
+        t(lang, "privacy.note_what"),
+        t(lang, "privacy.note_secret"),
+        t(lang, "privacy.note_anonymous"),
+        t(lang, "privacy.note_times"),
+        t(lang, "privacy.note_forget"),
+    ]
+    document = {
+        "courtyard_data_for_user_id": user_id,
+        "generated_at": to_db(now),
+        "notes": notes,
+        "data": data,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+@command(where=BOTH)
+async def mydata(turn: Turn) -> None:
+    if not turn.chat.is_private:
+        await turn.reply("privacy.ask_privately", bot=turn.services.bot_username or "")
+        return
+    assert turn.user is not None
+    data = await store.collect(turn.services.db, turn.user.id)
+    rows = sum(len(v) for v in data.values())
+    content = export_json(turn.lang, turn.user.id, turn.now, data)
+    name = f"courtyard-my-data-{turn.now:%Y-%m-%d}.json"
+    caption = tn(turn.lang, "privacy.mydata_caption", rows)
+    await turn.services.outbox.send_document(turn.chat.id, content, name, caption=caption)
+
+
+# --- /forgetme --------------------------------------------------------------------------------
+
+
+@command(where=BOTH)
+async def forgetme(turn: Turn) -> None:
+    if not turn.chat.is_private:
+        await turn.reply("privacy.ask_privately", bot=turn.services.bot_username or "")
+        return
+    markup = _confirm(turn.lang, "privacy.btn_forget", f"pv:f:{_minute(turn.now)}")
+    await turn.reply("privacy.forget_question", markup=markup)
+
+
+async def _leave_open_events(services: Services, user_id: int, now: datetime) -> int:
+    """Withdraw the person from events still ahead through the events rule, so the waitlist
+    moves up and the promoted are told, exactly as if they had pressed "Leave"."""
+    rows = await services.db.fetchall(
+        "SELECT DISTINCT e.id FROM event_signups s JOIN events e ON e.id = s.event_id"
+        " WHERE s.user_id = ? AND e.status = 'open' AND e.starts_at > ?",
+        (user_id, to_db(now)),
+    )
+    left = 0
+    for row in rows:
+        try:
+            event, outcome = await events_store.apply(
+                services.db,
+                row["id"],
+                lambda e, s: event_rules.leave(e.capacity, s, user_id),
+            )
+        except (LookupError, DomainError):
+            continue  # gone meanwhile; the sign-up row is deleted with the rest
+        left += 1
+        events_h.refresh_card(services, event)
+        chat = await chats.get(services.db, event.chat_id)
+        if chat is not None:
+            await events_h.announce_moves(services, chat, event, outcome)
+    return left
+
+
+async def forget_user(services: Services, user_id: int, now: datetime) -> store.Forgotten:
+    """Everything /forgetme does, after the confirmation: the events rule first, then one
+    transaction over every table, then the cards that showed the person are brought up to date
+    and their own listings' cards deleted."""
+    await _leave_open_events(services, user_id, now)
+    done = await store.forget(services.db, user_id, placeholders)
+    services.scheduler.disarm(done.disarm)
+    for key in [k for k in services.seen if k[1] == user_id]:
+        services.seen.pop(key, None)
+    db = services.db
+    for chat_id, message_id in done.delete_cards:
+        await services.outbox.delete(chat_id, message_id)
+    for poll_id in done.polls:
+        if (poll := await polls_store.get(db, poll_id)) is not None:
+            polls_h.refresh(services, poll)
+    for roster_id in done.rosters:
+        if (roster := await events_store.get_roster(db, roster_id)) is not None:
+            rosters_h.refresh_card(services, roster)
+    for event_id in done.events:
+        if (event := await events_store.get(db, event_id)) is not None:
+            events_h.refresh_card(services, event)
+    for item_id in done.items:
+        if (item := await sharing_store.get_item(db, item_id)) is not None:
+            sharing_h.refresh_item(services, item)
+    for gb_id in done.groupbuys:
+        if (gb := await sharing_store.get_groupbuy(db, gb_id)) is not None:
+            groupbuys_h.refresh_groupbuy(services, gb)
+    for chain_id in done.chains:
+        if (chain := await sharing_store.get_chain(db, chain_id)) is not None:
+            groupbuys_h.refresh_chain(services, chain)
+    log.info(
+        "forgot a user: %d row(s) removed, %d anonymised",
+        sum(done.removed.values()),
+        sum(done.anonymised.values()),
+    )
+    return done
+
+
+# --- /purge -----------------------------------------------------------------------------------
+
+
+@command(action=Action.PURGE_GROUP, where=GROUP_ONLY)
+async def purge(turn: Turn) -> None:
+    title = turn.chat.title or str(turn.chat.id)
+    markup = _confirm(turn.lang, "privacy.btn_purge", f"pv:p:{_minute(turn.now)}", title=title)
+    await turn.reply("privacy.purge_question", markup=markup, title=title)
+
+
+async def purge_chat(services: Services, chat_id: int) -> bool:
+    stale = await store.purge_group(services.db, chat_id)
+    if stale is None:
+        return False
+    services.scheduler.disarm(stale)
+    for key in [k for k in services.seen if k[0] == chat_id]:
+        services.seen.pop(key, None)
+    log.info("purged every row of chat %s at a lead's request", chat_id)
+    return True
+
+
+# --- buttons ----------------------------------------------------------------------------------
+
+
+@button(action=Action.USE_BOT)
+async def privacy_button(turn: Turn, parts: list[str]) -> None:
+    query = turn.query
+    assert query is not None
+    message = query.message
+    if message is None or not message.is_accessible or turn.user is None:
+        raise DomainError("error.stale_button")
+    outbox = turn.services.outbox
+    op = parts[0] if parts else ""
+    if op == "n" and len(parts) == 1:
+        await turn.answer()
+        await outbox.edit(
+            turn.chat.id, message.message_id, turn.t("privacy.cancelled"), repost=False
+        )
+        return
+    if op == "f" and len(parts) == 2 and turn.chat.is_private:
+        _fresh(turn, parts[1])
+        await turn.answer()
+        lang = turn.lang
+        done = await forget_user(turn.services, turn.user.id, turn.now)
+        text = t(
+            lang,
+            "privacy.forgotten",
+            removed=sum(done.removed.values()),
+            kept=sum(done.anonymised.values()),
+        )
+        await outbox.edit(turn.chat.id, message.message_id, text, repost=False)
+        return
+    if op == "p" and len(parts) == 2 and not turn.chat.is_private:
+        if not await turn.may(Action.PURGE_GROUP):
+            raise DomainError(
+                "error.not_allowed_button", who=Html(t(turn.personal_lang, "role.leads"))
+            )
+        _fresh(turn, parts[1])
+        await turn.answer()
+        chat = turn.chat
+        title = chat.title or str(chat.id)
+        purged = await purge_chat(turn.services, chat.id)
+        key = "privacy.purged" if purged else "privacy.nothing_to_purge"
+        text = t(chat.language, key, title=title)
+        await outbox.edit(chat.id, message.message_id, text, repost=False)
+        return
+    raise DomainError("error.stale_button")
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+def first_purge(now: datetime, timezone: str) -> datetime:
+    """The next :data:`PURGE_HOUR` o'clock in the group's zone, at least ten minutes ahead."""
+    local = now.astimezone(ZoneInfo(timezone))
+    at = local.replace(hour=PURGE_HOUR, minute=0, second=0, microsecond=0)
+    if at <= local + timedelta(minutes=10):
+        at += timedelta(days=1)
+    return at.astimezone(UTC)
+
+
+async def run_retention(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    chat = await chats.get(services.db, row.chat_id)
+    if chat is None or chat.is_private:
+        return
+    cutoff = services.clock() - timedelta(days=chat.settings.retention_days)
+    counts = await store.purge_old(services.db, chat.id, cutoff)
+    if counts:
+        log.info("retention purge in chat %s deleted %s", chat.id, counts)
+
+
+async def next_retention(services: Services, row: Scheduled, after: datetime) -> datetime | None:
+    chat = await chats.get(services.db, row.chat_id)
+    if chat is None or chat.is_private:
+        return None
+    return after + timedelta(days=1)
+
+
+async def ensure_retention(services: Services) -> int:
+    """Give every group without one its daily retention row, and arm the new rows."""
+    now = services.clock()
+    added = await store.ensure_retention_rows(services.db, lambda zone: first_purge(now, zone), now)
+    for row_id, run_at in added:
+        services.scheduler.arm(row_id, run_at)
+    return len(added)
+
+
+async def _ensure_job(services: Services, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    try:
+        await ensure_retention(services)
+    except Exception:  # housekeeping: try again at the next round
+        log.exception("could not plan the retention purges")
+
+
+def register(app: Any) -> None:
+    app.add_handler(CommandHandler("mydata", mydata, filters=NEW))
+    app.add_handler(CommandHandler("forgetme", forgetme, filters=NEW))
+    app.add_handler(CommandHandler("purge", purge, filters=NEW))
+    app.add_handler(CallbackQueryHandler(privacy_button, pattern=r"^pv:"))
+
+
+def setup(services: Services) -> None:
+    services.scheduler.register(
+        store.RETENTION_KIND,
+        run=partial(run_retention, services),
+        next_run=partial(next_retention, services),
+        # a purge that fell due while the bot was down is simply run late: it is idempotent
+        missed=partial(run_retention, services),
+    )
+    queue = services.scheduler.job_queue
+    if queue is not None:
+        queue.run_repeating(
+            partial(_ensure_job, services),
+            interval=ENSURE_EVERY,
+            first=timedelta(seconds=30),
+            name="privacy:retention-rows",
+            job_kwargs={"misfire_grace_time": None, "coalesce": True},
+        )

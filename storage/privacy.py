@@ -1,0 +1,647 @@
+"""Privacy over every table: what we hold about a person (/mydata), forgetting them
+(/forgetme), purging a group (/purge) and the retention purge of old, finished things.
+
+:data:`PERSONAL` names every column that holds a Telegram user id or a person's name. A test
+reads the schema and fails when a migration adds such a column that is not listed here, so a new
+feature cannot be forgotten by /mydata and /forgetme.
+
+Forgetting, table by table (see /work/notes or the README for the reasons):
+
+* removed: the person's member rows, unit claims, votes in public polls (open and closed), event
+  sign-ups, roster slots, their own listings (items, skills, needs, with their requests and loan
+  history), their requests for others' items, orders in open group buys, chain lines, reminders
+  they created, and their private chat with its settings and personal reminders;
+* kept without the person (user id replaced by a placeholder that links to nobody, name by
+  "former resident" / "a lead" in the group's language): ballots of formal decisions (the unit
+  voted; a paper ballot they recorded says "a lead"), the audit lines, loans of others' items
+  they borrowed, orders in closed group buys (the organizer's accounts), and everything they
+  created for the group (polls, decisions, events, rosters, group buys, chains, announcements);
+* untouched because it is not linkable: anonymous-poll rows (an HMAC under a per-poll secret,
+  deleted at closing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+import aiosqlite
+
+from storage.db import Database, to_db
+
+#: Every column holding a person's Telegram user id ("id") or name ("name"), per table.
+#: ``voter`` is "id or hmac": the user id as text in public polls, an HMAC in anonymous ones.
+PERSONAL: Final[dict[str, dict[str, str]]] = {
+    "members": {"user_id": "id", "display_name": "name"},
+    "unit_members": {"user_id": "id", "decided_by": "id"},
+    "polls": {"creator_id": "id", "closed_by": "id"},
+    "poll_votes": {"voter": "id or hmac", "user_id": "id"},
+    "decisions": {"creator_id": "id", "creator_name": "name", "closed_by": "name"},
+    "decision_ballots": {"by_id": "id", "by_name": "name"},
+    "decision_audit": {"by_id": "id", "by_name": "name"},
+    "events": {"creator_id": "id", "creator_name": "name"},
+    "event_signups": {"user_id": "id", "name": "name"},
+    "rosters": {"creator_id": "id", "creator_name": "name"},
+    "roster_volunteers": {"user_id": "id", "name": "name"},
+    "items": {"owner_id": "id", "owner_name": "name"},
+    "item_requests": {"user_id": "id", "user_name": "name"},
+    "loans": {"borrower_id": "id", "borrower_name": "name"},
+    "groupbuys": {"organizer_id": "id", "organizer_name": "name"},
+    "groupbuy_orders": {"user_id": "id", "user_name": "name"},
+    "chains": {"creator_id": "id", "creator_name": "name"},
+    "chain_lines": {"user_id": "id", "user_name": "name"},
+    "posts": {"creator_id": "id", "creator_name": "name"},
+    # a private chat's id is its user's id
+    "chats": {"id": "id (private chats)"},
+}
+
+#: The user id written where a row must stay but the person must go. Telegram user ids are
+#: positive; 0 is nobody. Where the user id is part of a unique key, ``-row id`` is used.
+NOBODY: Final[int] = 0
+
+#: Retention purge: the scheduled kind (one pending row per group, daily).
+RETENTION_KIND: Final[str] = "retention_purge"
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholders:
+    """What stands in for a forgotten person, in one group's language."""
+
+    former: str  # "former resident"
+    lead: str  # "a lead" (a paper ballot they recorded)
+
+
+@dataclass(slots=True)
+class Forgotten:
+    """What /forgetme changed, for the handler to finish after the commit."""
+
+    removed: dict[str, int] = field(default_factory=dict)
+    anonymised: dict[str, int] = field(default_factory=dict)
+    disarm: list[int] = field(default_factory=list)
+    delete_cards: list[tuple[int, int]] = field(default_factory=list)  # (chat id, message id)
+    polls: set[int] = field(default_factory=set)  # open polls whose card changes
+    rosters: set[int] = field(default_factory=set)
+    items: set[int] = field(default_factory=set)
+    groupbuys: set[int] = field(default_factory=set)
+    chains: set[int] = field(default_factory=set)
+    events: set[int] = field(default_factory=set)  # cards that showed their name as creator
+
+    @property
+    def total(self) -> int:
+        return sum(self.removed.values()) + sum(self.anonymised.values())
+
+
+# --- /mydata ----------------------------------------------------------------------------------
+
+
+async def _rows(db: Database, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return [dict(r) for r in await db.fetchall(sql, params)]
+
+
+async def collect(db: Database, user_id: int) -> dict[str, Any]:
+    """Every stored row about ``user_id`` across all chats, as plain JSON-ready data.
+
+    Secret decisions: only that a ballot exists, never its choice or note. Anonymous polls: not
+    looked up (their rows are keyed by an HMAC, not by the user id)."""
+    u = (user_id,)
+    g = "(SELECT title FROM chats c WHERE c.id = t.chat_id) AS grp"
+    data: dict[str, Any] = {}
+    data["private_chat"] = await _rows(
+        db,
+        "SELECT language, timezone, settings, joined_at FROM chats"
+        " WHERE id = ? AND type = 'private'",
+        u,
+    )
+    data["memberships"] = await _rows(
+        db, f"SELECT t.chat_id, {g}, t.display_name, t.role FROM members t WHERE t.user_id = ?", u
+    )
+    data["unit_claims"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, u.label AS unit, t.status, t.requested_at"
+        " FROM unit_members t JOIN units u ON u.id = t.unit_id WHERE t.user_id = ?",
+        u,
+    )
+    votes = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, p.id AS poll, p.question, p.options, p.status, t.choices,"
+        " t.voted_at FROM poll_votes t JOIN polls p ON p.id = t.poll_id"
+        " WHERE t.user_id = ? AND p.anonymous = 0",
+        u,
+    )
+    for v in votes:
+        options = json.loads(v.pop("options"))
+        mask = v.pop("choices")
+        v["chosen"] = [o for i, o in enumerate(options) if mask >> i & 1]
+    data["poll_votes"] = votes
+    data["polls_created"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS poll, t.question, t.status, t.created_at"
+        " FROM polls t WHERE t.creator_id = ?",
+        u,
+    )
+    ballots = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, d.id AS decision, d.title, d.secret, d.status, t.label AS unit,"
+        " t.choice, t.paper, t.note, t.cast_at FROM decision_ballots t"
+        " JOIN decisions d ON d.id = t.decision_id WHERE t.by_id = ?",
+        u,
+    )
+    for b in ballots:
+        b["secret"] = bool(b["secret"])
+        b["paper"] = bool(b["paper"])
+        if b["secret"]:
+            b["choice"] = None  # never shown, not even to the voter
+            b["note"] = None
+    data["decision_ballots"] = ballots
+    audit = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, d.id AS decision, d.secret, t.label AS unit, t.choice, t.paper,"
+        " t.at FROM decision_audit t JOIN decisions d ON d.id = t.decision_id WHERE t.by_id = ?",
+        u,
+    )
+    for a in audit:
+        a["secret"] = bool(a["secret"])
+        a["paper"] = bool(a["paper"])
+        if a["secret"]:
+            a["choice"] = None
+    data["decision_audit"] = audit
+    data["decisions_created"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS decision, t.title, t.status, t.created_at"
+        " FROM decisions t WHERE t.creator_id = ?",
+        u,
+    )
+    data["events_created"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS event, t.title, t.place, t.starts_at, t.status"
+        " FROM events t WHERE t.creator_id = ?",
+        u,
+    )
+    data["event_signups"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, e.id AS event, e.title, e.starts_at, t.name, t.guests,"
+        " t.going FROM event_signups t JOIN events e ON e.id = t.event_id WHERE t.user_id = ?",
+        u,
+    )
+    data["rosters_created"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS roster, t.title, t.status, t.created_at"
+        " FROM rosters t WHERE t.creator_id = ?",
+        u,
+    )
+    data["roster_slots"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, r.id AS roster, r.title, s.starts_at, s.ends_at, t.name,"
+        " t.taken_at FROM roster_volunteers t JOIN roster_slots s ON s.id = t.slot_id"
+        " JOIN rosters r ON r.id = s.roster_id WHERE t.user_id = ?",
+        u,
+    )
+    data["items"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS item, t.kind, t.mode, t.owner_name, t.title, t.note,"
+        " t.photo IS NOT NULL AS has_photo, t.status, t.created_at, t.expires_at"
+        " FROM items t WHERE t.owner_id = ?",
+        u,
+    )
+    data["item_requests"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, i.id AS item, i.title, t.user_name, t.created_at"
+        " FROM item_requests t JOIN items i ON i.id = t.item_id WHERE t.user_id = ?",
+        u,
+    )
+    data["loans"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, i.id AS item, i.title, t.borrower_name, t.lent_at, t.due_at,"
+        " t.returned_at, t.status FROM loans t JOIN items i ON i.id = t.item_id"
+        " WHERE t.borrower_id = ?",
+        u,
+    )
+    data["groupbuys_organized"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS groupbuy, t.title, t.status, t.created_at"
+        " FROM groupbuys t WHERE t.organizer_id = ?",
+        u,
+    )
+    data["groupbuy_orders"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, b.id AS groupbuy, b.title, t.user_name, t.quantity, t.paid,"
+        " t.picked, t.updated_at FROM groupbuy_orders t JOIN groupbuys b ON b.id = t.groupbuy_id"
+        " WHERE t.user_id = ?",
+        u,
+    )
+    data["chains_created"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS chain, t.title, t.status, t.created_at"
+        " FROM chains t WHERE t.creator_id = ?",
+        u,
+    )
+    data["chain_lines"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, c.id AS chain, c.title, t.user_name, t.text, t.updated_at"
+        " FROM chain_lines t JOIN chains c ON c.id = t.chain_id WHERE t.user_id = ?",
+        u,
+    )
+    data["reminders_and_announcements"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS post, t.kind, t.text, t.first_local, t.tz, t.rrule,"
+        " t.status, t.creator_name FROM posts t WHERE t.creator_id = ? OR t.target_chat_id = ?",
+        (user_id, user_id),
+    )
+    return data
+
+
+# --- /forgetme --------------------------------------------------------------------------------
+
+
+async def _ids(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> list[int]:
+    return [int(r[0]) for r in await (await conn.execute(sql, params)).fetchall()]
+
+
+async def _cancel_refs(conn: aiosqlite.Connection, kind: str, ref_ids: list[int]) -> list[int]:
+    """Cancel the open scheduled rows of these feature rows; returns their ids to disarm."""
+    stale: list[int] = []
+    for ref in ref_ids:
+        stale += await _ids(
+            conn,
+            "SELECT id FROM scheduled WHERE kind = ? AND ref_id = ?"
+            " AND status IN ('pending', 'paused')",
+            (kind, ref),
+        )
+        await conn.execute(
+            "UPDATE scheduled SET status = 'cancelled' WHERE kind = ? AND ref_id = ?"
+            " AND status IN ('pending', 'paused')",
+            (kind, ref),
+        )
+    return stale
+
+
+async def forget(
+    db: Database, user_id: int, placeholders: Callable[[str], Placeholders]
+) -> Forgotten:
+    """Remove or anonymise everything about ``user_id``, in one transaction.
+
+    ``placeholders(language)`` gives the stand-in words in a group's language. Sign-ups to open
+    events should be withdrawn first through the events rule (waitlists move up); what remains
+    here is deleted outright."""
+    done = Forgotten()
+    u = (user_id,)
+
+    async def run(kind: dict[str, int], label: str, sql: str, params: tuple[Any, ...]) -> None:
+        cur = await conn.execute(sql, params)
+        if cur.rowcount > 0:
+            kind[label] = kind.get(label, 0) + cur.rowcount
+
+    async with db.write() as conn:
+        langs = {
+            int(r[0]): str(r[1])
+            for r in await (await conn.execute("SELECT id, language FROM chats")).fetchall()
+        }
+
+        async def anon(label: str, table: str, id_col: str, name_col: str | None) -> None:
+            chat_ids = await _ids(
+                conn, f"SELECT DISTINCT chat_id FROM {table} WHERE {id_col} = ?", u
+            )
+            for chat_id in chat_ids:
+                words = placeholders(langs.get(chat_id, "en"))
+                if name_col is None:
+                    sql = f"UPDATE {table} SET {id_col} = ? WHERE {id_col} = ? AND chat_id = ?"
+                    await run(done.anonymised, label, sql, (NOBODY, user_id, chat_id))
+                    continue
+                await run(
+                    done.anonymised,
+                    label,
+                    f"UPDATE {table} SET {id_col} = ?, {name_col} = ?"
+                    f" WHERE {id_col} = ? AND chat_id = ?",
+                    (NOBODY, words.former, user_id, chat_id),
+                )
+
+        # public polls: the vote is withdrawn (open cards change); anonymous rows are not ours
+        done.polls.update(
+            await _ids(
+                conn,
+                "SELECT DISTINCT v.poll_id FROM poll_votes v JOIN polls p ON p.id = v.poll_id"
+                " WHERE v.user_id = ? AND p.status = 'open'",
+                u,
+            )
+        )
+        await run(done.removed, "poll_votes", "DELETE FROM poll_votes WHERE user_id = ?", u)
+        await anon("polls", "polls", "creator_id", None)
+        await run(
+            done.anonymised,
+            "polls",
+            "UPDATE polls SET closed_by = ? WHERE closed_by = ?",
+            (NOBODY, user_id),
+        )
+
+        # decisions: ballots stay counted for their unit, without the person
+        for chat_id in await _ids(
+            conn,
+            "SELECT DISTINCT chat_id FROM decision_ballots WHERE by_id = ?"
+            " UNION SELECT DISTINCT chat_id FROM decision_audit WHERE by_id = ?",
+            (user_id, user_id),
+        ):
+            words = placeholders(langs.get(chat_id, "en"))
+            for table in ("decision_ballots", "decision_audit"):
+                await run(
+                    done.anonymised,
+                    table,
+                    f"UPDATE {table} SET by_id = ?,"
+                    " by_name = CASE paper WHEN 1 THEN ? ELSE ? END"
+                    " WHERE by_id = ? AND chat_id = ?",
+                    (NOBODY, words.lead, words.former, user_id, chat_id),
+                )
+        # a decision closed early by them names them (by name only): a lead closed it
+        for chat_id, name in [
+            (int(r[0]), str(r[1]))
+            for r in await (
+                await conn.execute("SELECT chat_id, display_name FROM members WHERE user_id = ?", u)
+            ).fetchall()
+        ]:
+            words = placeholders(langs.get(chat_id, "en"))
+            await run(
+                done.anonymised,
+                "decisions",
+                "UPDATE decisions SET closed_by = ? WHERE chat_id = ? AND closed_by = ?",
+                (words.lead, chat_id, name),
+            )
+        await anon("decisions", "decisions", "creator_id", "creator_name")
+
+        # events and rosters: what they created stays; their own places go
+        done.events.update(
+            await _ids(
+                conn,
+                "SELECT id FROM events WHERE creator_id = ? AND status = 'open'"
+                " AND message_id IS NOT NULL",
+                u,
+            )
+        )
+        await anon("events", "events", "creator_id", "creator_name")
+        await run(done.removed, "event_signups", "DELETE FROM event_signups WHERE user_id = ?", u)
+        done.rosters.update(
+            await _ids(
+                conn,
+                "SELECT DISTINCT s.roster_id FROM roster_volunteers v"
+                " JOIN roster_slots s ON s.id = v.slot_id JOIN rosters r ON r.id = s.roster_id"
+                " WHERE v.user_id = ? AND r.status = 'open'",
+                u,
+            )
+        )
+        await anon("rosters", "rosters", "creator_id", "creator_name")
+        await run(
+            done.removed, "roster_volunteers", "DELETE FROM roster_volunteers WHERE user_id = ?", u
+        )
+
+        # sharing: their own listings go (with their cards); their requests and chain lines go
+        own = await (
+            await conn.execute("SELECT id, chat_id, card_id FROM items WHERE owner_id = ?", u)
+        ).fetchall()
+        own_ids = [int(r["id"]) for r in own]
+        done.delete_cards += [(int(r["chat_id"]), int(r["card_id"])) for r in own if r["card_id"]]
+        done.disarm += await _cancel_refs(conn, "item_expiry", own_ids)
+        for item_id in own_ids:
+            loan_ids = await _ids(conn, "SELECT id FROM loans WHERE item_id = ?", (item_id,))
+            done.disarm += await _cancel_refs(conn, "loan_remind", loan_ids)
+            done.disarm += await _cancel_refs(conn, "loan_overdue", loan_ids)
+        await run(done.removed, "items", "DELETE FROM items WHERE owner_id = ?", u)
+        done.items.update(
+            await _ids(
+                conn,
+                "SELECT DISTINCT r.item_id FROM item_requests r JOIN items i ON i.id = r.item_id"
+                " WHERE r.user_id = ? AND i.status IN ('open', 'lent')",
+                u,
+            )
+        )
+        await run(done.removed, "item_requests", "DELETE FROM item_requests WHERE user_id = ?", u)
+        # loans of others' things: the owner keeps the history, without the borrower's name;
+        # reminders to the borrower are cancelled (nobody to send them to)
+        borrowed = await (
+            await conn.execute("SELECT id, item_id, status FROM loans WHERE borrower_id = ?", u)
+        ).fetchall()
+        out = [int(r["id"]) for r in borrowed if r["status"] == "out"]
+        done.disarm += await _cancel_refs(conn, "loan_remind", out)
+        done.disarm += await _cancel_refs(conn, "loan_overdue", out)
+        done.items.update(int(r["item_id"]) for r in borrowed if r["status"] == "out")
+        await anon("loans", "loans", "borrower_id", "borrower_name")
+
+        done.groupbuys.update(
+            await _ids(
+                conn,
+                "SELECT DISTINCT o.groupbuy_id FROM groupbuy_orders o"
+                " JOIN groupbuys b ON b.id = o.groupbuy_id"
+                " WHERE o.user_id = ? AND b.status = 'open'",
+                u,
+            )
+        )
+        await run(
+            done.removed,
+            "groupbuy_orders",
+            "DELETE FROM groupbuy_orders WHERE user_id = ? AND groupbuy_id IN"
+            " (SELECT id FROM groupbuys WHERE status = 'open')",
+            u,
+        )
+        for chat_id in await _ids(
+            conn, "SELECT DISTINCT chat_id FROM groupbuy_orders WHERE user_id = ?", u
+        ):
+            words = placeholders(langs.get(chat_id, "en"))
+            await run(
+                done.anonymised,
+                "groupbuy_orders",
+                "UPDATE groupbuy_orders SET user_id = -id, user_name = ?"
+                " WHERE user_id = ? AND chat_id = ?",
+                (words.former, user_id, chat_id),
+            )
+        done.groupbuys.update(
+            await _ids(
+                conn, "SELECT id FROM groupbuys WHERE organizer_id = ? AND status = 'open'", u
+            )
+        )
+        await anon("groupbuys", "groupbuys", "organizer_id", "organizer_name")
+        done.chains.update(
+            await _ids(
+                conn,
+                "SELECT DISTINCT l.chain_id FROM chain_lines l JOIN chains c ON c.id = l.chain_id"
+                " WHERE l.user_id = ? AND c.status = 'open'",
+                u,
+            )
+        )
+        await run(done.removed, "chain_lines", "DELETE FROM chain_lines WHERE user_id = ?", u)
+        done.chains.update(
+            await _ids(conn, "SELECT id FROM chains WHERE creator_id = ? AND status = 'open'", u)
+        )
+        await anon("chains", "chains", "creator_id", "creator_name")
+
+        # reminders they created go; announcements (the group's) stay without their name
+        reminders = await _ids(
+            conn, "SELECT id FROM posts WHERE creator_id = ? AND kind = 'reminder'", u
+        )
+        done.disarm += await _cancel_refs(conn, "post", reminders)
+        await run(
+            done.removed,
+            "posts",
+            "DELETE FROM posts WHERE creator_id = ? AND kind = 'reminder'",
+            u,
+        )
+        await anon("posts", "posts", "creator_id", "creator_name")
+
+        # households: their claims go; the units stay (ballots are the unit's)
+        await run(done.removed, "unit_members", "DELETE FROM unit_members WHERE user_id = ?", u)
+        await run(
+            done.anonymised,
+            "unit_members",
+            "UPDATE unit_members SET decided_by = NULL WHERE decided_by = ?",
+            u,
+        )
+        await run(done.removed, "members", "DELETE FROM members WHERE user_id = ?", u)
+
+        # their private chat: language, zone, personal reminders (cascade)
+        done.disarm += await _ids(
+            conn,
+            "SELECT id FROM scheduled WHERE chat_id = ? AND status IN ('pending', 'paused')",
+            u,
+        )
+        await run(done.removed, "chats", "DELETE FROM chats WHERE id = ? AND type = 'private'", u)
+    return done
+
+
+async def rows_about(db: Database, user_id: int) -> dict[str, int]:
+    """How many rows still hold ``user_id`` in a personal id column, per table (0 after
+    /forgetme; anonymous-poll HMACs are not counted: they are not the id)."""
+    found: dict[str, int] = {}
+    for table, columns in PERSONAL.items():
+        for column, what in columns.items():
+            if not what.startswith("id"):
+                continue
+            sql = f"SELECT count(*) FROM {table} WHERE {column} = ?"
+            params: tuple[Any, ...] = (user_id,)
+            if table == "poll_votes" and column == "voter":
+                params = (str(user_id),)
+            row = await db.fetchone(sql, params)
+            if row is not None and row[0]:
+                found[f"{table}.{column}"] = int(row[0])
+    return found
+
+
+# --- /purge -----------------------------------------------------------------------------------
+
+
+async def purge_group(db: Database, chat_id: int) -> list[int] | None:
+    """Delete a group and everything that belongs to it (every table cascades from chats).
+    Returns the scheduled row ids to disarm, or None if the chat was not known."""
+    async with db.write() as conn:
+        stale = await _ids(
+            conn,
+            "SELECT id FROM scheduled WHERE chat_id = ? AND status IN ('pending', 'paused')",
+            (chat_id,),
+        )
+        cur = await conn.execute(
+            "DELETE FROM chats WHERE id = ? AND type IN ('group', 'supergroup')", (chat_id,)
+        )
+        if cur.rowcount != 1:
+            return None
+        await conn.execute(
+            "DELETE FROM chat_migrations WHERE new_id = ? OR old_id = ?", (chat_id, chat_id)
+        )
+    return stale
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, int]:
+    """Delete a group's finished things whose end is before ``cutoff``: closed polls,
+    decisions, group buys and chains (by closing time), events (by their end, or start),
+    rosters (by their last slot), returned loans (by return), withdrawn, given or expired
+    listings (by their listing end; no loan newer than the cutoff), delivery failures, done
+    reminders and finished scheduled rows. Idempotent. Returns deleted counts per table."""
+    c = to_db(cutoff)
+    counts: dict[str, int] = {}
+    statements = {
+        "polls": (
+            "DELETE FROM polls WHERE chat_id = ? AND status = 'closed' AND closed_at < ?",
+            (chat_id, c),
+        ),
+        "decisions": (
+            "DELETE FROM decisions WHERE chat_id = ? AND status = 'closed' AND closed_at < ?",
+            (chat_id, c),
+        ),
+        "events": (
+            "DELETE FROM events WHERE chat_id = ? AND coalesce(ends_at, starts_at) < ?",
+            (chat_id, c),
+        ),
+        "rosters": (
+            "DELETE FROM rosters WHERE chat_id = ? AND created_at < ? AND NOT EXISTS"
+            " (SELECT 1 FROM roster_slots s WHERE s.roster_id = rosters.id AND s.ends_at >= ?)",
+            (chat_id, c, c),
+        ),
+        "groupbuys": (
+            "DELETE FROM groupbuys WHERE chat_id = ? AND status = 'closed' AND closed_at < ?",
+            (chat_id, c),
+        ),
+        "chains": (
+            "DELETE FROM chains WHERE chat_id = ? AND status = 'closed' AND closed_at < ?",
+            (chat_id, c),
+        ),
+        "loans": (
+            "DELETE FROM loans WHERE chat_id = ? AND status = 'returned' AND returned_at < ?",
+            (chat_id, c),
+        ),
+        "items": (
+            "DELETE FROM items WHERE chat_id = ? AND status IN ('withdrawn', 'given', 'expired')"
+            " AND coalesce(expires_at, created_at) < ? AND NOT EXISTS (SELECT 1 FROM loans l"
+            " WHERE l.item_id = items.id AND (l.status = 'out' OR l.returned_at >= ?))",
+            (chat_id, c, c),
+        ),
+        "posts": (
+            "DELETE FROM posts WHERE chat_id = ? AND status IN ('done', 'cancelled')"
+            " AND created_at < ? AND NOT EXISTS (SELECT 1 FROM scheduled s WHERE s.kind = 'post'"
+            " AND s.ref_id = posts.id AND (s.status IN ('pending', 'paused', 'running')"
+            " OR coalesce(s.fired_at, s.run_at) >= ?))",
+            (chat_id, c, c),
+        ),
+        "delivery_failures": (
+            "DELETE FROM delivery_failures WHERE chat_id = ? AND failed_at < ?",
+            (chat_id, c),
+        ),
+        "scheduled": (
+            "DELETE FROM scheduled WHERE chat_id = ?"
+            " AND status IN ('done', 'cancelled', 'missed', 'failed')"
+            " AND coalesce(fired_at, run_at) < ?",
+            (chat_id, c),
+        ),
+    }
+    async with db.write() as conn:
+        for table, (sql, params) in statements.items():
+            cur = await conn.execute(sql, params)
+            if cur.rowcount > 0:
+                counts[table] = cur.rowcount
+    return counts
+
+
+async def ensure_retention_rows(
+    db: Database, first_run: Callable[[str], datetime], now: datetime
+) -> list[tuple[int, datetime]]:
+    """One pending retention row for every active group that has none (idempotent).
+    ``first_run(timezone)`` is when a new row first runs. Returns (row id, run at) to arm."""
+    added: list[tuple[int, datetime]] = []
+    async with db.write() as conn:
+        missing = await (
+            await conn.execute(
+                "SELECT id, timezone FROM chats c WHERE type IN ('group', 'supergroup')"
+                " AND active = 1 AND NOT EXISTS (SELECT 1 FROM scheduled s WHERE s.chat_id = c.id"
+                " AND s.kind = ? AND s.status IN ('pending', 'paused', 'running'))",
+                (RETENTION_KIND,),
+            )
+        ).fetchall()
+        for row in missing:
+            run_at = first_run(str(row["timezone"]))
+            cur = await conn.execute(
+                "INSERT INTO scheduled (chat_id, kind, ref_id, run_at, due_at, status, created_at)"
+                " VALUES (?, ?, NULL, ?, ?, 'pending', ?)",
+                (row["id"], RETENTION_KIND, to_db(run_at), to_db(run_at), to_db(now)),
+            )
+            assert cur.lastrowid is not None
+            added.append((cur.lastrowid, run_at))
+    return added
