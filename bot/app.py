@@ -243,6 +243,7 @@ def build_app(
         .concurrent_updates(TrackingUpdateProcessor(concurrency))
         .get_updates_read_timeout(poll_timeout + 10)
         .post_init(_startup)
+        .post_stop(_stopping)
         .post_shutdown(_shutdown)
     )
     app = builder.build()
@@ -328,10 +329,19 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     log.info("Courtyard started as @%s, database %s", app.bot.username, settings_.db_path)
 
 
+async def _stopping(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Flush pending card refreshes while the HTTP client still works (after ``stop``, before
+    ``shutdown`` closes it — flushing later only retried into a closed client for seconds and
+    lost the last edit)."""
+    services: Services | None = app.bot_data.get("services")
+    if services is not None:
+        await services.outbox.close()
+
+
 async def _shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services | None = app.bot_data.get("services")
     if services is None:
         return
-    await services.outbox.close()
+    await services.outbox.close()  # no-op after _stopping; kept for a shutdown without a stop
     await services.db.close()
     await asyncio.sleep(0)

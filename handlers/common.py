@@ -74,6 +74,14 @@ def mention_batches(people: Sequence[tuple[int, str]], size: int = MAX_MENTIONS)
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
+def is_id(raw: str, *, digits: int = 12) -> bool:
+    """Whether button data holds a row id we can look up: 1 to ``digits`` ASCII digits.
+
+    ``str.isdigit`` alone is not enough: "²" and "١" are digits to it but not to ``int`` or
+    SQLite, and a hundred nines overflow SQLite's integers."""
+    return 0 < len(raw) <= digits and raw.isascii() and raw.isdigit()
+
+
 def plain(html_text: str) -> str:
     """A catalog message (Telegram HTML) as plain text, for button answers, which Telegram
     shows without parsing: tags dropped, entities such as ``&amp;`` turned back into ``&``."""

@@ -42,6 +42,7 @@ from handlers.common import (
     button,
     command,
     display_name,
+    is_id,
     mention_batches,
     role_key,
 )
@@ -489,7 +490,7 @@ async def export_event(turn: Turn, event_id: int) -> refs.Export:
 
 @button()
 async def event_button(turn: Turn, parts: list[str]) -> None:
-    if len(parts) != 2 or parts[0] not in ("g", "p", "m", "x", "c") or not parts[1].isdigit():
+    if len(parts) != 2 or parts[0] not in ("g", "p", "m", "x", "c") or not is_id(parts[1]):
         raise DomainError("error.stale_button")
     op, event_id = parts[0], int(parts[1])
     services = turn.services

@@ -34,7 +34,7 @@ from bot.domain.roles import Role
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
 from handlers import refs
-from handlers.common import GROUP_ONLY, Turn, button, command, display_name, mention
+from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention
 from storage import chats
 from storage import sharing as store
 from storage.scheduled import Scheduled
@@ -208,7 +208,7 @@ async def groupbuy(turn: Turn) -> None:
 
 
 def _parse(parts: list[str], ops: str) -> tuple[str, int]:
-    if len(parts) != 2 or parts[0] not in ops or not parts[1].isdigit():
+    if len(parts) != 2 or parts[0] not in ops or not is_id(parts[1]):
         raise DomainError("error.stale_button")
     return parts[0], int(parts[1])
 

@@ -38,6 +38,7 @@ from handlers.common import (
     button,
     command,
     display_name,
+    is_id,
     mention,
     role_key,
     user_language,
@@ -218,7 +219,7 @@ async def announcements(turn: Turn) -> None:
 
 @button()
 async def post_button(turn: Turn, parts: list[str]) -> None:
-    if len(parts) != 2 or parts[0] not in ("c", "p", "r") or not parts[1].isdigit():
+    if len(parts) != 2 or parts[0] not in ("c", "p", "r") or not is_id(parts[1]):
         raise DomainError("error.stale_button")
     op, post_id = parts[0], int(parts[1])
     services = turn.services

@@ -33,7 +33,7 @@ from handlers import groupbuys as groupbuys_h
 from handlers import polls as polls_h
 from handlers import rosters as rosters_h
 from handlers import sharing as sharing_h
-from handlers.common import BOTH, GROUP_ONLY, Turn, button, command
+from handlers.common import BOTH, GROUP_ONLY, Turn, button, command, is_id
 from storage import chats
 from storage import events as events_store
 from storage import polls as polls_store
@@ -65,7 +65,7 @@ def _minute(now: datetime) -> int:
 
 
 def _fresh(turn: Turn, raw: str) -> None:
-    if not raw.isdigit():
+    if not is_id(raw):
         raise DomainError("error.stale_button")
     asked = datetime.fromtimestamp(int(raw) * 60, UTC)
     if not timedelta(minutes=-1) <= turn.now - asked <= CONFIRM_FOR:

@@ -33,7 +33,7 @@ from bot.domain.roles import Action
 from bot.i18n import Html, escape, format_datetime, shorten, t
 from bot.services import Services
 from handlers import refs
-from handlers.common import GROUP_ONLY, Turn, button, command, display_name
+from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id
 from handlers.events import CARD_BUDGET, collapse, is_manager, tell, units, when_range
 from storage import chats
 from storage import events as store
@@ -172,7 +172,7 @@ async def _roster_here(turn: Turn, roster_id: int) -> store.Roster:
 
 @button()
 async def roster_button(turn: Turn, parts: list[str]) -> None:
-    if len(parts) != 2 or parts[0] not in ("t", "n") or not parts[1].isdigit():
+    if len(parts) != 2 or parts[0] not in ("t", "n") or not is_id(parts[1]):
         raise DomainError("error.stale_button")
     assert turn.user is not None
     services = turn.services

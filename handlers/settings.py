@@ -36,7 +36,7 @@ from bot.domain.settings import (
 from bot.domain.timezones import COMMON_ZONES
 from bot.i18n import Html, describe_rrule, escape, format_datetime, shorten, t, tn
 from handlers import digest, posts
-from handlers.common import Turn, button, command
+from handlers.common import Turn, button, command, is_id
 from storage import chats, members
 
 DEFAULT_DIGEST = "FREQ=WEEKLY;BYDAY=SU"
@@ -286,7 +286,7 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         pass
     elif op == "l" and arg in SUPPORTED:
         chat = await _update(turn, lambda s: replace(s, language=arg))
-    elif op == "z" and arg is not None and arg.isdigit() and int(arg) < len(COMMON_ZONES):
+    elif op == "z" and arg is not None and is_id(arg, digits=3) and int(arg) < len(COMMON_ZONES):
         zone = COMMON_ZONES[int(arg)]
         old_zone = chat.timezone
         chat = await _update(turn, lambda s: replace(s, timezone=zone))

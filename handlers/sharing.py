@@ -42,7 +42,7 @@ from bot.domain.refs import Ref, find_ref
 from bot.i18n import format_datetime, shorten, t, tn
 from bot.services import Services
 from handlers import digest, groupbuys
-from handlers.common import GROUP_ONLY, Turn, button, command, display_name, mention
+from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention
 from storage import chats
 from storage import sharing as store
 from storage.scheduled import Scheduled
@@ -448,7 +448,7 @@ async def mine(turn: Turn) -> None:
 
 
 def _ids(parts: list[str], ops: str, count: int = 1) -> tuple[str, list[int]]:
-    if len(parts) != count + 1 or parts[0] not in ops or not all(p.isdigit() for p in parts[1:]):
+    if len(parts) != count + 1 or parts[0] not in ops or not all(is_id(p) for p in parts[1:]):
         raise DomainError("error.stale_button")
     return parts[0], [int(p) for p in parts[1:]]
 
@@ -770,7 +770,7 @@ def due_prompt_loan(replied: Message) -> int | None:
             data = key.callback_data
             if isinstance(data, str) and data.startswith("it:d:"):
                 loan_id = data.split(":")[2]
-                return int(loan_id) if loan_id.isdigit() else None
+                return int(loan_id) if is_id(loan_id) else None
     return None
 
 

@@ -46,6 +46,7 @@ from handlers.common import (
     button,
     command,
     display_name,
+    is_id,
     mention,
 )
 from storage import chats, members, units
@@ -145,8 +146,8 @@ async def decision_button(turn: Turn, parts: list[str]) -> None:
     if (
         len(parts) != 3
         or parts[0] not in ("a", "r")
-        or not parts[1].isdigit()
-        or not parts[2].isdigit()
+        or not is_id(parts[1])
+        or not is_id(parts[2], digits=16)
     ):
         raise DomainError("error.stale_button")
     approve, unit_id, user_id = parts[0] == "a", int(parts[1]), int(parts[2])
@@ -273,7 +274,7 @@ def _names(names: tuple[str, ...], limit: int) -> str:
 async def page_button(turn: Turn, parts: list[str]) -> None:
     """un:p:<page> — turn the register's page."""
     query = turn.query
-    if len(parts) != 2 or parts[0] != "p" or not parts[1].isdigit() or query is None:
+    if len(parts) != 2 or parts[0] != "p" or not is_id(parts[1], digits=6) or query is None:
         raise DomainError("error.stale_button")
     message = query.message
     if message is None or not message.is_accessible:
@@ -355,7 +356,7 @@ async def csv_document(turn: Turn) -> None:
 async def import_button(turn: Turn, parts: list[str]) -> None:
     """un:i:<group id> — import the pending CSV into that group (its lead, in private)."""
     assert turn.user is not None
-    if len(parts) != 2 or parts[0] != "i" or not parts[1].lstrip("-").isdigit():
+    if len(parts) != 2 or parts[0] != "i" or not is_id(parts[1].removeprefix("-"), digits=15):
         raise DomainError("error.stale_button")
     if not turn.chat.is_private:
         raise DomainError("error.stale_button")

@@ -153,6 +153,8 @@ async def stop_app(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await app.updater.stop()
     if app.running:
         await app.stop()
+        assert app.post_stop is not None
+        await app.post_stop(app)  # run_polling runs it between stop and shutdown
     await app.shutdown()
     assert app.post_shutdown is not None
     await app.post_shutdown(app)
