@@ -296,13 +296,18 @@ class Database:
             with contextlib.suppress(sqlite3.Error):
                 await self._writer.execute("ROLLBACK")
 
+    # Reads run whole in one call on the reader's thread (execute and fetch together). A cursor
+    # left open across an await would keep the reader's transaction, and so its snapshot, open:
+    # with several updates handled at once, a read right after another coroutine's committed
+    # write could then miss it. One call is also one thread round trip instead of three.
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._reader.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+        """The first row (queries here select one row by key or carry their own LIMIT)."""
+        rows = await self._reader.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._reader.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
     async def tables(self) -> list[str]:
         rows = await self.fetchall(

@@ -240,3 +240,33 @@ async def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
         assert columns == {"chat_id", "user_id", "display_name", "role"}  # nothing more
     finally:
         await database.close()
+
+
+async def test_a_read_sees_a_write_committed_just_before_under_concurrency(tmp_path) -> None:
+    """Many updates at once: each writes on the writer connection and reads back on the shared
+    reader. No read may see an older snapshot than a write that committed before it started."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.domain.settings import ChatSettings
+    from storage import chats
+
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    async with await Database.open(tmp_path / "c.sqlite3") as db:
+        for i in range(20):  # enough rows that scans take a while
+            await chats.ensure(
+                db, -10_000 - i, type="group", title="x", defaults=ChatSettings(), now=now
+            )
+
+        async def scan() -> None:
+            for _ in range(20):
+                await db.fetchall("SELECT * FROM chats")
+
+        async def create(chat_id: int) -> None:
+            chat, created = await chats.ensure(
+                db, chat_id, type="group", title="g", defaults=ChatSettings(), now=now
+            )
+            assert created and chat.id == chat_id
+            assert await db.fetchone("SELECT id FROM chats WHERE id = ?", (chat_id,)) is not None
+
+        await asyncio.gather(*(scan() for _ in range(8)), *(create(-i) for i in range(1, 201)))
