@@ -32,6 +32,7 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
@@ -84,12 +85,20 @@ class NoHooks:
 #: Telegram's limit for a media caption.
 MAX_CAPTION = 1024
 
+#: Set while a scheduled action runs (bot/scheduler.py): its sends are *background* sends,
+#: which take their own budget before the global one, so 500 reminders due in one second never
+#: make residents' replies queue behind them.
+BACKGROUND: ContextVar[bool] = ContextVar("courtyard_background_send", default=False)
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Telegram's limits, as the outbox respects them. Tests may loosen them."""
 
     global_per_second: float = 30.0
+    # scheduled sends (reminders, announcements, closings) use at most this much of it, so
+    # replies to residents always find room in the global budget
+    background_per_second: float = 20.0
     # a group: at most group_burst messages in any group_burst / group_per_second seconds
     # (20 in any rolling minute, as Telegram counts them)
     group_burst: int = 20
@@ -208,6 +217,9 @@ class Outbox:
         self._global = TokenBucket(
             self.limits.global_per_second, self.limits.global_per_second, clock
         )
+        self._background = TokenBucket(
+            self.limits.background_per_second, self.limits.background_per_second, clock
+        )
         self._chats: dict[int, TokenBucket | SlidingWindow] = {}
         self._held_until: dict[int, float] = {}
         self._redirects: dict[int, int] = {}
@@ -251,6 +263,11 @@ class Outbox:
             else:
                 del self._held_until[chat_id]
         if limited:
+            if BACKGROUND.get():
+                # scheduled sends queue in their own budget first (see BACKGROUND)
+                delay = self._background.reserve()
+                if delay > 0:
+                    await self._sleep(delay)
             # the chat's turn first; the global token is taken only when the message can go
             delay = self._bucket(chat_id).reserve()
             if delay > 0:

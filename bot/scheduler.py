@@ -27,6 +27,7 @@ from typing import Any
 
 from telegram.ext import CallbackContext, Job, JobQueue
 
+from bot.outbox import BACKGROUND
 from storage import scheduled
 from storage.db import Database, to_db
 from storage.scheduled import Scheduled
@@ -156,7 +157,16 @@ class Scheduler:
     # --- firing ---------------------------------------------------------------------------
 
     async def fire(self, row_id: int) -> str:
-        """Claim and run one row. Returns what happened: done, missed, retry, failed, skipped."""
+        """Claim and run one row. Returns what happened: done, missed, retry, failed, skipped.
+
+        Everything the row sends is a background send (``bot.outbox.BACKGROUND``)."""
+        token = BACKGROUND.set(True)
+        try:
+            return await self._fire(row_id)
+        finally:
+            BACKGROUND.reset(token)
+
+    async def _fire(self, row_id: int) -> str:
         now = self.clock()
         row = await scheduled.claim(self.db, row_id, now)
         if row is None:

@@ -9,6 +9,7 @@ pacing (3 s per group message past the burst) is checked without waiting for it.
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -363,3 +364,65 @@ def test_sliding_window_idle_and_bad_arguments() -> None:
         SlidingWindow(0, 10.0)
     with pytest.raises(ValueError):
         SlidingWindow(1, 0.0)
+
+
+class VirtualTime:
+    """Virtual time for many concurrent waiters: ``sleep`` parks the caller until the driver
+    moves the clock to its wake-up time. Lets a test play 500 concurrent sends in microseconds."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._waiters, (self.now + delay, self._seq, future))
+        await future
+
+    async def run(self, tasks: list[asyncio.Task[float]]) -> list[float]:
+        while not all(t.done() for t in tasks):
+            for _ in range(5):
+                await asyncio.sleep(0)  # let every runnable task reach its next sleep
+            if self._waiters:
+                wake, _, future = heapq.heappop(self._waiters)
+                self.now = max(self.now, wake)
+                future.set_result(None)
+        return [t.result() for t in tasks]
+
+
+async def _send_times(bot: Bot, *, scheduled_in_background: bool) -> tuple[list[float], float]:
+    """When 500 scheduled sends (one per private chat) and one reply, all due at t=0, may go."""
+    from bot.outbox import BACKGROUND
+
+    vt = VirtualTime()
+    limits = replace(Limits(), global_per_second=30.0, background_per_second=20.0)
+    outbox = Outbox(bot, limits=limits, clock=vt.clock, sleep=vt.sleep)
+
+    async def send(chat_id: int, background: bool) -> float:
+        BACKGROUND.set(background)  # a task's own context, as the scheduler's jobs have
+        await outbox._wait_turn(chat_id, limited=True)
+        return vt.now
+
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(send(10_000 + n, scheduled_in_background)) for n in range(500)]
+    tasks.append(loop.create_task(send(42, False)))  # a resident's /help, at the same moment
+    times = await vt.run(tasks)
+    return times[:-1], times[-1]
+
+
+async def test_scheduled_sends_never_make_replies_wait(bot: Bot) -> None:
+    """500 reminders due in one second, then a resident's command: the reply goes at once,
+    because scheduled sends take their own budget (20/s) before the global one (30/s)."""
+    scheduled, reply = await _send_times(bot, scheduled_in_background=True)
+    assert reply == pytest.approx(0.0)
+    # every reminder goes: 20 at once, then 20 a second — the 500th at 24 s
+    assert len(scheduled) == 500 and scheduled.count(0.0) == 20
+    assert max(scheduled) == pytest.approx((500 - 20) / 20, abs=0.1)
+    # without the background budget the same reply would queue behind the reminders
+    _, unfair = await _send_times(bot, scheduled_in_background=False)
+    assert unfair > 15.0

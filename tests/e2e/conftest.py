@@ -31,6 +31,7 @@ TOKEN = "123456:TEST-courtyard-token-abcdef"
 #: Limits loose enough that stories do not wait for Telegram's real pacing.
 FAST = Limits(
     global_per_second=10_000,
+    background_per_second=10_000,
     group_burst=10_000,
     group_per_second=10_000,
     private_burst=10_000,
