@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import os
 from fractions import Fraction
 
 import pytest
@@ -28,6 +29,9 @@ from bot.domain.decisions import (
     parse_rule,
 )
 from bot.domain.errors import DomainError
+
+#: Generated cases per property: 300 by default, 10 000 with COURTYARD_FULL_TESTS=1.
+EXAMPLES = 10_000 if os.environ.get("COURTYARD_FULL_TESTS") == "1" else 300
 
 NQU = "decision.no_quorum_units"
 NQA = "decision.no_quorum_area"
@@ -470,7 +474,7 @@ def _evaluate(rule: Rule, rows: list[tuple[Fraction, str | None]]) -> Outcome:
     return evaluate(rule, units, cast)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(rule=RULES, rows=BUILDINGS, pick=st.integers(min_value=0))
 def test_a_late_for_never_undoes_an_approval(
     rule: Rule, rows: list[tuple[Fraction, str | None]], pick: int
@@ -511,7 +515,7 @@ from itertools import product  # noqa: E402
 from bot.domain.decisions import Totals, certain, evaluate_totals  # noqa: E402
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(rule=RULES, rows=BUILDINGS)
 def test_evaluate_totals_agrees_with_evaluate(
     rule: Rule, rows: list[tuple[Fraction, str | None]]
@@ -545,7 +549,7 @@ SMALL_BUILDINGS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(rule=RULES, rows=SMALL_BUILDINGS)
 def test_certainty_matches_brute_force(rule: Rule, rows: list[tuple[Fraction, str | None]]) -> None:
     """For every rule and small building, ``certain`` says exactly what trying all 4^k ways
