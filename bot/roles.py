@@ -12,14 +12,19 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram import Bot
+from telegram import Bot, ChatMember
 from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.domain.chats import Chat
 from bot.domain.roles import Role
+from bot.outbox import retry_seconds
 from storage import members
 from storage.db import Database
+
+#: Attempts of one admin lookup on timeouts and 5xx, and the longest 429 wait it accepts.
+LOOKUP_ATTEMPTS = 4
+MAX_WAIT = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,7 @@ class Roles:
         generation = self._generation.get(chat_id, 0)
         try:
             self.lookups += 1
-            found = await self.bot.get_chat_administrators(chat_id)
+            found = await self._lookup(chat_id)
             ids = frozenset(
                 m.user.id
                 for m in found
@@ -95,6 +100,28 @@ class Roles:
                 del self._inflight[chat_id]
             if future.done() and not future.cancelled():
                 future.exception()  # mark retrieved: no "exception never retrieved" warning
+
+    async def _lookup(self, chat_id: int) -> tuple[ChatMember, ...]:
+        """getChatAdministrators, waiting out a 429 (as long as Telegram asks, up to
+        ``MAX_WAIT`` in all) and retrying timeouts and 5xx a few times, like the outbox does."""
+        waited = 0.0
+        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+            try:
+                return await self.bot.get_chat_administrators(chat_id)
+            except RetryAfter as exc:
+                pause = retry_seconds(exc)
+                if waited + pause > MAX_WAIT:
+                    raise
+                waited += pause
+                log.warning("429 on the admin lookup in chat %s: waiting %.1fs", chat_id, pause)
+                await asyncio.sleep(pause)
+            except BadRequest:
+                raise  # chat not found and the like: retrying changes nothing
+            except NetworkError:  # timeouts and 5xx
+                if attempt == LOOKUP_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def role_of(self, chat: Chat, user_id: int) -> Role:
         """The user's role in ``chat``. In a private chat the user owns it: LEAD."""

@@ -38,8 +38,10 @@ async def test_concurrent_lookups_share_one_request(setup) -> None:
 
 
 async def test_a_failed_lookup_fails_every_waiter_and_the_next_one_retries(setup) -> None:
+    from bot.roles import LOOKUP_ATTEMPTS
+
     fake, roles, court, alice, _ = setup
-    fake.inject("getChatAdministrators", error_code=500, delay=0.1)
+    fake.inject("getChatAdministrators", error_code=500, delay=0.1, times=LOOKUP_ATTEMPTS)
     results = await asyncio.gather(
         *(roles.admins(court.id) for _ in range(3)), return_exceptions=True
     )
@@ -69,3 +71,15 @@ async def test_a_change_reported_during_a_lookup_wins(setup) -> None:
     roles.invalidate(court.id)  # ...which is what a chat_member update does
     await lookup
     assert bob.id in await roles.admins(court.id)
+
+
+async def test_a_lookup_waits_out_a_429_and_retries_a_5xx(setup) -> None:
+    """Telegram's "retry after" and a passing server error do not turn a command into an
+    internal error: the lookup waits as asked, retries, and answers."""
+    fake, roles, court, alice, _ = setup
+    fake.inject("getChatAdministrators", error_code=429, retry_after=1, times=1)
+    fake.inject("getChatAdministrators", error_code=502, times=1)
+    assert await roles.admins(court.id) == {alice.id}
+    calls = fake.calls_to("getChatAdministrators")
+    assert [c.error_code for c in calls] == [429, 502, None]
+    assert calls[1].at - calls[0].at >= 0.95  # the 429's wait was honoured

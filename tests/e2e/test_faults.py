@@ -1,0 +1,68 @@
+"""Telegram misbehaving in the middle of things: a storm of 429s during a burst of votes and
+commands, and the group becoming a supergroup in the middle of a poll. Nothing the bot
+acknowledged is lost; every reply arrives once; the final card is exact."""
+
+from __future__ import annotations
+
+from storage import polls
+from tests.e2e.conftest import World
+from tests.e2e.test_polls import new_poll
+
+
+async def test_a_429_storm_during_a_vote_burst_loses_nothing(world: World) -> None:
+    await world.with_bot()
+    poll, card = await new_poll(world, world.alice, "/poll Paint the gate? | Green | Blue")
+    residents = [world.fake.user(f"Neighbour {n}", language_code="en") for n in range(12)]
+    for person in residents:
+        await world.fake.join(world.court, person)
+    # every send and edit in the group is refused with "retry after 1" four times in a row
+    storm = world.fake.inject("*", error_code=429, retry_after=1, times=4, chat_id=world.court.id)
+    presses = [person.press(card, f"pl:v:{poll.id}:{n % 2}") for n, person in enumerate(residents)]
+    commands = [world.bob.send(world.court, "/help"), world.carol.send(world.court, "/events")]
+    for action in presses + commands:
+        await action
+    await world.settle(timeout=30)
+    await world.services.outbox.idle()
+
+    assert storm.hits == 4
+    answers = world.fake.calls_to("answerCallbackQuery")
+    assert sum(1 for a in answers if a.ok) >= len(residents)  # every press answered
+    replies = [
+        c
+        for c in world.fake.calls_to("sendMessage", chat_id=world.court.id)
+        if c.ok and c.params.get("reply_parameters")
+    ]
+    help_replies = [c for c in replies if "What you can do" in c.params["text"]]
+    assert len(help_replies) == 1  # delivered once, not lost, not doubled
+    stored = await polls.results(world.services.db, await polls.get(world.services.db, poll.id))  # type: ignore[arg-type]
+    assert stored.counts == (6, 6) and stored.voters == 12
+    final = world.fake.message(world.court, poll.message_id)  # type: ignore[arg-type]
+    assert final is not None and "12 voters" in (final.text or "")
+    assert world.services.outbox.stats["retry_after"] >= 1  # the rest hit lookups and answers
+    assert world.services.outbox.stats["failed"] == 0
+
+
+async def test_the_group_becomes_a_supergroup_in_the_middle_of_a_poll(world: World) -> None:
+    await world.with_bot()
+    poll, card = await new_poll(world, world.alice, "/poll Move the bins? | Yes | No")
+    await world.do(world.bob.press(card, f"pl:v:{poll.id}:0"))
+    await world.do(world.carol.press(card, f"pl:v:{poll.id}:0"))
+    await world.do(world.wang.press(card, f"pl:v:{poll.id}:1"))
+
+    new = await world.fake.upgrade_to_supergroup(world.court, by=world.alice)
+    await world.settle()
+    moved = await polls.get(world.services.db, poll.id)
+    assert moved is not None and moved.chat_id == new.id and moved.is_open
+
+    # the lead closes it from the supergroup; every vote made before the move is counted
+    replies = await world.do(world.alice.send(new, f"/close P{poll.id}"))
+    await world.services.outbox.idle()
+    results = [c.params["text"] for c in replies.sent(new)]
+    assert any("Yes" in t and "2" in t for t in results), results
+    closed = await polls.get(world.services.db, poll.id)
+    assert closed is not None and not closed.is_open
+    final = await polls.results(world.services.db, closed)
+    assert final.counts == (2, 1) and final.voters == 3
+    # the card lives on in the supergroup (the old group's messages are out of reach)
+    assert closed.message_id is not None
+    assert world.fake.message(new, closed.message_id) is not None
