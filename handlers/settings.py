@@ -265,6 +265,8 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
     message = query.message
     if message is None or not message.is_accessible:
         raise DomainError("error.stale_button")
+    if len(parts) > 2:
+        raise DomainError("error.stale_button")  # none of ours has more parts: forged
     op, arg = (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else None)
     chat = turn.chat
     outbox = turn.services.outbox

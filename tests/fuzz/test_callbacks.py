@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.fakeapi import FakeTelegram
+from handlers import privacy
 from tests.e2e.conftest import World, start_app, stop_app
 from tests.e2e.test_authorization import make_cards, registered_prefixes, snapshot
 
@@ -88,6 +89,10 @@ def case(
     row ids in any table, which a valid operation may legitimately change)."""
     kind = rng.random()
     op = rng.choice(OPS)
+    if prefix == "st" and kind < 0.35:
+        # settings buttons carry no row ids: "st:z:1" is a real button (a time zone), valid for
+        # a lead in any chat, so the settings panel gets the other shapes only
+        kind = 0.35 + kind
     if kind < 0.35:  # valid shape, a row of the other chat (or one that does not exist)
         row = rng.choice(foreign) if foreign and rng.random() < 0.7 else rng.randint(900, 10**9)
         tail = [str(rng.randint(0, 3))] if rng.random() < 0.4 else []
@@ -134,6 +139,9 @@ async def test_forged_callback_data_is_answered_and_changes_nothing(
         foreign = sorted({i for ids in theirs.values() for i in ids} - own)
         our_poll = max(ours["polls"])
         await world.do(world.alice.send(world.court, f"/close P{our_poll}"))  # a closed item
+        # the retention rows a start-up job would add 30 s in are added now, so the database
+        # changes only if a forged press changes it
+        await privacy.ensure_retention(world.services)
         prefixes = sorted(registered_prefixes(world))
         assert len(prefixes) >= 11, prefixes
         target = fake.last_bot_message(world.court)
