@@ -271,6 +271,20 @@ class Database:
             except sqlite3.Error as exc:  # pragma: no cover - only when the disk fails
                 log.warning("could not checkpoint %s: %s", self.path, exc)
 
+    async def write_one(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement as its own transaction, in one round trip (the connection is in
+        autocommit mode: a single statement is atomic and committed when it returns). Returns
+        the number of rows changed. Holds the write lock, so it never lands inside another
+        coroutine's open transaction."""
+        async with self._lock:
+            try:
+                cursor = await self._writer.execute(sql, tuple(params))
+            except sqlite3.Error as exc:
+                raise (explain(exc, self.path) or exc) from exc
+            changed = cursor.rowcount
+            await cursor.close()
+            return changed
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One short write transaction: ``async with db.write() as conn: ...``."""

@@ -23,19 +23,19 @@ FORGET = timedelta(days=2)
 
 
 async def first_time(db: Database, update_id: int, now: datetime) -> bool:
-    """Note ``update_id``; ``False`` when it was noted before (a re-delivery)."""
+    """Note ``update_id``; ``False`` when it was noted before (a re-delivery).
+
+    One statement, one round trip (this runs before every update is handled)."""
     forgotten = to_db(now - FORGET)
-    async with db.write() as conn:
-        cur = await conn.execute(
-            "INSERT INTO updates_seen (update_id, seen_at) VALUES (?, ?)"
-            " ON CONFLICT (update_id) DO UPDATE SET seen_at = excluded.seen_at"
-            " WHERE updates_seen.seen_at < ?",
-            (update_id, to_db(now), forgotten),
+    changed = await db.write_one(
+        "INSERT INTO updates_seen (update_id, seen_at) VALUES (?, ?)"
+        " ON CONFLICT (update_id) DO UPDATE SET seen_at = excluded.seen_at"
+        " WHERE updates_seen.seen_at < ?",
+        (update_id, to_db(now), forgotten),
+    )
+    if changed == 1 and update_id % PRUNE_EVERY == 0:
+        await db.write_one(
+            "DELETE FROM updates_seen WHERE update_id <= ? OR seen_at < ?",
+            (update_id - KEEP, forgotten),
         )
-        new = cur.rowcount == 1
-        if new and update_id % PRUNE_EVERY == 0:
-            await conn.execute(
-                "DELETE FROM updates_seen WHERE update_id <= ? OR seen_at < ?",
-                (update_id - KEEP, forgotten),
-            )
-        return new
+    return changed == 1
