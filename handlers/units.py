@@ -49,7 +49,7 @@ from handlers.common import (
     is_id,
     mention,
 )
-from storage import chats, members, units
+from storage import chats, decisions, members, units
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,14 @@ def format_area(area: Fraction) -> str:
         return f"{float(area):.2f}"  # pragma: no cover - parse_area allows two decimals only
     whole, cents = divmod(hundredths.numerator, 100)
     return str(whole) if cents == 0 else f"{whole}.{cents:02d}".rstrip("0")
+
+
+async def refresh_decisions(turn: Turn) -> None:
+    """Open decision cards count the register live: bring them up to date after a change."""
+    from handlers.decisions import refresh_card  # decisions build on units, not the reverse
+
+    for decision in await decisions.open_in(turn.services.db, turn.chat.id):
+        refresh_card(turn.services, decision)
 
 
 # --- /unit ---------------------------------------------------------------------------------
@@ -192,6 +200,7 @@ async def units_(turn: Turn) -> None:
         if not await units.remove(turn.services.db, turn.chat.id, label):
             raise DomainError("unit.not_found", label=label)
         await turn.reply("unit.removed", label=label)
+        await refresh_decisions(turn)
     else:
         await turn.reply("unit.units_usage")
 

@@ -402,6 +402,15 @@ async def non_voters(db: Database, chat_id: int, decision_id: int) -> list[tuple
     return [(int(r["user_id"]), r["name"] or str(r["user_id"])) for r in rows]
 
 
+async def open_in(db: Database, chat_id: int) -> list[Decision]:
+    """The chat's open decisions (their cards follow changes of the register)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLS} FROM decisions WHERE chat_id = ? AND status = 'open' ORDER BY id",
+        (chat_id,),
+    )
+    return [_decision(r) for r in rows]
+
+
 async def open_count(db: Database, chat_id: int) -> int:
     row = await db.fetchone(
         "SELECT count(*) AS n FROM decisions WHERE chat_id = ? AND status = 'open'", (chat_id,)

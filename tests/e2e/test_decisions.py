@@ -257,6 +257,8 @@ async def test_bad_input_and_abuse_are_answered(world: World) -> None:
 
     # a unit removed mid-vote: its ballot no longer counts, and the card says so
     await world.do(world.alice.send(world.court, "/units remove 2-101"))
+    await world.services.outbox.idle()  # the card follows the register at once, no press needed
+    assert "1 ballot no longer counts: unit 2-101" in card_text(world, decision)
     await world.do(world.carol.press(card, f"dc:v:{decision.id}:a"))
     await world.services.outbox.idle()
     text = card_text(world, decision)
