@@ -96,7 +96,9 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
       served. Button presses have their own, wider lane (``per_chat_presses``): they never wait
       for the group's message limit (the answer is private, the card refresh is coalesced in
       the background), and a press must be answered within seconds or Telegram drops the
-      answer — a 1000-press burst on one poll must not queue behind two slots;
+      answer — a 1000-press burst on one poll must not queue behind two slots. One person's
+      presses in a chat still run one at a time, in the order they came: pressing Yes then No
+      must end on No (a vote press toggles);
     * updates in flight are counted, so shutdown, health checks and tests can tell when the bot
       is idle;
     * an update is handled at most once: its id is noted in the database before it is handled
@@ -119,10 +121,32 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         self.processed = 0
         self._slots = asyncio.BoundedSemaphore(max_concurrent)
         self._chats: dict[tuple[int, bool], tuple[asyncio.Semaphore, int]] = {}
+        self._pressers: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
         self.first_time: Callable[[int], Awaitable[bool]] | None = None
         self.skipped = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.active += 1  # from the first await on: tests and shutdown wait for it
+        try:
+            await self._process(update, coroutine)
+        finally:
+            self.active -= 1
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = getattr(update, "effective_chat", None)
+        press = getattr(update, "callback_query", None) is not None
+        user = getattr(update, "effective_user", None)
+        if press and chat is not None and user is not None:
+            # the person's place in line is taken before the first await: nothing that follows
+            # (noting the update id may take longer for one update than another) can reorder
+            # their presses
+            await self._in_order((chat.id, user.id), update, chat, coroutine)
+        else:
+            await self._checked(update, chat, press, coroutine)
+
+    async def _checked(
+        self, update: object, chat: Any, press: bool, coroutine: Awaitable[Any]
+    ) -> None:
         update_id = getattr(update, "update_id", None)
         first_time = self.first_time
         if (
@@ -135,15 +159,33 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # never awaited: no "was never awaited" warning
             return
-        chat = getattr(update, "effective_chat", None)
-        press = getattr(update, "callback_query", None) is not None
+        await self._run(chat, press, coroutine)
+
+    async def _in_order(
+        self, who: tuple[int, int], update: object, chat: Any, coroutine: Awaitable[Any]
+    ) -> None:
+        """Run one person's presses in a chat one after another (FIFO), others in parallel."""
+        lock, waiting = self._pressers.get(who, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._pressers[who] = (lock, waiting + 1)
+        try:
+            async with lock:
+                await self._checked(update, chat, True, coroutine)
+        finally:
+            lock, waiting = self._pressers[who]
+            if waiting <= 1:
+                del self._pressers[who]
+            else:
+                self._pressers[who] = (lock, waiting - 1)
+
+    async def _run(self, chat: Any, press: bool, coroutine: Awaitable[Any]) -> None:
         key = (chat.id if chat is not None else 0, press)
         semaphore, users = self._chats.get(key, (None, 0))
         if semaphore is None:
             lane = self.per_chat_presses if press else self.per_chat
             semaphore = asyncio.Semaphore(lane if chat is not None else self.max_concurrent)
         self._chats[key] = (semaphore, users + 1)
-        self.active += 1
         try:
             async with semaphore, self._slots:
                 self.in_flight += 1
@@ -153,7 +195,6 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
                     self.in_flight -= 1
                     self.processed += 1
         finally:
-            self.active -= 1
             semaphore, users = self._chats[key]
             if users <= 1:
                 del self._chats[key]
