@@ -99,6 +99,8 @@ class Limits:
     # scheduled sends (reminders, announcements, closings) use at most this much of it, so
     # replies to residents always find room in the global budget
     background_per_second: float = 20.0
+    # ...and take a global token only while at least this many are left for replies
+    reply_reserve: float = 5.0
     # a group: at most group_burst messages in any group_burst / group_per_second seconds
     # (20 in any rolling minute, as Telegram counts them)
     group_burst: int = 20
@@ -135,6 +137,11 @@ class TokenBucket:
         self._stamp = now
         self._tokens -= 1
         return 0.0 if self._tokens >= 0 else -self._tokens / self.per_second
+
+    def available(self) -> float:
+        """Tokens there now (negative while reservations are waiting)."""
+        now = self._clock()
+        return min(self.capacity, self._tokens + (now - self._stamp) * self.per_second)
 
     @property
     def idle(self) -> bool:
@@ -272,6 +279,12 @@ class Outbox:
             delay = self._bucket(chat_id).reserve()
             if delay > 0:
                 await self._sleep(delay)
+            if BACKGROUND.get():
+                # and they leave the last few global tokens to replies: when residents are busy,
+                # reminders slow down rather than replies queueing behind them
+                step = 1.0 / self.limits.global_per_second
+                while self._global.available() < self.limits.reply_reserve:
+                    await self._sleep(step)
             delay = self._global.reserve()
             if delay > 0:
                 await self._sleep(delay)

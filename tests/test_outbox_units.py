@@ -426,3 +426,32 @@ async def test_scheduled_sends_never_make_replies_wait(bot: Bot) -> None:
     # without the background budget the same reply would queue behind the reminders
     _, unfair = await _send_times(bot, scheduled_in_background=False)
     assert unfair > 15.0
+
+
+async def test_replies_keep_flowing_while_a_reminder_cluster_drains(bot: Bot) -> None:
+    """Residents keep sending 20 commands a second while 500 reminders are due at once: the
+    replies are not held up (reminders take only what replies leave of the 30/s), and every
+    reminder still goes, later."""
+    from bot.outbox import BACKGROUND
+
+    vt = VirtualTime()
+    outbox = Outbox(bot, limits=Limits(), clock=vt.clock, sleep=vt.sleep)
+
+    async def reminder(n: int) -> float:
+        BACKGROUND.set(True)
+        await outbox._wait_turn(10_000 + n, limited=True)
+        return vt.now
+
+    async def reply(n: int) -> float:
+        arrives = n * 0.05  # 20 a second, each to a different resident
+        await vt.sleep(arrives)
+        await outbox._wait_turn(50_000 + n, limited=True)
+        return vt.now - arrives
+
+    loop = asyncio.get_running_loop()
+    reminders = [loop.create_task(reminder(n)) for n in range(500)]
+    replies = [loop.create_task(reply(n)) for n in range(600)]
+    times = await vt.run(reminders + replies)
+    waits = sorted(times[500:])
+    assert waits[-1] < 0.5, waits[-10:]  # the slowest reply of 600 waited under half a second
+    assert len(times[:500]) == 500 and max(times[:500]) > 30  # reminders went, just slower
