@@ -112,9 +112,11 @@ def voter_key(user_id: int, secret: bytes | None) -> str:
 
 
 async def _load(conn: aiosqlite.Connection, poll_id: int) -> aiosqlite.Row | None:
-    return await (
-        await conn.execute(f"SELECT {_COLS}, secret FROM polls WHERE id = ?", (poll_id,))
-    ).fetchone()
+    # execute and fetch in one call on the connection's thread (one round trip, not two)
+    rows = await conn.execute_fetchall(
+        f"SELECT {_COLS}, secret FROM polls WHERE id = ?", (poll_id,)
+    )
+    return next(iter(rows), None)
 
 
 async def _open_in(conn: aiosqlite.Connection, poll_id: int, chat_id: int) -> aiosqlite.Row:
@@ -240,11 +242,15 @@ async def vote(
         n_options = len(json.loads(row["options"]))
         anonymous = bool(row["anonymous"])
         key = voter_key(user_id, row["secret"] if anonymous else None)
-        found = await (
-            await conn.execute(
-                "SELECT choices FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, key)
-            )
-        ).fetchone()
+        found = next(
+            iter(
+                await conn.execute_fetchall(
+                    "SELECT choices FROM poll_votes WHERE poll_id = ? AND voter = ?",
+                    (poll_id, key),
+                )
+            ),
+            None,
+        )
         before = from_mask(found["choices"]) if found else frozenset()
         after = apply_vote(before, option, multiple=bool(row["multiple"]), n_options=n_options)
         if not after:
