@@ -843,8 +843,8 @@ async def _group(services: Services, chat_id: int) -> Chat | None:
     return await chats.get(services.db, chat_id)
 
 
-async def run_remind(services: Services, row: Scheduled, late_by: timedelta) -> None:
-    """A day (or half the loan) before the due time: remind the borrower."""
+async def _loan_notice(services: Services, row: Scheduled, *, to_borrower: bool) -> None:
+    """The loan's reminder (to the borrower) or overdue notice (to the owner), if still out."""
     assert row.ref_id is not None
     loan = await store.get_loan(services.db, row.ref_id)
     if loan is None or loan.status != "out" or loan.due_at is None:
@@ -853,46 +853,32 @@ async def run_remind(services: Services, row: Scheduled, late_by: timedelta) -> 
     group = await _group(services, loan.chat_id)
     if item is None or group is None:
         return
-    private = await private_chat(services, loan.borrower_id)
+    to = loan.borrower_id if to_borrower else item.owner_id
+    key = "sharing.remind_borrower" if to_borrower else "sharing.overdue_owner"
+    private = await private_chat(services, to)
     lang = private.language if private else group.language
     await tell_or_group(
         services,
         group,
-        loan.borrower_id,
-        "sharing.remind_borrower",
-        "sharing.remind_borrower_group",
+        to,
+        key,
+        f"{key}_group",
         title=item.title,
         who=mention(loan.borrower_id, loan.borrower_name),
         owner=mention(item.owner_id, item.owner_name),
         due=_when(lang, loan.due_at, group.timezone),
         tag=tag(item.id),
     )
+
+
+async def run_remind(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    """A day (or half the loan) before the due time: remind the borrower."""
+    await _loan_notice(services, row, to_borrower=True)
 
 
 async def run_overdue(services: Services, row: Scheduled, late_by: timedelta) -> None:
     """At the due time, if not returned: tell the owner."""
-    assert row.ref_id is not None
-    loan = await store.get_loan(services.db, row.ref_id)
-    if loan is None or loan.status != "out" or loan.due_at is None:
-        return
-    item = await store.get_item(services.db, loan.item_id)
-    group = await _group(services, loan.chat_id)
-    if item is None or group is None:
-        return
-    private = await private_chat(services, item.owner_id)
-    lang = private.language if private else group.language
-    await tell_or_group(
-        services,
-        group,
-        item.owner_id,
-        "sharing.overdue_owner",
-        "sharing.overdue_owner_group",
-        title=item.title,
-        who=mention(loan.borrower_id, loan.borrower_name),
-        owner=mention(item.owner_id, item.owner_name),
-        due=_when(lang, loan.due_at, group.timezone),
-        tag=tag(item.id),
-    )
+    await _loan_notice(services, row, to_borrower=False)
 
 
 async def run_expiry(services: Services, row: Scheduled, late_by: timedelta) -> None:
