@@ -81,6 +81,10 @@ def ids_of(path: Path) -> dict[str, list[int]]:
         conn.close()
 
 
+#: The settings panel's own buttons (handlers/settings.py).
+REAL_SETTINGS = re.compile(r"st:(?:[bdeprukx]|z(?::\d{1,3})?|l:(?:en|zh_Hans|ru))")
+
+
 def case(
     rng: random.Random, prefix: str, foreign: list[int], own: frozenset[int] = frozenset()
 ) -> str:
@@ -89,10 +93,13 @@ def case(
     row ids in any table, which a valid operation may legitimately change)."""
     kind = rng.random()
     op = rng.choice(OPS)
-    if prefix == "st" and kind < 0.35:
-        # settings buttons carry no row ids: "st:z:1" is a real button (a time zone), valid for
-        # a lead in any chat, so the settings panel gets the other shapes only
-        kind = 0.35 + kind
+    if prefix == "st":
+        # settings buttons carry no row ids: "st:z:1" or "st:d" is a real button, valid for a
+        # lead in any chat; forge only data that is not one
+        while True:
+            data = case(rng, "st!", foreign, own).replace("st!", "st", 1)
+            if not REAL_SETTINGS.fullmatch(data):
+                return data
     if kind < 0.35:  # valid shape, a row of the other chat (or one that does not exist)
         row = rng.choice(foreign) if foreign and rng.random() < 0.7 else rng.randint(900, 10**9)
         tail = [str(rng.randint(0, 3))] if rng.random() < 0.4 else []
