@@ -24,7 +24,7 @@ from bot.domain.errors import DomainError
 from bot.domain.languages import normalize_language
 from bot.domain.roles import Action, Role, may, required_role
 from bot.flood import Verdict
-from bot.i18n import Html, escape, t
+from bot.i18n import Html, escape, shorten, t
 from bot.services import Services
 from storage import chats, members
 
@@ -55,6 +55,9 @@ def display_name(user: User) -> str:
 
 #: Telegram notifies at most this many mentioned users per message; more are not notified.
 MAX_MENTIONS = 50
+#: Names in a batch of mentions are cut to this: 50 of Telegram's longest names (129
+#: characters) plus their links would pass the 4096 of one message.
+MENTION_NAME = 24
 
 
 def mention(user_id: int, name: str) -> Html:
@@ -64,11 +67,15 @@ def mention(user_id: int, name: str) -> Html:
 
 def mention_batches(people: Sequence[tuple[int, str]], size: int = MAX_MENTIONS) -> list[str]:
     """``(user id, name)`` pairs as mention lists of at most ``size`` each, comma-separated:
-    one message per batch keeps every mention notifying."""
+    one message per batch keeps every mention notifying, and names are cut to
+    ``MENTION_NAME`` so a batch always fits in a message."""
     if size < 1:
         raise ValueError("batch size must be positive")
     batches = [people[i : i + size] for i in range(0, len(people), size)]
-    return [", ".join(mention(uid, name) for uid, name in batch) for batch in batches]
+    return [
+        ", ".join(mention(uid, shorten(name, MENTION_NAME)) for uid, name in batch)
+        for batch in batches
+    ]
 
 
 _TAG_RE = re.compile(r"<[^>]+>")

@@ -72,7 +72,6 @@ from bot.i18n import (
     escape,
     format_datetime,
     format_datetime_zone,
-    shorten,
     t,
     tn,
 )
@@ -106,8 +105,6 @@ MAX_TEXT = 4096
 CONFIRM_SECONDS = 60.0
 #: Seconds between two "Remind non-voters" posts for one decision.
 REMIND_COOLDOWN = 600.0
-#: Characters of a name in a reminder's mention (50 mentions stay far below 4,096).
-MAX_NAME = 32
 #: Removed-unit labels named on a card before "+N".
 MAX_LABELS = 10
 
@@ -598,10 +595,7 @@ async def remind_button(turn: Turn, parts: list[str]) -> None:
     last = reminded.get(decision.id)
     if last is not None and time.monotonic() - last < REMIND_COOLDOWN:
         raise DomainError("decision.remind_wait", minutes=int(REMIND_COOLDOWN // 60))
-    people = [
-        (uid, shorten(name, MAX_NAME))  # 50 names of 129 characters would pass 4,096
-        for uid, name in await decisions.non_voters(turn.services.db, turn.chat.id, decision.id)
-    ]
+    people = await decisions.non_voters(turn.services.db, turn.chat.id, decision.id)
     if not people:
         raise DomainError("decision.remind_none")
     reminded[decision.id] = time.monotonic()

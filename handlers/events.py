@@ -33,6 +33,7 @@ from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
 from bot.domain.refs import Ref, find_ref, parse_ref
 from bot.domain.roles import Action, Role, required_role
+from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, format_datetime_zone, shorten, t, tn
 from bot.services import Services
 from handlers import digest, refs
@@ -61,7 +62,6 @@ CARD_BUDGET = 3900
 LIST_LIMIT = 15
 CALENDAR_LIMIT = 200
 #: Names in group mentions are cut to this many characters (50 mentions per message).
-MENTION_NAME = 24
 
 EDIT_WORDS = frozenset({"edit", "change", "修改", "编辑", "изменить", "правка"})
 CANCEL_WORDS = frozenset({"cancel", "取消", "отменить", "отмена"})
@@ -110,19 +110,13 @@ def when_range(lang: str, tz: str, start: datetime, end: datetime | None) -> str
     return f"{format_datetime(start, lang, tz)} – {format_datetime(end, lang, tz)} ({tz})"
 
 
-def units(text: str) -> int:
-    """Length as Telegram counts it for the 4096 limit: UTF-16 code units (an emoji is 2).
-    Measured on the escaped HTML, which is never shorter than the text Telegram shows."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def collapse(lang: str, items: Sequence[str], budget: int) -> str:
     """Escaped items joined by commas; what does not fit in ``budget`` (UTF-16 units, see
     :func:`units`) becomes "and 43 more"."""
     shown: list[str] = []
     used = 0
     for number, item in enumerate(items):
-        size = units(item) + 2
+        size = utf16_len(item) + 2
         if shown and used + size > budget - 30:
             return ", ".join(shown) + " " + tn(lang, "event.and_more", len(items) - number)
         shown.append(item)
@@ -150,8 +144,6 @@ async def tell(
     group message mentioning the rest (in batches of at most 50 mentions)."""
     rest: list[tuple[int, str]] = []
     for user_id, name in people:
-        # 50 mentions of 129-character names would pass 4096 characters on their own
-        name = shorten(name, MENTION_NAME)
         private = await started_bot(services, user_id)
         if private is not None:
             lang = private.language
@@ -221,12 +213,12 @@ def render_card(
     tag = Ref("event", event.id).tag
     going = [_person(s) for s in rules.going(signups)]
     waiting = [f"{n}. {_person(s)}" for n, s in enumerate(rules.waitlist(signups), start=1)]
-    budget = CARD_BUDGET - sum(units(h) + 1 for h in head) - units(tag) - 80
+    budget = CARD_BUDGET - sum(utf16_len(h) + 1 for h in head) - utf16_len(tag) - 80
     body = []
     if going:
         share = budget * 2 // 3 if waiting else budget
         body.append(t(lang, "event.card_going", names=Html(collapse(lang, going, share))))
-        budget -= min(share, sum(units(g) + 2 for g in going) + 40)
+        budget -= min(share, sum(utf16_len(g) + 2 for g in going) + 40)
     elif event.status == "open":
         body.append(t(lang, "event.card_nobody"))
     if waiting:

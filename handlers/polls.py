@@ -32,6 +32,7 @@ from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
 from bot.domain.refs import ref
 from bot.domain.roles import Action, Role
+from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime_zone, shorten, t, tn
 from bot.outbox import Rendered
 from bot.services import Services
@@ -123,7 +124,7 @@ def render_card(
         tags = len("<i></i>") + 1
         # Telegram counts UTF-16 code units (an emoji in a name counts twice); the HTML tags
         # and entities of ``bare`` are counted too, which only errs on the safe side
-        budget = MAX_TEXT - MARGIN - rules.utf16_len(bare) - tags * len(blocks)
+        budget = MAX_TEXT - MARGIN - utf16_len(bare) - tags * len(blocks)
         escaped = [[escape(n) for n in names] for names in results.names]
         text = assemble(rules.fit_names(escaped, budget, lambda n: tn(lang, "poll.names_more", n)))
     return text, _keyboard(poll, results, lang, settings=hint)

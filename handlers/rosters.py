@@ -30,11 +30,12 @@ from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
 from bot.domain.refs import Ref
 from bot.domain.roles import Action
+from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t
 from bot.services import Services
 from handlers import refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id
-from handlers.events import CARD_BUDGET, collapse, is_manager, tell, units, when_range
+from handlers.events import CARD_BUDGET, collapse, is_manager, tell, when_range
 from storage import chats
 from storage import events as store
 from storage.scheduled import Scheduled
@@ -62,7 +63,9 @@ def render_roster(
     else:
         head.append(t(lang, "roster.card_all_filled"))
     tag = Ref("roster", roster.id).tag
-    budget = (CARD_BUDGET - sum(units(h) + 1 for h in head) - units(tag)) // max(len(slots), 1)
+    budget = (CARD_BUDGET - sum(utf16_len(h) + 1 for h in head) - utf16_len(tag)) // max(
+        len(slots), 1
+    )
     lines = []
     for number, slot in enumerate(slots, start=1):
         names = [escape(shorten(name, 32)) for _, name in slot.volunteers]

@@ -42,6 +42,7 @@ from fractions import Fraction
 from typing import Final, TypeVar
 
 from bot.domain.errors import DomainError
+from bot.domain.text import utf16_len
 
 MAX_QUESTION: Final[int] = 300
 MAX_OPTION: Final[int] = 100
@@ -288,11 +289,6 @@ def _round_half_up(value: Fraction) -> int:
 
 
 # --- long name lists ---------------------------------------------------------------------------
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units: how Telegram counts its 4096 (an emoji counts twice)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def fit_names(

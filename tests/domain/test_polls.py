@@ -329,7 +329,7 @@ def test_fit_names_never_overflows_much(budget: int) -> None:
 
 def test_fit_names_counts_utf16_like_telegram() -> None:
     """An emoji is one Python character but two UTF-16 units: Telegram's 4096 counts those."""
-    from bot.domain.polls import utf16_len
+    from bot.domain.text import utf16_len
 
     names = [f"Аня 🌸{i}" for i in range(200)]
     assert utf16_len("🌸") == 2 and utf16_len("Ж") == 1 and utf16_len("张") == 1

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.fakeapi import FakeTelegram, FakeUser
+from handlers.common import MENTION_NAME
 from storage import decisions, units
 from storage.db import Database, to_db
 from tests.e2e.conftest import World, start_app, stop_app
@@ -472,4 +473,4 @@ async def test_reminder_mentions_shorten_long_names(world: World) -> None:
     replies = await world.do(world.alice.press(card, f"dc:r:{decision.id}"))
     reminder = replies.text(world.court)
     assert f"tg://user?id={long_one.id}" in reminder
-    assert "W" * 31 + "…" in reminder and "X" not in reminder
+    assert "W" * (MENTION_NAME - 1) + "…" in reminder and "X" not in reminder

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.domain.text import utf16_len
 from storage import polls
 from tests.e2e.conftest import World
 from tests.e2e.test_polls import new_poll
@@ -98,3 +99,14 @@ async def test_one_persons_quick_presses_count_in_the_order_pressed(world: World
         (poll.id, str(world.bob.id)),
     )
     assert row is not None and polls.from_mask(row["choices"]) == {1}
+
+
+def test_a_batch_of_fifty_longest_names_fits_in_one_message() -> None:
+    """Names are cut inside mention_batches, for every feature that chases people."""
+    from handlers.common import MENTION_NAME, mention_batches
+
+    people = [(7_000_000_000 + n, "Ж" * 64 + "🌸" * 65) for n in range(120)]  # 129 characters
+    batches = mention_batches(people)
+    assert [b.count("tg://user?id=") for b in batches] == [50, 50, 20]
+    assert all(utf16_len(b) < 4096 - 500 for b in batches)  # room left for the message around
+    assert "Ж" * (MENTION_NAME - 1) + "…" in batches[0]

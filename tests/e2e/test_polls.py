@@ -16,7 +16,7 @@ from telegram import Message, Update
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.domain.polls import utf16_len
+from bot.domain.text import utf16_len
 from bot.fakeapi import FakeTelegram
 from handlers import polls as poll_handlers
 from storage import members, polls
