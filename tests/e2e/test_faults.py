@@ -110,3 +110,25 @@ def test_a_batch_of_fifty_longest_names_fits_in_one_message() -> None:
     assert [b.count("tg://user?id=") for b in batches] == [50, 50, 20]
     assert all(utf16_len(b) < 4096 - 500 for b in batches)  # room left for the message around
     assert "Ж" * (MENTION_NAME - 1) + "…" in batches[0]
+
+
+async def test_closing_an_anonymous_poll_leaves_no_voter_key_on_disk(world: World) -> None:
+    """The closing path itself scrubs the file: after /close, the per-voter keys deleted at
+    closing are in neither the database file nor its write-ahead log."""
+    await world.with_bot()
+    poll, card = await new_poll(world, world.alice, "/poll Secret lunch? | Soup | Stew | anonymous")
+    for person, option in ((world.bob, 0), (world.carol, 1), (world.wang, 0)):
+        await world.do(person.press(card, f"pl:v:{poll.id}:{option}"))
+    db = world.services.db
+    keys = [str(r["voter"]) for r in await db.fetchall("SELECT voter FROM poll_votes")]
+    assert len(keys) == 3 and all(len(k) == 64 for k in keys)  # HMACs, not user ids
+    await db.scrub()  # as an automatic checkpoint would: the keys are in the main file now
+    path = db.path
+
+    def on_disk() -> bytes:
+        wal = path.with_name(path.name + "-wal")
+        return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+    assert all(k.encode() in on_disk() for k in keys)  # so the check below can find them
+    await world.do(world.alice.send(world.court, f"/close P{poll.id}"))
+    assert [k for k in keys if k.encode() in on_disk()] == []
