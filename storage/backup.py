@@ -296,6 +296,39 @@ def _take_aside(db_path: Path, moment: datetime) -> Path | None:
     return aside
 
 
+def _carry_sequences(current: Path, staged: Path) -> None:
+    """Ids are forever, also across a restore: an older backup's id sequences are behind the
+    ids the bot showed since (cards, buttons, calendar UIDs), so the restored copy continues
+    each sequence from the higher of the two. A current file that cannot be read (gone,
+    damaged) has nothing to carry."""
+    if not current.is_file():
+        return
+    try:
+        with _connect(current, readonly=True) as source:
+            seen = source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
+    except sqlite3.Error:
+        return
+    with _connect(staged, readonly=False) as copy:
+        has_sequences = copy.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+        ).fetchone()
+        if not has_sequences:  # a backup from before ids were forever: 0009 seeds it
+            return
+        for name, seq in seen:
+            updated = copy.execute(
+                "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (seq, name)
+            ).rowcount
+            if not updated:
+                exists = copy.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+                ).fetchone()
+                if exists:
+                    copy.execute(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq)
+                    )
+        copy.commit()
+
+
 def restore(
     backup_file: Path, db_path: Path, *, known_version: int, now: datetime | None = None
 ) -> RestoreResult:
@@ -316,6 +349,7 @@ def restore(
         problems = check(staged)
         if problems:
             raise BackupError(f"the restored copy failed its check: {'; '.join(problems[:3])}")
+        _carry_sequences(db_path, staged)
         _fsync_file(staged)
         aside = _take_aside(db_path, moment)
         for ext in ("-wal", "-shm", "-journal"):  # nothing stale may be replayed on top

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+#: First line of a migration that rebuilds tables (see :meth:`Database.migrate`).
+FOREIGN_KEYS_OFF = "-- pragma: foreign_keys=off"
 
 
 class DatabaseError(Exception):
@@ -243,10 +245,24 @@ class Database:
                 )
             applied = []
             for migration in known[current:]:
+                # a migration that rebuilds tables says so on its first line: with foreign keys
+                # on, dropping the old table would cascade into its children. SQLite ignores the
+                # pragma inside a transaction, so it is set around one, and the keys are checked
+                # before the commit instead.
+                rebuilds = migration.sql.startswith(FOREIGN_KEYS_OFF)
                 try:
+                    if rebuilds:
+                        await self._writer.execute("PRAGMA foreign_keys = OFF")
                     await self._writer.execute("BEGIN IMMEDIATE")
                     for statement in split_statements(migration.sql):
                         await self._writer.execute(statement)
+                    if rebuilds:
+                        broken = await self._writer.execute_fetchall("PRAGMA foreign_key_check")
+                        if broken:
+                            raise DatabaseError(
+                                f"migration {migration.name} would break "
+                                f"{len(list(broken))} foreign keys; nothing was changed"
+                            )
                     await self._writer.execute(f"PRAGMA user_version = {migration.version}")
                     await self._writer.execute("COMMIT")
                 except BaseException as exc:
@@ -255,6 +271,9 @@ class Database:
                     if clear is not None and clear is not exc:
                         raise clear from exc
                     raise
+                finally:
+                    if rebuilds:
+                        await self._writer.execute("PRAGMA foreign_keys = ON")
                 applied.append(migration.name)
                 log.info("applied migration %s", migration.name)
             return applied
