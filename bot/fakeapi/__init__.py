@@ -69,6 +69,38 @@ Things worth knowing:
 * PTB 22.8 warns when ``RetryAfter.retry_after`` is an int; with warnings as errors set the
   environment variable ``PTB_TIMEDELTA=true`` in tests that see 429 answers.
 * Run ``python -m bot.fakeapi --port 8081`` for a playground server with a demo group.
+
+What the fake models of Telegram's behaviour (each has a test in ``tests/fakeapi``):
+
+* **Time.** The world has its own time: ``fake.now()`` (Unix seconds; ``clock=`` to share a
+  clock with the bot) and ``fake.advance(hours=49)`` to move it on. Message ``date`` and
+  ``edit_date`` use it; so do the ~15 s deadline for answering a callback query and the
+  rate-limit windows.
+* **The 48-hour delete rule.** ``deleteMessage`` of any message sent 48 hours ago or more
+  (the bot's own, a member's, in a group or a private chat) answers 400 "Bad Request: message
+  can't be deleted for everyone"; the one exception is a supergroup where the bot is an
+  administrator with ``can_delete_messages``. Younger messages: the bot deletes its own and,
+  in private chats, the other person's; in groups others' messages need those rights ("Bad
+  Request: message can't be deleted"). ``deleteMessages`` skips what it may not delete.
+* **A group becoming a supergroup** (``upgrade_to_supergroup``). The old group gets a last
+  message ``migrate_to_chat_id`` from the person who upgraded it; the supergroup (an id of the
+  ``-100…`` form) starts its own message numbering at 1 with ``migrate_from_chat_id``, sent
+  "by the group itself" (``from`` GroupAnonymousBot, ``sender_chat`` the supergroup). Old
+  messages stay in the old group; every call with the old chat id answers "group chat was
+  upgraded to a supergroup chat" with ``migrate_to_chat_id`` (PTB's ``ChatMigrated``). An old
+  message id sent with the new chat id names whatever message has that id in the supergroup —
+  "message to edit not found" if none, and an edit of an unrelated bot message if there is
+  one, as in production. (Simplification: Telegram numbers a basic group's messages in the
+  bot's own sequence shared with private chats; here each chat counts from 1, which makes
+  such collisions more likely, not less.)
+* **Private chats.** The bot may write to a person only after they wrote to it in private:
+  before that a send answers 403 "Forbidden: bot can't initiate conversation with a user"
+  (writing in a group or pressing a button does not count), and ``getChat`` answers "chat not
+  found". After ``block_bot()`` sends and edits answer 403 "Forbidden: bot was blocked by the
+  user" and the bot gets a ``my_chat_member`` update ("kicked"); writing to the bot again
+  unblocks it.
+* **Groups.** A bot that was removed gets "bot was kicked from the group chat" or "bot is not a
+  member of the group chat"; rate limits (``enforce_limits``) answer 429 with ``retry_after``.
 """
 
 from bot.fakeapi.server import Call, FakeTelegram, Fault

@@ -7,7 +7,6 @@ import inspect
 import json
 import math
 import re
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,7 +24,6 @@ from bot.fakeapi.world import (
     World,
     member_dict,
     normalize_message,
-    now,
 )
 
 __all__ = ["BotApi"]
@@ -126,8 +124,11 @@ class BotApi(World):
         enforce_limits: bool,
         group_limit_per_minute: int,
         global_limit_per_second: int,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__(token, bot_username, bot_first_name, privacy_mode=privacy_mode)
+        super().__init__(
+            token, bot_username, bot_first_name, privacy_mode=privacy_mode, clock=clock
+        )
         self.strict_html = strict_html
         self.enforce_limits = enforce_limits
         self.group_limit_per_minute = group_limit_per_minute
@@ -220,7 +221,7 @@ class BotApi(World):
     def check_limits(self, method: str, chat: FakeChat) -> None:
         if not self.enforce_limits or method not in COUNTED_METHODS:
             return
-        moment = time.monotonic()
+        moment = self.monotonic()
         sends = self._global_sends
         while sends and moment - sends[0] >= 1.0:
             sends.popleft()
@@ -243,7 +244,7 @@ class BotApi(World):
     def count_send(self, method: str, chat: FakeChat) -> None:
         if method not in COUNTED_METHODS:
             return
-        moment = time.monotonic()
+        moment = self.monotonic()
         self._global_sends.append(moment)
         if chat.is_group:
             self._group_sends.setdefault(chat.id, deque()).append(moment)
@@ -402,7 +403,7 @@ class BotApi(World):
         if all(old.get(key) == new.get(key) for key in keys):
             raise ApiError(400, NOT_MODIFIED)
         self.check_limits(method, chat)
-        new["edit_date"] = now()
+        new["edit_date"] = self.now()
         new = normalize_message(new)
         chat.messages[new["message_id"]] = new
         self.count_send(method, chat)
@@ -602,19 +603,15 @@ class BotApi(World):
             new["reply_markup"] = markup
         return self._commit_edit("editMessageReplyMarkup", chat, old, new)
 
-    def _can_delete(self, chat: FakeChat, data: JSON) -> bool:
-        if chat.type == "private" or data.get("from", {}).get("id") == self.bot_id:
-            return True
-        return chat.bot_is_admin and bool(chat.bot_rights.get("can_delete_messages"))
-
     def tg_deleteMessage(self, params: JSON) -> bool:
         chat = self.resolve_chat(params, send=False)
         message_id = self._message_id(params)
         data = chat.messages.get(message_id)
         if data is None:
             raise ApiError(400, "Bad Request: message to delete not found")
-        if not self._can_delete(chat, data):
-            raise ApiError(400, "Bad Request: message can't be deleted")
+        refused = self.deletion_refused(chat, data)
+        if refused is not None:
+            raise ApiError(400, refused)
         self.delete_message(chat, message_id)
         return True
 
@@ -625,7 +622,7 @@ class BotApi(World):
             raise ApiError(400, "Bad Request: message_ids must be a non-empty list")
         for raw in ids:
             data = chat.messages.get(int(raw))
-            if data is not None and self._can_delete(chat, data):
+            if data is not None and self.deletion_refused(chat, data) is None:
                 self.delete_message(chat, int(raw))
         return True
 
@@ -634,7 +631,7 @@ class BotApi(World):
         record = self.callbacks.get(query_id)
         if record is None or record.answer is not None:
             raise ApiError(400, QUERY_TOO_OLD)
-        if time.monotonic() - record.created > CALLBACK_ANSWER_WINDOW:
+        if self.monotonic() - record.created > CALLBACK_ANSWER_WINDOW:
             raise ApiError(400, QUERY_TOO_OLD)
         text = params.get("text")
         if text is not None and len(str(text)) > 200:
@@ -722,7 +719,7 @@ class BotApi(World):
             {
                 "chat": chat.to_dict(),
                 "from": bot,
-                "date": now(),
+                "date": self.now(),
                 "old_chat_member": member_dict(bot, old, chat.bot_rights),
                 "new_chat_member": member_dict(bot, "left"),
             },

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -156,7 +157,9 @@ class FakeTelegram(BotApi):
     group and ``global_limit_per_second`` sends+edits overall (counted in ``limit_hits``);
     ``privacy_mode`` (Telegram's default) delivers only commands, replies to the bot and service
     messages from groups where the bot is not an administrator; ``strict_html`` rejects a bare
-    ``&`` in HTML text (Telegram keeps it literally; strictness catches missing escaping).
+    ``&`` in HTML text (Telegram keeps it literally; strictness catches missing escaping);
+    ``clock`` (Unix seconds, default ``time.time``) is the world's time, moved on by
+    :meth:`advance` (message dates, the 48-hour delete rule, callback answer deadlines).
 
     How python-telegram-bot 22.8 sees the error answers: 400 -> ``BadRequest``, 403 ->
     ``Forbidden``, 401/404 -> ``InvalidToken``, 409 -> ``Conflict``; ``parameters`` with
@@ -181,6 +184,7 @@ class FakeTelegram(BotApi):
         strict_html: bool = True,
         group_limit_per_minute: int = 20,
         global_limit_per_second: int = 30,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(
             token,
@@ -191,6 +195,7 @@ class FakeTelegram(BotApi):
             enforce_limits=enforce_limits,
             group_limit_per_minute=group_limit_per_minute,
             global_limit_per_second=global_limit_per_second,
+            clock=clock,
         )
         self.host = host
         self.port = port

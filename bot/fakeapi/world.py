@@ -103,7 +103,21 @@ class ApiError(Exception):
         return body
 
 
+#: Telegram lets a bot delete a message only within 48 hours of sending (see ``World.can_delete``).
+DELETE_WINDOW = 48 * 3600
+
+#: The user Telegram names as the sender of messages "from the group itself", such as the
+#: ``migrate_from_chat_id`` message that opens a new supergroup (with ``sender_chat`` set).
+GROUP_ANONYMOUS_BOT: JSON = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+
+
 def now() -> int:
+    """Wall-clock Unix time (the world's own time is :meth:`World.now`)."""
     return int(time.time())
 
 
@@ -440,6 +454,7 @@ class World:
         bot_first_name: str,
         *,
         privacy_mode: bool,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         prefix = token.split(":", 1)[0]
         if not prefix.isdigit():
@@ -467,6 +482,30 @@ class World:
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._changed = asyncio.Event()
         self._poll_waiter: asyncio.Future[str] | None = None
+        self._clock = clock or time.time
+        #: seconds the world's time runs ahead of its clock (:meth:`advance`)
+        self.time_offset = 0.0
+
+    # ------------------------------------------------------------------ time
+
+    def now(self) -> int:
+        """The world's Unix time: message dates, edit dates, the 48-hour delete rule."""
+        return int(self._clock() + self.time_offset)
+
+    def monotonic(self) -> float:
+        """The world's monotonic time (rate-limit windows, callback answer deadlines)."""
+        return time.monotonic() + self.time_offset
+
+    def advance(
+        self, seconds: float = 0.0, *, minutes: float = 0.0, hours: float = 0.0, days: float = 0.0
+    ) -> None:
+        """Move the world's time forward: messages sent before now look that much older (the
+        48-hour delete rule applies to them), pending callback queries expire, rate-limit
+        windows pass. The bot's own clock is not touched."""
+        step = seconds + 60 * minutes + 3600 * hours + 86400 * days
+        if step < 0:
+            raise ValueError("time only moves forward")
+        self.time_offset += step
 
     # ------------------------------------------------------------------ identities
 
@@ -665,7 +704,7 @@ class World:
         """Store a new message in ``chat`` and return its normalized JSON."""
         data: JSON = {
             "message_id": chat.next_message_id(),
-            "date": now(),
+            "date": self.now(),
             "chat": chat.to_dict(),
             "from": sender,
             **fields,
@@ -772,7 +811,7 @@ class World:
         found = detect_entities(text)
         if found:
             updated["entities"] = found
-        updated["edit_date"] = now()
+        updated["edit_date"] = self.now()
         stored = normalize_message(updated)
         target.messages[message_id] = stored
         self._deliver_message(target, stored, kind="edited_message")
@@ -784,6 +823,24 @@ class World:
             chat.deleted.add(int(message_id))
             if int(message_id) in chat.pinned:
                 chat.pinned.remove(int(message_id))
+
+    def deletion_refused(self, chat: FakeChat, data: JSON) -> str | None:
+        """Why the bot may not delete this message (Telegram's words), or None if it may.
+
+        As on Telegram: the bot deletes its own messages and, in private chats, the other
+        person's; in groups others' messages need administrator rights with
+        ``can_delete_messages``. Any message older than 48 hours is refused ("can't be deleted
+        for everyone"), except in a supergroup where the bot has ``can_delete_messages``.
+        """
+        own = data.get("from", {}).get("id") == self.bot_id
+        rights = chat.bot_is_admin and bool(chat.bot_rights.get("can_delete_messages"))
+        if not (chat.type == "private" or own or rights):
+            return "Bad Request: message can't be deleted"
+        if self.now() - int(data.get("date", 0)) >= DELETE_WINDOW and not (
+            chat.type == "supergroup" and rights
+        ):
+            return "Bad Request: message can't be deleted for everyone"
+        return None
 
     def message(self, chat: FakeChat, message_id: int) -> Message | None:
         """The current state of a message (bot's or user's), or None if it does not exist."""
@@ -871,7 +928,7 @@ class World:
             "data": data,
         }
         query = CallbackQuery.de_json(query, None).to_dict()
-        self.callbacks[query["id"]] = CallbackRecord(query, time.monotonic())
+        self.callbacks[query["id"]] = CallbackRecord(query, self.monotonic())
         reachable = target.bot_is_member if target.is_group else not person.blocked
         if reachable:
             self.enqueue("callback_query", query)
@@ -901,7 +958,7 @@ class World:
         return {
             "chat": chat.to_dict(),
             "from": by.to_dict() if by is not None else user,
-            "date": now(),
+            "date": self.now(),
             "old_chat_member": member_dict(user, old, rights),
             "new_chat_member": member_dict(user, new, rights),
         }
@@ -1041,6 +1098,11 @@ class World:
         chat.migrated_to = new.id
         self.migrations[chat.id] = new.id
         self._deliver_service(chat, old_data)
-        new_data = self.add_message(new, by.to_dict(), {"migrate_from_chat_id": chat.id})
+        # as on Telegram: message 1 of the supergroup, sent "by the group itself"
+        new_data = self.add_message(
+            new,
+            dict(GROUP_ANONYMOUS_BOT),
+            {"migrate_from_chat_id": chat.id, "sender_chat": new.to_dict()},
+        )
         self._deliver_service(new, new_data)
         return new
