@@ -2,9 +2,18 @@
 totals. The scheduled row that closes a decision at its deadline (kind ``decision_close``) is
 written in the same transaction as the decision.
 
+The electorate (``decision_units``): the units a decision counts, with their labels and areas,
+is copied from the register in the transaction that opens it. From then on the live register is
+never read for the count: only :func:`register_changed` (a lead's change to the register, called
+inside the register's own write transaction) reaches an open decision, as an audit entry its card
+and outcome name. A ballot counts only while its unit is in the electorate under the same id and
+label; a removed unit's ballot stays stored and is listed as no longer counting.
+
 Secret decisions: while open, each unit's current choice is stored (exact area counting needs
 it) but never shown; the audit trail never holds a choice. At closing the final totals are
-stored and every per-unit choice is set to NULL in the same transaction.
+computed and stored, and only then every per-unit choice is set to NULL, in the same
+transaction; a count that cannot be made (a unit without an area under an area rule) refuses the
+close and destroys nothing.
 """
 
 from __future__ import annotations
@@ -18,14 +27,20 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain.decisions import Totals
+from bot.domain.decisions import Totals, parse_rule
+from bot.domain.errors import DomainError
 from storage import scheduled
 from storage.db import Database, from_db, to_db
-from storage.units import Unit
+from storage.units import Unit, natural_key
 
 KIND = "decision_close"
 OPEN = "open"
 CLOSED = "closed"
+#: Kinds of a lead's register change that reach an open decision (see :func:`register_changed`).
+ADDED = "added"
+REMOVED = "removed"
+AREA = "area"
+CHANGES = (ADDED, REMOVED, AREA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +70,36 @@ class Decision:
     closed_by: str | None
     message_id: int | None
     final: Final | None
+    #: when closing was first refused because the count was impossible (None: never)
+    blocked_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status == OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class Voter:
+    """One unit of a decision's electorate: ``counts`` is False once a lead removed it."""
+
+    unit_id: int
+    label: str
+    area: Fraction | None
+    counts: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A lead's change to the register while the decision was open (an audit entry)."""
+
+    kind: str  # ADDED | REMOVED | AREA
+    label: str
+    area: Fraction | None  # the area after (added, area)
+    old_area: Fraction | None  # the area before (area)
+    counted: bool  # removed: the unit had a ballot, which no longer counts
+    by_id: int
+    by_name: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +170,7 @@ def final_from_json(text: str) -> Final:
 
 _COLS = (
     "id, chat_id, title, rule, secret, creator_id, creator_name, created_at, closes_at, status,"
-    " closed_at, closed_by, message_id, totals"
+    " closed_at, closed_by, message_id, totals, blocked_at"
 )
 
 
@@ -149,7 +190,16 @@ def _decision(row: aiosqlite.Row) -> Decision:
         closed_by=row["closed_by"],
         message_id=row["message_id"],
         final=final_from_json(row["totals"]) if row["totals"] else None,
+        blocked_at=from_db(row["blocked_at"]) if row["blocked_at"] else None,
     )
+
+
+def _area(num: int | None, den: int | None) -> Fraction | None:
+    return None if num is None or den is None else Fraction(num, den)
+
+
+def _parts(area: Fraction | None) -> tuple[int | None, int | None]:
+    return (None, None) if area is None else (area.numerator, area.denominator)
 
 
 async def create(
@@ -164,8 +214,27 @@ async def create(
     closes_at: datetime,
     now: datetime,
 ) -> tuple[int, int]:
-    """Store the decision and its closing row in one transaction: (decision id, row id)."""
+    """Store the decision, its electorate (the chat's register as it is now) and its closing
+    row in one transaction: (decision id, row id).
+
+    Refuses, storing nothing, a chat without units (``decision.no_units``) and an area rule
+    while a unit has no area (``decision.missing_area_labels``: the labels, how many)."""
     async with db.write() as conn:
+        register = await (
+            await conn.execute(
+                "SELECT id, label, area_num, area_den FROM units WHERE chat_id = ?", (chat_id,)
+            )
+        ).fetchall()
+        if not register:
+            raise DomainError("decision.no_units")
+        if parse_rule(rule).needs_area:
+            lacking = sorted((r["label"] for r in register if r["area_num"] is None), key=_natural)
+            if lacking:
+                raise DomainError(
+                    "decision.missing_area_labels",
+                    units=len(lacking),
+                    labels=_some(lacking),
+                )
         cur = await conn.execute(
             "INSERT INTO decisions (chat_id, title, rule, secret, creator_id, creator_name,"
             " created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -182,6 +251,14 @@ async def create(
         )
         decision_id = cur.lastrowid
         assert decision_id is not None
+        await conn.executemany(
+            "INSERT INTO decision_units (decision_id, chat_id, unit_id, label, area_num, area_den)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (decision_id, chat_id, r["id"], r["label"], r["area_num"], r["area_den"])
+                for r in register
+            ],
+        )
         row_id = await scheduled.insert(
             conn, chat_id=chat_id, kind=KIND, ref_id=decision_id, run_at=closes_at, now=now
         )
@@ -211,9 +288,10 @@ async def cast(
     paper: bool = False,
     note: str | None = None,
     now: datetime,
-) -> bool:
-    """Record ``choice`` as the current ballot of each ``(unit id, label)``; False (nothing
-    stored) when the decision is not open any more or its deadline has passed."""
+) -> tuple[str, ...] | None:
+    """Record ``choice`` as the current ballot of each ``(unit id, label)`` that is in the
+    decision's electorate (others are skipped): the labels stored, or None (nothing stored)
+    when the decision is not open any more or its deadline has passed."""
     async with db.write() as conn:
         row = await (
             await conn.execute(
@@ -223,8 +301,19 @@ async def cast(
             )
         ).fetchone()
         if row is None:
-            return False
+            return None
         chat_id, secret = row["chat_id"], bool(row["secret"])
+        voters = {
+            int(r["unit_id"]): r["label"]
+            for r in await (
+                await conn.execute(
+                    "SELECT unit_id, label FROM decision_units"
+                    " WHERE decision_id = ? AND status = 'in'",
+                    (decision_id,),
+                )
+            ).fetchall()
+        }
+        units = [(u, label) for u, label in units if voters.get(u) == label]
         for unit_id, label in units:
             await conn.execute(
                 "INSERT INTO decision_ballots (decision_id, chat_id, unit_id, label, choice,"
@@ -260,7 +349,7 @@ async def cast(
                     to_db(now),
                 ),
             )
-    return True
+    return tuple(label for _, label in units)
 
 
 def _ballot(row: aiosqlite.Row) -> StoredBallot:
@@ -288,7 +377,7 @@ async def ballots(db: Database, decision_id: int) -> list[StoredBallot]:
 async def audit(db: Database, decision_id: int) -> list[AuditEntry]:
     rows = await db.fetchall(
         "SELECT label, choice, by_id, by_name, paper, note, at FROM decision_audit"
-        " WHERE decision_id = ? ORDER BY id",
+        " WHERE decision_id = ? AND kind = 'ballot' ORDER BY id",
         (decision_id,),
     )
     return [
@@ -305,8 +394,10 @@ async def audit(db: Database, decision_id: int) -> list[AuditEntry]:
     ]
 
 
-#: Computes the final count from the register and the ballots, read inside the closing
-#: transaction (so no ballot or register change can slip between the count and the close).
+#: Computes the final count from the electorate (the units that still count) and the
+#: ballots, read inside the closing transaction (so no ballot or register change can slip
+#: between the count and the close). It raises a DomainError when no count can be made: the
+#: close is then refused and nothing (no ballot, no secret choice) is touched.
 Recount = Callable[[Sequence[Unit], Sequence[StoredBallot]], Final]
 
 _BALLOT_COLS = "unit_id, label, choice, by_id, by_name, paper, note, cast_at"
@@ -323,12 +414,15 @@ async def close(
     """Close an open decision with its final count: (closed now, scheduled rows to disarm).
 
     ``final`` is best a :data:`Recount`: it is called inside the write transaction with the
-    chat's register and the decision's ballots as they are at that moment, so a ballot cast
-    while the count was being made can never be left out of the totals (and, for a secret
-    decision, silently discarded with the other choices).
+    decision's electorate and ballots as they are at that moment, so a ballot cast while the
+    count was being made can never be left out of the totals (and, for a secret decision,
+    silently discarded with the other choices). A Final without totals (no count possible) is
+    refused with ``decision.cannot_close``; a DomainError from the recount propagates. Either
+    way the transaction rolls back: the decision stays open with every ballot intact.
 
     Idempotent: a second close (the deadline racing a lead's /close) changes nothing. For a
-    secret decision every per-unit choice is discarded in the same transaction.
+    secret decision every per-unit choice is discarded in the same transaction, after the
+    totals are stored.
     """
     async with db.write() as conn:
         row = await (
@@ -339,24 +433,10 @@ async def close(
         if row is None:
             return False, []
         if not isinstance(final, Final):
-            register = [
-                Unit(
-                    id=r["id"],
-                    chat_id=r["chat_id"],
-                    label=r["label"],
-                    area=(
-                        None
-                        if r["area_num"] is None or r["area_den"] is None
-                        else Fraction(r["area_num"], r["area_den"])
-                    ),
-                )
-                for r in await (
-                    await conn.execute(
-                        "SELECT id, chat_id, label, area_num, area_den FROM units"
-                        " WHERE chat_id = ?",
-                        (row["chat_id"],),
-                    )
-                ).fetchall()
+            electorate = [
+                Unit(id=v.unit_id, chat_id=row["chat_id"], label=v.label, area=v.area)
+                for v in await _voters(conn, decision_id)
+                if v.counts
             ]
             cast_ = [
                 _ballot(r)
@@ -368,7 +448,9 @@ async def close(
                     )
                 ).fetchall()
             ]
-            final = final(register, cast_)
+            final = final(electorate, cast_)
+        if final.totals is None:
+            raise DomainError("decision.cannot_close", units=final.missing_area)
         cur = await conn.execute(
             "UPDATE decisions SET status = 'closed', closed_at = ?, closed_by = ?, totals = ?"
             " WHERE id = ? AND status = 'open'",
@@ -387,17 +469,257 @@ async def close(
     return True, stopped
 
 
+async def blocked(
+    db: Database, decision_id: int, *, retry_at: datetime, now: datetime
+) -> tuple[bool, int | None]:
+    """The scheduled close could not count: note it and add a closing row at ``retry_at``.
+
+    Returns (first time: the leads must be told, the new row's id to arm; None when the
+    decision is closed or has a pending closing row already)."""
+    async with db.write() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT chat_id, blocked_at FROM decisions WHERE id = ? AND status = 'open'",
+                (decision_id,),
+            )
+        ).fetchone()
+        if row is None:
+            return False, None
+        first = row["blocked_at"] is None
+        if first:
+            await conn.execute(
+                "UPDATE decisions SET blocked_at = ? WHERE id = ?", (to_db(now), decision_id)
+            )
+        waiting = await (
+            await conn.execute(
+                "SELECT 1 FROM scheduled WHERE kind = ? AND ref_id = ? AND status = 'pending'",
+                (KIND, decision_id),
+            )
+        ).fetchone()
+        row_id = None
+        if waiting is None:
+            row_id = await scheduled.insert(
+                conn,
+                chat_id=row["chat_id"],
+                kind=KIND,
+                ref_id=decision_id,
+                run_at=retry_at,
+                now=now,
+            )
+    return first, row_id
+
+
+# --- the electorate ----------------------------------------------------------------------
+
+
+def _natural(label: str) -> tuple[tuple[int, int | str], ...]:
+    return natural_key(label)
+
+
+def _some(labels: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(labels[:limit])
+    return shown + (f", +{len(labels) - limit}" if len(labels) > limit else "")
+
+
+async def _voters(conn: aiosqlite.Connection, decision_id: int) -> list[Voter]:
+    rows = await (
+        await conn.execute(
+            "SELECT unit_id, label, area_num, area_den, status FROM decision_units"
+            " WHERE decision_id = ?",
+            (decision_id,),
+        )
+    ).fetchall()
+    found = [
+        Voter(
+            unit_id=int(r["unit_id"]),
+            label=r["label"],
+            area=_area(r["area_num"], r["area_den"]),
+            counts=r["status"] == "in",
+        )
+        for r in rows
+    ]
+    return sorted(found, key=lambda v: _natural(v.label))
+
+
+async def electorate(db: Database, decision_id: int) -> list[Voter]:
+    """The decision's units in natural label order, removed ones included (``counts`` False)."""
+    rows = await db.fetchall(
+        "SELECT unit_id, label, area_num, area_den, status FROM decision_units"
+        " WHERE decision_id = ?",
+        (decision_id,),
+    )
+    found = [
+        Voter(
+            unit_id=int(r["unit_id"]),
+            label=r["label"],
+            area=_area(r["area_num"], r["area_den"]),
+            counts=r["status"] == "in",
+        )
+        for r in rows
+    ]
+    return sorted(found, key=lambda v: _natural(v.label))
+
+
+async def changes(db: Database, decision_id: int) -> list[Change]:
+    """The leads' changes to the decision's electorate, in order."""
+    rows = await db.fetchall(
+        "SELECT kind, label, area_num, area_den, old_num, old_den, counted, by_id, by_name, at"
+        " FROM decision_audit WHERE decision_id = ? AND kind != 'ballot' ORDER BY id",
+        (decision_id,),
+    )
+    return [
+        Change(
+            kind=r["kind"],
+            label=r["label"],
+            area=_area(r["area_num"], r["area_den"]),
+            old_area=_area(r["old_num"], r["old_den"]),
+            counted=bool(r["counted"]),
+            by_id=int(r["by_id"]),
+            by_name=r["by_name"],
+            at=from_db(r["at"]),
+        )
+        for r in rows
+    ]
+
+
+async def register_changed(
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    *,
+    kind: str,
+    unit_id: int,
+    label: str,
+    area: Fraction | None,
+    old_area: Fraction | None,
+    by_user: int,
+    now: datetime,
+) -> list[int]:
+    """A lead changed the register: apply it to every open decision of the chat, as an audit
+    entry; the ids of the decisions touched (refresh their cards after the commit).
+
+    Runs inside the caller's write transaction (the register change and this are one commit).
+
+    * ``added``: the unit joins the electorate with ``area`` and may vote from now on.
+    * ``removed``: the unit leaves it; its ballot, if any, stays stored but no longer counts
+      (the entry records that it had one).
+    * ``area``: the unit's area becomes ``area`` (from ``old_area``): its ballot is re-weighted.
+
+    Refused with ``DomainError("decision.register_needs_area", label, refs)`` when it would leave
+    a decision whose rule counts floor area with a unit without area (added without an area, or
+    an area cleared); the caller's transaction then rolls back with the register change.
+    """
+    if kind not in CHANGES:
+        raise ValueError(f"bad register change {kind!r}")
+    rows = await (
+        await conn.execute(
+            "SELECT id, rule FROM decisions WHERE chat_id = ? AND status = 'open' ORDER BY id",
+            (chat_id,),
+        )
+    ).fetchall()
+    plan: list[tuple[int, aiosqlite.Row | None]] = []
+    blocking: list[int] = []
+    for row in rows:
+        current = await (
+            await conn.execute(
+                "SELECT unit_id, label, area_num, area_den, status FROM decision_units"
+                " WHERE decision_id = ? AND unit_id = ?",
+                (row["id"], unit_id),
+            )
+        ).fetchone()
+        inside = current is not None and current["status"] == "in" and current["label"] == label
+        now_area = _area(current["area_num"], current["area_den"]) if current else None
+        if kind == ADDED and inside and now_area == area:
+            continue  # already there as it is
+        if kind in (REMOVED, AREA) and not inside:
+            continue  # not one of this decision's units (or removed already)
+        if kind == AREA and now_area == area:
+            continue
+        if kind != REMOVED and area is None and parse_rule(row["rule"]).needs_area:
+            blocking.append(int(row["id"]))
+        plan.append((int(row["id"]), current))
+    if blocking:
+        raise DomainError(
+            "decision.register_needs_area",
+            label=label,
+            refs=", ".join(f"D{i}" for i in blocking),
+        )
+    if not plan:
+        return []
+    member = await (
+        await conn.execute(
+            "SELECT display_name FROM members WHERE chat_id = ? AND user_id = ?",
+            (chat_id, by_user),
+        )
+    ).fetchone()
+    by_name = member["display_name"] if member is not None else ""
+    num, den = _parts(area)
+    touched = []
+    for decision_id, current in plan:
+        counted = None
+        before = old_area
+        if kind == REMOVED:
+            await conn.execute(
+                "UPDATE decision_units SET status = 'removed'"
+                " WHERE decision_id = ? AND unit_id = ?",
+                (decision_id, unit_id),
+            )
+            had = await (
+                await conn.execute(
+                    "SELECT 1 FROM decision_ballots WHERE decision_id = ? AND unit_id = ?"
+                    " AND label = ?",
+                    (decision_id, unit_id, label),
+                )
+            ).fetchone()
+            counted = int(had is not None)
+        else:
+            if current is not None and current["status"] == "in" and current["label"] == label:
+                before = _area(current["area_num"], current["area_den"])
+            # a unit added (or an id that came back) takes its place; an area is re-weighted
+            await conn.execute(
+                "INSERT INTO decision_units (decision_id, chat_id, unit_id, label, area_num,"
+                " area_den) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (decision_id, unit_id)"
+                " DO UPDATE SET label = excluded.label, area_num = excluded.area_num,"
+                " area_den = excluded.area_den, status = 'in'",
+                (decision_id, chat_id, unit_id, label, num, den),
+            )
+        old_num, old_den = _parts(before if kind == AREA else None)
+        await conn.execute(
+            "INSERT INTO decision_audit (decision_id, chat_id, label, by_id, by_name, at, kind,"
+            " area_num, area_den, old_num, old_den, counted)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                decision_id,
+                chat_id,
+                label,
+                by_user,
+                by_name,
+                to_db(now),
+                kind,
+                num if kind != REMOVED else None,
+                den if kind != REMOVED else None,
+                old_num,
+                old_den,
+                counted,
+            ),
+        )
+        touched.append(decision_id)
+    return touched
+
+
 async def non_voters(db: Database, chat_id: int, decision_id: int) -> list[tuple[int, str]]:
-    """Approved members of the chat's units that have no ballot: (user id, name), each once."""
+    """Approved members of the decision's units (those that still count) without a ballot:
+    (user id, name), each once."""
     rows = await db.fetchall(
         "SELECT DISTINCT m.user_id, coalesce(mb.display_name, '') AS name"
         " FROM unit_members m JOIN units u ON u.id = m.unit_id"
+        " JOIN decision_units e ON e.decision_id = ? AND e.unit_id = u.id"
+        "   AND e.label = u.label AND e.status = 'in'"
         " LEFT JOIN members mb ON mb.chat_id = m.chat_id AND mb.user_id = m.user_id"
         " WHERE u.chat_id = ? AND m.status = 'approved'"
         " AND NOT EXISTS (SELECT 1 FROM decision_ballots b"
         "   WHERE b.decision_id = ? AND b.unit_id = u.id)"
         " ORDER BY name COLLATE NOCASE, m.user_id",
-        (chat_id, decision_id),
+        (decision_id, chat_id, decision_id),
     )
     return [(int(r["user_id"]), r["name"] or str(r["user_id"])) for r in rows]
 

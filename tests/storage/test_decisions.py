@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.decisions import Totals
+from bot.domain.errors import DomainError
 from bot.domain.settings import ChatSettings
 from storage import chats, decisions, members, scheduled, units
 from storage.db import Database
@@ -19,6 +20,7 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=14)
 GROUP = -1001
 BOB, CAROL, ALICE = 7, 8, 1
+REGISTER = [("3-502", Fraction(8950, 100)), ("3-503", Fraction(111)), ("4-101", Fraction(100))]
 
 
 @pytest.fixture
@@ -27,6 +29,9 @@ async def db(tmp_path: Path):
     await chats.ensure(
         database, GROUP, type="group", title="Maple", defaults=ChatSettings(), now=NOW
     )
+    # ids 1, 2, 3 (a fresh file)
+    for label, area in REGISTER:
+        await units.add(database, GROUP, label, area, NOW)
     yield database
     await database.close()
 
@@ -126,7 +131,7 @@ async def test_non_voters_and_supergroup_migration(db: Database) -> None:
         await members.seen(db, GROUP, user_id, name, NOW)
     bob_claim, _, _ = await units.claim(db, GROUP, "3-502", BOB, approved=True, now=NOW)
     await units.claim(db, GROUP, "3-503", CAROL, approved=True, now=NOW)
-    await units.claim(db, GROUP, "3-504", ALICE, approved=False, now=NOW)  # pending: not asked
+    await units.claim(db, GROUP, "4-101", ALICE, approved=False, now=NOW)  # pending: not asked
     decision_id = await make(db)
     assert await decisions.non_voters(db, GROUP, decision_id) == [(BOB, "Bob"), (CAROL, "Carol")]
     await decisions.cast(
@@ -159,7 +164,206 @@ async def test_close_counts_inside_its_own_transaction(db: Database) -> None:
         return decisions.Final(TOTALS)
 
     closed, _ = await decisions.close(db, decision_id, recount, closed_by=None, now=NOW)
-    assert closed and seen == [([unit], ["for"])]
+    assert closed and [u.label for u in seen[0][0]] == ["3-502", "3-503", "4-101"]
+    assert seen[0][0][0] == unit and seen[0][1] == ["for"]
     again, _ = await decisions.close(db, decision_id, recount, closed_by=None, now=NOW)
     assert not again and len(seen) == 1  # closed already: not counted again
     assert [b.choice for b in await decisions.ballots(db, decision_id)] == [None]
+
+
+async def test_the_electorate_is_fixed_when_the_decision_opens(db: Database) -> None:
+    decision_id = await make(db)
+    voters = await decisions.electorate(db, decision_id)
+    assert [(v.unit_id, v.label, v.area, v.counts) for v in voters] == [
+        (1, "3-502", Fraction(8950, 100), True),
+        (2, "3-503", Fraction(111), True),
+        (3, "4-101", Fraction(100), True),
+    ]
+    # the register changes without a lead's audited act: the decision does not see it
+    await units.claim(db, GROUP, "99-01", BOB, approved=True, now=NOW)
+    await units.add(db, GROUP, "3-503", Fraction(5), NOW)
+    assert await decisions.electorate(db, decision_id) == voters
+    stray = await units.get(db, GROUP, "99-01")
+    assert stray is not None
+    stored = await decisions.cast(
+        db, decision_id, [(stray.id, "99-01"), (1, "3-502")], "for", by_id=BOB, by_name="B", now=NOW
+    )
+    assert stored == ("3-502",)  # 99-01 is no unit of this decision: skipped
+    assert [b.label for b in await decisions.ballots(db, decision_id)] == ["3-502"]
+
+
+async def test_an_area_rule_cannot_open_while_a_unit_lacks_an_area(db: Database) -> None:
+    await units.add(db, GROUP, "6", None, NOW)
+    await units.add(db, GROUP, "10", None, NOW)
+    with pytest.raises(DomainError) as caught:
+        await make(db)
+    assert caught.value.key == "decision.missing_area_labels"
+    assert caught.value.params == {"units": 2, "labels": "6, 10"}
+    assert await db.fetchone("SELECT 1 FROM decisions") is None
+    assert await db.fetchone("SELECT 1 FROM decision_units") is None
+    assert await db.fetchone("SELECT 1 FROM scheduled") is None
+    # a rule by units opens, with the unit without area in its electorate
+    decision_id, _ = await decisions.create(
+        db,
+        chat_id=GROUP,
+        title="Bikes",
+        rule="majority",
+        secret=False,
+        creator_id=ALICE,
+        creator_name="Alice",
+        closes_at=LATER,
+        now=NOW,
+    )
+    assert len(await decisions.electorate(db, decision_id)) == 5
+
+
+async def test_no_units_no_decision(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "empty.sqlite3")
+    try:
+        await chats.ensure(
+            database, GROUP, type="group", title="M", defaults=ChatSettings(), now=NOW
+        )
+        with pytest.raises(DomainError) as caught:
+            await make(database)
+        assert caught.value.key == "decision.no_units"
+    finally:
+        await database.close()
+
+
+async def change(db: Database, kind: str, unit_id: int, label: str, area, old=None) -> list[int]:
+    async with db.write() as conn:
+        return await decisions.register_changed(
+            conn,
+            GROUP,
+            kind=kind,
+            unit_id=unit_id,
+            label=label,
+            area=area,
+            old_area=old,
+            by_user=ALICE,
+            now=NOW + timedelta(days=1),
+        )
+
+
+async def test_register_changes_reach_open_decisions_as_audited_acts(db: Database) -> None:
+    await members.seen(db, GROUP, ALICE, "Alice", NOW)
+    first = await make(db)
+    second = await make(db, secret=True)
+    closed = await make(db)
+    await decisions.close(db, closed, decisions.Final(TOTALS), closed_by=None, now=NOW)
+    await decisions.cast(db, first, [(1, "3-502")], "for", by_id=BOB, by_name="Bob", now=NOW)
+
+    assert await change(db, "removed", 1, "3-502", None) == [first, second]
+    assert await change(db, "added", 4, "1-04", Fraction(80)) == [first, second]
+    assert await change(db, "area", 2, "3-503", Fraction(115), Fraction(111)) == [first, second]
+    # a change that is no change, or to a unit a decision does not have, touches nothing
+    assert await change(db, "area", 2, "3-503", Fraction(115), Fraction(115)) == []
+    assert await change(db, "removed", 1, "3-502", None) == []
+    assert await change(db, "area", 99, "9-99", Fraction(1), None) == []
+
+    voters = {v.label: v for v in await decisions.electorate(db, first)}
+    assert {k: (v.area, v.counts) for k, v in voters.items()} == {
+        "1-04": (Fraction(80), True),
+        "3-502": (Fraction(8950, 100), False),
+        "3-503": (Fraction(115), True),
+        "4-101": (Fraction(100), True),
+    }
+    made = [
+        (c.kind, c.label, c.area, c.old_area, c.counted, c.by_name)
+        for c in await decisions.changes(db, first)
+    ]
+    assert made == [
+        ("removed", "3-502", None, None, True, "Alice"),
+        ("added", "1-04", Fraction(80), None, False, "Alice"),
+        ("area", "3-503", Fraction(115), Fraction(111), False, "Alice"),
+    ]
+    # the secret decision had no ballot for 3-502: nothing stopped counting
+    assert [c.counted for c in await decisions.changes(db, second)] == [False, False, False]
+    # changes are not ballots: /audit's list of ballots is unchanged
+    assert [e.label for e in await decisions.audit(db, first)] == ["3-502"]
+    # the closed decision's electorate is untouched
+    assert len(await decisions.electorate(db, closed)) == 3
+    assert await decisions.changes(db, closed) == []
+    # the removed unit's ballot is kept but the new unit can vote; the old one cannot
+    assert (
+        await decisions.cast(db, first, [(1, "3-502")], "against", by_id=BOB, by_name="B", now=NOW)
+        == ()
+    )
+    assert await decisions.cast(
+        db, first, [(4, "1-04")], "for", by_id=CAROL, by_name="C", now=NOW
+    ) == ("1-04",)
+
+
+async def test_a_change_that_would_leave_an_area_rule_without_area_is_refused(
+    db: Database,
+) -> None:
+    by_units, _ = await decisions.create(
+        db,
+        chat_id=GROUP,
+        title="Bikes",
+        rule="majority",
+        secret=False,
+        creator_id=ALICE,
+        creator_name="Alice",
+        closes_at=LATER,
+        now=NOW,
+    )
+    by_area = await make(db)
+    with pytest.raises(DomainError) as caught:
+        async with db.write() as conn:
+            await conn.execute(
+                "INSERT INTO units (chat_id, label, created_at) VALUES (?, '6', ?)",
+                (GROUP, "2026-11-22T12:00:00Z"),
+            )
+            await decisions.register_changed(
+                conn,
+                GROUP,
+                kind="added",
+                unit_id=4,
+                label="6",
+                area=None,
+                old_area=None,
+                by_user=ALICE,
+                now=NOW,
+            )
+    assert caught.value.key == "decision.register_needs_area"
+    assert caught.value.params == {"label": "6", "refs": f"D{by_area}"}
+    # the whole transaction rolled back: the register and both decisions are as they were
+    assert await units.get(db, GROUP, "6") is None
+    assert len(await decisions.electorate(db, by_units)) == 3
+    assert await decisions.changes(db, by_units) == []
+    with pytest.raises(DomainError):
+        await change(db, "area", 2, "3-503", None, Fraction(111))
+    # a rule by units alone takes a unit without area
+    await decisions.close(db, by_area, decisions.Final(TOTALS), closed_by=None, now=NOW)
+    assert await change(db, "added", 5, "7", None) == [by_units]
+
+
+async def test_close_refuses_a_count_it_cannot_make_and_keeps_every_ballot(db: Database) -> None:
+    decision_id = await make(db, secret=True)
+    await decisions.cast(db, decision_id, [(1, "3-502")], "for", by_id=BOB, by_name="Bob", now=NOW)
+    async with db.write() as conn:  # a register from before this release: a unit without area
+        await conn.execute(
+            "UPDATE decision_units SET area_num = NULL, area_den = NULL WHERE unit_id = 2"
+        )
+    with pytest.raises(DomainError) as caught:
+        await decisions.close(
+            db, decision_id, lambda e, b: decisions.Final(None, (), 1), closed_by=None, now=NOW
+        )
+    assert caught.value.key == "decision.cannot_close"
+    decision = await decisions.get(db, decision_id)
+    assert decision is not None and decision.is_open and decision.final is None
+    assert [b.choice for b in await decisions.ballots(db, decision_id)] == ["for"]
+    # the scheduled close (its row running) notes it once and tries again later
+    async with db.write() as conn:
+        await conn.execute("UPDATE scheduled SET status = 'running'")
+    first, row_id = await decisions.blocked(
+        db, decision_id, retry_at=LATER + timedelta(hours=1), now=LATER
+    )
+    assert first and row_id is not None
+    again, none = await decisions.blocked(
+        db, decision_id, retry_at=LATER + timedelta(hours=1), now=LATER
+    )
+    assert not again and none is None  # told once; the retry row is already pending
+    decision = await decisions.get(db, decision_id)
+    assert decision is not None and decision.blocked_at == LATER
