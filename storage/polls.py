@@ -3,9 +3,11 @@
 Every function that acts on a poll takes the chat it is asked from and checks, inside its
 transaction, that the poll belongs to that chat and is still open: button data is never trusted.
 
-Anonymous polls never store a user id: a voter is ``HMAC-SHA256(secret, user id)`` with a
-random per-poll secret, kept only while the poll is open. :func:`close` deletes those rows and
-the secret and keeps the final counts.
+Anonymous polls never store a user id: a voter is ``HMAC-SHA256(key, user id)`` with a
+random per-poll key that lives in the keys folder (:mod:`storage.secrets`), outside the
+database and its backups, only while the poll is open. :func:`close` stores the final counts,
+deletes the voter rows and then destroys the key: a backup taken while the poll was open keeps
+rows that no key on disk links to anyone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -23,6 +24,7 @@ import aiosqlite
 from bot.domain.errors import DomainError
 from bot.domain.polls import apply_vote
 from storage import scheduled
+from storage import secrets as keys
 from storage.db import Database, from_db, to_db
 
 #: The scheduled kind that closes a poll at its closing time.
@@ -111,6 +113,16 @@ def voter_key(user_id: int, secret: bytes | None) -> str:
     return hmac.new(secret, str(user_id).encode(), hashlib.sha256).hexdigest()
 
 
+def _poll_key(db: Database, poll_id: int) -> bytes:
+    """An open anonymous poll's key. Missing only when the keys folder was lost while the bot
+    ran (at start-up :func:`storage.secrets.sweep` gives every open poll its key): a new key
+    would let everyone vote twice, so the vote is refused."""
+    key = keys.keys_for(db.path).get(keys.POLL, poll_id)
+    if key is None:
+        raise DomainError("privacy.key_missing")
+    return key
+
+
 async def _load(conn: aiosqlite.Connection, poll_id: int) -> aiosqlite.Row | None:
     # execute and fetch in one call on the connection's thread (one round trip, not two)
     rows = await conn.execute_fetchall(
@@ -142,8 +154,8 @@ async def create(
     now: datetime,
 ) -> tuple[Poll, int | None]:
     """Store a poll and (with a closing time) its scheduled closing, in one transaction.
-    Returns the poll and the scheduled row id to arm after the commit."""
-    secret = secrets.token_bytes(32) if anonymous else None
+    Returns the poll and the scheduled row id to arm after the commit. An anonymous poll's key
+    is written to the keys folder (never to the database)."""
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO polls (chat_id, creator_id, question, options, multiple, anonymous,"
@@ -155,13 +167,15 @@ async def create(
                 json.dumps(options, ensure_ascii=False),
                 int(multiple),
                 int(anonymous),
-                secret,
+                None,
                 to_db(closes_at) if closes_at else None,
                 to_db(now),
             ),
         )
         poll_id = cur.lastrowid
         assert poll_id is not None
+        if anonymous:
+            keys.keys_for(db.path).create(keys.POLL, poll_id)
         row_id = None
         if closes_at is not None:
             row_id = await scheduled.insert(
@@ -179,6 +193,7 @@ async def discard(db: Database, poll_id: int) -> list[int]:
             conn, CLOSE_KIND, poll_id, "cancelled", only=("pending",)
         )
         await conn.execute("DELETE FROM polls WHERE id = ?", (poll_id,))
+    keys.keys_for(db.path).destroy(keys.POLL, poll_id)
     return stale
 
 
@@ -225,9 +240,14 @@ async def configure(
             )
         if anonymous is not None and anonymous != bool(row["anonymous"]):
             await conn.execute(
-                "UPDATE polls SET anonymous = ?, secret = ? WHERE id = ?",
-                (int(anonymous), secrets.token_bytes(32) if anonymous else None, poll_id),
+                "UPDATE polls SET anonymous = ?, secret = NULL WHERE id = ?",
+                (int(anonymous), poll_id),
             )
+            store = keys.keys_for(db.path)
+            if anonymous:
+                store.create(keys.POLL, poll_id)
+            else:
+                store.destroy(keys.POLL, poll_id)
     poll = await get(db, poll_id)
     assert poll is not None
     return poll
@@ -241,7 +261,7 @@ async def vote(
         row = await _open_in(conn, poll_id, chat_id)
         n_options = len(json.loads(row["options"]))
         anonymous = bool(row["anonymous"])
-        key = voter_key(user_id, row["secret"] if anonymous else None)
+        key = voter_key(user_id, _poll_key(db, poll_id) if anonymous else None)
         found = next(
             iter(
                 await conn.execute_fetchall(
@@ -351,6 +371,8 @@ async def close(
         stale = await scheduled.set_status_for(
             conn, CLOSE_KIND, poll_id, "cancelled", only=("pending",)
         )
+    # the counts are committed: now nothing may link a voter row of any copy to a person
+    keys.keys_for(db.path).destroy(keys.POLL, poll_id)
     closed = await get(db, poll_id)
     assert closed is not None
     return closed, stale

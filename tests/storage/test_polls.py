@@ -12,6 +12,7 @@ import pytest
 from bot.domain.errors import DomainError
 from bot.domain.settings import ChatSettings
 from storage import chats, members, polls
+from storage import secrets as sealing
 from storage.db import Database
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -116,8 +117,12 @@ async def test_anonymous_rows_hold_no_user_id_and_vanish_at_closing(db: Database
     rows = await db.fetchall("SELECT * FROM poll_votes")
     assert all(r["user_id"] is None and r["voted_at"] is None for r in rows)
     assert all(len(r["voter"]) == 64 for r in rows)  # an HMAC, not an id
-    secret = (await db.fetchone("SELECT secret FROM polls WHERE id = ?", (poll.id,)))["secret"]
-    assert len(secret) == 32
+    stored = (await db.fetchone("SELECT secret FROM polls WHERE id = ?", (poll.id,)))["secret"]
+    assert stored is None  # the key is not in the database (nor in its backups)
+    store = sealing.keys_for(db.path)
+    secret = store.get(sealing.POLL, poll.id)
+    assert secret is not None and len(secret) == 32
+    assert store.path(sealing.POLL, poll.id).read_bytes() == secret
     assert {r["voter"] for r in rows} == {polls.voter_key(u, secret) for u in (BOB, CAROL, WANG)}
     other, _ = await make(db, anonymous=True)
     await polls.vote(db, other.id, GROUP, BOB, 0, NOW)
@@ -131,6 +136,9 @@ async def test_anonymous_rows_hold_no_user_id_and_vanish_at_closing(db: Database
     assert await db.fetchall("SELECT 1 FROM poll_votes WHERE poll_id = ?", (poll.id,)) == []
     row = await db.fetchone("SELECT secret FROM polls WHERE id = ?", (poll.id,))
     assert row["secret"] is None
+    assert not store.path(sealing.POLL, poll.id).exists()  # destroyed after the counts were stored
+    assert store.get(sealing.POLL, poll.id) is None
+    assert store.path(sealing.POLL, other.id).exists()  # the other poll is still open
     res = await polls.results(db, closed)
     assert res.counts == (1, 2, 0) and res.voters == 3
 
@@ -193,10 +201,12 @@ async def test_toggle_reads_the_stored_mode(db: Database) -> None:
     assert first.multiple and not second.multiple
     on = await polls.configure(db, poll.id, GROUP, toggle="anonymous")
     assert on.anonymous
-    row = await db.fetchone("SELECT secret FROM polls WHERE id = ?", (poll.id,))
-    assert len(row["secret"]) == 32
+    store = sealing.keys_for(db.path)
+    key = store.path(sealing.POLL, poll.id)
+    assert key.stat().st_size == 32 and key.stat().st_mode & 0o077 == 0  # only the bot reads it
     off = await polls.configure(db, poll.id, GROUP, toggle="anonymous")
     assert not off.anonymous
+    assert not key.exists()
     row = await db.fetchone("SELECT secret FROM polls WHERE id = ?", (poll.id,))
     assert row["secret"] is None
     await polls.vote(db, poll.id, GROUP, BOB, 0, NOW)
