@@ -10,7 +10,8 @@ and outcome name. A ballot counts only while its unit is in the electorate under
 label; a removed unit's ballot stays stored and is listed as no longer counting.
 
 Secret decisions: while open, each unit's current choice is stored (exact area counting needs
-it) but never shown; the audit trail never holds a choice. At closing the final totals are
+it), only sealed under the decision's key in the keys folder (storage/secrets.py), and never
+shown; the audit trail never holds a choice. At closing the final totals are
 computed and stored, and only then every per-unit choice is set to NULL, in the same
 transaction; a count that cannot be made (a unit without an area under an area rule) refuses the
 close and destroys nothing.
@@ -30,6 +31,7 @@ import aiosqlite
 from bot.domain.decisions import Totals, parse_rule
 from bot.domain.errors import DomainError
 from storage import scheduled
+from storage import secrets as sealing
 from storage.db import Database, from_db, to_db
 from storage.units import Unit, natural_key
 
@@ -234,6 +236,7 @@ async def create(
                     "decision.missing_area_labels",
                     units=len(lacking),
                     labels=_some(lacking),
+                    first=lacking[0],
                 )
         cur = await conn.execute(
             "INSERT INTO decisions (chat_id, title, rule, secret, creator_id, creator_name,"
@@ -317,16 +320,20 @@ async def cast(
         for unit_id, label in units:
             await conn.execute(
                 "INSERT INTO decision_ballots (decision_id, chat_id, unit_id, label, choice,"
-                " by_id, by_name, paper, note, cast_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " sealed, by_id, by_name, paper, note, cast_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (decision_id, unit_id) DO UPDATE SET label = excluded.label,"
-                " choice = excluded.choice, by_id = excluded.by_id, by_name = excluded.by_name,"
-                " paper = excluded.paper, note = excluded.note, cast_at = excluded.cast_at",
+                " choice = excluded.choice, sealed = excluded.sealed, by_id = excluded.by_id,"
+                " by_name = excluded.by_name, paper = excluded.paper, note = excluded.note,"
+                " cast_at = excluded.cast_at",
                 (
                     decision_id,
                     chat_id,
                     unit_id,
                     label,
-                    choice,
+                    # a secret choice is stored only sealed, under a key outside the database
+                    None if secret else choice,
+                    sealing.seal_choice(db.path, decision_id, unit_id, choice) if secret else None,
                     by_id,
                     by_name,
                     int(paper),
@@ -367,11 +374,11 @@ def _ballot(row: aiosqlite.Row) -> StoredBallot:
 
 async def ballots(db: Database, decision_id: int) -> list[StoredBallot]:
     rows = await db.fetchall(
-        "SELECT unit_id, label, choice, by_id, by_name, paper, note, cast_at"
+        "SELECT unit_id, label, choice, sealed, by_id, by_name, paper, note, cast_at"
         " FROM decision_ballots WHERE decision_id = ? ORDER BY cast_at, unit_id",
         (decision_id,),
     )
-    return [_ballot(r) for r in rows]
+    return [sealing.opened(db.path, decision_id, _ballot(r), r["sealed"]) for r in rows]
 
 
 async def audit(db: Database, decision_id: int) -> list[AuditEntry]:
@@ -400,7 +407,7 @@ async def audit(db: Database, decision_id: int) -> list[AuditEntry]:
 #: close is then refused and nothing (no ballot, no secret choice) is touched.
 Recount = Callable[[Sequence[Unit], Sequence[StoredBallot]], Final]
 
-_BALLOT_COLS = "unit_id, label, choice, by_id, by_name, paper, note, cast_at"
+_BALLOT_COLS = "unit_id, label, choice, sealed, by_id, by_name, paper, note, cast_at"
 
 
 async def close(
@@ -439,7 +446,7 @@ async def close(
                 if v.counts
             ]
             cast_ = [
-                _ballot(r)
+                sealing.opened(db.path, decision_id, _ballot(r), r["sealed"])
                 for r in await (
                     await conn.execute(
                         f"SELECT {_BALLOT_COLS} FROM decision_ballots WHERE decision_id = ?"
@@ -459,13 +466,15 @@ async def close(
         if cur.rowcount != 1:
             return False, []
         await conn.execute(
-            "UPDATE decision_ballots SET choice = NULL WHERE decision_id = ?"
+            "UPDATE decision_ballots SET choice = NULL, sealed = NULL WHERE decision_id = ?"
             " AND (SELECT secret FROM decisions WHERE id = ?) = 1",
             (decision_id, decision_id),
         )
         stopped = await scheduled.set_status_for(
             conn, KIND, decision_id, "cancelled", only=("pending", "paused")
         )
+    # the totals are committed: destroy the key, so no copy of the file opens a sealed ballot
+    sealing.keys_for(db.path).destroy(sealing.DECISION, decision_id)
     return True, stopped
 
 
