@@ -54,6 +54,7 @@ PERSONAL: Final[dict[str, dict[str, str]]] = {
     "chains": {"creator_id": "id", "creator_name": "name"},
     "chain_lines": {"user_id": "id", "user_name": "name"},
     "posts": {"creator_id": "id", "creator_name": "name"},
+    "prompts": {"author_id": "id", "member_id": "id"},
     # a private chat's id is its user's id
     "chats": {"id": "id (private chats)"},
 }
@@ -495,6 +496,12 @@ async def forget(
             u,
         )
         await run(done.removed, "members", "DELETE FROM members WHERE user_id = ?", u)
+        await run(
+            done.removed,
+            "prompts",
+            "DELETE FROM prompts WHERE author_id = ? OR member_id = ?",
+            (user_id, user_id),
+        )
 
         # their private chat: language, zone, personal reminders (cascade)
         done.disarm += await _ids(

@@ -237,7 +237,7 @@ async def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
         assert await members.stored_role(database, -5, 7) is Role.ORGANIZER
         assert len(await chats.delivery_failures(database, -5)) == 1
         columns = {r["name"] for r in await database.fetchall("PRAGMA table_info(members)")}
-        assert columns == {"chat_id", "user_id", "display_name", "role"}  # nothing more
+        assert columns == {"chat_id", "user_id", "display_name", "role", "status"}  # no more
     finally:
         await database.close()
 
