@@ -40,7 +40,7 @@ from bot.domain.roles import Role
 from bot.domain.settings import ChatSettings
 from bot.flood import FloodGuard, FloodLimits
 from bot.i18n import t
-from bot.outbox import Limits, Outbox
+from bot.outbox import PRESS, Limits, Outbox, Press
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.services import Clock, Services
@@ -98,7 +98,10 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
       the background), and a press must be answered within seconds or Telegram drops the
       answer — a 1000-press burst on one poll must not queue behind two slots. One person's
       presses in a chat still run one at a time, in the order they came: pressing Yes then No
-      must end on No (a vote press toggles);
+      must end on No (a vote press toggles). A press holds its lane (and its presser's place
+      in line) only until it is answered: what it sends afterwards (a hand-over message waiting
+      for the group's budget, a card refresh) finishes outside every lane, so with the group's
+      budget spent the next presses are still answered at once;
     * updates in flight are counted, so shutdown, health checks and tests can tell when the bot
       is idle;
     * an update is handled at most once: its id is noted in the database before it is handled
@@ -128,25 +131,30 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         self.active += 1  # from the first await on: tests and shutdown wait for it
         try:
-            await self._process(update, coroutine)
+            rest = await self._process(update, coroutine)
+            if rest is not None:
+                await rest  # an answered press finishing its sends, outside every lane
         finally:
             self.active -= 1
+            self.processed += 1
 
-    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def _process(
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> asyncio.Future[Any] | None:
         chat = getattr(update, "effective_chat", None)
-        press = getattr(update, "callback_query", None) is not None
+        query = getattr(update, "callback_query", None)
+        press = query is not None
         user = getattr(update, "effective_user", None)
         if press and chat is not None and user is not None:
             # the person's place in line is taken before the first await: nothing that follows
             # (noting the update id may take longer for one update than another) can reorder
             # their presses
-            await self._in_order((chat.id, user.id), update, chat, coroutine)
-        else:
-            await self._checked(update, chat, press, coroutine)
+            return await self._in_order((chat.id, user.id), update, chat, coroutine)
+        return await self._checked(update, chat, press, coroutine)
 
     async def _checked(
         self, update: object, chat: Any, press: bool, coroutine: Awaitable[Any]
-    ) -> None:
+    ) -> asyncio.Future[Any] | None:
         update_id = getattr(update, "update_id", None)
         first_time = self.first_time
         if (
@@ -158,20 +166,24 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
             log.warning("update %s was handled before a restart; skipped", update_id)
             if asyncio.iscoroutine(coroutine):
                 coroutine.close()  # never awaited: no "was never awaited" warning
-            return
-        await self._run(chat, press, coroutine)
+            return None
+        query = getattr(update, "callback_query", None)
+        query_id = getattr(query, "id", None) if press else None
+        return await self._run(chat, query_id, coroutine)
 
     async def _in_order(
         self, who: tuple[int, int], update: object, chat: Any, coroutine: Awaitable[Any]
-    ) -> None:
-        """Run one person's presses in a chat one after another (FIFO), others in parallel."""
+    ) -> asyncio.Future[Any] | None:
+        """Run one person's presses in a chat one after another (FIFO), others in parallel.
+        The next press of the same person may start once this one is answered (its vote is
+        stored by then)."""
         lock, waiting = self._pressers.get(who, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
         self._pressers[who] = (lock, waiting + 1)
         try:
             async with lock:
-                await self._checked(update, chat, True, coroutine)
+                return await self._checked(update, chat, True, coroutine)
         finally:
             lock, waiting = self._pressers[who]
             if waiting <= 1:
@@ -179,7 +191,13 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
             else:
                 self._pressers[who] = (lock, waiting - 1)
 
-    async def _run(self, chat: Any, press: bool, coroutine: Awaitable[Any]) -> None:
+    async def _run(
+        self, chat: Any, query_id: str | None, coroutine: Awaitable[Any]
+    ) -> asyncio.Future[Any] | None:
+        """Run the update in its chat's lane. A press leaves its lane as soon as it is answered:
+        what it still has to send (a message waiting for the group's budget, a card refresh)
+        is returned to be awaited outside the lane, so the next presses are answered at once."""
+        press = query_id is not None
         key = (chat.id if chat is not None else 0, press)
         semaphore, users = self._chats.get(key, (None, 0))
         if semaphore is None:
@@ -190,16 +208,42 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
             async with semaphore, self._slots:
                 self.in_flight += 1
                 try:
-                    await coroutine
+                    if query_id is None:
+                        await coroutine
+                        return None
+                    return await self._until_answered(query_id, coroutine)
                 finally:
                     self.in_flight -= 1
-                    self.processed += 1
         finally:
             semaphore, users = self._chats[key]
             if users <= 1:
                 del self._chats[key]
             else:
                 self._chats[key] = (semaphore, users - 1)
+
+    @staticmethod
+    async def _until_answered(
+        query_id: str, coroutine: Awaitable[Any]
+    ) -> asyncio.Future[Any] | None:
+        """Run a press's handler until it has answered the press (or finished)."""
+        state = Press(query_id)
+        token = PRESS.set(state)
+        try:
+            task = asyncio.ensure_future(coroutine)  # the task keeps PRESS (context copied)
+        finally:
+            PRESS.reset(token)
+        answered = asyncio.ensure_future(state.answered.wait())
+        try:
+            await asyncio.wait({task, answered}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
+            answered.cancel()
+        if task.done():
+            task.result()  # a handler's exception surfaces here, as before
+            return None
+        return task
 
     async def initialize(self) -> None:
         return None

@@ -33,7 +33,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
+Drawn = Callable[[int, int, str, InlineKeyboardMarkup | None], Awaitable[None]]
 
 
 class OutboxHooks(Protocol):
@@ -91,6 +92,21 @@ MAX_CAPTION = 1024
 BACKGROUND: ContextVar[bool] = ContextVar("courtyard_background_send", default=False)
 
 
+@dataclass(slots=True)
+class Press:
+    """The button press being handled (set by the update processor, bot/app.py).
+
+    ``answered`` is set once its answer has gone out: the processor then frees the press's
+    lane while the rest of the handler (sends, card refreshes) carries on."""
+
+    query_id: str
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+#: The press whose handler is running, if any (see :class:`Press`).
+PRESS: ContextVar[Press | None] = ContextVar("courtyard_press", default=None)
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Telegram's limits, as the outbox respects them. Tests may loosen them."""
@@ -113,6 +129,10 @@ class Limits:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     max_total_wait: float = 900.0  # give up on 429s after this long in all
+    # a send made by a press handler before it answered the press, and that would wait longer
+    # than this for its turn, answers the press first (Telegram refuses answers after ~15 s,
+    # and a resident who sees no answer presses again)
+    press_patience: float = 0.5
 
 
 class TokenBucket:
@@ -232,6 +252,10 @@ class Outbox:
         self._redirects: dict[int, int] = {}
         self._refreshes: dict[tuple[int, int], _Refresh] = {}
         self.stats = {"sent": 0, "edited": 0, "retries": 0, "retry_after": 0, "failed": 0}
+        #: told ``(chat_id, message_id, text, reply_markup)`` once Telegram has confirmed what a
+        #: message shows (a send with a keyboard, an edit made or not needed): handlers/cards.py
+        #: keeps it to bring cards up to date after a crash
+        self.on_drawn: Drawn | None = None
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -262,11 +286,23 @@ class Outbox:
             self._chats[chat_id] = bucket
         return bucket
 
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` for a turn; an unanswered press is answered before a long wait."""
+        if delay > self.limits.press_patience:
+            await self._answer_press_now()
+        await self._sleep(delay)
+
+    async def _answer_press_now(self) -> None:
+        press = PRESS.get()
+        if press is not None and not press.answered.is_set():
+            log.info("answering press %s before a send that has to wait", press.query_id)
+            await self.answer(press.query_id)
+
     async def _wait_turn(self, chat_id: int, limited: bool) -> None:
         if chat_id in self._held_until:
             held = self._held_until[chat_id] - self._clock()
             if held > 0:
-                await self._sleep(held)
+                await self._pause(held)
             else:
                 del self._held_until[chat_id]
         if limited:
@@ -278,7 +314,7 @@ class Outbox:
             # the chat's turn first; the global token is taken only when the message can go
             delay = self._bucket(chat_id).reserve()
             if delay > 0:
-                await self._sleep(delay)
+                await self._pause(delay)
             if BACKGROUND.get():
                 # and they leave the last few global tokens to replies: when residents are busy,
                 # reminders slow down rather than replies queueing behind them
@@ -287,7 +323,7 @@ class Outbox:
                     await self._sleep(step)
             delay = self._global.reserve()
             if delay > 0:
-                await self._sleep(delay)
+                await self._pause(delay)
 
     async def _call(
         self,
@@ -352,6 +388,16 @@ class Outbox:
                 )
                 await self._sleep(pause)
 
+    async def _drawn(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        if self.on_drawn is None:
+            return
+        try:
+            await self.on_drawn(chat_id, message_id, text, markup)
+        except Exception:  # a card left unrecorded is redrawn at the next start, no more
+            log.exception("recording message %s in chat %s failed", message_id, chat_id)
+
     async def _failed(self, chat_id: int, method: str, reason: str) -> None:
         self.stats["failed"] += 1
         log.error("giving up %s to chat %s: %s", method, chat_id, reason)
@@ -388,6 +434,8 @@ class Outbox:
         message = await self._call("sendMessage", chat_id, call)
         if message is not None:
             self.stats["sent"] += 1
+            if reply_markup is not None:
+                await self._drawn(message.chat.id, message.message_id, text, reply_markup)
         return message
 
     async def send_document(
@@ -450,17 +498,21 @@ class Outbox:
                 reply_markup=reply_markup,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
+            await self._drawn(cid, message_id, text, reply_markup)
             return message_id
 
         async def bad(exc: BadRequest, cid: int) -> int | None:
             msg = exc.message.lower()
             if "not modified" in msg:
+                await self._drawn(cid, message_id, text, reply_markup)
                 return message_id
             if "message to edit not found" in msg or "message_id_invalid" in msg:
                 if not repost:
                     return None
                 log.info("message %s in chat %s is gone; posting it again", message_id, cid)
                 again = await self.send(cid, text, reply_markup=reply_markup)
+                if again is not None and reply_markup is None:
+                    await self._drawn(again.chat.id, again.message_id, text, None)
                 return again.message_id if again else None
             raise exc
 
@@ -490,7 +542,15 @@ class Outbox:
     async def answer(
         self, callback_query_id: str, text: str | None = None, *, alert: bool = False
     ) -> bool:
-        """Answer a button press (not rate limited; an expired query is not an error)."""
+        """Answer a button press at once: an answer is not a message to the chat, so it never
+        waits for the chat's budget nor for the global one. An expired query is not an error.
+        A press the outbox already answered (before a send that had to wait) is not answered
+        twice: Telegram would refuse it."""
+        press = PRESS.get()
+        mine = press is not None and press.query_id == callback_query_id
+        if mine and press is not None and press.answered.is_set():
+            log.info("press %s was answered already; %r not shown", callback_query_id, text)
+            return False
         try:
             return await self.bot.answer_callback_query(
                 callback_query_id, text=text, show_alert=alert
@@ -501,6 +561,9 @@ class Outbox:
         except TelegramError as exc:  # 429, 403, timeouts: the press is lost, not the bot
             log.warning("callback answer failed: %s", exc)
             return False
+        finally:
+            if mine and press is not None:
+                press.answered.set()
 
     async def pin(self, chat_id: int, message_id: int) -> bool:
         async def call(cid: int) -> bool:

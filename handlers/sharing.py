@@ -73,6 +73,11 @@ async def private_chat(services: Services, user_id: int) -> Chat | None:
     return chat if chat is not None and chat.is_private and chat.active else None
 
 
+async def reachable(services: Services, *user_ids: int) -> bool:
+    """Whether every one of them has a private chat with the bot (said before sending)."""
+    return all([await private_chat(services, uid) is not None for uid in user_ids])
+
+
 async def tell(services: Services, user_id: int, key: str, /, **params: Any) -> bool:
     """A private message in the person's own language; False if they cannot be reached."""
     chat = await private_chat(services, user_id)
@@ -524,7 +529,10 @@ async def _want(turn: Turn, item: store.Item, op: str) -> None:
         if item.kind == "need"
         else ("sharing.dm_want_owner", "sharing.dm_want_other")
     )
-    privately = await connect(
+    # answered first: the message to the group may have to wait for the group's budget
+    privately = await reachable(turn.services, item.owner_id, turn.user.id)
+    await turn.answer("sharing.connected" if privately else "sharing.connected_group")
+    await connect(
         turn,
         (item.owner_id, item.owner_name),
         (turn.user.id, name),
@@ -532,7 +540,6 @@ async def _want(turn: Turn, item: store.Item, op: str) -> None:
         title=item.title,
         tag=tag(item.id),
     )
-    await turn.answer("sharing.connected" if privately else "sharing.connected_group")
     refresh_item(turn.services, item)
 
 
@@ -549,7 +556,9 @@ async def skill_button(turn: Turn, parts: list[str]) -> None:
     _, created = await store.add_request(turn.services.db, item, turn.user.id, name, turn.now)
     if not created:
         raise DomainError("sharing.already_asked")
-    privately = await connect(
+    privately = await reachable(turn.services, item.owner_id, turn.user.id)
+    await turn.answer("sharing.connected" if privately else "sharing.connected_group")
+    await connect(
         turn,
         (item.owner_id, item.owner_name),
         (turn.user.id, name),
@@ -557,7 +566,6 @@ async def skill_button(turn: Turn, parts: list[str]) -> None:
         title=item.title,
         tag=tag(item.id),
     )
-    await turn.answer("sharing.connected" if privately else "sharing.connected_group")
 
 
 async def _lend_prompt(turn: Turn, item: store.Item, op: str) -> None:

@@ -18,7 +18,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.request import HTTPXRequest
 
 from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
-from bot.outbox import Limits, Outbox, TokenBucket
+from bot.outbox import PRESS, Limits, Outbox, Press, TokenBucket
 
 TOKEN = "123456:TEST-outbox-units"
 
@@ -455,3 +455,55 @@ async def test_replies_keep_flowing_while_a_reminder_cluster_drains(bot: Bot) ->
     waits = sorted(times[500:])
     assert waits[-1] < 0.5, waits[-10:]  # the slowest reply of 600 waited under half a second
     assert len(times[:500]) == 500 and max(times[:500]) > 30  # reminders went, just slower
+
+
+# --- a press is answered before anything it sends waits ------------------------------------
+
+
+async def test_a_press_is_answered_before_its_send_waits_for_the_group_budget(
+    fake: FakeTelegram, bot: Bot, alice: FakeUser, court: FakeChat
+) -> None:
+    outbox, _, sleep = make_outbox(bot, time_passes=False)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Want", callback_data="want")]])
+    card = await outbox.send(court.id, "Ladder", reply_markup=markup)
+    assert card is not None
+    for n in range(19):  # the group's 20 a minute are spent
+        await outbox.send(court.id, f"notice {n}")
+    query = await alice.press(card, "want")
+    press = Press(query.id)
+    token = PRESS.set(press)
+    try:
+        mark = fake.mark()
+        # a handler that sends before it answers: the send must wait a minute...
+        assert await outbox.send(court.id, "hand-over") is not None
+        # ...so the press was answered first (no text: the handler had not said one yet)
+        methods = [c.method for c in fake.calls[mark:] if c.method != "getUpdates"]
+        assert methods == ["answerCallbackQuery", "sendMessage"]
+        assert sleep.waits == pytest.approx([60.0])
+        assert press.answered.is_set()
+        assert fake.callback_answer(query.id) == {"show_alert": False}
+        # the handler's own answer comes too late to be shown, and is not sent at all
+        assert await outbox.answer(query.id, "Introduced") is False
+        assert len(fake.calls_to("answerCallbackQuery")) == 1
+    finally:
+        PRESS.reset(token)
+
+
+async def test_a_send_with_room_in_the_budget_leaves_the_press_to_its_handler(
+    fake: FakeTelegram, bot: Bot, alice: FakeUser, court: FakeChat
+) -> None:
+    outbox, _, sleep = make_outbox(bot, time_passes=False)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Want", callback_data="want")]])
+    card = await outbox.send(court.id, "Ladder", reply_markup=markup)
+    assert card is not None
+    query = await alice.press(card, "want")
+    press = Press(query.id)
+    token = PRESS.set(press)
+    try:
+        assert await outbox.send(court.id, "hand-over") is not None
+        assert not press.answered.is_set() and sleep.waits == []
+        assert await outbox.answer(query.id, "Introduced") is True
+        assert press.answered.is_set()
+        assert fake.callback_answer(query.id) == {"text": "Introduced", "show_alert": False}
+    finally:
+        PRESS.reset(token)
