@@ -15,8 +15,13 @@ Choices where the issue is silent (the README in notes/decisions.md repeats them
   ``decision_rule`` setting counts.
 * A press applies to every approved unit of the presser in this group (the answer names them);
   the latest ballot of a unit counts, whether a press or a paper ballot.
-* The register is read live while the vote is open (units added count from then on; a removed
-  unit's ballot stops counting and the card says so); the count is frozen at closing.
+* The electorate (the units and their areas) is fixed when the decision opens and shown on the
+  card; the live register is never counted. A lead's change to the register reaches an open
+  decision only through ``storage.decisions.register_changed``, named on the card and in the
+  outcome: a unit added joins and may vote, a removed unit's ballot stops counting, a changed
+  area re-weights. A rule that counts floor area cannot open while a unit lacks an area, and a
+  count that cannot be made refuses the close (the scheduled close tells the leads once and
+  tries again every CLOSE_RETRY) — the ballots are never discarded without the result.
 * Secret decisions: the card shows participation only; for/against and "already certain" appear
   at closing, because a live split would reveal a single vote to anyone watching the card. The
   audit never holds a choice; a lead's /ballot message is deleted (if the bot may) so the
@@ -30,7 +35,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
@@ -38,6 +43,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -76,7 +82,7 @@ from bot.i18n import (
     tn,
 )
 from bot.services import Services
-from handlers import refs
+from handlers import cards, refs
 from handlers.common import (
     GROUP_ONLY,
     Turn,
@@ -88,7 +94,7 @@ from handlers.common import (
 )
 from handlers.units import format_area
 from storage import chats, decisions, units
-from storage.decisions import Decision, Final, StoredBallot
+from storage.decisions import Change, Decision, Final, StoredBallot, Voter
 from storage.scheduled import Scheduled
 
 log = logging.getLogger(__name__)
@@ -107,6 +113,10 @@ CONFIRM_SECONDS = 60.0
 REMIND_COOLDOWN = 600.0
 #: Removed-unit labels named on a card before "+N".
 MAX_LABELS = 10
+#: Register changes named on a card before "and N more" (all of them are in /audit).
+MAX_CHANGES = 6
+#: How long a scheduled close that could not count waits before it tries again.
+CLOSE_RETRY = timedelta(hours=1)
 
 _CODES = {"f": FOR, "a": AGAINST, "x": ABSTAIN}
 _CODE_OF = {choice: code for code, choice in _CODES.items()}
@@ -215,22 +225,37 @@ class Count:
     ignored: tuple[str, ...]  # labels of ballots of removed units
     paper: int
     settled: bool | None  # certain() while open; None when it can still go either way
+    #: labels of the electorate's units without an area (an area rule cannot count them)
+    missing: tuple[str, ...] = ()
+    #: the electorate now: how many units count, their area (None: some area unknown)
+    households: int = 0
+    area: Fraction | None = None
+    #: the leads' changes to the electorate since it was fixed
+    changes: tuple[Change, ...] = ()
 
 
 def count_open(
-    rule: Rule, register: Sequence[units.Unit], ballots: Sequence[StoredBallot]
+    rule: Rule, electorate: Sequence[units.Unit], ballots: Sequence[StoredBallot]
 ) -> Count:
-    """The live count of an open decision from the register and the ballots as they stand."""
-    known = {u.id for u in register}
-    domain_units = [Unit(f"#{u.id}", u.area) for u in register]
-    cast = [Ballot(f"#{b.unit_id}", b.choice) for b in ballots if b.choice is not None]
-    ignored = tuple(sorted(b.label for b in ballots if b.unit_id not in known))
-    paper = sum(1 for b in ballots if b.paper and b.unit_id in known)
+    """The count of an open decision from its electorate (the units that count) and the
+    ballots as they stand. A ballot counts only for the unit id AND label it was cast for."""
+    known = {u.id: u.label for u in electorate}
+
+    def counts(b: StoredBallot) -> bool:
+        return known.get(b.unit_id) == b.label
+
+    domain_units = [Unit(f"#{u.id}", u.area) for u in electorate]
+    cast = [Ballot(f"#{b.unit_id}", b.choice) for b in ballots if b.choice and counts(b)]
+    ignored = tuple(sorted({b.label for b in ballots if not counts(b)}, key=units.natural_key))
+    paper = sum(1 for b in ballots if b.paper and counts(b))
+    missing = tuple(sorted((u.label for u in electorate if u.area is None), key=units.natural_key))
+    area = None if missing else sum((u.area or Fraction(0) for u in electorate), Fraction(0))
+    base = Count(None, len(missing), ignored, paper, None, missing, len(electorate), area)
     try:
         outcome = evaluate(rule, domain_units, cast)
     except DomainError as exc:
-        return Count(None, int(exc.params.get("units", 0)), ignored, paper, None)
-    return Count(outcome, 0, ignored, paper, certain(rule, outcome.totals))
+        return replace(base, missing_area=int(exc.params.get("units", len(missing))))
+    return replace(base, outcome=outcome, missing_area=0, settled=certain(rule, outcome.totals))
 
 
 def final_of(counted: Count) -> Final:
@@ -239,16 +264,33 @@ def final_of(counted: Count) -> Final:
     return Final(totals, counted.ignored, counted.missing_area)
 
 
+def counting(decision: Decision, voters: Sequence[Voter]) -> list[units.Unit]:
+    """The units of the electorate that count now, as the count takes them."""
+    return [units.Unit(v.unit_id, decision.chat_id, v.label, v.area) for v in voters if v.counts]
+
+
 async def count(services: Services, decision: Decision) -> Count:
     rule = parse_rule(decision.rule)
-    ballots = await decisions.ballots(services.db, decision.id)
+    db = services.db
+    ballots = await decisions.ballots(db, decision.id)
+    changes = tuple(await decisions.changes(db, decision.id))
     if not decision.is_open and decision.final is not None:
         final = decision.final
         outcome = evaluate_totals(rule, final.totals) if final.totals is not None else None
         paper = sum(1 for b in ballots if b.paper and b.label not in final.ignored)
-        return Count(outcome, final.missing_area, final.ignored, paper, None)
-    register = await units.register(services.db, decision.chat_id)
-    return count_open(rule, [e.unit for e in register], ballots)
+        totals = final.totals
+        return Count(
+            outcome,
+            final.missing_area,
+            final.ignored,
+            paper,
+            None,
+            households=totals.units if totals else 0,
+            area=totals.area if totals else None,
+            changes=changes,
+        )
+    electorate = counting(decision, await decisions.electorate(db, decision.id))
+    return replace(count_open(rule, electorate, ballots), changes=changes)
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -341,6 +383,41 @@ def summary(lang: str, o: Outcome) -> str:
     )
 
 
+def _day(moment: datetime, lang: str, tz: str) -> str:
+    """2 Dec · 12月2日 · 2 дек."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return str(format_skeleton("MMMd", local, locale=babel_locale(lang)))
+
+
+def electorate_line(lang: str, tz: str, decision: Decision, counted: Count) -> str:
+    """🏠 12 households, 1 034 m² · fixed on 2 Dec"""
+    day = _day(decision.created_at, lang, tz)
+    n = counted.households
+    if counted.area is None:
+        return tn(lang, "decision.electorate_units", n, date=day)
+    return tn(lang, "decision.electorate", n, area=_number(counted.area, lang), date=day)
+
+
+def change_line(lang: str, tz: str, change: Change) -> str:
+    """➕ 1-04 (80 m²) added by a lead on 3 Dec · ➖ 1-03 removed …: its ballot no longer counts ·
+    📐 area of 2-01 changed from 60 to 65 m² by a lead on 3 Dec"""
+    day = _day(change.at, lang, tz)
+    label = change.label
+    if change.kind == decisions.ADDED:
+        if change.area is None:
+            return t(lang, "decision.change_added", label=label, date=day)
+        area = format_area(change.area)
+        return t(lang, "decision.change_added_area", label=label, area=area, date=day)
+    if change.kind == decisions.REMOVED:
+        key = "decision.change_removed_ballot" if change.counted else "decision.change_removed"
+        return t(lang, key, label=label, date=day)
+    new = format_area(change.area) if change.area is not None else "?"
+    if change.old_area is None:
+        return t(lang, "decision.change_area_set", label=label, new=new, date=day)
+    old = format_area(change.old_area)
+    return t(lang, "decision.change_area", label=label, old=old, new=new, date=day)
+
+
 def _labels(labels: tuple[str, ...]) -> str:
     shown = ", ".join(labels[:MAX_LABELS])
     return shown + (f", +{len(labels) - MAX_LABELS}" if len(labels) > MAX_LABELS else "")
@@ -368,12 +445,29 @@ def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: dat
     lines = [t(lang, "decision.card_title", title=decision.title)]
     key = "decision.card_rule_secret" if decision.secret else "decision.card_rule_open"
     lines.append(t(lang, key, rule=rule.text))
+    if counted.households:
+        lines.append(electorate_line(lang, tz, decision, counted))
+    for change in counted.changes[:MAX_CHANGES]:
+        lines.append(change_line(lang, tz, change))
+    if len(counted.changes) > MAX_CHANGES:
+        more = len(counted.changes) - MAX_CHANGES
+        lines.append(tn(lang, "decision.changes_more", more, ref=Ref("decision", decision.id).text))
     lines.append("")
     o = counted.outcome
     closed = not decision.is_open
     show_split = closed or not decision.secret
     if o is None:
-        lines.append(t(lang, "decision.missing_area", units=counted.missing_area))
+        if counted.missing:
+            lines.append(
+                t(
+                    lang,
+                    "decision.card_missing_area",
+                    labels=_labels(counted.missing),
+                    first=counted.missing[0],
+                )
+            )
+        else:
+            lines.append(t(lang, "decision.missing_area", units=counted.missing_area))
     else:
         if closed:
             lines.append(summary(lang, o))
@@ -403,10 +497,10 @@ def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: dat
             lines.append(t(lang, "decision.reasons", reasons=Html(escape(reasons))))
     if counted.paper:
         lines.append(tn(lang, "decision.paper_count", counted.paper))
-    if counted.ignored:
-        lines.append(
-            tn(lang, "decision.ignored", len(counted.ignored), labels=_labels(counted.ignored))
-        )
+    named = {c.label for c in counted.changes if c.kind == decisions.REMOVED and c.counted}
+    unnamed = tuple(label for label in counted.ignored if label not in named)
+    if unnamed:  # removed before the electorate was data, or without a named change
+        lines.append(tn(lang, "decision.ignored", len(unnamed), labels=_labels(unnamed)))
     if closed:
         moment = format_datetime_zone(decision.closed_at or now, lang, tz)
         if decision.closed_by:
@@ -419,9 +513,12 @@ def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: dat
             key = "decision.certain_pass" if counted.settled else "decision.certain_fail"
             lines.append(t(lang, key))
         when = format_datetime_zone(decision.closes_at, lang, tz)
-        lines.append(
-            t(lang, "decision.closes", when=when, left=_left(lang, decision.closes_at - now))
-        )
+        if now >= decision.closes_at:
+            lines.append(t(lang, "decision.deadline_passed", when=when))
+        else:
+            lines.append(
+                t(lang, "decision.closes", when=when, left=_left(lang, decision.closes_at - now))
+            )
     lines.append(Ref("decision", decision.id).tag)
     text = "\n".join(lines)
     return (
@@ -477,6 +574,15 @@ def refresh_card(services: Services, decision: Decision) -> None:
     )
 
 
+async def _redraw(services: Services, decision_id: int) -> None:
+    decision = await decisions.get(services.db, decision_id)
+    if decision is not None:
+        refresh_card(services, decision)
+
+
+cards.register("decision", render=render, redraw=_redraw)  # brought up to date after a restart
+
+
 # --- /decide ---------------------------------------------------------------------------------
 
 
@@ -491,12 +597,8 @@ async def decide(turn: Turn) -> None:
         default_rule=turn.chat.settings.decision_rule,
     )
     db = turn.services.db
-    register = await units.register(db, turn.chat.id)
-    if not register:
-        raise DomainError("decision.no_units")
-    missing = sum(1 for e in register if e.unit.area is None)
-    if request.rule.needs_area and missing:
-        raise DomainError("decision.missing_area", units=missing)
+    # the electorate is copied from the register in the same transaction; an area rule is
+    # refused there, naming the units without an area
     decision_id, row_id = await decisions.create(
         db,
         chat_id=turn.chat.id,
@@ -554,24 +656,40 @@ async def vote_button(turn: Turn, parts: list[str]) -> None:
         # a rejected claim waits for nothing: only a pending one is told to wait
         pending = any(c.status == units.PENDING for c in claims)
         raise DomainError("decision.no_unit_pending" if pending else "decision.no_unit")
+    voters = {v.unit_id: v for v in await decisions.electorate(db, decision.id) if v.counts}
+    theirs = [c for c in mine if c.unit_id in voters and voters[c.unit_id].label == c.label]
+    if not theirs:
+        raise DomainError(
+            "decision.not_in_electorate",
+            labels=", ".join(c.label for c in mine),
+            ref=Ref("decision", decision.id).text,
+            date=_day(decision.created_at, turn.personal_lang, turn.chat.timezone),
+        )
     choice = _CODES[parts[2]]
     stored = await decisions.cast(
         db,
         decision.id,
-        [(c.unit_id, c.label) for c in mine],
+        [(c.unit_id, c.label) for c in theirs],
         choice,
         by_id=turn.user.id,
         by_name=display_name(turn.user),
         now=turn.now,
     )
-    if not stored:
+    if stored is None:
         raise DomainError("decision.is_closed", ref=Ref("decision", decision.id).text)
+    if not stored:  # removed from the electorate a moment ago
+        raise DomainError(
+            "decision.not_in_electorate",
+            labels=", ".join(c.label for c in theirs),
+            ref=Ref("decision", decision.id).text,
+            date=_day(decision.created_at, turn.personal_lang, turn.chat.timezone),
+        )
     word = Html(t(turn.personal_lang, f"decision.choice_{choice}"))
-    labels = ", ".join(c.label for c in mine)
-    if len(mine) == 1:
+    labels = ", ".join(stored)
+    if len(stored) == 1:
         await turn.answer("decision.voted", label=labels, choice=word)
     else:
-        await turn.answer("decision.voted_units", labels=labels, choice=word, count=len(mine))
+        await turn.answer("decision.voted_units", labels=labels, choice=word, count=len(stored))
     refresh_card(turn.services, decision)
 
 
@@ -643,20 +761,38 @@ async def close_button(turn: Turn, parts: list[str]) -> None:
 async def close_decision(
     services: Services, decision_id: int, *, closed_by: str | None, late: bool = False
 ) -> bool:
-    """Freeze the count, close, update the card and post the outcome. False if already closed."""
+    """Freeze the count, close, update the card and post the outcome. False if already closed.
+
+    A count that cannot be made (a unit of the electorate without an area under an area rule)
+    refuses the close with ``decision.cannot_close_labels`` (what to fix): the decision stays
+    open, every ballot intact."""
     decision = await decisions.get(services.db, decision_id)
     if decision is None or not decision.is_open:
         return False
     rule = parse_rule(decision.rule)
     now = services.clock()
     # counted inside the closing transaction: a ballot cast a moment before is in the totals
-    closed, stopped = await decisions.close(
-        services.db,
-        decision.id,
-        lambda register, ballots: final_of(count_open(rule, register, ballots)),
-        closed_by=closed_by,
-        now=now,
-    )
+    try:
+        closed, stopped = await decisions.close(
+            services.db,
+            decision.id,
+            lambda electorate, ballots: final_of(count_open(rule, electorate, ballots)),
+            closed_by=closed_by,
+            now=now,
+        )
+    except DomainError as exc:
+        if exc.key != "decision.cannot_close":
+            raise
+        voters = await decisions.electorate(services.db, decision.id)
+        missing = [v.label for v in voters if v.counts and v.area is None]
+        if not missing:
+            raise
+        raise DomainError(
+            "decision.cannot_close_labels",
+            ref=Ref("decision", decision.id).text,
+            labels=_labels(tuple(missing)),
+            first=missing[0],
+        ) from None
     services.scheduler.disarm(stopped)
     if not closed:
         return False
@@ -682,10 +818,43 @@ async def close_decision(
     return True
 
 
+async def _scheduled_close(services: Services, decision_id: int, *, late: bool) -> None:
+    """The deadline's close. When the count cannot be made, the leads are told once (in the
+    group, with what to fix) and the close is tried again every CLOSE_RETRY until it counts;
+    a lead's /close works as soon as the fix is made."""
+    try:
+        await close_decision(services, decision_id, closed_by=None, late=late)
+    except DomainError as exc:
+        now = services.clock()
+        retry_at = now + CLOSE_RETRY
+        first, row_id = await decisions.blocked(
+            services.db, decision_id, retry_at=retry_at, now=now
+        )
+        if row_id is not None:
+            services.scheduler.arm(row_id, retry_at)
+        decision = await decisions.get(services.db, decision_id)
+        chat = await chats.get(services.db, decision.chat_id) if decision else None
+        if decision is None or chat is None:
+            return
+        refresh_card(services, decision)
+        if first:
+            lang = chat.language
+            reason = t(lang, exc.key, **exc.params)
+            text = t(
+                lang,
+                "decision.close_blocked",
+                title=decision.title,
+                reason=Html(reason),
+                ref=Ref("decision", decision.id).tag,
+            )
+            await services.outbox.send(chat.id, text)
+        log.warning("decision %s could not close: %s", decision_id, exc.key)
+
+
 async def run_close(services: Services, row: Scheduled, late_by: timedelta) -> None:
     if row.ref_id is None:
         return
-    await close_decision(services, row.ref_id, closed_by=None, late=late_by > timedelta(minutes=5))
+    await _scheduled_close(services, row.ref_id, late=late_by > timedelta(minutes=5))
 
 
 async def missed_close(services: Services, row: Scheduled, late_by: timedelta) -> None:
@@ -693,7 +862,7 @@ async def missed_close(services: Services, row: Scheduled, late_by: timedelta) -
     meanwhile), saying it is late."""
     if row.ref_id is None:
         return
-    await close_decision(services, row.ref_id, closed_by=None, late=True)
+    await _scheduled_close(services, row.ref_id, late=True)
 
 
 async def _for_lead(turn: Turn, decision_id: int) -> Decision:
@@ -756,13 +925,23 @@ async def ballot(turn: Turn) -> None:
     note = " ".join(words[at + 1 :])[:MAX_NOTE] or None
     if not _is_open(decision, turn.now):
         raise DomainError("decision.is_closed", ref=ref.text)
-    unit = await units.get(db, turn.chat.id, label)
+    unit = next(
+        (v for v in await decisions.electorate(db, decision.id) if v.label == label and v.counts),
+        None,
+    )
     if unit is None:
-        raise DomainError("unit.not_found", label=label)
+        if await units.get(db, turn.chat.id, label) is None:
+            raise DomainError("unit.not_found", label=label)
+        raise DomainError(
+            "decision.unit_not_in_electorate",
+            label=label,
+            ref=ref.text,
+            date=_day(decision.created_at, turn.lang, turn.chat.timezone),
+        )
     stored = await decisions.cast(
         db,
         decision.id,
-        [(unit.id, unit.label)],
+        [(unit.unit_id, unit.label)],
         choice,
         by_id=turn.user.id,
         by_name=display_name(turn.user),
@@ -770,8 +949,15 @@ async def ballot(turn: Turn) -> None:
         note=note,
         now=turn.now,
     )
-    if not stored:
+    if stored is None:
         raise DomainError("decision.is_closed", ref=ref.text)
+    if not stored:  # removed from the electorate a moment ago
+        raise DomainError(
+            "decision.unit_not_in_electorate",
+            label=label,
+            ref=ref.text,
+            date=_day(decision.created_at, turn.lang, turn.chat.timezone),
+        )
     if decision.secret:
         text = turn.t("decision.paper_recorded_secret", label=unit.label, ref=ref.text)
         if not deleted:
@@ -811,14 +997,31 @@ async def audit(turn: Turn) -> None:
     the decision is secret)."""
     decision = await _for_lead(turn, _target(turn))
     entries = await decisions.audit(turn.services.db, decision.id)
+    changes = await decisions.changes(turn.services.db, decision.id)
     ref = Ref("decision", decision.id)
     lang, tz = turn.lang, turn.chat.timezone
     head = turn.t("decision.audit_title", ref=ref.text, title=decision.title)
-    if not entries:
+    if not entries and not changes:
         await turn.say(head + "\n" + turn.t("decision.audit_empty"))
         return
     lines: list[str] = []
     used = len(head) + 60
+    if changes:  # the leads' changes to the electorate first: they are few, and they matter
+        lines.append(turn.t("decision.audit_changes"))
+        for number, change in enumerate(changes):
+            line = t(
+                lang,
+                "decision.audit_change",
+                when=format_datetime(change.at, lang, tz),
+                line=Html(change_line(lang, tz, change)),
+                by=change.by_name or "—",
+            )
+            if used + len(line) + 1 > MAX_TEXT // 2:
+                lines.append(tn(lang, "post.more", len(changes) - number))
+                break
+            lines.append(line)
+            used += len(line) + 1
+        lines.append("")
     for number, entry in enumerate(entries):
         when = format_datetime(entry.at, lang, tz)
         by = _by(lang, entry.paper, entry.by_name)
@@ -851,12 +1054,20 @@ def _local(moment: datetime, tz: str) -> str:
 @refs.exporter("decision")
 async def export_ref(turn: Turn, decision_id: int) -> refs.Export:
     """/export D3 — a lead gets the CSV privately: unit, area, choice (unless secret),
-    recorded by, time in the group's zone."""
+    recorded by, time in the group's zone. The units are the decision's electorate (with the
+    areas it counts), never the register as it is now; a ballot is listed only with the unit
+    it was cast for, and a removed unit's ballot is marked as no longer counting."""
     decision = await _for_lead(turn, decision_id)
     lang, tz = turn.personal_lang, turn.chat.timezone
-    register = await units.register(turn.services.db, turn.chat.id)
+    db = turn.services.db
+    voters = await decisions.electorate(db, decision.id)
+    if not voters:  # closed before the electorate was kept: the register then counted
+        voters = [
+            Voter(e.unit.id, e.unit.label, e.unit.area, True)
+            for e in await units.register(db, turn.chat.id)
+        ]
     ballots: dict[int, StoredBallot] = {
-        b.unit_id: b for b in await decisions.ballots(turn.services.db, decision.id)
+        b.unit_id: b for b in await decisions.ballots(db, decision.id)
     }
     header = [t(lang, "decision.csv_unit"), t(lang, "decision.csv_area")]
     if not decision.secret:
@@ -872,11 +1083,20 @@ async def export_ref(turn: Turn, decision_id: int) -> refs.Export:
         return cells
 
     rows = []
-    for entry in register:
-        area = format_area(entry.unit.area) if entry.unit.area is not None else ""
-        rows.append(row(entry.unit.label, area, ballots.pop(entry.unit.id, None)))
-    for gone in ballots.values():  # units removed from the register mid-vote
-        rows.append(row(gone.label, t(lang, "decision.csv_removed"), gone))
+    removed = t(lang, "decision.csv_removed")
+    for voter in voters:
+        cast = ballots.get(voter.unit_id)
+        mine = cast if cast is not None and cast.label == voter.label else None
+        if mine is not None:
+            del ballots[voter.unit_id]
+        if not voter.counts:
+            if mine is not None:
+                rows.append(row(voter.label, removed, mine))
+            continue
+        area = format_area(voter.area) if voter.area is not None else ""
+        rows.append(row(voter.label, area, mine))
+    for gone in ballots.values():  # ballots of units that are not (any more) in the electorate
+        rows.append(row(gone.label, removed, gone))
     return refs.Export(f"decision-D{decision.id}.csv", header, rows)
 
 

@@ -200,7 +200,7 @@ async def test_bad_input_and_abuse_are_answered(world: World) -> None:
     assert "organizers" in replies.text(world.court)
     await world.do(world.alice.send(world.court, "/units add 2-199"))  # no area
     replies = await world.do(world.alice.send(world.court, "/decide Lift | rule=ru-oss"))
-    assert "1 registered unit(s) have no area" in replies.text(world.court)
+    assert "no area is known for: 2-199" in replies.text(world.court)
     assert await world.services.db.fetchone("SELECT id FROM decisions") is None
     await world.do(world.alice.send(world.court, "/units remove 2-199"))
 
@@ -259,12 +259,15 @@ async def test_bad_input_and_abuse_are_answered(world: World) -> None:
     # a unit removed mid-vote: its ballot no longer counts, and the card says so
     await world.do(world.alice.send(world.court, "/units remove 2-101"))
     await world.services.outbox.idle()  # the card follows the register at once, no press needed
-    assert "1 ballot no longer counts: unit 2-101" in card_text(world, decision)
+    removed = "➖ 2-101 removed by a lead on "
+    text = card_text(world, decision)
+    assert removed in text and ": its ballot no longer counts" in text
+    assert "🏠 2 households, 145 m²" in text
     await world.do(world.carol.press(card, f"dc:v:{decision.id}:a"))
     await world.services.outbox.idle()
     text = card_text(world, decision)
-    assert "1 ballot no longer counts: unit 2-101" in text
-    assert "For 0 · Against 1 · Abstain 0 · Not voted 2" in text
+    assert removed in text and ": its ballot no longer counts" in text
+    assert "For 0 · Against 1 · Abstain 0 · Not voted 1" in text
 
     # early close needs a second press; then the decision is closed for good
     replies = await world.do(world.alice.press(card, f"dc:c:{decision.id}"))
@@ -355,7 +358,7 @@ async def test_certain_result_is_announced_on_the_card(world: World) -> None:
     text = card_text(world, decision)
     assert "Already certain: it passes" in text and "stays open" in text
     # adding units mid-vote could still turn it (2 for of 5), so the claim says what it assumes
-    assert "no unit is added to or removed from the register" in text
+    assert "no lead changes this decision's households" in text
     assert (await decisions.get(world.services.db, decision.id)).is_open
     await asyncio.sleep(0)
 

@@ -180,8 +180,12 @@ async def test_the_electorate_is_fixed_when_the_decision_opens(db: Database) -> 
         (3, "4-101", Fraction(100), True),
     ]
     # the register changes without a lead's audited act: the decision does not see it
-    await units.claim(db, GROUP, "99-01", BOB, approved=True, now=NOW)
-    await units.add(db, GROUP, "3-503", Fraction(5), NOW)
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO units (chat_id, label, created_at) VALUES (?, '99-01', ?)",
+            (GROUP, "2026-11-21T12:00:00Z"),
+        )
+        await conn.execute("UPDATE units SET area_num = 5, area_den = 1 WHERE label = '3-503'")
     assert await decisions.electorate(db, decision_id) == voters
     stray = await units.get(db, GROUP, "99-01")
     assert stray is not None
@@ -198,7 +202,7 @@ async def test_an_area_rule_cannot_open_while_a_unit_lacks_an_area(db: Database)
     with pytest.raises(DomainError) as caught:
         await make(db)
     assert caught.value.key == "decision.missing_area_labels"
-    assert caught.value.params == {"units": 2, "labels": "6, 10"}
+    assert caught.value.params == {"units": 2, "labels": "6, 10", "first": "6"}
     assert await db.fetchone("SELECT 1 FROM decisions") is None
     assert await db.fetchone("SELECT 1 FROM decision_units") is None
     assert await db.fetchone("SELECT 1 FROM scheduled") is None
