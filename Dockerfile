@@ -4,6 +4,8 @@
 #     -e COURTYARD_TOKEN=123456:ABC... -e COURTYARD_TIMEZONE=Europe/Moscow \
 #     -v courtyard-data:/data courtyard
 # The database and its daily backups live on the /data volume. See README "Docker".
+# `run` (the default) creates or upgrades the database first (deploy/docker-entrypoint.sh):
+# `courtyard run` itself never creates one.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,6 +25,7 @@ COPY handlers ./handlers
 COPY storage ./storage
 COPY locales ./locales
 RUN pip install . && rm -rf /src
+COPY deploy/docker-entrypoint.sh /usr/local/bin/courtyard-entrypoint
 
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin courtyard \
     && mkdir -p /data \
@@ -44,5 +47,5 @@ HEALTHCHECK --interval=5m --timeout=30s --start-period=60s --retries=3 \
     CMD ["courtyard", "health"]
 
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["courtyard"]
+ENTRYPOINT ["courtyard-entrypoint"]
 CMD ["run"]

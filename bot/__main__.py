@@ -1,11 +1,15 @@
 """``courtyard`` / ``python -m bot``: run the bot, apply migrations, back up and restore.
 
 courtyard run [--webhook]      long polling, or a webhook server (stops cleanly on SIGINT/SIGTERM);
-                               takes a verified backup every COURTYARD_BACKUP_HOURS while it runs
+                               takes a verified backup every COURTYARD_BACKUP_HOURS while it runs;
+                               never creates the database, refuses a second process on it
 courtyard migrate              create or upgrade the database, then exit
 courtyard backup [--to DIR]    online, verified backup; keeps the newest COURTYARD_BACKUP_KEEP
 courtyard restore FILE         replace the (stopped) bot's database with a verified backup
 courtyard health [--full]      the database opens and passes quick_check: exit 0, else 1
+
+``run``, ``migrate`` and ``restore`` take the database's process lock (bot/lock.py): while a bot
+runs, a second ``run`` and any ``migrate`` or ``restore`` are refused, naming the running one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ log = logging.getLogger("courtyard")
 
 #: PTB JobQueue name of the automatic backup.
 BACKUP_JOB = "courtyard-backup"
+#: PTB JobQueue name of the check that the database file is still the one opened.
+WATCH_JOB = "courtyard-watch-db"
+#: Seconds between two such checks (each is two ``stat`` calls).
+WATCH_SECONDS = 2.0
+#: bot_data key: why the bot stopped on its own (the exit status is then 1).
+FATAL = "courtyard_fatal"
 
 
 class RedactingFormatter(logging.Formatter):
@@ -40,10 +50,27 @@ class RedactingFormatter(logging.Formatter):
         ]
 
     def format(self, record: logging.LogRecord) -> str:
+        record = _one_line_storage_errors(record)
         text = super().format(record)
         for secret, tag in self.secrets:
             text = text.replace(secret, tag)
         return text
+
+
+def _one_line_storage_errors(record: logging.LogRecord) -> logging.LogRecord:
+    """A storage problem the operator can act on (full disk, read-only file, database gone)
+    is one sentence, not a traceback: "handling X failed: the database ... is full ..."."""
+    from storage.db import DatabaseError
+
+    exc = record.exc_info[1] if record.exc_info else None
+    if not isinstance(exc, DatabaseError):
+        return record
+    copy = logging.makeLogRecord(record.__dict__)
+    copy.msg = f"{record.getMessage()}: {exc}"
+    copy.args = None
+    copy.exc_info = None
+    copy.exc_text = None
+    return copy
 
 
 def setup_logging(settings: Settings) -> None:
@@ -118,11 +145,25 @@ def _load(require_token: bool, require_webhook: bool = False) -> Settings:
         raise SystemExit(2) from None
 
 
+def _lock(settings: Settings, command: str) -> Any:
+    """The database's process lock, or None after printing why it cannot be had."""
+    from bot.lock import LockError, ProcessLock
+
+    try:
+        return ProcessLock(settings.db_path, command).acquire()
+    except LockError as exc:
+        print(f"courtyard: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_migrate() -> int:
     from storage.db import Database, DatabaseError
 
     settings = _load(require_token=False)
     setup_logging(settings)
+    lock = _lock(settings, "migrate")
+    if lock is None:
+        return 1
 
     async def go() -> list[str]:
         db = await Database.open(settings.db_path, migrate=False)
@@ -136,6 +177,8 @@ def cmd_migrate() -> int:
     except DatabaseError as exc:
         print(f"courtyard: {exc}", file=sys.stderr)
         return 1
+    finally:
+        lock.release()
     print(
         f"{settings.db_path}: {len(applied)} migration(s) applied"
         + (f" ({', '.join(applied)})" if applied else ", already up to date")
@@ -175,6 +218,56 @@ def schedule_backups(app: Any, settings: Settings, now: datetime | None = None) 
     return True
 
 
+def watch_database(app: Any, lock: Any) -> None:
+    """Every WATCH_SECONDS, check that the database file (and its -wal) is still the one the
+    bot opened, and that the process lock file is still ours; if not, stop loudly. Writes check
+    the file at every commit too (``Database.write``); this catches a quiet bot."""
+    if app.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    app.job_queue.run_repeating(
+        _watch_job, interval=WATCH_SECONDS, first=WATCH_SECONDS, name=WATCH_JOB, data=lock
+    )
+
+
+async def _watch_job(context: Any) -> None:
+    from storage.db import DatabaseGone
+
+    services = context.application.bot_data.get("services")
+    if services is None:
+        return
+    try:
+        services.db.check_file()
+    except DatabaseGone as exc:
+        stop_on_fatal(context.application, str(exc))
+        return
+    lock = context.job.data
+    if lock is not None and not lock.still_ours():
+        stop_on_fatal(
+            context.application,
+            f"the lock file {lock.path} was deleted or replaced while Courtyard was running, so "
+            "a second Courtyard could now start on the same database; Courtyard stops. Start it "
+            "again (the lock file is never stale: the system releases it when the bot ends, so "
+            "it need not be deleted)",
+        )
+
+
+def stop_on_fatal(app: Any, message: str) -> None:
+    """Log one CRITICAL line, remember it (exit status 1) and stop the application."""
+    if app.bot_data.get(FATAL):
+        return
+    app.bot_data[FATAL] = message
+    log.critical("stopping: %s", message)
+    app.stop_running()
+
+
+async def _on_database_gone(update: object, context: Any) -> None:
+    """Error handler beside the app's own: a write found the database file gone."""
+    from storage.db import DatabaseGone
+
+    if isinstance(context.error, DatabaseGone):
+        stop_on_fatal(context.application, str(context.error))
+
+
 async def _backup_job(context: Any) -> None:
     from storage import backup
 
@@ -196,23 +289,44 @@ async def _backup_job(context: Any) -> None:
 
 
 def cmd_run(webhook: bool = False) -> int:
+    from storage.db import missing_message
+
+    settings = _load(require_token=True, require_webhook=webhook)
+    setup_logging(settings)
+    lock = _lock(settings, "run --webhook" if webhook else "run")
+    if lock is None:
+        return 1
+    try:
+        if not settings.db_path.exists():  # checked under the lock: no one creates it meanwhile
+            print(f"courtyard: {missing_message(settings.db_path)}", file=sys.stderr)
+            return 1
+        if not settings.db_path.is_file():
+            print(f"courtyard: {settings.db_path} is not a database file", file=sys.stderr)
+            return 1
+        return _run(settings, webhook, lock)
+    finally:
+        lock.release()
+
+
+def _run(settings: Settings, webhook: bool, lock: Any) -> int:
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_app
+    from bot.webhook import run_webhook
     from storage.db import DatabaseError
 
-    settings = _load(require_token=True, require_webhook=webhook)
-    setup_logging(settings)
     app = build_app(settings)
     started = app.post_init
 
-    async def post_init(application: Any) -> None:  # build_app's start-up, then our job
+    async def post_init(application: Any) -> None:  # build_app's start-up, then our jobs
         if started is not None:
             await started(application)
         schedule_backups(application, settings)
+        watch_database(application, lock)
 
     app.post_init = post_init
+    app.add_error_handler(_on_database_gone)
     try:
         if webhook:
             assert settings.webhook_url is not None and settings.webhook_secret is not None
@@ -223,14 +337,14 @@ def cmd_run(webhook: bool = False) -> int:
                 settings.webhook_path,
                 settings.webhook_url,
             )
-            app.run_webhook(
+            run_webhook(
+                app,
                 listen=settings.listen,
                 port=settings.port,
                 url_path=settings.webhook_path,
                 webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret,
+                secret=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
             )
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
@@ -264,6 +378,9 @@ def cmd_run(webhook: bool = False) -> int:
     except TelegramError as exc:  # e.g. setWebhook refused the URL
         print(f"courtyard: the Bot API refused: {exc}", file=sys.stderr)
         return 1
+    if app.bot_data.get(FATAL):
+        print(f"courtyard: {app.bot_data[FATAL]}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -293,6 +410,9 @@ def cmd_restore(backup_file: Path) -> int:
 
     settings = _load(require_token=False)
     setup_logging(settings)
+    lock = _lock(settings, "restore")
+    if lock is None:
+        return 1
     try:
         result = backup.restore(
             backup_file.expanduser(), settings.db_path, known_version=len(migrations())
@@ -300,6 +420,8 @@ def cmd_restore(backup_file: Path) -> int:
     except backup.BackupError as exc:
         print(f"courtyard: {exc}", file=sys.stderr)
         return 1
+    finally:
+        lock.release()
     print(f"restored {backup_file} into {result.restored} (schema {result.schema_version})")
     if result.aside is not None:
         print(f"the previous database is kept as {result.aside}")

@@ -10,7 +10,14 @@
 * :meth:`Database.open` runs ``PRAGMA quick_check`` first and refuses a damaged file with a
   message that names ``courtyard restore``. A full disk and a file locked by another program
   become :class:`DatabaseFull` / :class:`DatabaseLocked` with a sentence for the operator; both
-  are still ``sqlite3.OperationalError``, so code catching SQLite errors keeps working.
+  are still ``sqlite3.OperationalError``, so code catching SQLite errors keeps working. A file or
+  folder the bot may not write, a WAL file of another user, a read-only file system and a
+  failing disk become :class:`DatabaseUnusable`, also with one sentence.
+* The file the bot opened is the file it keeps writing: every commit (and
+  :meth:`Database.check_file`, which ``courtyard run`` calls every few seconds) compares the
+  path's device and inode with the opened ones. A database (or its ``-wal``) deleted or replaced
+  while the bot runs raises :class:`DatabaseGone` *after* the commit, so a change that only
+  reached a deleted file is never reported as done.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -54,13 +62,101 @@ class DatabaseLocked(DatabaseError, sqlite3.OperationalError):
     """SQLITE_BUSY / SQLITE_LOCKED after the busy timeout: another program holds the lock."""
 
 
+class DatabaseUnusable(DatabaseError, sqlite3.OperationalError):
+    """The file cannot be written or opened: permissions, a read-only file system, the disk."""
+
+
+class DatabaseGone(DatabaseError):
+    """The database file (or its -wal) was deleted or replaced while the bot ran: what is
+    written now would be lost, so the bot must stop."""
+
+
+def missing_message(path: Path) -> str:
+    return (
+        f"there is no database at {path}. Courtyard never creates one on start (a missing "
+        f"file usually means a wrong COURTYARD_DB or a lost volume): create a new one with "
+        f"`courtyard migrate`, or put a backup in place with `courtyard restore <backup file>`."
+    )
+
+
+def _can(path: Path, mode: int) -> bool:
+    if os.access in os.supports_effective_ids:
+        return os.access(path, mode, effective_ids=True)
+    return os.access(path, mode)  # pragma: no cover - every POSIX system has faccessat
+
+
+def access_problem(path: Path) -> str | None:
+    """One sentence for the file-system reason SQLite cannot open or write ``path``, if any:
+    a read-only file system, the file or its folder not writable by this user, a -wal or
+    -shm file of another user."""
+    uid = os.geteuid()
+    folder = path.parent
+    with contextlib.suppress(OSError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return (
+                f"the file system holding {path} is mounted read-only: Courtyard must be able "
+                "to write its database there"
+            )
+    if path.exists() and not _can(path, os.R_OK | os.W_OK):
+        owner = _owner(path)
+        return (
+            f"the database {path} is read-only for the user running Courtyard (uid {uid}; the "
+            f"file belongs to uid {owner}): give that user read and write permission on it"
+        )
+    if not _can(folder, os.W_OK | os.X_OK):
+        return (
+            f"the folder {folder} is not writable by the user running Courtyard (uid {uid}): "
+            f"SQLite keeps the database's -wal and -shm files beside it, so that user must be "
+            "able to create files there"
+        )
+    for ext in ("-wal", "-shm"):
+        extra = Path(f"{path}{ext}")
+        if extra.exists() and not _can(extra, os.R_OK | os.W_OK):
+            return (
+                f"permission denied on {extra} (it belongs to uid {_owner(extra)}, Courtyard "
+                f"runs as uid {uid}; was Courtyard once started as another user?): give it to "
+                "the user running Courtyard (chown); do not delete it, it may hold the latest "
+                "changes"
+            )
+    return None
+
+
+def _owner(path: Path) -> int | str:
+    try:
+        return path.stat().st_uid
+    except OSError:
+        return "?"
+
+
 def explain(exc: BaseException, path: Path) -> DatabaseError | None:
     """A clear DatabaseError for the SQLite errors an operator can act on, else None."""
     if isinstance(exc, DatabaseError):
         return exc
     if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC from our own file operations
         return DatabaseFull(f"the disk holding the database {path} is full: free some space")
-    name = getattr(exc, "sqlite_errorname", "")
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        problem = access_problem(path)
+        if problem is not None:
+            return DatabaseUnusable(f"the database cannot be used: {problem}. ({exc})")
+        if name.startswith("SQLITE_READONLY"):
+            return DatabaseUnusable(
+                f"the database {path} cannot be written ({exc}): check that the file, its "
+                "folder and its -wal and -shm files are writable by the user running Courtyard"
+            )
+        return DatabaseUnusable(
+            f"cannot open the database {path} ({exc}): check that the file and its folder "
+            "exist and are readable and writable by the user running Courtyard"
+        )
+    if name.startswith("SQLITE_IOERR"):
+        problem = access_problem(path)
+        if problem is not None:
+            return DatabaseUnusable(f"the database cannot be used: {problem}. ({exc})")
+        return DatabaseUnusable(
+            f"the disk failed while reading or writing the database {path} ({exc}); the change "
+            "was rolled back. Check the disk (dmesg, free space, quotas) and run "
+            "`courtyard health --full`"
+        )
     if name.startswith("SQLITE_FULL"):
         return DatabaseFull(
             f"the database {path} cannot grow: the disk holding it is full (or a size limit "
@@ -148,8 +244,38 @@ async def _quick_check(conn: aiosqlite.Connection, path: Path) -> None:
         )
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+async def _probe_write(conn: aiosqlite.Connection) -> None:
+    """SQLite opens a file it may not write read-only without a word, and says so only at the
+    first write: make that write now (a table created and rolled back, nothing reaches the
+    file), so a read-only file, folder or WAL is refused at start, not on a resident's press."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute("CREATE TABLE courtyard_write_probe (x)")
+    finally:
+        await conn.execute("ROLLBACK")
+
+
+def _identity(path: Path) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """(device, inode) of the database file and of its -wal (None when there is none)."""
+    main = os.stat(path)
+    try:
+        wal = os.stat(f"{path}-wal")
+    except FileNotFoundError:
+        wal_id = None
+    else:
+        wal_id = (wal.st_dev, wal.st_ino)
+    return (main.st_dev, main.st_ino), wal_id
+
+
+def _rw_uri(path: Path) -> str:
+    return f"{path.resolve().as_uri()}?mode=rw"
+
+
+async def _connect(path: Path, *, create: bool = True) -> aiosqlite.Connection:
+    if create:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    else:  # mode=rw: SQLite refuses a missing file instead of creating an empty one
+        conn = await aiosqlite.connect(_rw_uri(path), uri=True, isolation_level=None)
     try:
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -172,26 +298,34 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        self._identity: tuple[tuple[int, int], tuple[int, int] | None] | None = None
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True, check: bool = True) -> Database:
-        """Open (creating the file if missing), check integrity, apply pending migrations."""
+    async def open(
+        cls, path: str | Path, *, migrate: bool = True, check: bool = True, create: bool = True
+    ) -> Database:
+        """Open (creating the file if missing, unless ``create`` is False), check integrity,
+        make sure the file can be written, apply pending migrations."""
         path = Path(path)
         if str(path) == ":memory:":
             raise DatabaseError("Courtyard needs a database file, not :memory:")
         if path.parent and not path.parent.exists():
             raise DatabaseError(f"the folder for the database does not exist: {path.parent}")
+        if not create and not path.exists():
+            raise DatabaseError(missing_message(path))
         opened: list[aiosqlite.Connection] = []
         try:
-            writer = await _connect(path)
+            writer = await _connect(path, create=create)
             opened.append(writer)
             mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
                 log.warning("SQLite refused WAL mode for %s (got %s)", path, mode and mode[0])
-            reader = await _connect(path)
+            reader = await _connect(path, create=False)
             opened.append(reader)
             if check:
                 await _quick_check(writer, path)
+            await _probe_write(writer)
+            identity = _identity(path)
         except (sqlite3.Error, OSError, DatabaseError) as exc:
             for conn in opened:
                 with contextlib.suppress(sqlite3.Error, ValueError):
@@ -207,6 +341,7 @@ class Database:
                 ) from exc
             raise DatabaseError(f"cannot open the database {path}: {exc}") from exc
         db = cls(path, writer, reader)
+        db._identity = identity
         if migrate:
             try:
                 await db.migrate()
@@ -219,6 +354,44 @@ class Database:
         for conn in (self._reader, self._writer):
             with contextlib.suppress(ValueError, sqlite3.Error):  # already closed
                 await conn.close()
+
+    def check_file(self) -> None:
+        """Raise :class:`DatabaseGone` when the path no longer leads to the file this
+        connection writes (deleted, or replaced by another file), or its -wal is gone. Two
+        ``stat`` calls (a few microseconds): run after every commit and every few seconds."""
+        if self._identity is None:
+            return
+        main, wal = self._identity
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            raise DatabaseGone(
+                f"the database file {self.path} was deleted while Courtyard was running; what "
+                "is written from now on would be lost, so Courtyard stops. Put the file back "
+                "(`courtyard restore <backup file>`) or create a new one (`courtyard migrate`), "
+                "then start again"
+            ) from None
+        except OSError:  # the folder became unreadable: nothing to conclude
+            return
+        if (now.st_dev, now.st_ino) != main:
+            raise DatabaseGone(
+                f"the database file {self.path} was replaced by another file while Courtyard "
+                "was running (a copy or restore while the bot ran?); Courtyard stops rather "
+                "than keep writing to the old one. Start it again to use the file now in place"
+            )
+        if wal is not None:
+            try:
+                now_wal = os.stat(f"{self.path}-wal")
+            except FileNotFoundError:
+                now_wal = None
+            except OSError:
+                return
+            if now_wal is None or (now_wal.st_dev, now_wal.st_ino) != wal:
+                raise DatabaseGone(
+                    f"the write-ahead log {self.path}-wal was deleted or replaced while "
+                    "Courtyard was running; the latest changes live there, so Courtyard stops. "
+                    "Do not delete -wal files of a database in use"
+                )
 
     async def __aenter__(self) -> Database:
         return self
@@ -302,6 +475,7 @@ class Database:
                 raise (explain(exc, self.path) or exc) from exc
             changed = cursor.rowcount
             await cursor.close()
+            self.check_file()  # committed, but to the file at the path?
             return changed
 
     @asynccontextmanager
@@ -315,6 +489,9 @@ class Database:
             try:
                 yield self._writer
                 await self._writer.execute("COMMIT")
+                # committed, but to the file that is at the path? If not, the change is lost
+                # and must not be reported as done
+                self.check_file()
             except BaseException as exc:
                 await self._rollback()
                 clear = explain(exc, self.path)

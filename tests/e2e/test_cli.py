@@ -35,6 +35,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def migrated(path: Path) -> Path:
+    """A new database made as an operator makes one (`courtyard run` never creates it)."""
+    result = courtyard("migrate", env=clean_env(COURTYARD_DB=str(path)), cwd=path.parent)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = courtyard("--help", env=clean_env(), cwd=tmp_path)
     assert result.returncode == 0
@@ -70,7 +77,7 @@ async def test_courtyard_run_answers_help_in_three_languages(tmp_path: Path) -> 
         env = clean_env(
             COURTYARD_TOKEN=TOKEN,
             COURTYARD_API_URL=fake.base_url,
-            COURTYARD_DB=str(tmp_path / "courtyard.sqlite3"),
+            COURTYARD_DB=str(migrated(tmp_path / "courtyard.sqlite3")),
             COURTYARD_LOG_LEVEL="INFO",
             COURTYARD_BACKUP_DIR=str(tmp_path / "bk"),
         )
@@ -127,7 +134,7 @@ def test_run_explains_an_unreachable_api(tmp_path: Path) -> None:
         env=clean_env(
             COURTYARD_TOKEN=TOKEN,
             COURTYARD_API_URL="http://127.0.0.1:9/bot",  # the discard port: nothing listens
-            COURTYARD_DB=str(tmp_path / "c.sqlite3"),
+            COURTYARD_DB=str(migrated(tmp_path / "c.sqlite3")),
         ),
         cwd=tmp_path,
     )
@@ -146,7 +153,7 @@ async def test_run_explains_a_rejected_token(tmp_path: Path) -> None:
             env=clean_env(
                 COURTYARD_TOKEN="999999:WRONG-token-0000000000000",
                 COURTYARD_API_URL=fake.base_url,
-                COURTYARD_DB=str(tmp_path / "c.sqlite3"),
+                COURTYARD_DB=str(migrated(tmp_path / "c.sqlite3")),
             ),
             cwd=tmp_path,
             stdout=asyncio.subprocess.PIPE,

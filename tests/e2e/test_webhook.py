@@ -16,7 +16,7 @@ import httpx
 
 from bot.fakeapi import FakeTelegram
 from tests.e2e.conftest import TOKEN
-from tests.e2e.test_cli import clean_env
+from tests.e2e.test_cli import clean_env, migrated
 
 SECRET = "Wh5_sEcReT-0123456789abcdefGHIJKLmnop"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -54,7 +54,7 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path) -> None:
             env=clean_env(
                 COURTYARD_TOKEN=TOKEN,
                 COURTYARD_API_URL=fake.base_url,
-                COURTYARD_DB=str(tmp_path / "courtyard.sqlite3"),
+                COURTYARD_DB=str(migrated(tmp_path / "courtyard.sqlite3")),
                 COURTYARD_WEBHOOK_URL="https://courtyard.example.org/courtyard/tg",
                 COURTYARD_WEBHOOK_SECRET=SECRET,
                 COURTYARD_LISTEN="127.0.0.1",

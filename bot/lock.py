@@ -1,0 +1,163 @@
+"""One process per database: an exclusive ``flock`` on ``<database>.lock``, held for the life
+of the process.
+
+The kernel drops the lock when the process ends in any way (exit, crash, kill -9, power loss),
+so a stale lock cannot exist and there is nothing to "force". The file itself stays beside the
+database and is never deleted (deleting it would let two processes lock two different files);
+it holds who has the lock (pid, host, since when) so a refused start can name the holder.
+
+``courtyard run`` holds the lock while it runs; ``courtyard migrate`` and ``courtyard restore``
+take it for their few seconds and refuse while a bot holds it; ``backup`` and ``health`` do not
+need it (they are safe beside a running bot).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class LockError(Exception):
+    """The lock cannot be taken; the message says why and what to do."""
+
+
+class AlreadyRunning(LockError):
+    """Another process holds the database's lock."""
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    pid: int | None
+    host: str | None
+    since: str | None
+    command: str | None
+
+    def describe(self) -> str:
+        parts = []
+        if self.pid is not None:
+            parts.append(f"pid {self.pid}")
+        if self.host:
+            parts.append(f"on {self.host}")
+        if self.since:
+            parts.append(f"since {self.since}")
+        who = " ".join(parts) or "a process that did not say who it is"
+        return f"`courtyard {self.command}` ({who})" if self.command else f"a process ({who})"
+
+
+def lock_path(db_path: Path) -> Path:
+    return db_path.with_name(f"{db_path.name}.lock")
+
+
+def read_holder(path: Path) -> Holder:
+    try:
+        data = json.loads(path.read_text("utf-8") or "{}")
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    pid = data.get("pid")
+    return Holder(
+        pid=pid if isinstance(pid, int) else None,
+        host=str(data["host"]) if data.get("host") else None,
+        since=str(data["since"]) if data.get("since") else None,
+        command=str(data["command"]) if data.get("command") else None,
+    )
+
+
+class ProcessLock:
+    """``with ProcessLock(db_path, "run"):`` or :meth:`acquire` / :meth:`release`."""
+
+    def __init__(self, db_path: Path, command: str):
+        self.db_path = db_path
+        self.path = lock_path(db_path)
+        self.command = command
+        self._fd: int | None = None
+        self.identity: tuple[int, int] | None = None
+
+    def acquire(self) -> ProcessLock:
+        for _ in range(10):  # the file may be replaced between our open and our flock
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                raise LockError(self._cannot_create(exc)) from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    holder = read_holder(self.path)
+                    raise AlreadyRunning(
+                        f"the database {self.db_path} is in use by {holder.describe()}. Only "
+                        f"one Courtyard may use a database at a time: stop that one first "
+                        f"(its lock is {self.path}, released by the system when it ends)."
+                    ) from exc
+                raise LockError(f"cannot lock {self.path}: {exc.strerror or exc}") from exc
+            held = os.fstat(fd)
+            try:
+                now = os.stat(self.path)
+            except FileNotFoundError:
+                os.close(fd)
+                continue
+            if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
+                os.close(fd)
+                continue
+            self._fd = fd
+            self.identity = (held.st_dev, held.st_ino)
+            self._write_holder()
+            return self
+        raise LockError(f"cannot lock {self.path}: it keeps being replaced")
+
+    def _write_holder(self) -> None:
+        assert self._fd is not None
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "command": self.command,
+        }
+        data = (json.dumps(record) + "\n").encode()
+        with contextlib.suppress(OSError):  # the lock is what counts; the note is a courtesy
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, data, 0)
+
+    def _cannot_create(self, exc: OSError) -> str:
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return (
+                f"cannot create the lock file {self.path} ({reason}): the folder "
+                f"{self.path.parent} must be writable by the user running Courtyard "
+                f"(uid {os.geteuid()}); SQLite needs it for the database's -wal and -shm "
+                "files too."
+            )
+        return f"cannot create the lock file {self.path} ({reason})"
+
+    def still_ours(self) -> bool:
+        """False when the lock file was deleted or replaced: another process could then take
+        a lock of its own on the same database."""
+        if self.identity is None:
+            return False
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            return False
+        return (now.st_dev, now.st_ino) == self.identity
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+    def __enter__(self) -> ProcessLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
