@@ -145,23 +145,37 @@ async def announce(turn: Turn) -> None:
 # --- listings -----------------------------------------------------------------------------
 
 
+def is_personal(post: posts.Post) -> bool:
+    """Delivered to one person's private chat: only its owner ever sees or changes it."""
+    return post.target_chat_id > 0
+
+
 async def _listing(turn: Turn, kind: str) -> tuple[str, InlineKeyboardMarkup | None]:
     db = turn.services.db
     assert turn.user is not None
-    if kind == "reminder":
-        if turn.chat.is_private:
-            found = await posts.listing(db, kind=kind, target_chat_id=turn.chat.id)
-        elif await turn.may(Action.MANAGE_POSTS):
-            found = await posts.listing(db, kind=kind, chat_id=turn.chat.id)
-        else:
-            found = await posts.listing(
-                db, kind=kind, chat_id=turn.chat.id, creator_id=turn.user.id
-            )
+    # a personal reminder (/remindme, /remind in private) is listed only to its owner, in
+    # their private chat; in a group only what the group itself will see is listed
+    personal_hint = kind == "reminder" and not turn.chat.is_private
+    if kind == "reminder" and turn.chat.is_private:
+        found = await posts.listing(
+            db, kind=kind, target_chat_id=turn.chat.id, creator_id=turn.user.id
+        )
+    elif kind == "reminder" and not await turn.may(Action.MANAGE_POSTS):
+        found = await posts.listing(
+            db,
+            kind=kind,
+            chat_id=turn.chat.id,
+            target_chat_id=turn.chat.id,
+            creator_id=turn.user.id,
+        )
     else:
-        found = await posts.listing(db, kind=kind, chat_id=turn.chat.id)
+        found = await posts.listing(
+            db, kind=kind, chat_id=turn.chat.id, target_chat_id=turn.chat.id
+        )
     lang = turn.lang
+    hint = ["", t(lang, "reminder.personal_hint")] if personal_hint else []
     if not found:
-        return t(lang, f"{kind}.none"), None
+        return "\n".join([t(lang, f"{kind}.none"), *hint]), None
     lines = [t(lang, f"{kind}.list_title")]
     rows = []
     for number, (post, next_at) in enumerate(found[:LIST_LIMIT], start=1):
@@ -202,7 +216,7 @@ async def _listing(turn: Turn, kind: str) -> tuple[str, InlineKeyboardMarkup | N
         rows.append(buttons)
     if len(found) > LIST_LIMIT:
         lines.append(tn(lang, "post.more", len(found) - LIST_LIMIT))
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return "\n".join([*lines, *hint]), InlineKeyboardMarkup(rows)
 
 
 @command()
@@ -229,7 +243,11 @@ async def post_button(turn: Turn, parts: list[str]) -> None:
     if post.status not in ("active", "paused"):
         raise DomainError("post.already_closed")
     assert turn.user is not None
-    if turn.user.id != post.creator_id and not await turn.may(Action.MANAGE_POSTS):
+    if is_personal(post):
+        # nobody else may see it, so nobody else may change it (not even a lead)
+        if turn.user.id != post.creator_id:
+            raise DomainError("error.stale_button")
+    elif turn.user.id != post.creator_id and not await turn.may(Action.MANAGE_POSTS):
         raise DomainError("post.not_yours")
     if op == "c":
         services.scheduler.disarm(await posts.set_status(services.db, post_id, "cancelled"))

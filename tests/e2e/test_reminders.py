@@ -360,3 +360,43 @@ async def test_posts_keep_their_wall_time_when_the_group_fixes_its_zone(world: W
     assert after is not None and before.run_at - after.run_at == timedelta(hours=8)
     listed = (await world.do(world.alice.send(world.court, "/announcements"))).text(world.court)
     assert "09:00 (Asia/Shanghai)" in listed
+
+
+async def test_a_personal_reminder_is_shown_only_to_its_owner(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.bob.send(world.bob.private, "/start"))
+    await world.do(world.bob.send(world.court, "/remindme tomorrow 8:00 move my car"))
+    personal = await last_post(world)
+    await world.do(world.alice.send(world.court, "/remind tomorrow 9:00 | bins out"))
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(world.alice.send(world.alice.private, "/remind tomorrow 7:00 call mum"))
+
+    # a lead's /reminders in the group: the group's reminders, nobody's personal ones
+    replies = await world.do(world.alice.send(world.court, "/reminders"))
+    listed = replies.text(world.court)
+    assert "bins out" in listed
+    assert "move my car" not in listed and "Bob" not in listed and "call mum" not in listed
+    assert "/remindme" in listed  # where personal reminders are to be found
+    listing = world.fake.last_bot_message(world.court)
+    buttons = str(listing.reply_markup.to_dict() if listing and listing.reply_markup else "")
+    assert f"pp:c:{personal.id}" not in buttons
+
+    # a resident's /reminders in the group does not show their own personal ones either
+    replies = await world.do(world.bob.send(world.court, "/reminders"))
+    assert "move my car" not in replies.text(world.court)
+
+    # privately, each sees their own and only their own
+    mine = (await world.do(world.bob.send(world.bob.private, "/reminders"))).text(world.bob.private)
+    assert "move my car" in mine and "bins out" not in mine and "call mum" not in mine
+    hers = await world.do(world.alice.send(world.alice.private, "/reminders"))
+    assert "call mum" in hers.text(world.alice.private)
+    assert "move my car" not in hers.text(world.alice.private)
+
+    # and a lead cannot cancel it with forged button data in the group
+    replies = await world.do(world.alice.press(listing, f"pp:c:{personal.id}", check=False))
+    assert "no longer works" in replies.answer_text()
+    assert await post_status(world, personal.id) == "active"
+    # its owner still can, from their private list
+    private_list = world.fake.last_bot_message(world.bob.private)
+    replies = await world.do(world.bob.press(private_list, f"pp:c:{personal.id}"))
+    assert await post_status(world, personal.id) == "cancelled"
