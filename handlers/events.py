@@ -36,7 +36,7 @@ from bot.domain.roles import Action, Role, required_role
 from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, format_datetime_zone, shorten, t, tn
 from bot.services import Services
-from handlers import digest, refs
+from handlers import cards, digest, refs
 from handlers.common import (
     GROUP_ONLY,
     Turn,
@@ -270,6 +270,15 @@ def refresh_card(services: Services, event: store.Event) -> None:
     services.outbox.refresh(
         event.chat_id, event.message_id, partial(render_event, services, event.id), on_moved=moved
     )
+
+
+async def _redraw(services: Services, event_id: int) -> None:
+    event = await store.get(services.db, event_id)
+    if event is not None:
+        refresh_card(services, event)
+
+
+cards.register("event", render=render_event, redraw=_redraw)  # brought up to date after a restart
 
 
 def _params(chat: Chat, event: store.Event) -> Callable[[str], dict[str, Any]]:

@@ -33,7 +33,7 @@ from bot.domain.refs import Ref
 from bot.domain.roles import Role
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
-from handlers import refs
+from handlers import cards, refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention
 from storage import chats
 from storage import sharing as store
@@ -182,6 +182,15 @@ def refresh_groupbuy(services: Services, gb: store.GroupBuy) -> None:
         return await render_groupbuy(services, gb.id)
 
     services.outbox.refresh(gb.chat_id, gb.card_id, render, on_moved=moved)
+
+
+async def _redraw_groupbuy(services: Services, gb_id: int) -> None:
+    gb = await store.get_groupbuy(services.db, gb_id)
+    if gb is not None:
+        refresh_groupbuy(services, gb)
+
+
+cards.register("groupbuy", render=render_groupbuy, redraw=_redraw_groupbuy)
 
 
 @command(where=GROUP_ONLY)
@@ -377,6 +386,15 @@ def refresh_chain(services: Services, chain: store.Chain) -> None:
         return await render_chain(services, chain.id)
 
     services.outbox.refresh(chain.chat_id, chain.card_id, render, on_moved=moved)
+
+
+async def _redraw_chain(services: Services, chain_id: int) -> None:
+    chain = await store.get_chain(services.db, chain_id)
+    if chain is not None:
+        refresh_chain(services, chain)
+
+
+cards.register("chain", render=render_chain, redraw=_redraw_chain)  # after a restart, too
 
 
 @command(where=GROUP_ONLY)

@@ -36,7 +36,7 @@ from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime_zone, shorten, t, tn
 from bot.outbox import Rendered
 from bot.services import Services
-from handlers import digest, refs
+from handlers import cards, digest, refs
 from handlers.common import GROUP_ONLY, Turn, button, command
 from storage import chats, polls
 from storage.scheduled import Scheduled
@@ -195,6 +195,15 @@ def refresh(services: Services, poll: polls.Poll) -> None:
         partial(render, services, poll.id, poll.message_id),
         on_moved=moved,
     )
+
+
+async def _redraw(services: Services, poll_id: int) -> None:
+    poll = await polls.get(services.db, poll_id)
+    if poll is not None:
+        refresh(services, poll)
+
+
+cards.register("poll", render=render, redraw=_redraw)  # brought up to date after a restart
 
 
 def results_text(poll: polls.Poll, results: polls.Results, lang: str, note: str | None) -> str:

@@ -33,7 +33,7 @@ from bot.domain.roles import Action
 from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t
 from bot.services import Services
-from handlers import refs
+from handlers import cards, refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id
 from handlers.events import CARD_BUDGET, collapse, is_manager, tell, when_range
 from storage import chats
@@ -129,6 +129,15 @@ def refresh_card(services: Services, roster: store.Roster) -> None:
     services.outbox.refresh(
         roster.chat_id, roster.message_id, partial(render, services, roster.id), on_moved=moved
     )
+
+
+async def _redraw(services: Services, roster_id: int) -> None:
+    roster = await store.get_roster(services.db, roster_id)
+    if roster is not None:
+        refresh_card(services, roster)
+
+
+cards.register("roster", render=render, redraw=_redraw)  # brought up to date after a restart
 
 
 @command(action=Action.CREATE_EVENT, where=GROUP_ONLY)

@@ -41,7 +41,7 @@ from bot.domain.errors import DomainError
 from bot.domain.refs import Ref, find_ref
 from bot.i18n import format_datetime, shorten, t, tn
 from bot.services import Services
-from handlers import digest, groupbuys
+from handlers import cards, digest, groupbuys
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention
 from storage import chats
 from storage import sharing as store
@@ -252,6 +252,15 @@ def refresh_item(services: Services, item: store.Item) -> None:
         return await render_item(services, item.id)
 
     services.outbox.refresh(item.chat_id, item.card_id, render, on_moved=moved)
+
+
+async def _redraw(services: Services, item_id: int) -> None:
+    item = await store.get_item(services.db, item_id)
+    if item is not None:
+        refresh_item(services, item)
+
+
+cards.register("item", render=render_item, redraw=_redraw)  # brought up to date after a restart
 
 
 async def _post_card(turn: Turn, item: store.Item) -> None:

@@ -26,7 +26,7 @@ from telegram import (
     User,
 )
 
-from bot.fakeapi.textparse import detect_entities
+from bot.fakeapi.textparse import detect_entities, parse_text
 
 __all__ = [
     "ApiError",
@@ -846,6 +846,37 @@ class World:
         """The current state of a message (bot's or user's), or None if it does not exist."""
         data = chat.messages.get(int(message_id))
         return to_message(data) if data is not None else None
+
+    def shows(
+        self,
+        chat: FakeChat,
+        message_id: int,
+        text: str,
+        reply_markup: Any = None,
+        *,
+        parse_mode: str | None = "HTML",
+    ) -> bool:
+        """Whether the message now shows exactly ``text`` (parsed as Telegram parses it) and
+        ``reply_markup`` (an ``InlineKeyboardMarkup`` or its dict; None: no keyboard)."""
+        data = chat.messages.get(int(message_id))
+        if data is None:
+            return False
+        parsed = parse_text(text, parse_mode, None, strict_ampersand=False)
+        markup = reply_markup.to_dict() if hasattr(reply_markup, "to_dict") else reply_markup
+        if markup is not None and not any(markup.get("inline_keyboard") or []):
+            markup = None
+        expected: JSON = {
+            "message_id": int(message_id),
+            "date": 0,
+            "chat": chat.to_dict(),
+            "text": parsed.text,
+        }
+        if parsed.entities:
+            expected["entities"] = parsed.entities
+        if markup is not None:
+            expected["reply_markup"] = markup
+        wanted = normalize_message(expected)
+        return all(data.get(key) == wanted.get(key) for key in ("text", "entities", "reply_markup"))
 
     def last_bot_message(self, chat: FakeChat) -> Message | None:
         """The newest bot message of ``chat`` that still exists."""
