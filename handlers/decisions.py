@@ -636,7 +636,7 @@ def _is_open(decision: Decision, now: datetime) -> bool:
     return decision.is_open and now < decision.closes_at
 
 
-@button()
+@button(counts=True)
 async def vote_button(turn: Turn, parts: list[str]) -> None:
     """dc:v:<id>:f|a|x — a household's ballot."""
     if len(parts) != 3 or parts[0] != "v" or parts[2] not in _CODES:
@@ -752,7 +752,10 @@ async def close_button(turn: Turn, parts: list[str]) -> None:
         await turn.answer("decision.close_confirm", alert=True, ref=ref.text)
         return
     await turn.answer("decision.closing", ref=ref.text)
-    await close_decision(turn.services, decision.id, closed_by=display_name(turn.user))
+    try:
+        await close_decision(turn.services, decision.id, closed_by=display_name(turn.user))
+    except DomainError as exc:  # the press is answered already: the refusal goes to the group
+        await turn.say(turn.t(exc.key, **exc.params))
 
 
 # --- closing ---------------------------------------------------------------------------------

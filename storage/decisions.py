@@ -612,6 +612,8 @@ async def register_changed(
     * ``removed``: the unit leaves it; its ballot, if any, stays stored but no longer counts
       (the entry records that it had one).
     * ``area``: the unit's area becomes ``area`` (from ``old_area``): its ballot is re-weighted.
+    * A decision past its deadline (open only because its count waits for a missing area) takes
+      nothing but that missing area: the register can no longer change who counted.
 
     Refused with ``DomainError("decision.register_needs_area", label, refs)`` when it would leave
     a decision whose rule counts floor area with a unit without area (added without an area, or
@@ -621,7 +623,8 @@ async def register_changed(
         raise ValueError(f"bad register change {kind!r}")
     rows = await (
         await conn.execute(
-            "SELECT id, rule FROM decisions WHERE chat_id = ? AND status = 'open' ORDER BY id",
+            "SELECT id, rule, closes_at FROM decisions WHERE chat_id = ? AND status = 'open'"
+            " ORDER BY id",
             (chat_id,),
         )
     ).fetchall()
@@ -643,6 +646,8 @@ async def register_changed(
             continue  # not one of this decision's units (or removed already)
         if kind == AREA and now_area == area:
             continue
+        if from_db(row["closes_at"]) <= now and not (kind == AREA and now_area is None):
+            continue  # past its deadline the count only waits for a missing area
         if kind != REMOVED and area is None and parse_rule(row["rule"]).needs_area:
             blocking.append(int(row["id"]))
         plan.append((int(row["id"]), current))

@@ -5,6 +5,9 @@ and every ratio); a float never enters: :class:`Unit` refuses a float area.
 
 Counting (where the issue is silent, these are the choices, and the README repeats them):
 
+* "Registered" below means registered in the decision's *electorate*: the units and areas fixed
+  when it opened (changed only by a lead's audited act), never the live register.
+
 * A unit participates when it has a ballot: "for", "against" or "abstain". A registered unit
   without a ballot does not participate. Ballots for labels that are not registered (a unit
   removed mid-vote) do not count at all; :attr:`Outcome.ignored` lists them.

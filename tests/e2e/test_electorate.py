@@ -275,6 +275,10 @@ async def test_a_secret_area_vote_never_ends_without_figures(world: World) -> No
     refusal = replies.text(world.court)
     assert "cannot be counted yet" in refusal and "2-03" in refusal, refusal
     assert "/units add 2-03" in refusal and "no ballot was lost" in refusal
+    pressed = card(world, decision)
+    await world.do(world.alice.press(pressed, f"dc:c:{decision.id}"))
+    replies = await world.do(world.alice.press(pressed, f"dc:c:{decision.id}"))
+    assert "cannot be counted yet" in replies.text(world.court)  # the same, from the button
     still = await decisions.get(db, decision.id)
     assert still is not None and still.is_open
     assert [b.choice for b in await decisions.ballots(db, decision.id)] == ["for", "for"]

@@ -143,7 +143,7 @@ async def test_non_voters_and_supergroup_migration(db: Database) -> None:
     assert await chats.migrate(db, GROUP, -100777, NOW)
     decision = await decisions.get(db, decision_id)
     assert decision is not None and decision.chat_id == -100777
-    for table in ("decision_ballots", "decision_audit"):
+    for table in ("decision_ballots", "decision_audit", "decision_units"):
         row = await db.fetchone(f"SELECT DISTINCT chat_id FROM {table}")
         assert row["chat_id"] == -100777, table
     assert await decisions.non_voters(db, -100777, decision_id) == [(CAROL, "Carol")]
@@ -371,3 +371,119 @@ async def test_close_refuses_a_count_it_cannot_make_and_keeps_every_ballot(db: D
     assert not again and none is None  # told once; the retry row is already pending
     decision = await decisions.get(db, decision_id)
     assert decision is not None and decision.blocked_at == LATER
+
+
+async def test_past_its_deadline_a_decision_takes_only_a_missing_area(db: Database) -> None:
+    decision_id = await make(db)
+    async with db.write() as conn:  # a count waiting for an area (a database from before)
+        await conn.execute(
+            "UPDATE decision_units SET area_num = NULL, area_den = NULL WHERE unit_id = 3"
+        )
+    after = LATER + timedelta(minutes=5)
+
+    async def late(kind: str, unit_id: int, label: str, area) -> list[int]:
+        async with db.write() as conn:
+            return await decisions.register_changed(
+                conn,
+                GROUP,
+                kind=kind,
+                unit_id=unit_id,
+                label=label,
+                area=area,
+                old_area=None,
+                by_user=ALICE,
+                now=after,
+            )
+
+    # the register can no longer change who counted, nor how much
+    assert await late("removed", 1, "3-502", None) == []
+    assert await late("added", 9, "9-01", Fraction(50)) == []
+    assert await late("area", 2, "3-503", Fraction(1)) == []
+    # but the missing area, which the count waits for, is taken
+    assert await late("area", 3, "4-101", Fraction(100)) == [decision_id]
+    voters = {v.label: (v.area, v.counts) for v in await decisions.electorate(db, decision_id)}
+    assert voters == {
+        "3-502": (Fraction(8950, 100), True),
+        "3-503": (Fraction(111), True),
+        "4-101": (Fraction(100), True),
+    }
+
+
+def _release_before(path: Path) -> None:
+    """A database as the release before wrote it (migrations 1-8), with an open decision (a
+    unit of it without area, a removed unit's ballot) and a closed one."""
+    import sqlite3
+
+    from storage.db import migrations, split_statements
+
+    stamp = "2026-11-20T10:00:00Z"
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        for migration in migrations()[:8]:
+            conn.execute("BEGIN")
+            for statement in split_statements(migration.sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {migration.version}")
+            conn.execute("COMMIT")
+        conn.executescript(
+            f"""
+            INSERT INTO chats (id, type, title, language, timezone, joined_at)
+                VALUES ({GROUP}, 'group', 'Maple', 'en', 'UTC', '{stamp}');
+            INSERT INTO units (id, chat_id, label, area_num, area_den, created_at) VALUES
+                (1, {GROUP}, '1-01', 80, 1, '{stamp}'), (2, {GROUP}, '1-02', NULL, NULL, '{stamp}');
+            INSERT INTO decisions (id, chat_id, title, rule, creator_id, creator_name,
+                created_at, closes_at) VALUES (1, {GROUP}, 'Lift', 'ru-oss', 1, 'Alice',
+                '{stamp}', '2026-12-20T10:00:00Z');
+            INSERT INTO decisions (id, chat_id, title, rule, creator_id, creator_name,
+                created_at, closes_at, status, closed_at, totals) VALUES (2, {GROUP}, 'Gate',
+                'majority', 1, 'Alice', '{stamp}', '{stamp}', 'closed', '{stamp}', NULL);
+            INSERT INTO decision_ballots (decision_id, chat_id, unit_id, label, choice, by_id,
+                by_name, cast_at) VALUES (1, {GROUP}, 3, '1-03', 'for', 9, 'Dan', '{stamp}'),
+                (1, {GROUP}, 1, '1-01', 'for', 7, 'Bob', '{stamp}');
+            INSERT INTO decision_audit (decision_id, chat_id, label, choice, by_id, by_name, at)
+                VALUES (1, {GROUP}, '1-01', 'for', 7, 'Bob', '{stamp}');
+            """
+        )
+
+
+async def test_open_decisions_of_the_release_before_take_the_register_as_their_electorate(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    _release_before(path)
+    async with await Database.open(path) as db:
+        voters = [(v.unit_id, v.label, v.area, v.counts) for v in await decisions.electorate(db, 1)]
+        assert voters == [(1, "1-01", Fraction(80), True), (2, "1-02", None, True)]
+        assert await decisions.electorate(db, 2) == []  # closed: its count was frozen then
+        trail = await decisions.audit(db, 1)
+        assert [(e.label, e.choice) for e in trail] == [("1-01", "for")]
+        assert await decisions.changes(db, 1) == []
+        decision = await decisions.get(db, 1)
+        assert decision is not None and decision.is_open and decision.blocked_at is None
+        # its unit without area blocks the count until a lead gives it
+        with pytest.raises(DomainError):
+            async with db.write() as conn:
+                await decisions.register_changed(
+                    conn,
+                    GROUP,
+                    kind="added",
+                    unit_id=4,
+                    label="1-04",
+                    area=None,
+                    old_area=None,
+                    by_user=ALICE,
+                    now=NOW,
+                )
+        async with db.write() as conn:
+            touched = await decisions.register_changed(
+                conn,
+                GROUP,
+                kind="area",
+                unit_id=2,
+                label="1-02",
+                area=Fraction(60),
+                old_area=None,
+                by_user=ALICE,
+                now=NOW,
+            )
+        assert touched == [1]
