@@ -16,6 +16,8 @@ COURTYARD_BACKUP_DIR   ./backups                              where ``courtyard 
 COURTYARD_BACKUP_KEEP  14                                     backups kept (the newest N)
 COURTYARD_BACKUP_HOURS 24                                     automatic backup interval in
                                                               ``courtyard run``; 0 turns it off
+COURTYARD_KEYS_DIR     <database file>.keys                   keys of open secret votes (never
+                                                              in the database or its backups)
 COURTYARD_WEBHOOK_URL  (required for ``run --webhook``)       public https URL Telegram posts to
 COURTYARD_WEBHOOK_SECRET (required for ``run --webhook``)     32-256 chars of A-Z a-z 0-9 _ -
 COURTYARD_LISTEN       127.0.0.1                              address the webhook server binds
@@ -79,6 +81,8 @@ class Settings:
     backup_dir: Path = Path(DEFAULT_BACKUP_DIR)
     backup_keep: int = DEFAULT_BACKUP_KEEP
     backup_hours: int = DEFAULT_BACKUP_HOURS
+    #: where the keys of open secret votes live; None: ``<database file>.keys`` beside it
+    keys_dir: Path | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
     listen: str = DEFAULT_LISTEN
@@ -175,6 +179,17 @@ def load_settings(
     if backup_dir.exists() and not backup_dir.is_dir():
         problems.append(f"COURTYARD_BACKUP_DIR must be a folder; {backup_dir} is a file.")
 
+    raw_keys = values.get("COURTYARD_KEYS_DIR", "").strip()
+    keys_dir = Path(raw_keys).expanduser() if raw_keys else None
+    if keys_dir is not None:
+        if keys_dir.exists() and not keys_dir.is_dir():
+            problems.append(f"COURTYARD_KEYS_DIR must be a folder; {keys_dir} is a file.")
+        elif keys_dir.resolve() == backup_dir.resolve():
+            problems.append(
+                "COURTYARD_KEYS_DIR must not be the backup folder: the keys of open secret "
+                "votes must never be copied with the backups."
+            )
+
     def integer(name: str, default: int, low: int, high: int, meaning: str) -> int:
         raw = get(name, str(default))
         try:
@@ -246,6 +261,7 @@ def load_settings(
         backup_dir=backup_dir,
         backup_keep=backup_keep,
         backup_hours=backup_hours,
+        keys_dir=keys_dir,
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         listen=listen,

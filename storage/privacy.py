@@ -37,9 +37,15 @@ from storage.db import Database, to_db
 PERSONAL: Final[dict[str, dict[str, str]]] = {
     "members": {"user_id": "id", "display_name": "name"},
     "unit_members": {"user_id": "id", "decided_by": "id"},
+    "unit_requests": {"user_id": "id", "decided_by": "id"},
     "polls": {"creator_id": "id", "closed_by": "id"},
     "poll_votes": {"voter": "id or hmac", "user_id": "id"},
-    "decisions": {"creator_id": "id", "creator_name": "name", "closed_by": "name"},
+    "decisions": {
+        "creator_id": "id",
+        "creator_name": "name",
+        "closed_by": "name",
+        "closed_by_id": "id",
+    },
     "decision_ballots": {"by_id": "id", "by_name": "name"},
     "decision_audit": {"by_id": "id", "by_name": "name"},
     "events": {"creator_id": "id", "creator_name": "name"},
@@ -89,6 +95,9 @@ class Forgotten:
     groupbuys: set[int] = field(default_factory=set)
     chains: set[int] = field(default_factory=set)
     events: set[int] = field(default_factory=set)  # cards that showed their name as creator
+    decisions: set[int] = field(default_factory=set)  # cards that named them as closing it
+    cards_edited: int = 0  # own listings' cards too old to delete, edited to drop the name
+    cards_stuck: int = 0  # ... that Telegram would neither delete nor edit
 
     @property
     def total(self) -> int:
@@ -123,6 +132,12 @@ async def collect(db: Database, user_id: int) -> dict[str, Any]:
         db,
         f"SELECT t.chat_id, {g}, u.label AS unit, t.status, t.requested_at"
         " FROM unit_members t JOIN units u ON u.id = t.unit_id WHERE t.user_id = ?",
+        u,
+    )
+    data["unit_requests"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.label AS unit, t.status, t.requested_at"
+        " FROM unit_requests t WHERE t.user_id = ?",
         u,
     )
     votes = await _rows(
@@ -319,12 +334,13 @@ async def forget(
                     (NOBODY, words.former, user_id, chat_id),
                 )
 
-        # public polls: the vote is withdrawn (open cards change); anonymous rows are not ours
+        # public polls: the vote is withdrawn; open cards change, and a closed card that
+        # listed them is redrawn without their name (its final counts do not change)
         done.polls.update(
             await _ids(
                 conn,
                 "SELECT DISTINCT v.poll_id FROM poll_votes v JOIN polls p ON p.id = v.poll_id"
-                " WHERE v.user_id = ? AND p.status = 'open'",
+                " WHERE v.user_id = ? AND (p.status = 'open' OR p.message_id IS NOT NULL)",
                 u,
             )
         )
@@ -354,7 +370,27 @@ async def forget(
                     " WHERE by_id = ? AND chat_id = ?",
                     (NOBODY, words.lead, words.former, user_id, chat_id),
                 )
-        # a decision closed early by them names them (by name only): a lead closed it
+        # a decision closed early by them names them: "a lead" closed it (found by the id
+        # stored beside the name, so a rename since does not hide it, and by the name)
+        for chat_id in await _ids(
+            conn, "SELECT DISTINCT chat_id FROM decisions WHERE closed_by_id = ?", u
+        ):
+            words = placeholders(langs.get(chat_id, "en"))
+            done.decisions.update(
+                await _ids(
+                    conn,
+                    "SELECT id FROM decisions WHERE closed_by_id = ? AND chat_id = ?"
+                    " AND message_id IS NOT NULL",
+                    (user_id, chat_id),
+                )
+            )
+            await run(
+                done.anonymised,
+                "decisions",
+                "UPDATE decisions SET closed_by = ?, closed_by_id = NULL"
+                " WHERE closed_by_id = ? AND chat_id = ?",
+                (words.lead, user_id, chat_id),
+            )
         for chat_id, name in [
             (int(r[0]), str(r[1]))
             for r in await (
@@ -365,7 +401,8 @@ async def forget(
             await run(
                 done.anonymised,
                 "decisions",
-                "UPDATE decisions SET closed_by = ? WHERE chat_id = ? AND closed_by = ?",
+                "UPDATE decisions SET closed_by = ? WHERE chat_id = ? AND closed_by = ?"
+                " AND closed_by_id IS NULL",
                 (words.lead, chat_id, name),
             )
         await anon("decisions", "decisions", "creator_id", "creator_name")
@@ -495,6 +532,13 @@ async def forget(
             "UPDATE unit_members SET decided_by = NULL WHERE decided_by = ?",
             u,
         )
+        await run(done.removed, "unit_requests", "DELETE FROM unit_requests WHERE user_id = ?", u)
+        await run(
+            done.anonymised,
+            "unit_requests",
+            "UPDATE unit_requests SET decided_by = NULL WHERE decided_by = ?",
+            u,
+        )
         await run(done.removed, "members", "DELETE FROM members WHERE user_id = ?", u)
         await run(
             done.removed,
@@ -511,6 +555,20 @@ async def forget(
         )
         await run(done.removed, "chats", "DELETE FROM chats WHERE id = ? AND type = 'private'", u)
     return done
+
+
+async def scrub(db: Database) -> None:
+    """After forgetting: leave nothing of the deleted rows in the file.
+
+    The search index (FTS5) only marks a deleted listing as deleted: its trigrams stay in the
+    index's shadow tables (``items_fts_data``) until segments are merged. Rebuilding the index
+    from the listings that remain writes it anew (the old pages are freed, and overwritten
+    because ``secure_delete`` is on). Then the write-ahead log, which still holds the pages as
+    they were before, is folded into the file and truncated."""
+    async with db.write() as conn:
+        await conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
+        await conn.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+    await db.scrub()
 
 
 async def rows_about(db: Database, user_id: int) -> dict[str, int]:

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from storage.db import Database
+
 log = logging.getLogger(__name__)
 
 DECISION: Final = "decision"
@@ -378,6 +380,22 @@ def open_choice(
 def destroy_all(store: KeyStore, refs: Iterable[tuple[str, int]]) -> None:
     for kind, ref_id in refs:
         store.destroy(kind, ref_id)
+
+
+async def prune(db: Database) -> list[tuple[str, int]]:
+    """Destroy the keys of votes that are no longer open (their group was purged). Under the
+    write lock: a vote being created holds it until its key and its row are both there."""
+    store = keys_for(db.path)
+    async with db.write() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT 'decision', id FROM decisions WHERE status = 'open' AND secret = 1"
+            " UNION ALL SELECT 'poll', id FROM polls WHERE status = 'open' AND anonymous = 1"
+        )
+        still = {(str(r[0]), int(r[1])) for r in rows}
+        gone = [held for held in store.held() if held not in still]
+        for kind, ref_id in gone:
+            store.destroy(kind, ref_id)
+    return gone
 
 
 # --- helpers for storage/decisions.py ---------------------------------------------------------
