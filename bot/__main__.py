@@ -289,7 +289,7 @@ async def _backup_job(context: Any) -> None:
 
 
 def cmd_run(webhook: bool = False) -> int:
-    from storage.db import missing_message
+    from storage.db import DatabaseError, missing_message
 
     settings = _load(require_token=True, require_webhook=webhook)
     setup_logging(settings)
@@ -303,18 +303,36 @@ def cmd_run(webhook: bool = False) -> int:
         if not settings.db_path.is_file():
             print(f"courtyard: {settings.db_path} is not a database file", file=sys.stderr)
             return 1
-        return _run(settings, webhook, lock)
+        try:
+            identity = asyncio.run(preflight(settings.db_path))
+        except DatabaseError as exc:
+            print(f"courtyard: {exc}", file=sys.stderr)
+            return 1
+        return _run(settings, webhook, lock, identity)
     finally:
         lock.release()
 
 
-def _run(settings: Settings, webhook: bool, lock: Any) -> int:
+async def preflight(path: Path) -> tuple[int, int] | None:
+    """Open the database before anything talks to Telegram: never create it, check it
+    (quick_check), make sure it can be written, apply pending migrations. Returns the file's
+    identity, which the bot's own connection must find again."""
+    from storage.db import Database
+
+    db = await Database.open(path, create=False)
+    try:
+        return db.file_identity
+    finally:
+        await db.close()
+
+
+def _run(settings: Settings, webhook: bool, lock: Any, identity: tuple[int, int] | None) -> int:
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.app import build_app
     from bot.webhook import run_webhook
-    from storage.db import DatabaseError
+    from storage.db import DatabaseError, DatabaseGone
 
     app = build_app(settings)
     started = app.post_init
@@ -322,6 +340,12 @@ def _run(settings: Settings, webhook: bool, lock: Any) -> int:
     async def post_init(application: Any) -> None:  # build_app's start-up, then our jobs
         if started is not None:
             await started(application)
+        services = application.bot_data.get("services")
+        if services is not None and services.db.file_identity != identity:
+            raise DatabaseGone(
+                f"the database file {settings.db_path} was deleted or replaced during the "
+                "start; start again once it is in place"
+            )
         schedule_backups(application, settings)
         watch_database(application, lock)
 

@@ -121,6 +121,18 @@ def access_problem(path: Path) -> str | None:
     return None
 
 
+#: Below this much free space an I/O error of SQLite is taken for a full disk.
+LOW_SPACE = 4 * 1024 * 1024
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return LOW_SPACE
+    return stats.f_bavail * stats.f_frsize
+
+
 def _owner(path: Path) -> int | str:
     try:
         return path.stat().st_uid
@@ -138,7 +150,7 @@ def explain(exc: BaseException, path: Path) -> DatabaseError | None:
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
         problem = access_problem(path)
         if problem is not None:
-            return DatabaseUnusable(f"the database cannot be used: {problem}. ({exc})")
+            return DatabaseUnusable(f"{problem} ({exc})")
         if name.startswith("SQLITE_READONLY"):
             return DatabaseUnusable(
                 f"the database {path} cannot be written ({exc}): check that the file, its "
@@ -151,7 +163,12 @@ def explain(exc: BaseException, path: Path) -> DatabaseError | None:
     if name.startswith("SQLITE_IOERR"):
         problem = access_problem(path)
         if problem is not None:
-            return DatabaseUnusable(f"the database cannot be used: {problem}. ({exc})")
+            return DatabaseUnusable(f"{problem} ({exc})")
+        if _free_bytes(path.parent) < LOW_SPACE:  # ENOSPC on the -shm or -wal file
+            return DatabaseFull(
+                f"the database {path} cannot be written: the disk holding it is full. Free "
+                f"some space; nothing was lost, the change was rolled back. ({exc})"
+            )
         return DatabaseUnusable(
             f"the disk failed while reading or writing the database {path} ({exc}); the change "
             "was rolled back. Check the disk (dmesg, free space, quotas) and run "
@@ -354,6 +371,11 @@ class Database:
         for conn in (self._reader, self._writer):
             with contextlib.suppress(ValueError, sqlite3.Error):  # already closed
                 await conn.close()
+
+    @property
+    def file_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the database file as opened."""
+        return self._identity[0] if self._identity else None
 
     def check_file(self) -> None:
         """Raise :class:`DatabaseGone` when the path no longer leads to the file this

@@ -1,6 +1,7 @@
 """Storage on a real SQLite file: migrations, pragmas, transactions, chats and members."""
 
 import asyncio
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,15 @@ import pytest
 from bot.domain.roles import Role
 from bot.domain.settings import ChatSettings, Who
 from storage import chats, members
-from storage.db import Database, DatabaseError, migrations, split_statements
+from storage.db import (
+    Database,
+    DatabaseError,
+    DatabaseGone,
+    DatabaseUnusable,
+    explain,
+    migrations,
+    split_statements,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 GROUP = -1001
@@ -270,3 +279,56 @@ async def test_a_read_sees_a_write_committed_just_before_under_concurrency(tmp_p
             assert await db.fetchone("SELECT id FROM chats WHERE id = ?", (chat_id,)) is not None
 
         await asyncio.gather(*(scan() for _ in range(8)), *(create(-i) for i in range(1, 201)))
+
+
+async def test_open_without_create_refuses_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "gone.sqlite3"
+    with pytest.raises(DatabaseError, match="courtyard migrate"):
+        await Database.open(path, create=False)
+    assert not path.exists()
+
+
+async def test_a_write_to_a_deleted_file_is_not_reported_done(tmp_path: Path) -> None:
+    """The commit lands in the deleted file (its inode lives on while open): the write must
+    raise, so the handler never answers "Voted"."""
+    path = tmp_path / "c.sqlite3"
+    async with await Database.open(path) as database:
+        await chats.ensure(database, GROUP, type="group", title="A", defaults=DEFAULTS, now=NOW)
+        database.check_file()  # all well
+        os.unlink(path)
+        with pytest.raises(DatabaseGone, match="was deleted while Courtyard was running"):
+            await members.seen(database, GROUP, 7, "Bob", NOW)
+        with pytest.raises(DatabaseGone):
+            await database.write_one("UPDATE chats SET title = 'B'")
+        with pytest.raises(DatabaseGone):
+            database.check_file()
+
+
+async def test_a_replaced_file_or_wal_is_noticed(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    other = tmp_path / "other.sqlite3"
+    async with await Database.open(other):
+        pass
+    async with await Database.open(path) as database:
+        os.replace(other, path)
+        with pytest.raises(DatabaseGone, match="replaced by another file"):
+            database.check_file()
+    async with await Database.open(path) as database:
+        os.unlink(f"{path}-wal")
+        with pytest.raises(DatabaseGone, match="-wal was deleted or replaced"):
+            database.check_file()
+
+
+async def test_storage_errors_become_sentences(tmp_path: Path) -> None:
+    """explain() turns the SQLite errors an operator can act on into DatabaseErrors; the
+    permission sentences depend on the file system, so only their shape is checked here
+    (tests/e2e/test_db_file.py runs them for real)."""
+    path = tmp_path / "c.sqlite3"
+    readonly = sqlite3.OperationalError("attempt to write a readonly database")
+    readonly.sqlite_errorname = "SQLITE_READONLY"
+    io = sqlite3.OperationalError("disk I/O error")
+    io.sqlite_errorname = "SQLITE_IOERR_WRITE"
+    assert isinstance(explain(readonly, path), DatabaseUnusable)
+    assert isinstance(explain(io, path), DatabaseUnusable)
+    assert "courtyard health --full" in str(explain(io, path))
+    assert explain(sqlite3.OperationalError("no such table: x"), path) is None
