@@ -45,6 +45,7 @@ from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.services import Clock, Services
 from handlers import (
+    cards,
     decisions,
     digest,
     errors,
@@ -270,6 +271,33 @@ class StorageHooks:
             self.services.db, chat_id, method, reason, self.services.clock()
         )
 
+    async def chat_moved(self, old_id: int, new_id: int) -> None:
+        await repost_cards(self.services, new_id)
+
+
+async def repost_cards(services: Services, chat_id: int) -> int:
+    """Post every open card of the chat that shows nowhere, and store where it shows now: after
+    a group became a supergroup, its cards' old message ids were forgotten (storage/chats.py)
+    and the cards are posted anew, never edited by an old id. Returns how many were posted."""
+    posted = 0
+    found = await chats.cards_without_message(services.db, chat_id, cards.kinds(), services.clock())
+    for kind, row_id in found:
+        rendered = await cards._KINDS[kind].render(services, row_id)
+        if rendered is None:
+            continue
+        text, markup = rendered
+        message = await services.outbox.send(chat_id, text, reply_markup=markup, silent=True)
+        if message is None:
+            log.warning("could not post %s %s anew in chat %s", kind, row_id, chat_id)
+            continue
+        if await chats.set_card_message(services.db, kind, row_id, message.message_id):
+            posted += 1
+        else:  # posted meanwhile by its feature: this copy is one too many
+            await services.outbox.delete(chat_id, message.message_id)
+    if found:
+        log.info("chat %s: %d card(s) posted anew after becoming a supergroup", chat_id, posted)
+    return posted
+
 
 def file_url_for(api_url: str) -> str:
     """The file download URL that goes with a Bot API URL (``.../bot`` -> ``.../file/bot``)."""
@@ -338,6 +366,8 @@ def build_app(
 
     app.add_handler(ChatMemberHandler(lifecycle.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(ChatMemberHandler(lifecycle.chat_member, ChatMemberHandler.CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, lifecycle.members_joined))
+    app.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, lifecycle.member_gone))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, lifecycle.migrated))
     app.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_TITLE, lifecycle.title_changed))
     app.add_handler(CommandHandler("start", start.start, filters=NEW))
@@ -364,6 +394,7 @@ def build_app(
     app.add_handler(CallbackQueryHandler(units.decision_button, pattern=r"^un:[ar]:"))
     app.add_handler(CallbackQueryHandler(units.page_button, pattern=r"^un:p:"))
     app.add_handler(CallbackQueryHandler(units.import_button, pattern=r"^un:i:"))
+    app.add_handler(CallbackQueryHandler(lifecycle.restore_button, pattern=r"^mb:"))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
     # last in group 0: only commands that no handler above took
     app.add_handler(MessageHandler(filters.COMMAND & NEW, errors.unknown_command))
@@ -407,6 +438,7 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await asyncio.get_running_loop().run_in_executor(None, when.warm)
     armed = await scheduler.start()
     log.info("%d scheduled action(s) armed", armed)
+    cards.start(app, services)  # cards left behind by a crash are redrawn once running
     try:
         await register_menus(app)
     except TelegramError as exc:  # menus are a convenience; never block the start for them

@@ -71,6 +71,10 @@ class OutboxHooks(Protocol):
 
     async def delivery_failed(self, chat_id: int, method: str, reason: str) -> None: ...
 
+    async def chat_moved(self, old_id: int, new_id: int) -> None:
+        """After a migration's rows have moved (once per migration): post cards anew."""
+        ...
+
 
 class NoHooks:
     async def chat_migrated(self, old_id: int, new_id: int) -> None:
@@ -80,6 +84,9 @@ class NoHooks:
         return None
 
     async def delivery_failed(self, chat_id: int, method: str, reason: str) -> None:
+        return None
+
+    async def chat_moved(self, old_id: int, new_id: int) -> None:
         return None
 
 
@@ -251,6 +258,7 @@ class Outbox:
         self._held_until: dict[int, float] = {}
         self._redirects: dict[int, int] = {}
         self._refreshes: dict[tuple[int, int], _Refresh] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.stats = {"sent": 0, "edited": 0, "retries": 0, "retry_after": 0, "failed": 0}
         #: told ``(chat_id, message_id, text, reply_markup)`` once Telegram has confirmed what a
         #: message shows (a send with a keyboard, an edit made or not needed): handlers/cards.py
@@ -260,8 +268,33 @@ class Outbox:
     # --- plumbing -------------------------------------------------------------------------
 
     def redirect(self, old_id: int, new_id: int) -> None:
-        """From now on, calls for ``old_id`` go to ``new_id`` (a group became a supergroup)."""
+        """From now on, messages for ``old_id`` go to ``new_id`` (a group became a supergroup;
+        call this once its rows have moved).
+
+        The old group's messages get new ids in the supergroup, so nothing is ever edited,
+        deleted or pinned by an id of the old group: such calls return ``None``, and refreshes
+        asked for before the move are dropped. The first time, ``hooks.chat_moved`` runs in
+        the background (it posts the open cards anew)."""
+        first = self._redirects.get(old_id) != new_id
         self._redirects[old_id] = new_id
+        for (chat_id, _), state in self._refreshes.items():
+            if chat_id == old_id:
+                state.dirty = False
+        if first:
+            self._spawn(self.hooks.chat_moved(old_id, new_id), f"chat {old_id} moved")
+
+    def _spawn(self, work: Awaitable[None], name: str) -> None:
+        async def run() -> None:
+            PRESS.set(None)  # not part of the press that may have caused it
+            BACKGROUND.set(True)  # replies to residents go first
+            try:
+                await work
+            except Exception:
+                log.exception("%s: failed", name)
+
+        task = asyncio.get_running_loop().create_task(run(), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def current_id(self, chat_id: int) -> int:
         seen = set()
@@ -333,8 +366,16 @@ class Outbox:
         *,
         limited: bool = True,
         on_bad_request: Callable[[BadRequest, int], Awaitable[T | None]] | None = None,
+        by_message_id: bool = False,
     ) -> T | None:
-        """Run ``fn(chat_id)`` with limits and retries. ``None`` means: not delivered."""
+        """Run ``fn(chat_id)`` with limits and retries. ``None`` means: not delivered.
+
+        ``by_message_id``: the call names a message of ``chat_id`` (edit, delete, pin). If that
+        chat has become a supergroup, the id is one of the old group's and names some other
+        message there: the call is not made (``None``)."""
+        if by_message_id and chat_id in self._redirects:
+            log.info("%s by a message id of group %s, now a supergroup: skipped", method, chat_id)
+            return None
         chat_id = self.current_id(chat_id)
         attempts = 0
         waited = 0.0
@@ -355,8 +396,10 @@ class Outbox:
             except ChatMigrated as exc:
                 new_id = int(exc.new_chat_id)
                 log.info("chat %s became supergroup %s", chat_id, new_id)
+                await self.hooks.chat_migrated(chat_id, new_id)  # rows first, then redirect
                 self.redirect(chat_id, new_id)
-                await self.hooks.chat_migrated(chat_id, new_id)
+                if by_message_id:
+                    return None  # never by an old message id in the supergroup
                 chat_id = new_id
                 continue
             except Forbidden as exc:
@@ -414,7 +457,10 @@ class Outbox:
         reply_to: int | None = None,
         silent: bool = False,
     ) -> Message | None:
-        """Send an HTML message. Returns the message, or ``None`` if it could not be delivered."""
+        """Send an HTML message. Returns the message, or ``None`` if it could not be delivered.
+        If the chat turns out to have become a supergroup, the message goes there, without
+        ``reply_to`` (an id of the old group's)."""
+        first = self.current_id(chat_id)
 
         async def call(cid: int) -> Message:
             return await self.bot.send_message(
@@ -424,7 +470,7 @@ class Outbox:
                 reply_markup=reply_markup,
                 reply_parameters=(
                     ReplyParameters(reply_to, allow_sending_without_reply=True)
-                    if reply_to
+                    if reply_to and cid == first
                     else None
                 ),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -516,7 +562,9 @@ class Outbox:
                 return again.message_id if again else None
             raise exc
 
-        result = await self._call("editMessageText", chat_id, call, on_bad_request=bad)
+        result = await self._call(
+            "editMessageText", chat_id, call, on_bad_request=bad, by_message_id=True
+        )
         if result is not None:
             self.stats["edited"] += 1
         return result
@@ -536,7 +584,14 @@ class Outbox:
             raise exc
 
         return bool(
-            await self._call("deleteMessage", chat_id, call, limited=False, on_bad_request=bad)
+            await self._call(
+                "deleteMessage",
+                chat_id,
+                call,
+                limited=False,
+                on_bad_request=bad,
+                by_message_id=True,
+            )
         )
 
     async def answer(
@@ -575,7 +630,11 @@ class Outbox:
             log.info("pin refused in chat %s: %s", cid, exc.message)
             return False
 
-        return bool(await self._call("pinChatMessage", chat_id, call, on_bad_request=bad))
+        return bool(
+            await self._call(
+                "pinChatMessage", chat_id, call, on_bad_request=bad, by_message_id=True
+            )
+        )
 
     # --- coalesced card refreshes ---------------------------------------------------------
 
@@ -592,9 +651,15 @@ class Outbox:
         ``render`` is awaited when the edit is due, so it reads the latest state. Edits of one
         message are at least ``edit_interval`` apart; requests in between are merged into one.
         ``render`` returning ``None`` skips the edit. ``on_moved(new_id)`` runs when the card
-        had to be posted again.
+        had to be posted again. A message id of a group that has become a supergroup is
+        never refreshed (see :meth:`redirect`).
         """
-        key = (self.current_id(chat_id), message_id)
+        if chat_id in self._redirects:
+            log.info(
+                "refresh of message %s of group %s, now a supergroup: dropped", message_id, chat_id
+            )
+            return
+        key = (chat_id, message_id)
         if len(self._refreshes) > 5_000:  # forget settled cards; their interval has passed
             horizon = self._clock() - max(self.limits.edit_interval, 1.0)
             for k in [k for k, s in self._refreshes.items() if s.task is None and s.last < horizon]:
@@ -619,6 +684,8 @@ class Outbox:
             due = state.last + interval - self._clock()
             if due > 0:
                 await self._sleep(due)
+            if chat_id in self._redirects:
+                break  # the group became a supergroup meanwhile: its cards are posted anew
             state.dirty = False
             try:
                 assert state.render is not None
@@ -640,12 +707,15 @@ class Outbox:
 
     @property
     def pending_refreshes(self) -> int:
-        return sum(1 for s in self._refreshes.values() if s.task is not None and not s.task.done())
+        """Refreshes not yet sent, and background work (cards posted anew after a move)."""
+        busy = sum(1 for s in self._refreshes.values() if s.task is not None and not s.task.done())
+        return busy + sum(1 for task in self._tasks if not task.done())
 
     async def idle(self) -> None:
         """Wait until every requested refresh has been sent."""
         while True:
             tasks = [s.task for s in self._refreshes.values() if s.task and not s.task.done()]
+            tasks += [task for task in self._tasks if not task.done()]
             if not tasks:
                 return
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -657,3 +727,5 @@ class Outbox:
         for state in self._refreshes.values():
             if state.task and not state.task.done():
                 state.task.cancel()
+        for task in list(self._tasks):
+            task.cancel()

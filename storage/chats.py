@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import aiosqlite
 
 from bot.domain.chats import Chat
 from bot.domain.settings import ChatSettings
+from storage import cards
 from storage.db import Database, from_db, to_db
 
 _COLUMNS = "id, type, title, language, timezone, settings, active"
@@ -140,10 +141,52 @@ async def _child_tables(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     return found
 
 
+#: Columns that hold a Telegram message id of the row's chat (cards, prompts).
+MESSAGE_COLUMNS = ("message_id", "card_id")
+
+
+async def _message_columns(conn: aiosqlite.Connection, table: str) -> list[str]:
+    """The nullable message-id columns of ``table`` (found from the schema, like the tables)."""
+    columns = await (await conn.execute(f'PRAGMA table_info("{table}")')).fetchall()
+    return [c["name"] for c in columns if c["name"] in MESSAGE_COLUMNS and not c["notnull"]]
+
+
+async def cards_without_message(
+    db: Database, chat_id: int, kinds: Iterable[str], now: datetime
+) -> list[tuple[str, int]]:
+    """Open cards of the chat that show nowhere (``(kind, row id)``, oldest first): after a
+    migration, every open card of the old group."""
+    since = to_db(now - cards.EVENT_GRACE)
+    found: list[tuple[str, int]] = []
+    for kind in kinds:
+        spec = cards.KINDS[kind]
+        open_sql = spec.open.replace(":since", "?")
+        params = (since,) * spec.open.count(":since")
+        rows = await db.fetchall(
+            f"SELECT id FROM {spec.table} WHERE chat_id = ? AND {spec.message} IS NULL"
+            f" AND ({open_sql}) ORDER BY id",
+            (chat_id, *params),
+        )
+        found.extend((kind, int(r["id"])) for r in rows)
+    return found
+
+
+async def set_card_message(db: Database, kind: str, row_id: int, message_id: int) -> bool:
+    """Store where a card posted anew shows, unless another one was stored meanwhile."""
+    spec = cards.KINDS[kind]
+    async with db.write() as conn:
+        cur = await conn.execute(
+            f"UPDATE {spec.table} SET {spec.message} = ? WHERE id = ? AND {spec.message} IS NULL",
+            (message_id, row_id),
+        )
+        return cur.rowcount == 1
+
+
 async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool:
     """Move a group and everything that belongs to it to its new supergroup id.
 
-    Idempotent (Telegram announces a migration in both chats). If the supergroup already has a
+    Idempotent (Telegram announces a migration in both chats). The old group's message ids
+    are forgotten (set to NULL in every table that keeps one). If the supergroup already has a
     row (an update from it arrived first), the old group's settings win and the two member lists
     are merged, keeping the organizer role from either side. Returns True if rows moved.
     """
@@ -161,6 +204,14 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
         old = await (await conn.execute("SELECT id FROM chats WHERE id = ?", (old_id,))).fetchone()
         if old is None:
             return False
+        # The old group's messages reach the supergroup with new ids, which the bot is never
+        # told: a message id kept from the old group names some other message there. Forget
+        # them all (cards are posted anew once the move is done: cards_without_message).
+        for table, column in await _child_tables(conn):
+            for held in await _message_columns(conn, table):
+                await conn.execute(
+                    f'UPDATE "{table}" SET "{held}" = NULL WHERE "{column}" = ?', (old_id,)
+                )
         new = await (await conn.execute("SELECT id FROM chats WHERE id = ?", (new_id,))).fetchone()
         if new is not None:
             await conn.execute(
