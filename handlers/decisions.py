@@ -928,13 +928,19 @@ async def ballot(turn: Turn) -> None:
     note = " ".join(words[at + 1 :])[:MAX_NOTE] or None
     if not _is_open(decision, turn.now):
         raise DomainError("decision.is_closed", ref=ref.text)
+    registered = await units.get(db, turn.chat.id, label)  # look-alikes are that unit
+    if registered is None:
+        raise DomainError("unit.not_found", label=label)
+    label = registered.label
     unit = next(
-        (v for v in await decisions.electorate(db, decision.id) if v.label == label and v.counts),
+        (
+            v
+            for v in await decisions.electorate(db, decision.id)
+            if v.unit_id == registered.id and v.label == label and v.counts
+        ),
         None,
     )
     if unit is None:
-        if await units.get(db, turn.chat.id, label) is None:
-            raise DomainError("unit.not_found", label=label)
         raise DomainError(
             "decision.unit_not_in_electorate",
             label=label,

