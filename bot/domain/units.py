@@ -7,11 +7,13 @@ this order:
 1. ``№`` is kept as it is (NFKC alone would turn it into "No").
 2. Unicode NFKC: full-width digits, letters, dashes, slashes and spaces become ASCII
    ("３－５０２" -> "3-502", "Ａｐｔ" -> "Apt", the ideographic space -> " ").
-3. Invisible format characters (zero-width spaces, BOM, direction marks) are dropped; every other
-   control character counts as a space.
+3. Invisible characters (zero-width spaces, BOM, direction marks, the Hangul fillers and the
+   blank Braille pattern) are dropped; every other control character counts as a space. Every
+   decimal digit of any script becomes its ASCII digit ("١-٠١" -> "1-01").
 4. Every dash variant (hyphen, non-breaking hyphen, figure dash, en and em dash, horizontal bar,
-   minus sign, small and full-width hyphen-minus) and the slash and backslash become ``-``:
-   "3/502" and "3-502" are the same unit. Runs of dashes become one dash.
+   minus sign, small and full-width hyphen-minus, and the rarer ones listed in ``_DASHES``) and
+   the slash and backslash become ``-``: "3/502" and "3-502" are the same unit. Runs of dashes
+   become one dash.
 5. Runs of white space become one space; no space stays at either end, next to a dash, after
    ``№``, or next to a CJK character ("3 栋 502" -> "3栋502").
 6. A period that ends a word ("кв.12", "Apt.4B") is followed by exactly one space ("кв. 12"),
@@ -22,6 +24,13 @@ this order:
    otherwise ``DomainError("unit.bad_label", value=..., limit=MAX_LABEL)``.
 
 Words are never translated or dropped: "3栋502", "3-502" and "кв. 3-502" stay three labels.
+
+Look-alikes: a label that only *looks* like another ("1-0О" with a Cyrillic О, "1-01" with a
+combining accent, "1-O1" with a Latin O) must not become a second unit. :func:`skeleton` folds a
+normalised label to a form in which look-alikes are equal (marks stripped, Cyrillic and Greek
+letters that look Latin mapped to Latin, O to 0 and I to 1); the register keeps one unit per
+skeleton and shows the label as it was first registered. A label wholly in Cyrillic or Chinese
+("кв. 12", "3栋502") is as good as any other.
 
 Areas are square metres, exact (:class:`~fractions.Fraction` built from the decimal text, never
 a float), see :func:`parse_area`. The register CSV is read by :func:`parse_units_csv`.
@@ -49,7 +58,11 @@ _NUMERO_GUARD: Final[str] = "\ue000"  # a private-use character NFKC leaves alon
 
 _DASHES: Final[str] = (
     "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d/\\"  # plus the ASCII "-"
+    "\u02d7\u058a\u05be\u1400\u1806\u2043\u2796\u2e17\u2e1a\u2e3a\u2e3b\u2e40"
+    "\u301c\u30a0\ufe31\ufe32"
 )
+#: Letters that render as nothing (or as a blank) but count as letters to ``str.isalnum``.
+_INVISIBLE: Final[frozenset[str]] = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
 _DASH_RE: Final[re.Pattern[str]] = re.compile(f"[{re.escape(_DASHES)}-]+")
 _SPACE_RE: Final[re.Pattern[str]] = re.compile(r"\s+")
 _AROUND_DASH_RE: Final[re.Pattern[str]] = re.compile(r" ?- ?")
@@ -81,11 +94,99 @@ def normalize_label(text: str) -> str:
 
 def _clean_char(char: str) -> str:
     category = unicodedata.category(char)
-    if category == "Cf":
+    if category == "Cf" or char in _INVISIBLE:
         return ""
     if category == "Cc":
         return " "
+    if category == "Nd":
+        return str(unicodedata.decimal(char))
     return char
+
+
+#: Letters of Cyrillic and Greek (and a few others) that look like a Latin letter or a digit,
+#: mapped to it; the Latin O and I fold to the digits they resemble. Applied after upper-casing
+#: and after marks are stripped (so "Ё" is "Е" is "E").
+_CONFUSABLES: Final[dict[int, str]] = str.maketrans(
+    {
+        # Cyrillic
+        "\u0410": "A",  # cyrillic capital letter a
+        "\u0412": "B",  # cyrillic capital letter ve
+        "\u0415": "E",  # cyrillic capital letter ie
+        "\u0417": "3",  # cyrillic capital letter ze
+        "\u041a": "K",  # cyrillic capital letter ka
+        "\u041c": "M",  # cyrillic capital letter em
+        "\u041d": "H",  # cyrillic capital letter en
+        "\u041e": "0",  # cyrillic capital letter o
+        "\u0420": "P",  # cyrillic capital letter er
+        "\u0421": "C",  # cyrillic capital letter es
+        "\u0422": "T",  # cyrillic capital letter te
+        "\u0423": "Y",  # cyrillic capital letter u
+        "\u0425": "X",  # cyrillic capital letter ha
+        "\u0405": "S",  # cyrillic capital letter dze
+        "\u0406": "1",  # cyrillic capital letter byelorussian-ukrainian i
+        "\u0408": "J",  # cyrillic capital letter je
+        "\u051a": "Q",  # cyrillic capital letter qa
+        "\u051c": "W",  # cyrillic capital letter we
+        "\u04ba": "H",  # cyrillic capital letter shha
+        "\u04c0": "1",  # cyrillic letter palochka
+        "\u04cf": "1",  # cyrillic small letter palochka
+        "\u04ae": "Y",  # cyrillic capital letter straight u
+        "\u0500": "D",  # cyrillic capital letter komi de
+        "\ua7ac": "G",  # latin capital letter script g
+        # Greek
+        "\u0391": "A",  # greek capital letter alpha
+        "\u0392": "B",  # greek capital letter beta
+        "\u0395": "E",  # greek capital letter epsilon
+        "\u0396": "Z",  # greek capital letter zeta
+        "\u0397": "H",  # greek capital letter eta
+        "\u0399": "1",  # greek capital letter iota
+        "\u039a": "K",  # greek capital letter kappa
+        "\u039c": "M",  # greek capital letter mu
+        "\u039d": "N",  # greek capital letter nu
+        "\u039f": "0",  # greek capital letter omicron
+        "\u03a1": "P",  # greek capital letter rho
+        "\u03a4": "T",  # greek capital letter tau
+        "\u03a5": "Y",  # greek capital letter upsilon
+        "\u03a7": "X",  # greek capital letter chi
+        "\u03f9": "C",  # greek capital lunate sigma symbol
+        "\u037f": "J",  # greek capital letter yot
+        "\u03f2": "C",  # greek lunate sigma symbol
+        "\u03bf": "0",  # greek small letter omicron
+        # Latin and others that resemble digits or Latin capitals
+        "O": "0",
+        "I": "1",
+        "\u0196": "1",  # latin capital letter iota
+        "\u0555": "0",  # armenian capital letter oh
+        "\u01c0": "1",  # latin letter dental click
+        "\u13aa": "A",  # cherokee letter go
+        "\u13f4": "B",  # cherokee letter yv
+        "\u13ac": "E",  # cherokee letter gv
+        "\u13bb": "H",  # cherokee letter mi
+        "\u13e6": "K",  # cherokee letter tso
+        "\u13b7": "M",  # cherokee letter lu
+        "\u13e2": "P",  # cherokee letter tlv
+        "\u13a2": "T",  # cherokee letter i
+    }
+)
+
+
+def skeleton(label: str) -> str:
+    """The form of a normalised label in which look-alikes are equal (see the module docstring).
+
+    Compatibility-decomposed, every combining mark and invisible character dropped, digits of any
+    script made ASCII, confusable Cyrillic, Greek and Latin letters mapped by ``_CONFUSABLES``,
+    and every dash made ``-``. Only for comparing: it is never shown.
+    """
+    text = unicodedata.normalize("NFKD", label).upper()
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Mn", "Me", "Cf") or char in _INVISIBLE:
+            continue
+        kept.append(str(unicodedata.decimal(char)) if category == "Nd" else char)
+    folded = "".join(kept).translate(_CONFUSABLES)
+    folded = _DASH_RE.sub("-", folded)
+    return _SPACE_RE.sub(" ", folded).strip()
 
 
 def _shorten(text: str, limit: int = 40) -> str:
@@ -98,9 +199,10 @@ def _shorten(text: str, limit: int = 40) -> str:
 #: Unit suffixes accepted after the number (compared after NFKC and lower-casing, so "m²", "㎡",
 #: "M2" and "m2" are one; "кв.м", "кв. м" and "кв м" are one).
 _AREA_SUFFIX_RE: Final[re.Pattern[str]] = re.compile(
-    r"\s*(?:m2|sq\.?\s*m|sqm|square\s+met(?:er|re)s?|平方米|平米|平方|平|м2|кв\.?\s*м\.?)\s*$"
+    r"\s*(?:m2|m|sq\.?\s*m|sqm|square\s+met(?:er|re)s?|met(?:er|re)s?|平方米|平米|平方|平|м2"
+    r"|кв\.?\s*м\.?|м\.?\s*кв\.?|(?:кв\.?|квадратных)?\s*метр(?:а|ов)?|м\.?)\s*$"
 )
-_AREA_NUMBER_RE: Final[re.Pattern[str]] = re.compile(r"(\d{1,6})(?:[.,](\d{1,2}))?")
+_AREA_NUMBER_RE: Final[re.Pattern[str]] = re.compile(r"(\d{1,6})(?:[.,](\d{0,2}))?")
 _NO_AREA: Final[frozenset[str]] = frozenset({"", "-", "—", "–", "?", "n/a", "нет", "无"})
 
 
@@ -124,6 +226,65 @@ def parse_area(text: str) -> Fraction | None:
     if not 0 < area <= MAX_AREA:
         raise DomainError("unit.bad_area", value=_shorten(text))
     return area
+
+
+#: A word that was meant as an area but is not one: starts with a digit and holds a decimal
+#: separator, or is followed by a unit of measure ("80.555", "1,000", "80m", "80 м", "0").
+_AREA_LIKE_RE: Final[re.Pattern[str]] = re.compile(
+    r"\d[\d\s]*(?:[.,]\d*)*\s*(?:[a-zа-я²平㎡]*)", re.IGNORECASE
+)
+_AREA_WORDS: Final[int] = 3  # "80 кв. м" is three words
+#: A label that ends like this wants its number: "3栋" + "502", "КВ." + "12", "№" + "7".
+_CONTINUES_RE: Final[re.Pattern[str]] = re.compile(f"(?:[{_CJK}]|\\.|{_NUMERO})$")
+
+
+def split_label_area(words: list[str]) -> tuple[str, Fraction | None]:
+    """The label and area of ``/units add <label> [area]``, from its words.
+
+    The area is the last one to three words whenever they read as one (``80``, ``80,5``,
+    ``80 m²``, ``80 кв. м``, ``80平米``) and something is left for the label — except a bare
+    whole number after a label that ends in a CJK character, a period or ``№`` (``3 栋 502``,
+    ``кв. 12``), which ends the label. ``-`` there means "no area" (for other labels that end in
+    a number after a space: ``Apt 12 -``). A last word that
+    was evidently meant as an area but is not one is refused, never taken into the label:
+    a number that is not an area (``80.555``, ``0``, ``80m``), or a word of two or more letters
+    after a label that already ends in a digit (``3-502 abc``, ``6 сорок``) —
+    ``DomainError("unit.area_expected", value=..., label=...)``. A single letter (``Apt 12 B``)
+    and letters after a word (``Shop A``, ``Block AB``) stay part of the label.
+    """
+    words = [w for w in words if w.strip()]
+    for size in range(min(_AREA_WORDS, len(words) - 1), 0, -1):
+        tail = " ".join(words[-size:])
+        try:
+            area = parse_area(tail)
+        except DomainError:
+            continue
+        try:
+            head = normalize_label(" ".join(words[:-size]))
+        except DomainError:
+            return normalize_label(" ".join(words)), None  # "№ 7": nothing left but a sign
+        if size == 1 and tail.isdigit() and _CONTINUES_RE.search(head):
+            return normalize_label(" ".join(words)), None  # "3 栋 502", "кв. 12"
+        return head, area
+    if len(words) >= 2:
+        last = unicodedata.normalize("NFKC", words[-1])
+        head = normalize_label(" ".join(words[:-1]))
+        numeric = last[0].isdigit() and _AREA_LIKE_RE.fullmatch(last) is not None
+        numeric = numeric and not _looks_like_label_part(last)
+        word = last.isalpha() and len(last) >= 2 and head[-1].isdigit()
+        if numeric or word:
+            raise DomainError("unit.area_expected", value=_shorten(words[-1]), label=head)
+    return normalize_label(" ".join(words)), None
+
+
+def _looks_like_label_part(word: str) -> bool:
+    """ "4B", "12а", "502室": digits then one letter (or a CJK word) are a label, not an area."""
+    letters = word.lstrip("0123456789")
+    if not letters:
+        return False
+    if re.search(f"[{_CJK}]", letters) and not re.search("平|㎡", letters):
+        return True
+    return len(letters) == 1 and letters.isalpha() and letters.lower() not in ("m", "м")
 
 
 # --- the register CSV --------------------------------------------------------------------------
@@ -212,7 +373,8 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
     * Returns the rows as (normalised label, area or None), in order of first appearance, and
       the problems as (line number, key), line numbers counted from 1 in the file. Keys:
       ``unit.csv_bad_label``, ``unit.csv_bad_area``, ``unit.csv_columns`` (the line is skipped)
-      and the warning ``unit.duplicate_in_file`` (reported at the later line, whose values win).
+      and the warning ``unit.duplicate_in_file`` (reported at the later line, whose values win;
+      look-alikes such as "1-01" and "1-О1" are duplicates, the first spelling is kept).
     * More than :data:`MAX_CSV_ROWS` data rows raise ``DomainError("unit.csv_too_large",
       limit=MAX_CSV_ROWS)``.
     """
@@ -220,7 +382,7 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
     lines = text.splitlines(keepends=True)
     first = next((line for line in lines if line.strip()), "")
     delimiter = next((d for d in "\t;," if d in first), ",")
-    rows: dict[str, Fraction | None] = {}
+    rows: dict[str, tuple[str, Fraction | None]] = {}  # by skeleton
     problems: list[tuple[int, str]] = []
     reader = csv.reader(lines, delimiter=delimiter)
     seen_first = False
@@ -252,10 +414,12 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
         except DomainError:
             problems.append((line, CSV_BAD_AREA))
             continue
-        if label in rows:
+        key = skeleton(label)
+        if key in rows:
             problems.append((line, CSV_DUPLICATE))
-        rows[label] = area
-    return list(rows.items()), problems
+            label = rows[key][0]  # a look-alike of an earlier line: that line's label is kept
+        rows[key] = (label, area)
+    return list(rows.values()), problems
 
 
 def _is_header(cells: list[str]) -> bool:
