@@ -71,13 +71,21 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
+from bot.domain import when_en, when_ru, when_zh, when_zones
 from bot.domain.errors import DomainError
 
 __all__ = ["ERROR_KEYS", "When", "next_after", "parse", "split", "understood_by", "warm"]
 
 #: Every key :func:`parse` and :func:`split` raise.
 ERROR_KEYS: Final[frozenset[str]] = frozenset(
-    {"when.empty", "when.unparseable", "when.past", "when.too_far", "when.no_text"}
+    {
+        "when.empty",
+        "when.unparseable",
+        "when.past",
+        "when.too_far",
+        "when.no_text",
+        "when.ambiguous_zone",
+    }
 )
 
 _MAX_YEARS: Final = 5
@@ -122,6 +130,11 @@ class _Parts:
     minute: int | None = None
     ampm: str | None = None  # am, pm
     part: str | None = None  # morning, noon, afternoon, dusk, evening, night, midnight, early
+    nth: int | None = None  # the first (1) .. fifth (5) or last (-1) weekday of a month
+    month: tuple[int | None, int] | None = None  # (year or None, month) without a day
+    count: int | None = None  # "2 mondays from now": the 2nd coming monday
+    zone: str | None = None  # a zone named after the time ("utc", "ist", "gmt+3")
+    now: bool | None = None  # "now", "сейчас", "现在": at once
 
 
 def _put(p: _Parts, **values: Any) -> _Parts | None:
@@ -179,6 +192,8 @@ _EN_NUMBERS: Final[dict[str, int]] = {
     "ninety": 90,
     "a couple of": 2,
     "couple of": 2,
+    **when_en.NUMBERS,
+    **when_en.LOOSE_AMOUNTS,
 }
 _RU_NUMBERS: Final[dict[str, float]] = {
     "один": 1,
@@ -214,6 +229,8 @@ _RU_NUMBERS: Final[dict[str, float]] = {
     "шестьдесят": 60,
     "полтора": 1.5,
     "полторы": 1.5,
+    "несколько": 3,
+    **when_ru.NUMBERS,
 }
 _ZH_DIGITS: Final[dict[str, int]] = {
     "零": 0,
@@ -248,12 +265,12 @@ _AMOUNT_RU = (
     rf"|{_alternation(_RU_NUMBERS)})\s+)"
 )
 _HOUR_WORDS_EN: Final[dict[str, int]] = {
-    k: v for k, v in _EN_NUMBERS.items() if 1 <= v <= 12 and " " not in k and len(k) > 2
+    k: v for k, v in when_en.NUMBERS.items() if 1 <= v <= 12 and " " not in k
 }
 _ZH_NUMERALS = "零〇一二两三四五六七八九十"
 _NUM_ZH = rf"\d{{1,4}}|[{_ZH_NUMERALS}]{{1,4}}"
 _HOUR_EN = r"\d{1,2}|" + _alternation(_HOUR_WORDS_EN)
-_HOUR_RU = rf"\d{{1,2}}|(?:{_RU_UNITS}|десять|одиннадцать|двенадцать)(?![а-я])"
+_HOUR_RU = rf"\d{{1,2}}|(?:{_alternation(when_ru.HOURS)})(?![а-я])"
 
 
 def _zh_int(text: str) -> int | None:
@@ -282,6 +299,8 @@ def _number(text: str) -> float | None:
         return float(_EN_NUMBERS[token])
     if token in _RU_NUMBERS:
         return float(_RU_NUMBERS[token])
+    if token in when_en.MINUTES:
+        return float(when_en.MINUTES[token])
     words = token.split(" ")
     if len(words) == 2 and words[0] in _RU_NUMBERS and words[1] in _RU_NUMBERS:
         return float(_RU_NUMBERS[words[0]] + _RU_NUMBERS[words[1]])
@@ -340,8 +359,9 @@ _WD_EN = (
     r"|sat(?:urday)?|sun(?:day)?)s?"
 )
 _WD_RU = (
-    r"(?:понедельник(?:ам|и|а|у)?|вторник(?:ам|и|а|у)?|сред(?:ам|а|у|ы)|четверг(?:ам|и|а|у)?"
-    r"|пятниц(?:ам|а|у|ы)|суббот(?:ам|а|у|ы)|воскресень(?:ям|е|я|ю)|пн|вт|ср|чт|пт|сб|вс)"
+    r"(?:понедельник(?:ам|ами|и|а|у|ом)?|вторник(?:ам|ами|и|а|у|ом)?|сред(?:ам|ами|а|у|ы|е|ой)"
+    r"|четверг(?:ам|ами|и|а|у|ом)?|пятниц(?:ам|ами|а|у|ы|е|ей)|суббот(?:ам|ами|а|у|ы|е|ой)"
+    r"|воскресень(?:ям|ями|е|я|ю|ем)|пн|вт|ср|чт|пт|сб|вс)"
 )
 _WD_ZH = "一二三四五六日天1234567"
 #: One weekday in a Chinese list; a digit day is not the start of an hour ("周五20点", "周五2点").
@@ -389,15 +409,20 @@ _ZH_WD_INDEX: Final[dict[str, int]] = {
 _WORKDAYS: Final = (0, 1, 2, 3, 4)
 _WEEKEND: Final = (5, 6)
 
-_AMPM = r"(?P<ampm>[ap])\.?\s?m\.?"
-_RU_MOD = r"(?P<rumod>утра|дня|вечера|ночи)"
+#: am/pm, spaced or not ("7 pm", "7 p.m.", "7pm"), or just its letter against the number ("7p",
+#: "10:45a"; "7 a" is not 7 am).
+_AMPM = r"(?:\s*(?=[ap]\.?\s?m(?![a-zа-я]))|(?=[ap]\.?(?![a-zа-я])))(?P<ampm>[ap])(?:\.?\s?m)?\.?"
+_RU_MOD = r"(?P<rumod>утра|дня|вечера|ночи|пополудни|после\s+полудня|до\s+полудня)"
 _RU_MOD_PART: Final[dict[str, str]] = {
     "утра": "morning",
     "дня": "afternoon",
     "вечера": "evening",
     "ночи": "night",
+    "пополудни": "afternoon",
+    "после полудня": "afternoon",
+    "до полудня": "morning",
 }
-_TIME_SUFFIX = rf"(?:\s*{_AMPM}|\s+{_RU_MOD})?{_B}"
+_TIME_SUFFIX = rf"(?:{_AMPM}|\s+{_RU_MOD})?{_B}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,7 +439,7 @@ def _with_time(p: _Parts, hour: int | None, minute: int | None, m: re.Match[str]
     if groups.get("ampm"):
         values["ampm"] = groups["ampm"] + "m"
     if groups.get("rumod"):
-        values["part"] = _RU_MOD_PART[groups["rumod"]]
+        values["part"] = _RU_MOD_PART[re.sub(r"\s+", " ", groups["rumod"])]
     return _put(p, **values)
 
 
@@ -423,11 +448,11 @@ def _with_time(p: _Parts, hour: int | None, minute: int | None, m: re.Match[str]
 
 @_component(
     "every_n",
-    rf"(?:every|кажд(?:ые|ый|ую))\s+(?P<n>other|second|{_NUM_EN}|{_NUM_RU})\s+"
+    rf"(?:every|кажд(?:ые|ый|ую))\s+(?P<n>other|second|\d{{1,2}}(?:st|nd|rd|th)|{_NUM_EN}|{_NUM_RU})\s+"
     r"(?P<u>days?|weeks?|дн(?:я|ей)|день|недел[иь]|неделю)" + _B,
 )
 def _every_n(m: re.Match[str], p: _Parts) -> _Parts | None:
-    word = m.group("n")
+    word = re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", m.group("n"))
     n = 2 if word in ("other", "second") else _int(word)
     if n is None or not 1 <= n <= 365:
         return None
@@ -514,24 +539,28 @@ def _unit(m: re.Match[str], p: _Parts) -> _Parts | None:
 # ---- relative offsets
 
 _REL_UNIT_EN = (
-    r"(?:minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|fortnights?|months?"
-    r"|years?|yrs?|y)"
+    r"(?:seconds?|secs?|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|fortnights?"
+    r"|months?|years?|yrs?|y)"
 )
-_REL_PART_EN = rf"(?<![0-9a-zа-я]){_AMOUNT_EN}{_REL_UNIT_EN}(?:\s+and\s+a\s+half)?{_B}"
+_REL_PART_EN = (
+    rf"(?<![0-9a-zа-я]){_AMOUNT_EN}(?:more\s+)?{_REL_UNIT_EN}(?:\s+and\s+an?\s+half)?{_B}"
+)
 _REL_UNIT_RU = (
-    r"(?:минут[уы]?|мин\.?|м|час(?:а|ов)?|ч|сут(?:ки|ок)|дн(?:я|ей)|день|недел[юиь]|нед\.?"
+    r"(?:секунд[уы]?|сек\.?|минут[уы]?|мин\.?|м|час(?:а|ов)?|ч|сут(?:ки|ок)|дн(?:я|ей)|день"
+    r"|недел[юиь]|нед\.?"
     r"|месяц(?:а|ев)?|мес\.?|год(?:а)?|лет)"
 )
 _REL_PART_RU = rf"(?<![0-9a-zа-я])(?:{_AMOUNT_RU}?{_REL_UNIT_RU}{_B}|полчаса{_B})"
-_REL_UNIT_ZH = r"(?:分钟|分|小时|钟头|个钟|天|日|周|星期|礼拜|月|年)"
+_REL_UNIT_ZH = r"(?:秒钟|秒|分钟|分|小时|钟头|个钟|钟|天|日|周|星期|礼拜|月|年)"
 _REL_PART_ZH = rf"(?:{_NUM_ZH}|半)个?半?{_REL_UNIT_ZH}"
 
 
 def _unit_name(word: str) -> str | None:
     w = word.rstrip(".")
     table = (
+        ("second", ("sec", "s", "секунд", "сек", "秒")),
         ("minute", ("min", "m", "минут", "мин", "м", "分钟", "分")),
-        ("hour", ("hour", "hr", "h", "час", "ч", "小时", "钟头", "个钟")),
+        ("hour", ("hour", "hr", "h", "час", "ч", "小时", "钟头", "个钟", "钟")),
         ("day", ("day", "d", "сут", "дн", "день", "天", "日")),
         ("week", ("week", "wk", "w", "недел", "нед", "周", "星期", "礼拜")),
         ("fortnight", ("fortnight",)),
@@ -553,8 +582,9 @@ def _rel_amounts(body: str, part: str) -> tuple[tuple[float, str], ...] | None:
             found.append((0.5, "hour"))
             continue
         half = 0.0
-        if text.endswith("and a half"):
-            text = text[: -len("and a half")].strip()
+        text = re.sub(r"\s+more(?=\s)", "", text)
+        if re.search(r"and an? half$", text):
+            text = re.sub(r"\s*and an? half$", "", text)
             half = 0.5
         split_at = re.match(r"(.+?)(个?半?)(" + _REL_UNIT_ZH + r")$", text) or re.match(
             r"(.*?)\s*()([a-zа-я.]+)$", text
@@ -582,21 +612,49 @@ def _rel_amounts(body: str, part: str) -> tuple[tuple[float, str], ...] | None:
     return tuple(found) or None
 
 
+_REL_SPECIAL_AMOUNTS: Final[dict[str, tuple[float, str]]] = {
+    "half an hour": (0.5, "hour"),
+    "half a hour": (0.5, "hour"),
+    "a half hour": (0.5, "hour"),
+    "half hour": (0.5, "hour"),
+    "a quarter of an hour": (15, "minute"),
+    "a quarter hour": (15, "minute"),
+    "quarter of an hour": (15, "minute"),
+    "quarter hour": (15, "minute"),
+    "three quarters of an hour": (45, "minute"),
+    "a sec": (1, "second"),
+    "a second": (1, "second"),
+    "a moment": (1, "second"),
+    "a jiffy": (1, "second"),
+    "a bit": (1, "second"),
+    "half a day": (12, "hour"),
+    "half a week": (84, "hour"),
+}
+_REL_SPECIAL_EN = "|".join(
+    re.escape(k).replace(r"\ ", r"[\s-]+")
+    for k in sorted(_REL_SPECIAL_AMOUNTS, key=len, reverse=True)
+)
+
+
 @_component(
     "in_en",
-    rf"(?:in|after)\s+(?P<body>half\s+an?\s+hour|{_REL_PART_EN}(?:(?:\s*,\s*|\s+and\s+|\s+)"
+    rf"(?:in|after)\s+(?:(?:about|around|approximately|roughly|another|just)\s+)?"
+    rf"(?P<body>{_REL_SPECIAL_EN}|{_REL_PART_EN}(?:(?:\s*,\s*|\s+and\s+|\s+)"
     rf"{_REL_PART_EN})*)"
     r"|(?P<body2>(?:"
+    + _REL_SPECIAL_EN
+    + "|"
     + _REL_PART_EN
     + r")(?:\s+"
     + _REL_PART_EN
-    + r")*)\s+(?:from\s+now|later)"
+    + r")*)\s+(?:from\s+(?:now|today|here)|later|hence|on)"
     + _B,
 )
 def _in_en(m: re.Match[str], p: _Parts) -> _Parts | None:
     body = m.group("body") or m.group("body2")
-    if re.fullmatch(r"half\s+an?\s+hour", body):
-        return _put(p, rel=((0.5, "hour"),))
+    special = re.sub(r"[\s-]+", " ", body)
+    if special in _REL_SPECIAL_AMOUNTS:
+        return _put(p, rel=(_REL_SPECIAL_AMOUNTS[special],))
     amounts = _rel_amounts(body, _REL_PART_EN)
     return None if amounts is None else _put(p, rel=amounts)
 
@@ -610,9 +668,16 @@ def _in_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
     return None if amounts is None else _put(p, rel=amounts)
 
 
-@_component("in_zh", rf"(?:再?过)?(?P<body>(?:{_REL_PART_ZH})+)(?:以后|之后|后|後)")
+@_component(
+    "in_zh",
+    rf"(?:再?过)?(?P<body>(?:{_REL_PART_ZH})+|一刻钟|三刻钟)(?:以后|之后|后)"
+    rf"|再?过(?P<body2>(?:{_REL_PART_ZH})+|一刻钟|三刻钟)",
+)
 def _in_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
-    amounts = _rel_amounts(m.group("body"), _REL_PART_ZH)
+    body = m.group("body") or m.group("body2")
+    if body in ("一刻钟", "三刻钟"):
+        return _put(p, rel=((15 if body == "一刻钟" else 45, "minute"),))
+    amounts = _rel_amounts(body, _REL_PART_ZH)
     return None if amounts is None else _put(p, rel=amounts)
 
 
@@ -681,6 +746,7 @@ def _day(m: re.Match[str], p: _Parts) -> _Parts | None:
 _EN_MODES: Final[dict[str, str]] = {
     "this coming": "next",
     "coming": "next",
+    "upcoming": "next",
     "this": "this",
     "next": "nextweek",
     "last": "lastweek",
@@ -693,6 +759,8 @@ def _ru_mode(word: str) -> str:
         return "this"
     if word.startswith("ближайш"):
         return "next"
+    if word.startswith("след"):
+        return "nextweek"
     if word.startswith("прошл"):
         return "lastweek"
     return "nextweek"  # следующ-, будущ-
@@ -712,8 +780,9 @@ def _with_days(p: _Parts, days: list[int], mode: str | None, plural: bool) -> _P
 
 @_component(
     "weekday_en",
-    rf"(?:on\s+)?(?:(?P<q>this\s+coming|this|next|coming|last|past)\s+)?"
-    rf"(?P<list>{_WD_EN}{_B}(?:(?:\s*[,&+/]\s*|\s+and\s+|\s+){_WD_EN}{_B})*)",
+    rf"(?:on\s+)?(?:the\s+)?(?:(?P<q>this\s+coming|this|next|coming|upcoming|last|past)\s+)?"
+    rf"(?P<list>{_WD_EN}\.?{_B}(?:(?:\s*[,&+/]\s*|\s+and\s+|\s+){_WD_EN}\.?{_B})*)"
+    rf"(?P<after>\s+after\s+next{_B})?",
 )
 def _weekday_en(m: re.Match[str], p: _Parts) -> _Parts | None:
     words = re.findall(r"[a-z]+", m.group("list"))
@@ -722,13 +791,18 @@ def _weekday_en(m: re.Match[str], p: _Parts) -> _Parts | None:
     plural = any(w.endswith("days") for w in words)
     q = m.group("q")
     mode = _EN_MODES[re.sub(r"\s+", " ", q)] if q else None
-    return _with_days(p, days, mode, plural and q is None)
+    if m.group("after"):
+        if mode is not None:
+            return None
+        mode = "weekafter"  # "the friday after next": a week after next week's
+    return _with_days(p, days, mode, plural and q is None and not m.group("after"))
 
 
 @_component(
     "weekday_ru",
-    rf"(?:(?P<po>по)\s+|(?:в|во|на)\s+)?(?:(?P<q>эт(?:у|от|о|и)|следующ(?:ую|ий|ее|ие)"
-    rf"|ближайш(?:ую|ий|ее)|прошл(?:ую|ый|ое)|будущ(?:ую|ий|ее))\s+)?"
+    rf"(?:(?P<po>по)\s+|(?:в|во|на|к|до)\s+)?(?:(?P<q>эт(?:у|от|о|и|а|ой|ом)"
+    rf"|следующ(?:ую|ий|ее|ие|ая|ей|ем|его|ему)|след\.?|ближайш(?:ую|ий|ее|ая|ей|ем|его)"
+    rf"|прошл(?:ую|ый|ое|ая|ой)|будущ(?:ую|ий|ее|ая|ей))\s*)?"
     rf"(?P<list>{_WD_RU}{_B}(?:(?:\s*,\s*|\s+и\s+){_WD_RU}{_B})*)",
 )
 def _weekday_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
@@ -743,12 +817,15 @@ def _weekday_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "weekday_zh",
-    rf"(?P<q>这个?|本|下个?|上个?)?(?:周|星期|礼拜)(?P<list>{_WD_ZH_ITEM}(?:[、,和及与]?{_WD_ZH_ITEM})*)",
+    rf"(?P<q>这一?个?|本|今个?|下下个?|下一?个?|上一?个?)?(?:周|星期|礼拜)"
+    rf"(?P<list>{_WD_ZH_ITEM}(?:[、,和及与]?{_WD_ZH_ITEM})*)",
 )
 def _weekday_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
     days = [_ZH_WD_INDEX[ch] for ch in m.group("list") if ch in _ZH_WD_INDEX]
-    q = (m.group("q") or "")[:1]
-    mode = {"这": "this", "本": "this", "下": "nextweek", "上": "lastweek"}.get(q)
+    q = (m.group("q") or "")[:2]
+    if q == "下下":
+        return _with_days(p, days, "weekafter", False)
+    mode = {"这": "this", "本": "this", "今": "this", "下": "nextweek", "上": "lastweek"}.get(q[:1])
     return _with_days(p, days, mode, False)
 
 
@@ -772,10 +849,15 @@ def _weekday_range(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "weekmod",
-    r"(?:(?P<next>next\s+week|на\s+следующей\s+неделе|下个?(?:周|星期|礼拜))"
-    r"|(?P<this>this\s+week|на\s+этой\s+неделе|本周|这个?(?:周|星期|礼拜)))(?![0-9a-zа-я一二三四五六日天末])",
+    r"(?:of\s+)?(?:(?P<after>the\s+week\s+after\s+next|下下个?(?:周|星期|礼拜))"
+    r"|(?P<next>(?:the\s+)?next\s+week|the\s+following\s+week|на\s+следующей\s+неделе"
+    r"|на\s+будущей\s+неделе|следующей\s+недели|下一?个?(?:周|星期|礼拜))"
+    r"|(?P<this>this\s+week|the\s+current\s+week|на\s+этой\s+неделе|этой\s+недели|本周"
+    r"|这一?个?(?:周|星期|礼拜)))(?![0-9a-zа-я一二三四五六日天末])",
 )
 def _weekmod(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if m.group("after"):
+        return _put(p, weekmod="weekafter")
     return _put(p, weekmod="nextweek" if m.group("next") else "this")
 
 
@@ -803,7 +885,10 @@ def _dotted(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, ymd=(full_year, int(m.group("m")), int(m.group("d"))))
 
 
-@_component("slashed", r"(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?" + _B)
+@_component(
+    "slashed",
+    r"(?:on\s+)?(?P<a>\d{1,2})(?P<sep>[/-])(?P<b>\d{1,2})(?:(?P=sep)(?P<y>\d{4}|\d{2}))?" + _B,
+)
 def _slashed(m: re.Match[str], p: _Parts) -> _Parts | None:
     a, b = int(m.group("a")), int(m.group("b"))
     if a == b or (a > 12 and b <= 12):
@@ -817,32 +902,40 @@ def _slashed(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, ymd=(full_year, month, day))
 
 
+_ORD_WORDS_EN = _alternation(when_en.ORDINALS)
+
+
 @_component(
     "date_en",
-    rf"(?:on\s+)?(?:the\s+)?(?P<d1>\d{{1,2}}){_ORD_EN}?(?:\s+of)?\s+(?P<m1>{_MONTH_EN})"
-    rf"(?:,?\s+(?P<y1>\d{{4}}))?{_B}"
-    rf"|(?:on\s+)?(?P<m2>{_MONTH_EN})\s+(?:the\s+)?(?P<d2>\d{{1,2}}){_ORD_EN}?"
-    rf"(?:,?\s+(?P<y2>\d{{4}}))?{_B}",
+    rf"(?:on\s+)?(?:the\s+)?(?P<d1>\d{{1,2}}{_ORD_EN}?|{_ORD_WORDS_EN})(?:\s+of|\s*-)?\s*"
+    rf"(?P<m1>{_MONTH_EN})(?:(?:,\s*|\s+|\s*-\s*)(?P<y1>\d{{4}}|'\d{{2}}))?{_B}"
+    rf"|(?:on\s+)?(?P<m2>{_MONTH_EN})\s*(?:the\s+)?(?P<d2>\d{{1,2}}{_ORD_EN}?(?=[^0-9]|$)"
+    rf"|{_ORD_WORDS_EN})(?:(?:,\s*|\s+)(?P<y2>\d{{4}}|'\d{{2}}))?{_B}",
 )
 def _date_en(m: re.Match[str], p: _Parts) -> _Parts | None:
-    day = m.group("d1") or m.group("d2")
+    word = m.group("d1") or m.group("d2")
+    digits = re.match(r"\d+", word)
+    day = int(digits.group(0)) if digits else when_en.ORDINALS[re.sub(r"\s+", " ", word)]
     month = _EN_MONTHS.index((m.group("m1") or m.group("m2"))[:3]) + 1
-    year = m.group("y1") or m.group("y2")
-    return _put(p, ymd=(int(year) if year else None, month, int(day)))
+    year_text = (m.group("y1") or m.group("y2") or "").lstrip("'")
+    year = None if not year_text else int(year_text) + (2000 if len(year_text) == 2 else 0)
+    return _put(p, ymd=(year, month, day))
 
 
 @_component(
     "date_ru",
-    rf"(?P<d>\d{{1,2}})(?:-?(?:го|е|ое))?\s+(?P<m>{_MONTH_RU})"
+    rf"(?:(?:на|к|до|в|с)\s+)?(?:(?P<d>\d{{1,2}})(?:-?(?:го|е|ое|ого|ому|му|м|ом))?"
+    rf"|(?P<w>{when_ru.ORDINAL}))\s*(?P<m>{_MONTH_RU})"
     rf"(?:\s+(?P<y>\d{{4}})(?:\s*(?:г\.?|года?))?)?{_B}",
 )
 def _date_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
     stem = m.group("m")[:3]
     month = _RU_MONTHS.get(stem)
-    if month is None:
+    day = int(m.group("d")) if m.group("d") else when_ru.ordinal(m.group("w"))
+    if month is None or day is None:
         return None
     year = m.group("y")
-    return _put(p, ymd=(int(year) if year else None, month, int(m.group("d"))))
+    return _put(p, ymd=(int(year) if year else None, month, day))
 
 
 @_component(
@@ -876,14 +969,17 @@ _EN_ORDINALS: Final[dict[str, int]] = {
 
 @_component(
     "monthday_en",
-    rf"(?:on\s+)?(?:the\s+)?(?:(?P<n>\d{{1,2}}){_ORD_EN}|(?P<w>{_alternation(_EN_ORDINALS)}))"
+    rf"(?:on\s+)?(?P<the>the\s+)?(?:(?P<n>\d{{1,2}}){_ORD_EN}|(?P<w>{_alternation(_EN_ORDINALS)}"
+    rf"|{_ORD_WORDS_EN}))"
     r"(?:\s+day)?(?:\s+of\s+(?:the|each|every|this|next)\s+month)?" + _B,
 )
 def _monthday_en(m: re.Match[str], p: _Parts) -> _Parts | None:
     text = m.group(0)
-    day = int(m.group("n")) if m.group("n") else _EN_ORDINALS[m.group("w")]
-    if m.group("w") and "month" not in text and "day" not in text and not p.every:
-        return None  # "first" alone is not a date
+    word = re.sub(r"\s+", " ", m.group("w") or "")
+    day = int(m.group("n")) if m.group("n") else _EN_ORDINALS.get(word) or when_en.ORDINALS[word]
+    bare = word and "month" not in text and "day" not in text and not p.every
+    if bare and (not m.group("the") or word in ("last", "first", "second")):
+        return None  # "first" alone is not a date; "the twenty first" is
     values: dict[str, Any] = {"monthday": day}
     if "next month" in text:
         values["monthoff"] = 1
@@ -894,12 +990,14 @@ def _monthday_en(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "monthday_ru",
-    r"(?:(?P<n>\d{1,2})(?:-?(?:е|го|ое|ого|ье))?\s+числ[оа]|(?P<n2>\d{1,2})-?(?:го|е)"
+    rf"(?:(?P<n>\d{{1,2}})(?:-?(?:е|го|ое|ого|ье))?\s+числ[оа]|(?P<n2>\d{{1,2}})-?(?:го|е)"
+    rf"|(?P<w>{when_ru.ORDINAL})\s+числ[оа]"
     r"|(?:в\s+)?(?P<last>последн(?:ий|ее|его)\s+(?:день|число)))"
     r"(?:\s+(?:(?P<next>следующего)\s+|(?P<this>этого)\s+|каждого\s+)?месяца)?" + _B,
 )
 def _monthday_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
-    day = -1 if m.group("last") else int(m.group("n") or m.group("n2"))
+    word = when_ru.ordinal(m.group("w")) if m.group("w") else None
+    day = -1 if m.group("last") else word or int(m.group("n") or m.group("n2"))
     values: dict[str, Any] = {"monthday": day}
     if m.group("next"):
         values["monthoff"] = 1
@@ -931,7 +1029,12 @@ def _month_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 # ---- times of day
 
-_TIME_PREP = r"(?:(?P<prep>at|@|в|во|к|около|around|by|在|于)\s*)?"
+_MINUTE_WORDS_EN = _alternation(when_en.MINUTES)
+
+_TIME_PREP = (
+    r"(?:(?P<prep>(?:at|for|by|from|starting)(?:\s+(?:about|around|approximately|roughly))?"
+    r"|@|в|во|к|около|примерно\s+в|around|about|approximately|roughly|在|于)\s*)?"
+)
 
 
 @_component("colon", rf"{_TIME_PREP}(?P<h>\d{{1,2}}):(?P<m>\d{{2}})(?::\d{{2}})?{_TIME_SUFFIX}")
@@ -939,9 +1042,12 @@ def _colon(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, int(m.group("h")), int(m.group("m")), m)
 
 
-@_component("h_time", rf"{_TIME_PREP}(?P<h>\d{{1,2}})h(?P<m>\d{{2}}){_B}")
+@_component(
+    "h_time",
+    rf"{_TIME_PREP}(?P<h>\d{{1,2}})h(?:(?P<m>\d{{2}}){_B}|(?=\s*(?:{when_zones.PATTERN})))",
+)
 def _h_time(m: re.Match[str], p: _Parts) -> _Parts | None:
-    return _with_time(p, int(m.group("h")), int(m.group("m")), m)
+    return _with_time(p, int(m.group("h")), int(m.group("m") or 0), m)  # "9h30", "9h UTC"
 
 
 @_component("dot_time", rf"{_TIME_PREP}(?P<h>\d{{1,2}})\.(?P<m>\d{{2}}){_TIME_SUFFIX}")
@@ -953,7 +1059,7 @@ def _dot_time(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, hour, minute, m)
 
 
-@_component("ampm", rf"{_TIME_PREP}(?P<h>{_HOUR_EN})\s*{_AMPM}{_B}")
+@_component("ampm", rf"{_TIME_PREP}(?P<h>{_HOUR_EN}){_AMPM}{_B}")
 def _ampm(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, _int(m.group("h")), 0, m)
 
@@ -969,22 +1075,32 @@ def _oclock(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "half_past",
-    rf"(?:at\s+)?(?P<q>half|quarter|(?P<mins>\d{{1,2}})(?:\s+minutes?)?)\s+(?P<dir>past|to)\s+"
-    rf"(?P<h>{_HOUR_EN}){_B}",
+    rf"{_TIME_PREP}(?P<q>half|(?:a\s+)?quarter|three\s+quarters|(?P<mins>\d{{1,2}}|{_MINUTE_WORDS_EN}"
+    rf"|{_alternation(_HOUR_WORDS_EN)}))(?:\s+(?:minutes?|mins?))?\s+"
+    rf"(?P<dir>past|after|to|before|till|til|of)\s+(?P<h>{_HOUR_EN}|noon|midday|midnight)"
+    rf"(?:{_AMPM}|\s+{_RU_MOD})?{_B}",
 )
 def _half_past(m: re.Match[str], p: _Parts) -> _Parts | None:
-    hour = _int(m.group("h"))
+    word = m.group("h")
+    hour = 12 if word in ("noon", "midday") else 0 if word == "midnight" else _int(word)
     if hour is None:
         return None
-    q = m.group("q")
-    minutes = 30 if q == "half" else 15 if q == "quarter" else int(m.group("mins"))
-    if q == "half" and m.group("dir") == "to":
+    q = re.sub(r"\s+", " ", m.group("q")).removeprefix("a ")
+    minutes = {"half": 30, "quarter": 15, "three quarters": 45}.get(q)
+    if minutes is None:
+        minutes = _int(q)
+    if minutes is None or not 1 <= minutes <= 59:
         return None
-    if m.group("dir") == "to":
-        if not 1 <= minutes <= 59:
-            return None
-        return _with_time(p, (hour - 1) % 24, 60 - minutes, m)
-    return _with_time(p, hour, minutes, m)
+    if q == "half" and m.group("dir") not in ("past", "after"):
+        return None
+    if word in ("noon", "midday", "midnight") and (m.group("ampm") or m.group("rumod")):
+        return None
+    if m.group("dir") in ("to", "before", "till", "til", "of"):
+        hour, minutes = (hour - 1) % 24, 60 - minutes
+    q_parts = _with_time(p, hour, minutes, m)
+    if q_parts is not None and word in ("noon", "midday"):
+        q_parts = _put(q_parts, ampm="am" if hour == 11 else "pm")
+    return q_parts
 
 
 @_component(
@@ -1036,6 +1152,344 @@ def _zh_hour(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, hour, minute, m)
 
 
+# ---- at once
+
+_NOW_WORDS = (
+    r"(?:right\s+now|right\s+away|straight\s+away|at\s+once|now|immediately|asap|a\.s\.a\.p\.?"
+    r"|сейчас|прямо\s+сейчас|немедленно|сразу|срочно)"
+    + _B
+    + r"|现在就|现在|马上|立刻|立即|即刻|此刻|当下|眼下"
+)
+
+
+@_component(
+    "now",
+    rf"(?:{_NOW_WORDS})"
+    rf"|within\s+(?:the\s+)?(?:next\s+)?(?:{_REL_PART_EN})(?:\s+{_REL_PART_EN})*"
+    rf"|в\s+течение\s+(?:(?:{_REL_PART_RU})(?:\s+{_REL_PART_RU})*|часа|дня|недели|месяца){_B}"
+    rf"|(?:{_REL_PART_ZH})+(?:之内|以内|内)",
+)
+def _now(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _put(p, now=True)
+
+
+# ---- words that only fill ("at about 3pm", "3pm sharp", "三点左右")
+
+
+@_component(
+    "filler",
+    r"(?:around|about|approximately|approx\.?|roughly|exactly|precisely|for|please|at|on"
+    r"|примерно|приблизительно|ровно|где-то|где\s+то|около|на|к|大约|大概|约|准时|在|于)" + _E,
+)
+def _filler(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return p  # never the last piece (see _readings)
+
+
+@_component(
+    "post_filler",
+    r"(?:sharp|on\s+the\s+dot|or\s+so|approximately|approx\.?|roughly|or\s+thereabouts|ровно"
+    r"|примерно|左右|前后|整|正(?!午)|准时|钟)" + _E,
+)
+def _post_filler(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return p if p.hour is not None else None
+
+
+# ---- clocks people write loosely: 0930, 1145 pm, at 8 30, seven thirty, half six, 9 tonight
+
+#: After a bare hour, what makes it a time: "7 tomorrow", "9 tonight", "6 in the evening".
+_THEN_DAY = (
+    r"(?=\s*(?:(?:tonight|tomorrow|tmrw?|today|tonite|this\s+(?:morning|afternoon|evening)"
+    r"|in\s+the\s+(?:morning|afternoon|evening)|at\s+night|o'clock|noon|midnight"
+    r"|сегодня|завтра|послезавтра|утром|вечером|днём|днем)(?![a-zа-я])|(?:on|this|next)\s|in\s+\d))"
+)
+
+
+@_component(
+    "military",
+    rf"{_TIME_PREP}(?P<h>[01]\d|2[0-3]|\d)(?P<m>[0-5]\d)(?P<hrs>\s*(?:h|hrs|hours))?{_TIME_SUFFIX}",
+)
+def _military(m: re.Match[str], p: _Parts) -> _Parts | None:
+    marked = m.group("prep") or m.group("ampm") or m.group("rumod") or m.group("hrs")
+    if not marked and not m.group("h").startswith("0"):
+        return None  # "1145" alone could be a year or a flat number; "0930" cannot
+    if m.group("ampm") and not 1 <= int(m.group("h")) <= 12:
+        return None
+    return _with_time(p, int(m.group("h")), int(m.group("m")), m)
+
+
+@_component("spaced", rf"{_TIME_PREP}(?P<h>\d{{1,2}})\s+(?P<m>[0-5]\d){_TIME_SUFFIX}")
+def _spaced(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if not (m.group("prep") or m.group("ampm") or m.group("rumod")):
+        return None  # "8 30" alone is two numbers
+    return _with_time(p, int(m.group("h")), int(m.group("m")), m)
+
+
+@_component(
+    "word_time",
+    rf"{_TIME_PREP}(?P<h>{_HOUR_EN})\s+(?P<m>{_MINUTE_WORDS_EN})(?![a-z]){_TIME_SUFFIX}",
+)
+def _word_time(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if not (m.group("prep") or m.group("ampm")) and not re.match(_THEN_DAY, m.string[m.end() :]):
+        return None
+    return _with_time(p, _int(m.group("h")), when_en.MINUTES[m.group("m")], m)
+
+
+@_component("bare_hour", rf"(?:at\s+)?(?P<h>{_HOUR_EN}){_B}{_THEN_DAY}")
+def _bare_hour(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _with_time(p, _int(m.group("h")), 0, m)
+
+
+@_component(
+    "half_hour",
+    rf"(?:at\s+)?half\s+(?P<h>{_HOUR_EN}){_B}(?!\s*(?:hours?|hrs?|h|minutes?|days?|past|to)(?![a-z]))"
+    rf"(?:{_AMPM})?{_B}",
+)
+def _half_hour(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _with_time(p, _int(m.group("h")), 30, m)  # British "half six" is 6:30
+
+
+@_component(
+    "zero_hour",
+    r"(?P<h>12)\s+(?P<w>noon|midnight)" + _B,
+)
+def _zero_hour(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _put(p, part="noon" if m.group("w") == "noon" else "midnight")
+
+
+# ---- Russian clocks: без четверти восемь, в половине девятого, полдевятого
+
+_RU_GEN_HOURS = _alternation(when_ru.HOUR_GENITIVE)
+
+
+@_component(
+    "ru_bez",
+    rf"(?:(?:в|к|около)\s+)?без\s+(?P<m>{_alternation(when_ru.MINUTES_BEFORE)}|\d{{1,2}})"
+    rf"(?:\s+минут[ы]?)?\s+(?P<h>{_HOUR_RU}){_B}(?:\s+{_RU_MOD})?{_B}",
+)
+def _ru_bez(m: re.Match[str], p: _Parts) -> _Parts | None:
+    word = m.group("m")
+    minutes = int(word) if word.isdigit() else when_ru.MINUTES_BEFORE[word]
+    hour = _int(m.group("h"))
+    if hour is None or not 1 <= minutes <= 59:
+        return None
+    return _with_time(p, (hour - 1) % 24 if hour else 23, 60 - minutes, m)
+
+
+@_component(
+    "ru_half",
+    rf"(?:(?:в|к|около)\s+)?(?:(?P<half>половин[еау]\s+|пол\s*|пол-)|(?P<quarter>четверть)\s+)"
+    rf"(?P<h>{_RU_GEN_HOURS})(?:\s+{_RU_MOD})?{_B}",
+)
+def _ru_half(m: re.Match[str], p: _Parts) -> _Parts | None:
+    hour = when_ru.HOUR_GENITIVE[m.group("h")] - 1
+    return _with_time(p, hour, 30 if m.group("half") else 15, m)
+
+
+@_component(
+    "ru_words_time",
+    rf"(?:в|во|к|около)\s+(?P<h>{_alternation(when_ru.HOURS)})\s+"
+    rf"(?P<m>{_alternation({k: v for k, v in when_ru.NUMBERS.items() if v >= 10})}|ноль\s+\w+)"
+    rf"(?:\s+{_RU_MOD})?{_B}",
+)
+def _ru_words_time(m: re.Match[str], p: _Parts) -> _Parts | None:
+    minute = _int(m.group("m").replace("ноль ", ""))
+    return _with_time(p, _int(m.group("h")), minute, m)
+
+
+# ---- the nth weekday of a month
+
+_EN_NTH: Final[dict[str, int]] = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "last": -1, "final": -1,
+}  # fmt: skip
+
+
+def _month_number(word: str) -> int:
+    return _EN_MONTHS.index(word[:3]) + 1
+
+
+@_component(
+    "nth_en",
+    rf"(?:on\s+)?(?:the\s+)?(?P<n>{_alternation(_EN_NTH)})\s+(?P<wd>{_WD_EN}){_B}"
+    rf"(?:\s+(?:of|in)\s+(?:(?P<every>every|each)\s+month|(?:the|this|the\s+current)\s+month"
+    rf"|(?P<next>next|the\s+next|the\s+following)\s+month"
+    rf"|(?P<m>{_MONTH_EN})(?:,?\s+(?P<y>\d{{4}}))?)|\s+(?P<monthly>monthly|every\s+month))?{_B}",
+)
+def _nth_en(m: re.Match[str], p: _Parts) -> _Parts | None:
+    nth = _EN_NTH[m.group("n")]
+    day = _EN_WD_INDEX[m.group("wd")[:3]]
+    values: dict[str, Any] = {"nth": nth, "days": (day,)}
+    tail = m.group(0)
+    if m.group("every") or m.group("monthly") or (p.every and "month" in tail):
+        values.update(every=True, unit="month")
+    elif m.group("next"):
+        values["monthoff"] = 1
+    elif m.group("m"):
+        year = int(m.group("y")) if m.group("y") else None
+        values["month"] = (year, _month_number(m.group("m")))
+    elif "this month" in tail or "current month" in tail:
+        values["monthoff"] = 0
+    elif "month" not in tail and not p.every:
+        return None  # "the first monday" alone: of which month?
+    return _put(p, **values)
+
+
+@_component(
+    "nth_zh",
+    rf"(?:(?P<off>下个?月|本月|这个?月|每个?月)|(?P<m>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,2}})月份?)?的?"
+    rf"(?:第(?P<n>[一二三四五1-5])个?|(?P<last>最后一个|最后1个|最后|倒数第一个))"
+    rf"(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])",
+)
+def _nth_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
+    nth = -1 if m.group("last") else _int(m.group("n"))
+    values: dict[str, Any] = {"nth": nth, "days": (_ZH_WD_INDEX[m.group("wd")],)}
+    off = m.group("off")
+    if off and off.startswith("每"):
+        values.update(every=True, unit="month")
+    elif off:
+        values["monthoff"] = 1 if off.startswith("下") else 0
+    elif m.group("m"):
+        month = _int(m.group("m"))
+        if month is None or not 1 <= month <= 12:
+            return None
+        values["month"] = (None, month)
+    elif not p.every:
+        values["monthoff"] = 0
+    else:
+        values["unit"] = "month"
+    return _put(p, **values)
+
+
+@_component(
+    "nth_ru",
+    rf"(?:(?:в|во)\s+)?(?P<n>{when_ru.NTH_PATTERN})\s+(?P<wd>{_WD_RU}){_B}"
+    rf"(?:\s+(?:(?P<next>следующего)\s+|(?:этого|текущего)\s+|(?P<every>каждого)\s+)?месяца"
+    rf"|\s+(?P<m>{_MONTH_RU}))?{_B}",
+)
+def _nth_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
+    word = m.group("n")
+    nth = next(v for k, v in when_ru.NTH.items() if word.startswith(k))
+    values: dict[str, Any] = {"nth": nth, "days": (_RU_WD_INDEX[m.group("wd")[:2]],)}
+    text = m.group(0)
+    if m.group("every") or (p.every and "месяца" in text):
+        values.update(every=True, unit="month")
+    elif m.group("next"):
+        values["monthoff"] = 1
+    elif m.group("m"):
+        month = _RU_MONTHS.get(m.group("m")[:3])
+        if month is None:
+            return None
+        values["month"] = (None, month)
+    elif "месяца" in text:
+        values["monthoff"] = 0
+    elif not p.every:
+        return None
+    return _put(p, **values)
+
+
+# ---- a month named without a day: "last friday of december", "last day of february"
+
+
+@_component(
+    "of_month",
+    rf"(?:of|in)\s+(?P<m>{_MONTH_EN})(?:,?\s+(?P<y>\d{{4}}))?{_B}",
+)
+def _of_month(m: re.Match[str], p: _Parts) -> _Parts | None:
+    year = int(m.group("y")) if m.group("y") else None
+    return _put(p, month=(year, _month_number(m.group("m"))))
+
+
+@_component(
+    "end_of_month",
+    r"(?:at\s+|by\s+)?(?:the\s+)?end\s+of\s+(?:(?P<this>the|this)\s+|(?P<next>next)\s+)?month"
+    r"|(?:в\s+)?конц[еау]\s+(?:(?P<next2>следующего)\s+|этого\s+)?месяца" + _B,
+)
+def _end_of_month(m: re.Match[str], p: _Parts) -> _Parts | None:
+    values: dict[str, Any] = {"monthday": -1}
+    if m.group("next") or m.group("next2"):
+        values["monthoff"] = 1
+    return _put(p, **values)
+
+
+# ---- counted weekdays and fortnightly rules
+
+_COUNT_EN = rf"\d{{1,2}}|{_alternation({k: v for k, v in when_en.NUMBERS.items() if v <= 10})}"
+
+
+@_component(
+    "count_weekday",
+    rf"(?P<n>{_COUNT_EN})\s+(?P<wd>{_WD_EN}){_B}\s+(?:from\s+(?:now|today)|later|hence|on)" + _B,
+)
+def _count_weekday(m: re.Match[str], p: _Parts) -> _Parts | None:
+    n = _int(m.group("n"))
+    if n is None or not 1 <= n <= 260:
+        return None
+    return _put(p, count=n, days=(_EN_WD_INDEX[m.group("wd")[:3]],))
+
+
+@_component(
+    "every_other",
+    r"(?:every|each)\s+(?:other|second|2nd|alternate)(?=\s)"
+    r"|(?:fortnightly|biweekly|bi-weekly|every\s+fortnight)" + _B,
+)
+def _every_other(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _put(p, every=True, interval=2, unit="week")
+
+
+@_component(
+    "ru_raz_v",
+    rf"раз\s+в\s+(?:(?P<n>{_NUM_RU})\s+)?(?P<u>недел[юи]|дн(?:я|ей)|день|сутки|месяц(?:а|ев)?)"
+    + _B,
+)
+def _ru_raz_v(m: re.Match[str], p: _Parts) -> _Parts | None:
+    n = _int(m.group("n")) if m.group("n") else 1
+    if n is None or not 1 <= n <= 365:
+        return None
+    word = m.group("u")
+    unit = "week" if word.startswith("нед") else "month" if word.startswith("мес") else "day"
+    return _put(p, every=True, interval=n if n > 1 else None, unit=unit)
+
+
+@_component(
+    "every_gap_zh", r"每隔(?P<n>[一两二三四五六七八九十]|\d{1,2})个?(?P<u>天|周|星期|礼拜|月)"
+)
+def _every_gap_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
+    n = _int(m.group("n"))
+    if n is None or not 1 <= n <= 364:
+        return None
+    unit = {"天": "day", "月": "month"}.get(m.group("u"), "week")
+    return _put(p, every=True, interval=n + 1, unit=unit)
+
+
+# ---- the past, said as such: "7 days ago", "два дня назад", "三天前"
+
+
+@_component(
+    "ago",
+    rf"(?P<en>{_REL_PART_EN}(?:\s+{_REL_PART_EN})*)\s+(?:ago|back|before\s+now)"
+    rf"|(?P<ru>(?:{_REL_PART_RU})(?:\s+{_REL_PART_RU})*)\s+назад"
+    rf"|(?P<zh>(?:{_REL_PART_ZH})+)(?:以前|之前|前)",
+)
+def _ago(m: re.Match[str], p: _Parts) -> _Parts | None:
+    body, part = next(
+        (m.group(g), pat)
+        for g, pat in (("en", _REL_PART_EN), ("ru", _REL_PART_RU), ("zh", _REL_PART_ZH))
+        if m.group(g)
+    )
+    amounts = _rel_amounts(body, part)
+    if amounts is None:
+        return None
+    return _put(p, rel=tuple((-amount, unit) for amount, unit in amounts))
+
+
+# ---- a zone after (or before) the time
+
+
+@_component("zone", rf"(?:in\s+)?(?P<z>{when_zones.PATTERN})")
+def _zone(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _put(p, zone=re.sub(r"\s+", " ", m.group("z")))
+
+
 # ---- parts of the day
 
 _PARTS: Final[dict[str, str]] = {
@@ -1053,6 +1507,11 @@ _PARTS: Final[dict[str, str]] = {
     "at midday": "noon",
     "midnight": "midnight",
     "at midnight": "midnight",
+    "lunch": "lunch",
+    "at lunch": "lunch",
+    "lunchtime": "lunch",
+    "lunch time": "lunch",
+    "at lunchtime": "lunch",
     "утром": "morning",
     "с утра": "morning",
     "днём": "afternoon",
@@ -1102,6 +1561,12 @@ def _part(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, part=_PARTS.get(word) or _ZH_PARTS[word])
 
 
+#: Pieces tried before the others at each position: an "nth weekday" must not be read as a
+#: day of the month ("the 4th thursday of november" is not "thursday the 4th").
+_FIRST: Final = ("now", "nth_en", "nth_zh", "nth_ru", "count_weekday", "ago")
+_COMPONENTS.sort(key=lambda item: _FIRST.index(item[0]) if item[0] in _FIRST else len(_FIRST))
+
+
 # --------------------------------------------------------------------------------------------
 # Reading a phrase.
 
@@ -1125,8 +1590,17 @@ _TRADITIONAL = str.maketrans(
 )
 
 
+_ISH = re.compile(rf"(?<![a-z])(\d{{1,2}}|{_alternation(_HOUR_WORDS_EN)})\s*-?ish(?![a-z])")
+_OCLOCK = re.compile(r"(?<![a-z])o\s?'?\s?clock(?![a-z])")
+
+
 def _normalize(text: str) -> str:
     value = unicodedata.normalize("NFKC", text).lower().translate(_TRADITIONAL)
+    value = when_zh.fold(value)
+    if "ish" in value:
+        value = _ISH.sub(r"\1", value)  # "6ish pm" is 6 pm, give or take
+    if "clock" in value:
+        value = _OCLOCK.sub("o'clock", value)
     value = re.sub(r"\s+", " ", value)
     return value.strip(_TRIM)
 
@@ -1144,10 +1618,14 @@ def _readings(text: str) -> Iterator[_Parts]:
             return
         if depth >= 12:
             return
-        for _name, pattern, handler in _COMPONENTS:
+        for name, pattern, handler in _COMPONENTS:
             found = pattern.match(text, pos)
             if found is None or found.end() <= pos:
                 continue
+            if name == "filler":
+                after = _SEPARATORS.match(text, found.end())
+                if (after.end() if after else found.end()) >= limit:
+                    continue  # "tomorrow at" is not a phrase: a filler never ends one
             following = handler(found, parts)
             if following is not None:
                 yield from walk(found.end(), following, depth + 1)
@@ -1165,10 +1643,16 @@ class _Context:
     zone: ZoneInfo
     now: datetime  # aware, in zone
     text: str  # for error messages
+    named: tzinfo | None = None  # a zone named in the phrase: wall times are read there
 
     @property
     def today(self) -> date:
         return self.now.date()
+
+    @property
+    def wall(self) -> tzinfo:
+        """The zone of the wall times said: the one named ("9h UTC"), else the group's."""
+        return self.named or self.zone
 
     def fail(self, key: str) -> DomainError:
         return DomainError(key, text=self.text)
@@ -1244,7 +1728,7 @@ def _clock(p: _Parts) -> tuple[int, int, bool]:
     return 9, 0, False
 
 
-def _at(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+def _at(day: date, hour: int, minute: int, zone: tzinfo) -> datetime:
     if hour == 24:
         day, hour = day + timedelta(days=1), 0
     return _localize(datetime.combine(day, time(hour, minute)), zone)
@@ -1277,9 +1761,38 @@ def _limit(c: _Context) -> datetime:
     return _localize(naive, c.zone)
 
 
-def _resolve(p: _Parts, c: _Context) -> When:
-    if p == _EMPTY:
+def _named_zone(p: _Parts, c: _Context) -> _Context:
+    """``c`` with the zone the phrase names ("at 8 am CET"); a DomainError ``when.ambiguous_zone``
+    when the abbreviation names several zones and the group's own zone is none of them."""
+    if p.zone is None:
+        return c
+    found = re.fullmatch(when_zones.PATTERN, p.zone)
+    if found is None:  # pragma: no cover - the grammar matched it
         raise _NotUnderstood
+    zone = when_zones.resolve(found, c.zone.key)
+    if isinstance(zone, tuple):
+        if not zone:
+            raise _NotUnderstood  # "UTC+25"
+        choices = ", ".join(
+            f"{name} (UTC{c.now.astimezone(ZoneInfo(name)).strftime('%z')[:3]}"
+            f":{c.now.astimezone(ZoneInfo(name)).strftime('%z')[3:]})"
+            for name in zone
+        )
+        raise DomainError("when.ambiguous_zone", text=c.text, abbr=p.zone.upper(), zones=choices)
+    return replace(c, named=zone)
+
+
+def _resolve(p: _Parts, c: _Context) -> When:
+    if p == _EMPTY or p == _Parts(zone=p.zone):
+        raise _NotUnderstood
+    if p.now:
+        if p != _Parts(now=True):
+            raise _NotUnderstood
+        return When(first=c.now.replace(microsecond=0) + timedelta(seconds=1))
+    if p.zone is not None:
+        if p.every or p.rel is not None or (p.hour is None and p.part is None):
+            raise _NotUnderstood  # a zone belongs to a time of day said once
+        c = _named_zone(p, c)
     if p.every:
         return _resolve_recurring(p, c)
     if p.unit is not None or p.interval is not None:
@@ -1289,6 +1802,12 @@ def _resolve(p: _Parts, c: _Context) -> When:
     hour, minute, _said = _clock(p)
     if p.days is not None and len(p.days) != 1:
         raise _NotUnderstood
+    if p.count is not None or p.nth is not None:
+        return _checked(_resolve_counted(p, c, hour, minute), None, c)
+    if p.month is not None:
+        if p.monthday is None or p.ymd is not None or p.monthoff is not None:
+            raise _NotUnderstood
+        p = replace(p, ymd=(p.month[0], p.month[1], p.monthday), monthday=None, month=None)
     if p.weekmod is not None and p.days is None:
         raise _NotUnderstood
     if p.monthoff is not None and p.monthday is None:
@@ -1300,19 +1819,20 @@ def _resolve(p: _Parts, c: _Context) -> When:
         first = _resolve_weekday(p, c, hour, minute)
     elif p.offset is not None:
         day = c.today + timedelta(days=p.offset + _night_shift(p, hour))
-        first = _at(day, hour, minute, c.zone)
+        first = _at(day, hour, minute, c.wall)
     elif p.ymd is not None:
         first = _resolve_date(p, c, p.ymd, hour, minute)
     elif p.monthday is not None:
         first = _resolve_monthday(p, c, p.monthday, hour, minute)
     else:
-        first = _at(c.today, hour, minute, c.zone)
+        first = _at(c.today, hour, minute, c.wall)
         if not _after(first, c.now):
-            first = _at(c.today + timedelta(days=1), hour, minute, c.zone)
+            first = _at(c.today + timedelta(days=1), hour, minute, c.wall)
     return _checked(first, None, c)
 
 
 def _checked(first: datetime, rule: str | None, c: _Context) -> When:
+    first = first.astimezone(c.zone)
     if not _after(first, c.now):
         raise c.fail("when.past")
     if _after(first, _limit(c)):
@@ -1330,13 +1850,18 @@ def _resolve_weekday(p: _Parts, c: _Context, hour: int, minute: int) -> datetime
         mode = p.weekmod
     shift = _night_shift(p, hour)
     monday = c.today - timedelta(days=c.today.weekday())
+    if (p.ymd is not None and p.ymd[0] is None) or (p.monthday is not None and p.monthoff is None):
+        # "Sat 14th", "Fri, Jan 9": the next such date that falls on that weekday
+        if mode is not None:
+            raise _NotUnderstood
+        return _weekday_date(p, c, weekday, hour, minute)
     if p.offset is not None or p.ymd is not None or p.monthday is not None:
-        # "tomorrow, saturday", "saturday 28 november", "friday the 27th": they must agree
+        # "tomorrow, saturday", "saturday 28 november 2026", "friday the 27th of next month"
         if mode is not None:
             raise _NotUnderstood
         if p.offset is not None:
             day = c.today + timedelta(days=p.offset)
-            first = _at(day + timedelta(days=shift), hour, minute, c.zone)
+            first = _at(day + timedelta(days=shift), hour, minute, c.wall)
         else:
             if p.ymd is not None:
                 first = _resolve_date(p, c, p.ymd, hour, minute)
@@ -1349,13 +1874,82 @@ def _resolve_weekday(p: _Parts, c: _Context, hour: int, minute: int) -> datetime
         return first
     if mode in (None, "next"):
         day = c.today + timedelta(days=(weekday - c.today.weekday()) % 7)
-        first = _at(day + timedelta(days=shift), hour, minute, c.zone)
+        first = _at(day + timedelta(days=shift), hour, minute, c.wall)
         if not _after(first, c.now):
-            first = _at(day + timedelta(days=7 + shift), hour, minute, c.zone)
+            first = _at(day + timedelta(days=7 + shift), hour, minute, c.wall)
         return first
-    weeks = {"this": 0, "nextweek": 1, "lastweek": -1}[mode]
+    weeks = {"this": 0, "nextweek": 1, "weekafter": 2, "lastweek": -1}[mode]
     day = monday + timedelta(days=7 * weeks + weekday + shift)
-    return _at(day, hour, minute, c.zone)
+    return _at(day, hour, minute, c.wall)
+
+
+def _weekday_date(p: _Parts, c: _Context, weekday: int, hour: int, minute: int) -> datetime:
+    """The first date ahead that is both the day said and the weekday said."""
+    shift = timedelta(days=_night_shift(p, hour))
+    start = c.today.replace(day=1)
+    for ahead in range(12 * _MAX_YEARS + 1):
+        month = start + relativedelta(months=ahead)
+        if p.ymd is not None and month.month != p.ymd[1]:
+            continue
+        monthday = p.ymd[2] if p.ymd is not None else p.monthday
+        assert monthday is not None
+        found = _month_day(month.year, month.month, monthday)
+        if found is None or found.weekday() != weekday:
+            continue
+        first = _at(found + shift, hour, minute, c.wall)
+        if _after(first, c.now):
+            return first
+    raise _NotUnderstood
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:
+    """The ``nth`` (1..5, or -1 for the last) ``weekday`` of a month, None if it has none."""
+    if nth == -1:
+        last = date(year, month, 1) + relativedelta(day=31)
+        return last - timedelta(days=(last.weekday() - weekday) % 7)  # type: ignore[no-any-return]
+    first = date(year, month, 1)
+    found = first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    return found if found.month == month else None
+
+
+def _resolve_counted(p: _Parts, c: _Context, hour: int, minute: int) -> datetime:
+    """ "2 mondays from now" (the 2nd monday ahead) and "the last friday of december"."""
+    if p.days is None or any(x is not None for x in (p.offset, p.ymd, p.monthday, p.mode)):
+        raise _NotUnderstood
+    weekday = p.days[0]
+    shift = timedelta(days=_night_shift(p, hour))
+    if p.count is not None:
+        if p.nth is not None or p.month is not None or p.monthoff is not None or p.weekmod:
+            raise _NotUnderstood
+        ahead = (weekday - c.today.weekday()) % 7 or 7
+        day = c.today + timedelta(days=ahead + 7 * (p.count - 1))
+        return _at(day + shift, hour, minute, c.wall)
+    assert p.nth is not None
+    if p.weekmod is not None:
+        raise _NotUnderstood
+    start = c.today.replace(day=1)
+    if p.monthoff is not None and p.month is None:
+        month = start + relativedelta(months=p.monthoff)
+        found = _nth_weekday(month.year, month.month, weekday, p.nth)
+        if found is None:
+            raise _NotUnderstood
+        return _at(found + shift, hour, minute, c.wall)
+    if p.month is not None and p.month[0] is not None:
+        found = _nth_weekday(p.month[0], p.month[1], weekday, p.nth)
+        if found is None:
+            raise _NotUnderstood
+        return _at(found + shift, hour, minute, c.wall)
+    for ahead in range(12 * _MAX_YEARS + 1):
+        month = start + relativedelta(months=ahead)
+        if p.month is not None and month.month != p.month[1]:
+            continue
+        found = _nth_weekday(month.year, month.month, weekday, p.nth)
+        if found is None:
+            continue
+        first = _at(found + shift, hour, minute, c.wall)
+        if _after(first, c.now):
+            return first
+    raise _NotUnderstood
 
 
 def _resolve_date(
@@ -1364,20 +1958,20 @@ def _resolve_date(
     year, month, day = ymd
     shift = timedelta(days=_night_shift(p, hour))
     if year is not None:
-        found = _valid(year, month, day)
+        found = _month_day(year, month, day) if 1 <= month <= 12 else None
         if found is None:
             raise _NotUnderstood
         if found.year > c.today.year + _MAX_YEARS + 1:
             raise c.fail("when.too_far")
         if found < c.today - timedelta(days=2):
             raise c.fail("when.past")
-        return _at(found + shift, hour, minute, c.zone)
-    if _valid(2024, month, day) is None:  # 2024 is a leap year: Feb 29 exists
+        return _at(found + shift, hour, minute, c.wall)
+    if not 1 <= month <= 12 or _month_day(2024, month, day) is None:  # 2024: Feb 29 exists
         raise _NotUnderstood
     for candidate_year in range(c.today.year, c.today.year + 9):
-        found = _valid(candidate_year, month, day)
+        found = _month_day(candidate_year, month, day)
         if found is not None and found >= c.today:
-            return _at(found + shift, hour, minute, c.zone)
+            return _at(found + shift, hour, minute, c.wall)
     raise _NotUnderstood  # pragma: no cover - a leap year comes within 8 years
 
 
@@ -1391,13 +1985,13 @@ def _resolve_monthday(p: _Parts, c: _Context, monthday: int, hour: int, minute: 
         found = _month_day(month.year, month.month, monthday)
         if found is None:
             raise _NotUnderstood
-        return _at(found + shift, hour, minute, c.zone)
+        return _at(found + shift, hour, minute, c.wall)
     for ahead in range(13):
         month = start + relativedelta(months=ahead)
         found = _month_day(month.year, month.month, monthday)
         if found is None:
             continue
-        first = _at(found + shift, hour, minute, c.zone)
+        first = _at(found + shift, hour, minute, c.wall)
         if _after(first, c.now):
             return first
     raise _NotUnderstood  # pragma: no cover
@@ -1407,13 +2001,17 @@ def _resolve_relative(p: _Parts, c: _Context) -> When:
     if any(x is not None for x in (p.offset, p.ymd, p.monthday, p.days, p.monthoff, p.weekmod)):
         raise _NotUnderstood
     assert p.rel is not None
+    if all(amount < 0 for amount, _unit in p.rel):
+        if p.hour is not None or p.part is not None:
+            raise _NotUnderstood
+        raise c.fail("when.past")  # "7 days ago": understood, and over
     calendar = relativedelta()
     elapsed = timedelta()
     try:
         for amount, unit in p.rel:
             if amount <= 0:
                 raise _NotUnderstood
-            if unit in ("minute", "hour") or (unit == "day" and amount != int(amount)):
+            if unit in ("second", "minute", "hour") or (unit == "day" and amount != int(amount)):
                 elapsed += timedelta(**{unit + "s": amount})
             elif amount != int(amount):
                 raise _NotUnderstood
@@ -1435,20 +2033,36 @@ def _resolve_relative(p: _Parts, c: _Context) -> When:
             first = (base.astimezone(UTC) + elapsed).astimezone(c.zone)  # hours: elapsed time
     except (OverflowError, ValueError) as error:
         raise c.fail("when.too_far") from error
-    if first.astimezone(UTC) - c.now.astimezone(UTC) < timedelta(minutes=1):
+    if not _after(first, c.now):
         raise _NotUnderstood
     return _checked(first, None, c)
 
 
 def _resolve_recurring(p: _Parts, c: _Context) -> When:
-    if any(x is not None for x in (p.rel, p.offset, p.monthoff, p.weekmod)):
+    if any(x is not None for x in (p.rel, p.offset, p.monthoff, p.weekmod, p.count, p.zone)):
         raise _NotUnderstood
     if p.mode not in (None, "next"):
         raise _NotUnderstood
     hour, minute, said = _clock(p)
     hour %= 24
     today = c.today
-    if p.days is not None:
+    if p.nth is not None:
+        if p.days is None or len(p.days) != 1 or p.monthday is not None or p.ymd is not None:
+            raise _NotUnderstood
+        byday = f"BYDAY={p.nth}{_WEEKDAY_CODES[p.days[0]]}"
+        if p.month is not None:
+            if p.month[0] is not None or p.unit not in (None, "year") or p.interval is not None:
+                raise _NotUnderstood
+            rule = f"FREQ=YEARLY;BYMONTH={p.month[1]};{byday}"
+        elif p.unit in (None, "month"):
+            rule = f"FREQ=MONTHLY;{byday}"
+        else:
+            raise _NotUnderstood
+    elif p.month is not None:
+        if p.monthday is None or p.month[0] is not None or p.interval is not None:
+            raise _NotUnderstood
+        rule = f"FREQ=YEARLY;BYMONTH={p.month[1]};BYMONTHDAY={p.monthday}"
+    elif p.days is not None:
         if p.unit not in (None, "week") or p.monthday is not None or p.ymd is not None:
             raise _NotUnderstood
         rule = "FREQ=WEEKLY;BYDAY=" + ",".join(_WEEKDAY_CODES[d] for d in p.days)
@@ -1475,9 +2089,17 @@ def _resolve_recurring(p: _Parts, c: _Context) -> When:
         rule = f"FREQ=YEARLY;BYMONTH={today.month};BYMONTHDAY={today.day}"
     else:
         raise _NotUnderstood
-    if p.interval is not None:
-        rule += f";INTERVAL={p.interval}"
     start = datetime.combine(today, time(hour, minute))
+    if p.interval is not None:
+        if rule.startswith("FREQ=WEEKLY") or rule.startswith("FREQ=MONTHLY;BYDAY"):
+            # "every 2 weeks on monday": the series starts at the first monday ahead, not at
+            # today's week (which would put the first a fortnight away)
+            ahead = _next_occurrence(rule, start, c.now, c.zone)
+            if ahead is None:
+                raise _NotUnderstood
+            start = ahead.replace(tzinfo=None)
+            start = datetime.combine(start.date(), time(hour, minute))
+        rule += f";INTERVAL={p.interval}"
     first = _next_occurrence(rule, start, c.now, c.zone)
     if first is None:
         raise _NotUnderstood

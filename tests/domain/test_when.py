@@ -394,7 +394,7 @@ def test_dateparser_is_not_allowed_to_guess(text: str) -> None:
         ("tomorrow at 9", "grammar"),
         ("明天早上8点", "grammar"),
         ("yesterday", "grammar"),  # understood, then refused as past
-        ("tomorrow at 7pm EST", "dateparser"),
+        ("tomorrow at 7pm EST", "grammar"),  # zones are the grammar's since 0.2.0
         ("dec noon", None),
         ("", None),
     ],
