@@ -164,3 +164,39 @@ async def test_the_token_never_appears_even_in_failures(
     assert TOKEN not in written and TOKEN.split(":")[1] not in written
     said = "\n".join(str(c.params.get("text", "")) for c in world.fake.calls)
     assert TOKEN not in said
+
+
+def test_a_storage_problem_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A handler failing on a full disk, a read-only file or a vanished database logs one
+    sentence the operator can act on (other failures keep their traceback)."""
+    import sqlite3
+    import sys
+
+    from storage.db import explain
+
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorname = "SQLITE_FULL"
+    formatter = RedactingFormatter("%(levelname)s %(name)s: %(message)s", TOKEN)
+
+    def logged(exc: BaseException) -> str:
+        try:
+            raise exc
+        except BaseException:
+            record = logging.LogRecord(
+                "handlers.errors",
+                logging.ERROR,
+                __file__,
+                1,
+                "handling %s failed",
+                ("/vote",),
+                sys.exc_info(),
+            )
+        return formatter.format(record)
+
+    clear = explain(full, tmp_path / "c.sqlite3")
+    assert clear is not None
+    line = logged(clear)
+    assert line.startswith("ERROR handlers.errors: handling /vote failed: the database ")
+    assert "disk holding it is full" in line and "Traceback" not in line and "\n" not in line
+    other = logged(ValueError("boom"))
+    assert "Traceback" in other  # everything else keeps its traceback
