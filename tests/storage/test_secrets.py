@@ -298,3 +298,26 @@ async def test_a_database_from_before_the_key_store_is_moved_out_at_start(
         assert vote.after == frozenset()
     finally:
         await db.close()
+
+
+def test_the_keys_folder_setting(tmp_path: Path) -> None:
+    from bot.config import ConfigError, load_settings
+
+    base = {"COURTYARD_DB": str(tmp_path / "c.sqlite3")}
+    assert load_settings(base, require_token=False, dotenv=None).keys_dir is None
+    chosen = load_settings(
+        {**base, "COURTYARD_KEYS_DIR": str(tmp_path / "k")}, require_token=False, dotenv=None
+    )
+    assert chosen.keys_dir == tmp_path / "k"
+    with pytest.raises(ConfigError) as caught:  # the keys must never travel with the backups
+        load_settings(
+            {
+                **base,
+                "COURTYARD_KEYS_DIR": str(tmp_path / "b"),
+                "COURTYARD_BACKUP_DIR": str(tmp_path / "b"),
+            },
+            require_token=False,
+            dotenv=None,
+        )
+    assert "must not be the backup folder" in str(caught.value)
+    assert sealing.default_folder(tmp_path / "c.sqlite3") == tmp_path / "c.sqlite3.keys"
