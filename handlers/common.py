@@ -1,6 +1,14 @@
 """What every Telegram-facing handler shares: the turn (who, where, which language) and the
 decorators that parse -> authorize -> run -> answer, turning a DomainError into a translated
 reply and a refused permission into a polite, translated refusal.
+
+Membership: a command or button that COUNTS (``counts=True``: votes, ballots, sign-ups, slots,
+orders, chain lines) is taken only from someone in the group now (:func:`present`). What proves
+presence, strongest first: Telegram's word (a join or leave message, a ``chat_member`` update,
+getChatMember); then, for someone Telegram has said nothing about, a message or press in a
+group only its members can see (no public username). Anyone else is asked from Telegram once
+(getChatMember, which needs no admin rights) and the answer is stored. Leaving suspends the
+person's unit claims (:func:`member_left`) and tells the leads once, with a Restore button.
 """
 
 from __future__ import annotations
@@ -15,7 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.domain.chats import Chat
@@ -24,9 +40,10 @@ from bot.domain.errors import DomainError
 from bot.domain.languages import normalize_language
 from bot.domain.roles import Action, Role, may, required_role
 from bot.flood import Verdict
-from bot.i18n import Html, escape, shorten, t
+from bot.i18n import Html, escape, shorten, t, tn
+from bot.roles import GROUP_ANONYMOUS_BOT
 from bot.services import Services
-from storage import chats, members
+from storage import chats, members, prompts
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +167,17 @@ class Turn:
             self._role = await self.services.roles.role_of(self.chat, uid)
         return self._role
 
+    @property
+    def public(self) -> bool:
+        """A group with a public username: anyone can read it and press its buttons."""
+        return is_public(self.update)
+
+    async def is_member(self) -> bool:
+        """Whether the acting user is in this group now (always, in a private chat)."""
+        if self.user is None:
+            return False
+        return await present(self.services, self.chat, self.user, now=self.now)
+
     async def may(self, action: Action) -> bool:
         """The one rule (bot.domain.roles.may); no admin lookup when every member may act."""
         if required_role(action, self.chat.settings) is Role.RESIDENT:
@@ -207,21 +235,99 @@ async def open_turn(update: Update, context: CourtyardContext) -> Turn | None:
         # An update arrived from it, so the bot is there (again) / the user unblocked it.
         await chats.set_active(services.db, chat.id, True, now)
     if user is not None and not chat.is_private and not user.is_bot:
-        await _note_member(services, chat.id, user)
+        await _note_member(services, chat.id, user, present=not is_public(update))
     return Turn(update=update, context=context, services=services, chat=chat, user=user, now=now)
 
 
-async def _note_member(services: Services, chat_id: int, user: User) -> None:
+def is_public(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type != "private" and bool(chat.username)
+
+
+async def _note_member(services: Services, chat_id: int, user: User, *, present: bool) -> None:
+    """Remember the name (and, where only members can see the group, that they are in it)."""
     name = display_name(user)
     key = (chat_id, user.id)
     known = services.seen.get(key)
     mono = time.monotonic()
     if known and known[0] == name and mono - known[1] < SEEN_TTL:
         return
-    await members.seen(services.db, chat_id, user.id, name, services.clock())
+    await members.seen(services.db, chat_id, user.id, name, services.clock(), present=present)
     if len(services.seen) > 50_000:
         services.seen.clear()
     services.seen[key] = (name, mono)
+
+
+# --- membership -------------------------------------------------------------------------------
+
+#: Callback data of the leads' Restore button: mb:r:<prompt id>.
+RESTORE_KIND = "restore"
+
+
+async def present(services: Services, chat: Chat, user: User, *, now: datetime) -> bool:
+    """Whether ``user`` is in ``chat`` now (see the module's notes). Raises
+    ``DomainError("membership.check_failed")`` when only Telegram could tell and it cannot be
+    reached."""
+    if chat.is_private or user.id == GROUP_ANONYMOUS_BOT:
+        return True  # an anonymous administrator posts as "Group": a lead of this group
+    if user.is_bot:
+        return False
+    roles = services.roles
+    if roles.known_present(chat.id, user.id):
+        return True
+    status = await members.presence(services.db, chat.id, user.id)
+    if status == members.PRESENT:
+        roles.note_present(chat.id, user.id)
+        return True
+    try:
+        inside = await roles.in_chat(chat.id, user.id)
+    except TelegramError as exc:
+        log.warning("could not ask Telegram whether a user is in chat %s: %s", chat.id, exc)
+        raise DomainError("membership.check_failed") from exc
+    if inside:
+        await members.joined(services.db, chat.id, user.id, display_name(user), now)
+        return True
+    if status != members.LEFT:  # gone without our noticing: the same as leaving now
+        await member_left(services, chat, user.id, display_name(user))
+    return False
+
+
+async def member_joined(services: Services, chat: Chat, user: User) -> None:
+    """Telegram says ``user`` is in ``chat`` (a join, an update). Suspended claims stay so."""
+    await members.joined(services.db, chat.id, user.id, display_name(user), services.clock())
+    services.roles.note_present(chat.id, user.id)
+
+
+async def member_left(services: Services, chat: Chat, user_id: int, name: str | None) -> None:
+    """Telegram says the person left ``chat`` (or was removed): from now on nothing they press
+    counts, their approved unit claims are suspended, and — if they had any — the leads are
+    told once, quietly, with a Restore button only a lead can use."""
+    now = services.clock()
+    gone = await members.departed(services.db, chat.id, user_id, name, now)
+    services.roles.note_absent(chat.id, user_id)
+    services.seen.pop((chat.id, user_id), None)
+    if not gone.suspended:
+        return
+    member = await members.get(services.db, chat.id, user_id)
+    who = member.display_name if member else (name or str(user_id))
+    prompt_id = await prompts.create(
+        services.db, chat.id, RESTORE_KIND, now, author_id=None, lasts=None, member_id=user_id
+    )
+    lang = chat.language
+    units = ", ".join(gone.suspended)
+    text = tn(lang, "membership.suspended", len(gone.suspended), name=who, units=units)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "membership.btn_restore"), callback_data=f"mb:r:{prompt_id}"
+                )
+            ]
+        ]
+    )
+    sent = await services.outbox.send(chat.id, text, reply_markup=markup, silent=True)
+    if sent is not None:
+        await prompts.attach(services.db, prompt_id, sent.message_id)
 
 
 Handler = Callable[[Update, CourtyardContext], Coroutine[Any, Any, None]]
@@ -248,9 +354,10 @@ def _wait(update: Update, context: CourtyardContext) -> int:
 
 
 def command(
-    *, action: Action = Action.USE_BOT, where: frozenset[Where] = BOTH
+    *, action: Action = Action.USE_BOT, where: frozenset[Where] = BOTH, counts: bool = False
 ) -> Callable[[Callable[[Turn], Awaitable[None]]], Handler]:
-    """Wrap a command body: build the turn, check place and permission, translate refusals."""
+    """Wrap a command body: build the turn, check place and permission, translate refusals.
+    ``counts``: what the command does counts (an order, a chain line): members only."""
 
     def deco(body: Callable[[Turn], Awaitable[None]]) -> Handler:
         @functools.wraps(body)
@@ -273,6 +380,9 @@ def command(
                 await turn.reply("error.not_allowed", who=Html(turn.t(role_key(needed))))
                 return
             try:
+                if counts and not await turn.is_member():
+                    await turn.reply("membership.not_member")
+                    return
                 await body(turn)
             except DomainError as exc:
                 await turn.reply(exc.key, **exc.params)
@@ -283,9 +393,11 @@ def command(
 
 
 def button(
-    *, action: Action = Action.USE_BOT
+    *, action: Action = Action.USE_BOT, counts: bool = False
 ) -> Callable[[Callable[[Turn, list[str]], Awaitable[None]]], Handler]:
     """Wrap a button body: the callback data is split on ':' (prefix dropped) and handed over.
+    ``counts``: the card's buttons count (votes, sign-ups, slots, orders): only someone in the
+    group now may press them; anyone else gets a polite alert and nothing changes.
 
     Callback data is never trusted: the body validates it and raises
     ``DomainError("error.stale_button")`` for anything it does not recognise. Every press is
@@ -312,6 +424,9 @@ def button(
                 return
             parts = (query.data or "").split(":")[1:]
             try:
+                if counts and not await turn.is_member():
+                    await turn.answer("membership.not_member_button", alert=True)
+                    return
                 await body(turn, parts)
             except DomainError as exc:
                 await turn.answer(exc.key, alert=True, **exc.params)

@@ -489,7 +489,7 @@ async def export_event(turn: Turn, event_id: int) -> refs.Export:
 # --- buttons --------------------------------------------------------------------------------
 
 
-@button()
+@button(counts=True)
 async def event_button(turn: Turn, parts: list[str]) -> None:
     if len(parts) != 2 or parts[0] not in ("g", "p", "m", "x", "c") or not is_id(parts[1]):
         raise DomainError("error.stale_button")

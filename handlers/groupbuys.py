@@ -222,7 +222,7 @@ def _parse(parts: list[str], ops: str) -> tuple[str, int]:
     return parts[0], int(parts[1])
 
 
-@button()
+@button(counts=True)
 async def groupbuy_button(turn: Turn, parts: list[str]) -> None:
     assert turn.user is not None
     op, row_id = _parse(parts, "pmcyk")

@@ -1,31 +1,38 @@
-"""The bot's life in a group: added, removed, promoted, upgraded to a supergroup, renamed."""
+"""The bot's life in a group: added, removed, promoted, upgraded to a supergroup, renamed; and
+the members' comings and goings (a ``chat_member`` update — sent only to a bot that is an
+administrator — or the join and leave service messages every bot in the group gets).
+
+Callback data: mb:r:<prompt id> — a lead restores the unit claims a departure suspended.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import ChatMember, ChatMemberUpdated, Update
+from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus
 
-from bot.i18n import t
-from handlers.common import CourtyardContext, user_language
-from storage import chats
+from bot.domain.errors import DomainError
+from bot.domain.roles import Action
+from bot.i18n import t, tn
+from bot.roles import is_present
+from handlers.common import (
+    RESTORE_KIND,
+    CourtyardContext,
+    Turn,
+    button,
+    display_name,
+    is_id,
+    member_joined,
+    member_left,
+    open_turn,
+    user_language,
+)
+from storage import chats, members, prompts
 
 log = logging.getLogger(__name__)
 
 _ADMIN = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-
-
-def _present(member: ChatMember) -> bool:
-    if member.status in (
-        ChatMemberStatus.OWNER,
-        ChatMemberStatus.ADMINISTRATOR,
-        ChatMemberStatus.MEMBER,
-    ):
-        return True
-    return member.status == ChatMemberStatus.RESTRICTED and bool(
-        getattr(member, "is_member", False)
-    )
 
 
 async def my_chat_member(update: Update, context: CourtyardContext) -> None:
@@ -36,7 +43,7 @@ async def my_chat_member(update: Update, context: CourtyardContext) -> None:
     services = context.services
     chat = change.chat
     now = services.clock()
-    was, now_in = _present(change.old_chat_member), _present(change.new_chat_member)
+    was, now_in = is_present(change.old_chat_member), is_present(change.new_chat_member)
     services.roles.invalidate(chat.id)
     if chat.type == "private":
         if was != now_in:
@@ -76,12 +83,100 @@ async def my_chat_member(update: Update, context: CourtyardContext) -> None:
 
 
 async def chat_member(update: Update, context: CourtyardContext) -> None:
-    """Someone's membership changed: if it touched an administrator, forget the cached leads."""
+    """Someone's membership changed: note a join or a departure (which suspends their unit
+    claims); if it touched an administrator, forget the cached leads."""
     change = update.chat_member
     if change is None:
         return
     if change.old_chat_member.status in _ADMIN or change.new_chat_member.status in _ADMIN:
         context.services.roles.invalidate(change.chat.id)
+    person = change.new_chat_member.user
+    if change.chat.type == "private" or person.is_bot:
+        return
+    was, now_in = is_present(change.old_chat_member), is_present(change.new_chat_member)
+    if was == now_in:
+        return
+    turn = await open_turn(update, context)
+    if turn is None:
+        return
+    if now_in:
+        await member_joined(turn.services, turn.chat, person)
+    else:
+        await member_left(turn.services, turn.chat, person.id, display_name(person))
+
+
+async def members_joined(update: Update, context: CourtyardContext) -> None:
+    """A ``new_chat_members`` service message: they are in the group (claims stay suspended)."""
+    message = update.effective_message
+    people = [u for u in (message.new_chat_members if message else ()) if not u.is_bot]
+    if not people:
+        return  # the bot itself: my_chat_member says hello
+    turn = await open_turn(update, context)
+    if turn is None or turn.chat.is_private:
+        return
+    for person in people:
+        await member_joined(turn.services, turn.chat, person)
+
+
+async def member_gone(update: Update, context: CourtyardContext) -> None:
+    """A ``left_chat_member`` service message: they left or were removed."""
+    message = update.effective_message
+    person = message.left_chat_member if message else None
+    if person is None or person.is_bot:
+        return  # the bot itself: my_chat_member handles it
+    turn = await open_turn(update, context)
+    if turn is None or turn.chat.is_private:
+        return
+    await member_left(turn.services, turn.chat, person.id, display_name(person))
+
+
+@button(action=Action.MANAGE_UNITS)
+async def restore_button(turn: Turn, parts: list[str]) -> None:
+    """mb:r:<prompt id> — a lead restores the claims that someone's departure suspended."""
+    query = turn.query
+    message = query.message if query is not None else None
+    if (
+        len(parts) != 2
+        or parts[0] != "r"
+        or not is_id(parts[1])
+        or message is None
+        or not message.is_accessible
+        or turn.user is None
+        or turn.chat.is_private
+    ):
+        raise DomainError("error.stale_button")
+    services = turn.services
+    outcome, prompt = await prompts.take(
+        services.db,
+        int(parts[1]),
+        turn.chat.id,
+        turn.user.id,
+        message.message_id,
+        turn.now,
+        kinds=(RESTORE_KIND,),
+    )
+    if outcome is not prompts.Outcome.TAKEN or prompt is None or prompt.member_id is None:
+        raise DomainError("error.stale_button")
+    restored = await members.restore_claims(
+        services.db, turn.chat.id, prompt.member_id, by=turn.user.id
+    )
+    member = await members.get(services.db, turn.chat.id, prompt.member_id)
+    name = member.display_name if member else "—"
+    lead = display_name(turn.user)
+    if restored:
+        await turn.answer("membership.restored_short")
+        text = tn(
+            turn.lang,
+            "membership.restored",
+            len(restored),
+            name=name,
+            units=", ".join(restored),
+            lead=lead,
+        )
+    else:
+        await turn.answer("membership.nothing_to_restore")
+        text = turn.t("membership.nothing_restored", name=name)
+    await services.outbox.edit(turn.chat.id, message.message_id, text, repost=False)
 
 
 async def migrated(update: Update, context: CourtyardContext) -> None:

@@ -317,7 +317,7 @@ async def _poll_here(turn: Turn, raw_id: str) -> polls.Poll:
     return found
 
 
-@button()
+@button(counts=True)
 async def poll_button(turn: Turn, parts: list[str]) -> None:
     """pl:v:<id>:<option> · pl:m:<id> · pl:a:<id> · pl:c:<id>."""
     assert turn.user is not None

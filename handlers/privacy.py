@@ -6,9 +6,10 @@
 retention    a daily scheduled row per group ("retention_purge") deletes finished things older
              than the group's ``retention_days`` (default 365; /settings retention_days 730)
 
-Callback data: pv:f:<minute> (forget me), pv:p:<minute> (purge), pv:n (cancel). ``minute`` is
-when the question was asked (minutes since the epoch); a confirmation older than
-:data:`CONFIRM_FOR` is refused, so an old message cannot be pressed by accident weeks later.
+Callback data: pv:y:<prompt id> (yes: forget me, or purge) and pv:x:<prompt id> (cancel). The
+question is a prompt (storage/prompts.py): only its author can answer it, once, on its own
+message, within :data:`CONFIRM_FOR`; cancelling kills its Yes too. The old forms (pv:f:<minute>,
+pv:p:<minute>, pv:n) are answered as stale and change nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from handlers import polls as polls_h
 from handlers import rosters as rosters_h
 from handlers import sharing as sharing_h
 from handlers.common import BOTH, GROUP_ONLY, Turn, button, command, is_id
-from storage import chats
+from storage import chats, prompts
 from storage import events as events_store
 from storage import polls as polls_store
 from storage import privacy as store
@@ -60,25 +61,34 @@ def placeholders(lang: str) -> store.Placeholders:
     )
 
 
-def _minute(now: datetime) -> int:
-    return int(now.timestamp() // 60)
+#: The prompts' kinds (storage/prompts.py): /forgetme in a private chat, /purge in a group.
+FORGET, PURGE = "forget", "purge"
 
 
-def _fresh(turn: Turn, raw: str) -> None:
-    if not is_id(raw):
-        raise DomainError("error.stale_button")
-    asked = datetime.fromtimestamp(int(raw) * 60, UTC)
-    if not timedelta(minutes=-1) <= turn.now - asked <= CONFIRM_FOR:
-        raise DomainError("privacy.confirm_expired")
-
-
-def _confirm(lang: str, yes_key: str, data: str, **params: Any) -> InlineKeyboardMarkup:
+def _confirm(lang: str, yes_key: str, prompt_id: int, **params: Any) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(t(lang, yes_key, **params), callback_data=data)],
-            [InlineKeyboardButton(t(lang, "privacy.btn_cancel"), callback_data="pv:n")],
+            [InlineKeyboardButton(t(lang, yes_key, **params), callback_data=f"pv:y:{prompt_id}")],
+            [
+                InlineKeyboardButton(
+                    t(lang, "privacy.btn_cancel"), callback_data=f"pv:x:{prompt_id}"
+                )
+            ],
         ]
     )
+
+
+async def _ask(turn: Turn, kind: str, key: str, yes_key: str, **params: Any) -> None:
+    """Ask the question as a prompt of the asking user, bound to the message that asks it."""
+    assert turn.user is not None
+    db = turn.services.db
+    prompt_id = await prompts.create(
+        db, turn.chat.id, kind, turn.now, author_id=turn.user.id, lasts=CONFIRM_FOR
+    )
+    markup = _confirm(turn.lang, yes_key, prompt_id, **params)
+    sent = await turn.reply(key, markup=markup, **params)
+    if sent is not None:
+        await prompts.attach(db, prompt_id, sent.message_id)
 
 
 # --- /mydata ----------------------------------------------------------------------------------
@@ -123,8 +133,7 @@ async def forgetme(turn: Turn) -> None:
     if not turn.chat.is_private:
         await turn.reply("privacy.ask_privately", bot=turn.services.bot_username or "")
         return
-    markup = _confirm(turn.lang, "privacy.btn_forget", f"pv:f:{_minute(turn.now)}")
-    await turn.reply("privacy.forget_question", markup=markup)
+    await _ask(turn, FORGET, "privacy.forget_question", "privacy.btn_forget")
 
 
 async def _leave_open_events(services: Services, user_id: int, now: datetime) -> int:
@@ -197,8 +206,7 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
 @command(action=Action.PURGE_GROUP, where=GROUP_ONLY)
 async def purge(turn: Turn) -> None:
     title = turn.chat.title or str(turn.chat.id)
-    markup = _confirm(turn.lang, "privacy.btn_purge", f"pv:p:{_minute(turn.now)}", title=title)
-    await turn.reply("privacy.purge_question", markup=markup, title=title)
+    await _ask(turn, PURGE, "privacy.purge_question", "privacy.btn_purge", title=title)
 
 
 async def purge_chat(services: Services, chat_id: int) -> bool:
@@ -223,15 +231,35 @@ async def privacy_button(turn: Turn, parts: list[str]) -> None:
     if message is None or not message.is_accessible or turn.user is None:
         raise DomainError("error.stale_button")
     outbox = turn.services.outbox
-    op = parts[0] if parts else ""
-    if op == "n" and len(parts) == 1:
+    if len(parts) != 2 or parts[0] not in ("y", "x") or not is_id(parts[1]):
+        raise DomainError("error.stale_button")  # also the old pv:n, pv:f:<minute>, pv:p:<minute>
+    op, prompt_id = parts[0], int(parts[1])
+    kind = FORGET if turn.chat.is_private else PURGE
+    if op == "y" and kind == PURGE and not await turn.may(Action.PURGE_GROUP):
+        raise DomainError("error.not_allowed_button", who=Html(t(turn.personal_lang, "role.leads")))
+    answer = prompts.take if op == "y" else prompts.cancel
+    outcome, _ = await answer(
+        turn.services.db,
+        prompt_id,
+        turn.chat.id,
+        turn.user.id,
+        message.message_id,
+        turn.now,
+        kinds=(kind,),
+    )
+    if outcome is prompts.Outcome.NOT_YOURS:
+        raise DomainError("prompt.not_yours")
+    if outcome is prompts.Outcome.EXPIRED:
+        raise DomainError("privacy.confirm_expired")
+    if outcome is not prompts.Outcome.TAKEN:
+        raise DomainError("error.stale_button")
+    if op == "x":
         await turn.answer()
         await outbox.edit(
             turn.chat.id, message.message_id, turn.t("privacy.cancelled"), repost=False
         )
         return
-    if op == "f" and len(parts) == 2 and turn.chat.is_private:
-        _fresh(turn, parts[1])
+    if kind == FORGET:
         await turn.answer()
         lang = turn.lang
         done = await forget_user(turn.services, turn.user.id, turn.now)
@@ -243,21 +271,13 @@ async def privacy_button(turn: Turn, parts: list[str]) -> None:
         )
         await outbox.edit(turn.chat.id, message.message_id, text, repost=False)
         return
-    if op == "p" and len(parts) == 2 and not turn.chat.is_private:
-        if not await turn.may(Action.PURGE_GROUP):
-            raise DomainError(
-                "error.not_allowed_button", who=Html(t(turn.personal_lang, "role.leads"))
-            )
-        _fresh(turn, parts[1])
-        await turn.answer()
-        chat = turn.chat
-        title = chat.title or str(chat.id)
-        purged = await purge_chat(turn.services, chat.id)
-        key = "privacy.purged" if purged else "privacy.nothing_to_purge"
-        text = t(chat.language, key, title=title)
-        await outbox.edit(chat.id, message.message_id, text, repost=False)
-        return
-    raise DomainError("error.stale_button")
+    await turn.answer()
+    chat = turn.chat
+    title = chat.title or str(chat.id)
+    purged = await purge_chat(turn.services, chat.id)
+    key = "privacy.purged" if purged else "privacy.nothing_to_purge"
+    text = t(chat.language, key, title=title)
+    await outbox.edit(chat.id, message.message_id, text, repost=False)
 
 
 # --- retention --------------------------------------------------------------------------------

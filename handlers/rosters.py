@@ -182,7 +182,7 @@ async def _roster_here(turn: Turn, roster_id: int) -> store.Roster:
     return found
 
 
-@button()
+@button(counts=True)
 async def roster_button(turn: Turn, parts: list[str]) -> None:
     if len(parts) != 2 or parts[0] not in ("t", "n") or not is_id(parts[1]):
         raise DomainError("error.stale_button")

@@ -488,7 +488,7 @@ async def _edit_pressed(turn: Turn, text: str, markup: InlineKeyboardMarkup | No
         )
 
 
-@button()
+@button(counts=True)
 async def item_button(turn: Turn, parts: list[str]) -> None:
     assert turn.user is not None
     op = parts[0] if parts else ""
@@ -552,7 +552,7 @@ async def _want(turn: Turn, item: store.Item, op: str) -> None:
     refresh_item(turn.services, item)
 
 
-@button()
+@button(counts=True)
 async def skill_button(turn: Turn, parts: list[str]) -> None:
     assert turn.user is not None
     _, (item_id,) = _ids(parts, "a")
@@ -835,7 +835,7 @@ async def _due_reply(turn: Turn, loan_id: int, text: str) -> None:
     refresh_item(turn.services, item)
 
 
-@command(where=GROUP_ONLY)
+@command(where=GROUP_ONLY, counts=True)
 async def _reply_turn(turn: Turn) -> None:
     await reply_to_card(turn)
 

@@ -931,7 +931,9 @@ class World:
         check: bool,
     ) -> CallbackQuery:
         target, message_id = self._chat_of(message, chat)
-        self._require_member(person, target)
+        if not (target.is_group and target.username and target.migrated_to is None):
+            # a public group (it has a username) can be read, and its buttons pressed, by anyone
+            self._require_member(person, target)
         stored = target.messages.get(message_id)
         if stored is None:
             raise LookupError(f"message {message_id} no longer exists in {target!r}")

@@ -252,3 +252,51 @@ async def test_buttons_refuse_residents_and_forged_chats(world: World, tmp_path:
         print(f"| `{data}` | {resident_cell} | {'refused' if stranger_ok else 'NOT refused'} |")
     assert not wrong, wrong
     assert not wrong, wrong
+
+
+# --- non-members -------------------------------------------------------------------------------
+
+NOT_MEMBER = "Only members of this group can take part"  # membership.not_member_button
+#: Buttons that take part (votes, ballots, sign-ups, slots, orders, requests): members only.
+COUNTING = re.compile(r"^(pl:v:|dc:v:|ev:|rs:t:|rs:n:|gb:[pm]:|it:|sk:)")
+
+
+async def test_a_non_member_presses_every_button_and_nothing_changes(world: World) -> None:
+    """A public group (anyone can read it and press its buttons, as in Telegram): a person who
+    is not in it presses every button of every card; the counting ones say why, politely,
+    and no feature table changes."""
+    oak = world.fake.group(
+        "Oak Court", admins=[world.alice], members=[world.bob], supergroup=True, username="oak"
+    )
+    await world.do(world.fake.add_bot(oak, by=world.alice))
+    await world.do(world.bob.send(oak, "/offer Drill | lend"))
+    for label in ("1-01 50", "1-02 60"):
+        await world.do(world.alice.send(oak, f"/units add {label}"))
+    await make_cards(world, oak, world.alice)
+    data = sorted(set(buttons_of(world, oak)))
+    counting = [d for d in data if COUNTING.match(d)]
+    assert {d[:3] for d in counting} >= {"pl:", "dc:", "ev:", "rs:", "gb:", "it:", "sk:"}, data
+    stranger = world.fake.user("Mallory", language_code="en")
+    db = world.services.settings.db_path
+    before = snapshot(db)
+    wrong = []
+    for item in data:
+        card = next(
+            m
+            for m in oak.bot_messages
+            if m.reply_markup
+            and any(b.callback_data == item for row in m.reply_markup.inline_keyboard for b in row)
+        )
+        replies = await world.do(stranger.press(card, item))
+        answers = replies.answers()
+        text = str(answers[0].get("text") or "") if len(answers) == 1 else ""
+        if len(answers) != 1 or INTERNAL in text:
+            wrong.append((item, "answered", answers))
+        elif COUNTING.match(item) and not (answers[0].get("show_alert") and NOT_MEMBER in text):
+            wrong.append((item, "not refused as a non-member", text))
+        elif snapshot(db) != before:
+            wrong.append((item, "changed the database", text))
+            before = snapshot(db)
+        print(f"| `{item}` | {text[:60]} |")
+    assert not wrong, wrong
+    assert len(world.fake.calls_to("getChatMember", user_id=stranger.id)) == 1

@@ -25,6 +25,12 @@ def minute(world: World, ago: timedelta = timedelta(0)) -> int:
     return int((world.services.clock() - ago).timestamp() // 60)
 
 
+def yes_no(question: dict[str, Any]) -> tuple[str, str]:
+    """The callback data of a question's confirm and cancel buttons."""
+    (yes,), (no,) = question["reply_markup"]["inline_keyboard"]
+    return str(yes["callback_data"]), str(no["callback_data"])
+
+
 def documents(world: World, chat_id: int) -> list[Any]:
     return [c for c in world.fake.calls_to("sendDocument", chat_id=chat_id) if c.ok]
 
@@ -80,7 +86,7 @@ async def test_mydata_then_forgetme(world: World) -> None:
     replies = await world.do(world.bob.send(world.bob.private, "/forgetme"))
     question = replies.sent(world.bob.private)[-1].result
     assert "Forget me?" in question["text"]
-    await world.do(world.bob.press(question, "pv:n"))
+    await world.do(world.bob.press(question, yes_no(question)[1]))
     assert "Cancelled" in fake.message(world.bob.private, question["message_id"]).text
     assert await store.rows_about(world.services.db, world.bob.id)
     replies = await world.do(world.bob.send(world.bob.private, "/forgetme"))
@@ -91,7 +97,7 @@ async def test_mydata_then_forgetme(world: World) -> None:
         assert replies.answers()[0]["show_alert"], data_
     assert await store.rows_about(world.services.db, world.bob.id)
 
-    replies = await world.do(world.bob.press(question, f"pv:f:{minute(world)}"))
+    replies = await world.do(world.bob.press(question, yes_no(question)[0]))
     await world.services.outbox.idle()
     await world.settle()
     assert "Done." in fake.message(world.bob.private, question["message_id"]).text
@@ -123,15 +129,17 @@ async def test_purge_needs_a_lead_and_a_confirmation_naming_the_group(world: Wor
     assert "Maple Court" in question["text"]
     assert "Maple Court" in str(question["reply_markup"])
     # a resident pressing the lead's button: refused, nothing deleted
-    replies = await world.do(world.bob.press(question, f"pv:p:{minute(world)}", check=False))
+    replies = await world.do(world.bob.press(question, yes_no(question)[0]))
     assert replies.answers()[0]["show_alert"]
     assert await chats.get(world.services.db, world.court.id) is not None
     # pressed after it expired: refused
-    replies = await world.do(
-        world.alice.press(question, f"pv:p:{minute(world, timedelta(hours=2))}", check=False)
-    )
+    await world.services.db.write_one("UPDATE prompts SET expires_at = '2000-01-01T00:00:00Z'")
+    replies = await world.do(world.alice.press(question, yes_no(question)[0]))
     assert "too old" in replies.answer_text()
-    await world.do(world.alice.press(question, f"pv:p:{minute(world)}"))
+    assert await chats.get(world.services.db, world.court.id) is not None
+    replies = await world.do(world.alice.send(world.court, "/purge"))
+    question = replies.sent(world.court)[-1].result
+    await world.do(world.alice.press(question, yes_no(question)[0]))
     assert "has been deleted" in world.fake.message(world.court, question["message_id"]).text
     for table in ("items", "members", "scheduled"):
         row = await world.services.db.fetchone(
