@@ -9,6 +9,11 @@ bot calls :func:`backup` in a worker thread (``asyncio.to_thread``), on its own 
   (one self-contained file), checked, flushed to disk and only then renamed to
   ``<db stem>-YYYYMMDDTHHMMSSZ.sqlite3`` (UTC). Retention then deletes the oldest of *those*
   files beyond ``keep``; nothing else in the folder is touched.
+* A backup is the database only. The keys of open secret votes live in the keys folder
+  (:mod:`storage.secrets`) and are never copied: a backup taken while a secret vote is open
+  holds its ballots sealed, and once the vote closes (its key destroyed) nobody can open them.
+  Restored while that vote is still open, the backup counts whole; restored after it closed,
+  the start-up sweep tells the group that those ballots cannot be counted.
 * :func:`restore` refuses while anything has the database open (SQLite's own lock, taken in
   exclusive locking mode: a running bot always holds the file open, and the lock goes away with
   the process, so there is no stale lock to override), verifies the backup first, keeps the

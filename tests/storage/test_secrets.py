@@ -321,3 +321,31 @@ def test_the_keys_folder_setting(tmp_path: Path) -> None:
         )
     assert "must not be the backup folder" in str(caught.value)
     assert sealing.default_folder(tmp_path / "c.sqlite3") == tmp_path / "c.sqlite3.keys"
+
+
+async def test_a_vote_without_its_poll_key_is_refused_not_counted_twice(tmp_path: Path) -> None:
+    """The keys folder lost while the bot runs: a new key would make every voter new."""
+    from bot.domain.errors import DomainError
+
+    db = await Database.open(tmp_path / "courtyard.sqlite3")
+    try:
+        await chats.ensure(db, GROUP, type="group", title="g", defaults=ChatSettings(), now=NOW)
+        poll, _ = await polls.create(
+            db,
+            chat_id=GROUP,
+            creator_id=1,
+            question="Q?",
+            options=["A", "B"],
+            multiple=False,
+            anonymous=True,
+            closes_at=None,
+            now=NOW,
+        )
+        await polls.vote(db, poll.id, GROUP, 11, 0, NOW)
+        sealing.keys_for(db.path).destroy(sealing.POLL, poll.id)
+        with pytest.raises(DomainError) as caught:
+            await polls.vote(db, poll.id, GROUP, 11, 0, NOW)
+        assert caught.value.key == "privacy.key_missing"
+        assert await polls.count_voters(db, poll.id) == 1
+    finally:
+        await db.close()
