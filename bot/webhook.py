@@ -167,7 +167,7 @@ class WebhookServer:
             method, target, version, headers = _parse_head(head)
             self._authorize(method, target, headers)
             authorized = True
-            body = await self._read_body(reader, headers)
+            body = await self._read_body(reader, writer, headers)
             keep = _keep_alive(version, headers)
             data = _decode(body)
         except _Reject as refusal:
@@ -214,7 +214,9 @@ class WebhookServer:
         if not hmac.compare_digest(given, self._secret):
             raise _Reject(403, "wrong or missing secret token")
 
-    async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+    async def _read_body(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]
+    ) -> bytes:
         limits = self.limits
         encoding = headers.get("transfer-encoding", "").strip().lower()
         kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -234,6 +236,8 @@ class WebhookServer:
                 length = int(raw)
                 if length > limits.max_body:
                     raise _Reject(413, "body too large")
+                if headers.get("expect", "").lower() == "100-continue":  # curl, some proxies
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return await reader.readexactly(length)
         except TimeoutError:
             raise _Reject(408, "body too slow") from None

@@ -316,7 +316,13 @@ async def test_kept_connections_and_refusals_of_the_request_itself() -> None:
         writer.write(post(b'{"update_id": 5}', keep=True))  # same connection
         assert await status_of(reader) == 200
         writer.close()
-        assert web.got == [{"update_id": 4}, {"update_id": 5}]
+        # curl's Expect: 100-continue is answered once the head is accepted
+        reader, writer = await web.send(head(length=16, extra="Expect: 100-continue\r\n"))
+        assert await status_of(reader) == 100
+        assert await reader.readline() == b"\r\n"
+        writer.write(b'{"update_id": 6}')
+        assert await status_of(reader) == 200
+        assert web.got == [{"update_id": 4}, {"update_id": 5}, {"update_id": 6}]
         cases = [
             (head(length=2, path="/elsewhere") + b"{}", 404),
             (head(length=0, method="GET"), 405),
@@ -324,6 +330,7 @@ async def test_kept_connections_and_refusals_of_the_request_itself() -> None:
             (head(length=1, extra="Transfer-Encoding: chunked\r\n") + b"{", 400),
             (head(length=3, extra=f"{HEADER}: {SECRET}\r\n") + b"{}}", 400),  # two secrets
             (b"garbage\r\n\r\n", 400),
+            (head(length=2, extra="X-Padding: " + "p" * 20_000 + "\r\n") + b"{}", 431),
         ]
         for raw, expected in cases:
             reader, _ = await web.send(raw)
