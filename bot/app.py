@@ -39,7 +39,7 @@ from bot.domain.languages import SUPPORTED, TELEGRAM_CODES
 from bot.domain.roles import Role
 from bot.domain.settings import ChatSettings
 from bot.flood import FloodGuard, FloodLimits
-from bot.i18n import t
+from bot.i18n import Html, shorten, t
 from bot.outbox import PRESS, Limits, Outbox, Press
 from bot.roles import Roles
 from bot.scheduler import Scheduler
@@ -61,7 +61,7 @@ from handlers import (
     start,
     units,
 )
-from handlers.common import CourtyardContext
+from handlers.common import CourtyardContext, plain
 from storage import chats, updates
 from storage.db import Database
 
@@ -273,6 +273,41 @@ class StorageHooks:
 
     async def chat_moved(self, old_id: int, new_id: int) -> None:
         await repost_cards(self.services, new_id)
+
+    async def card_lost(self, chat_id: int, message_id: int, text: str, reason: str) -> None:
+        await card_lost(self.services, chat_id, message_id, text, reason)
+
+
+async def card_lost(
+    services: Services, chat_id: int, message_id: int, text: str, reason: str
+) -> bool:
+    """A card could be neither edited nor posted again: the leads' panel shows it and the
+    card's author is told (privately, else in the group), once. Returns whether anyone was."""
+    found = await chats.card_of(services.db, chat_id, message_id)
+    group = await chats.get(services.db, chat_id)
+    lang = group.language if group else None
+    ref = f"{found[0]} #{found[1]}" if found else f"message {message_id}"
+    recorded = await chats.record_delivery_failure(
+        services.db,
+        chat_id,
+        "editMessageText",
+        f"{t(lang, 'failure.reason_card')} ({ref}): {reason}",
+        services.clock(),
+        once=True,
+    )
+    if found is None or not recorded:
+        return False
+    _, _, author_id, name = found
+    title = shorten(plain(text.split("\n", 1)[0]), 60)
+    where = group.title if group is not None and group.title else ""
+    why = "failure.why_refused" if group is not None and group.active else "failure.why_gone"
+    return await posts.tell_author(
+        services,
+        author_id,
+        name,
+        chat_id,
+        lambda lang: t(lang, "failure.card", title=title, group=where, why=Html(t(lang, why))),
+    )
 
 
 async def repost_cards(services: Services, chat_id: int) -> int:

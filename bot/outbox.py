@@ -7,8 +7,12 @@ What it takes care of, so that no handler has to:
   wait their turn; nothing is dropped.
 * **RetryAfter (429)** — the chat is held for the time Telegram asks, then the call is retried.
 * **Timeouts and 5xx** — retried with exponential back-off, up to ``Limits.max_attempts``.
-* **ChatMigrated** — a group became a supergroup: the hook moves the chat's rows, the call is
-  retried on the new id, and later calls with the old id are redirected.
+* **ChatMigrated** — a group became a supergroup: the hook moves the chat's rows, a send is
+  retried on the new id, and later sends with the old id are redirected. An edit, delete or
+  pin by a message id of the old group is never made in the supergroup (the old messages have
+  other ids there); the open cards are posted anew instead (``OutboxHooks.chat_moved``).
+* **A button press** — answered at once (no budget is waited for); a send its handler makes
+  before answering that would have to wait answers the press first (:data:`PRESS`).
 * **"message is not modified"** — success: the card already shows that.
 * **"message to edit not found"** — somebody deleted the card: it is posted again and the new
   message id is returned so the caller can store it.
@@ -19,8 +23,11 @@ What it takes care of, so that no handler has to:
   latest state.
 
 A delivery that still fails after its retries is reported to ``OutboxHooks.delivery_failed``
-(stored for leads to see) and the method returns ``None``. Any other ``BadRequest`` is a bug of
-ours (bad markup, a too-long text) and is raised so the error handler reports it.
+(stored for leads to see) and the method returns ``None`` — once per call, or not at all with
+``report=False``, for callers that retry and report the failure once themselves. A card that can
+be neither edited nor posted again is reported to ``OutboxHooks.card_lost``, once per card.
+Any other ``BadRequest`` is a bug of ours (bad markup, a too-long text) and is raised so the
+error handler reports it.
 """
 
 from __future__ import annotations
@@ -75,6 +82,10 @@ class OutboxHooks(Protocol):
         """After a migration's rows have moved (once per migration): post cards anew."""
         ...
 
+    async def card_lost(self, chat_id: int, message_id: int, text: str, reason: str) -> None:
+        """A card refresh could neither edit the card nor post it again (told once per card)."""
+        ...
+
 
 class NoHooks:
     async def chat_migrated(self, old_id: int, new_id: int) -> None:
@@ -87,6 +98,9 @@ class NoHooks:
         return None
 
     async def chat_moved(self, old_id: int, new_id: int) -> None:
+        return None
+
+    async def card_lost(self, chat_id: int, message_id: int, text: str, reason: str) -> None:
         return None
 
 
@@ -259,6 +273,8 @@ class Outbox:
         self._redirects: dict[int, int] = {}
         self._refreshes: dict[tuple[int, int], _Refresh] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_failure: dict[int, str] = {}
+        self._lost: set[tuple[int, int]] = set()  # cards whose loss was reported
         self.stats = {"sent": 0, "edited": 0, "retries": 0, "retry_after": 0, "failed": 0}
         #: told ``(chat_id, message_id, text, reply_markup)`` once Telegram has confirmed what a
         #: message shows (a send with a keyboard, an edit made or not needed): handlers/cards.py
@@ -367,12 +383,15 @@ class Outbox:
         limited: bool = True,
         on_bad_request: Callable[[BadRequest, int], Awaitable[T | None]] | None = None,
         by_message_id: bool = False,
+        report: bool = True,
     ) -> T | None:
         """Run ``fn(chat_id)`` with limits and retries. ``None`` means: not delivered.
 
         ``by_message_id``: the call names a message of ``chat_id`` (edit, delete, pin). If that
         chat has become a supergroup, the id is one of the old group's and names some other
-        message there: the call is not made (``None``)."""
+        message there: the call is not made (``None``). ``report=False``: a caller that retries
+        (a scheduled post) or tells the person itself reports the failure once, itself; the
+        reason is kept for it (:meth:`last_failure`)."""
         if by_message_id and chat_id in self._redirects:
             log.info("%s by a message id of group %s, now a supergroup: skipped", method, chat_id)
             return None
@@ -388,7 +407,7 @@ class Outbox:
                 self.stats["retry_after"] += 1
                 waited += pause
                 if waited > self.limits.max_total_wait:
-                    await self._failed(chat_id, method, f"flood wait over {waited:.0f}s")
+                    await self._failed(chat_id, method, f"flood wait over {waited:.0f}s", report)
                     return None
                 log.warning("429 from Telegram in chat %s: waiting %.1fs", chat_id, pause)
                 self._held_until[chat_id] = self._clock() + pause
@@ -404,11 +423,13 @@ class Outbox:
                 continue
             except Forbidden as exc:
                 log.info("chat %s unreachable: %s", chat_id, exc.message)
+                self._last_failure[chat_id] = exc.message
                 await self.hooks.chat_unreachable(chat_id, exc.message)
                 return None
             except BadRequest as exc:
                 text = exc.message.lower()
                 if "chat not found" in text:
+                    self._last_failure[chat_id] = exc.message
                     await self.hooks.chat_unreachable(chat_id, exc.message)
                     return None
                 if on_bad_request is not None:
@@ -418,7 +439,7 @@ class Outbox:
                 attempts += 1
                 self.stats["retries"] += 1
                 if attempts >= self.limits.max_attempts:
-                    await self._failed(chat_id, method, f"{type(exc).__name__}: {exc}")
+                    await self._failed(chat_id, method, f"{type(exc).__name__}: {exc}", report)
                     return None
                 pause = min(self.limits.backoff_cap, self.limits.backoff_base * 2 ** (attempts - 1))
                 log.warning(
@@ -441,10 +462,16 @@ class Outbox:
         except Exception:  # a card left unrecorded is redrawn at the next start, no more
             log.exception("recording message %s in chat %s failed", message_id, chat_id)
 
-    async def _failed(self, chat_id: int, method: str, reason: str) -> None:
+    async def _failed(self, chat_id: int, method: str, reason: str, report: bool = True) -> None:
         self.stats["failed"] += 1
+        self._last_failure[chat_id] = reason
         log.error("giving up %s to chat %s: %s", method, chat_id, reason)
-        await self.hooks.delivery_failed(chat_id, method, reason)
+        if report:
+            await self.hooks.delivery_failed(chat_id, method, reason)
+
+    def last_failure(self, chat_id: int) -> str:
+        """Why the last call to this chat was not delivered (for the caller who reports it)."""
+        return self._last_failure.get(self.current_id(chat_id), "not delivered")
 
     # --- sending --------------------------------------------------------------------------
 
@@ -456,6 +483,7 @@ class Outbox:
         reply_markup: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
         silent: bool = False,
+        report: bool = True,
     ) -> Message | None:
         """Send an HTML message. Returns the message, or ``None`` if it could not be delivered.
         If the chat turns out to have become a supergroup, the message goes there, without
@@ -477,7 +505,7 @@ class Outbox:
                 disable_notification=silent,
             )
 
-        message = await self._call("sendMessage", chat_id, call)
+        message = await self._call("sendMessage", chat_id, call, report=report)
         if message is not None:
             self.stats["sent"] += 1
             if reply_markup is not None:
@@ -528,6 +556,7 @@ class Outbox:
         *,
         reply_markup: InlineKeyboardMarkup | None = None,
         repost: bool = True,
+        report: bool = True,
     ) -> int | None:
         """Edit a message; returns the id of the message that now shows ``text``.
 
@@ -556,14 +585,19 @@ class Outbox:
                 if not repost:
                     return None
                 log.info("message %s in chat %s is gone; posting it again", message_id, cid)
-                again = await self.send(cid, text, reply_markup=reply_markup)
+                again = await self.send(cid, text, reply_markup=reply_markup, report=report)
                 if again is not None and reply_markup is None:
                     await self._drawn(again.chat.id, again.message_id, text, None)
                 return again.message_id if again else None
             raise exc
 
         result = await self._call(
-            "editMessageText", chat_id, call, on_bad_request=bad, by_message_id=True
+            "editMessageText",
+            chat_id,
+            call,
+            on_bad_request=bad,
+            by_message_id=True,
+            report=report,
         )
         if result is not None:
             self.stats["edited"] += 1
@@ -620,7 +654,10 @@ class Outbox:
             if mine and press is not None:
                 press.answered.set()
 
-    async def pin(self, chat_id: int, message_id: int) -> bool:
+    async def pin(self, chat_id: int, message_id: int, *, report: bool = True) -> bool:
+        """Pin a message quietly. ``False`` if Telegram refused (the bot may not pin there:
+        the reason is in :meth:`last_failure`) or it could not be done."""
+
         async def call(cid: int) -> bool:
             return await self.bot.pin_chat_message(
                 chat_id=cid, message_id=message_id, disable_notification=True
@@ -628,11 +665,17 @@ class Outbox:
 
         async def bad(exc: BadRequest, cid: int) -> bool:
             log.info("pin refused in chat %s: %s", cid, exc.message)
+            self._last_failure[cid] = exc.message
             return False
 
         return bool(
             await self._call(
-                "pinChatMessage", chat_id, call, on_bad_request=bad, by_message_id=True
+                "pinChatMessage",
+                chat_id,
+                call,
+                on_bad_request=bad,
+                by_message_id=True,
+                report=report,
             )
         )
 
@@ -694,8 +737,12 @@ class Outbox:
                 if rendered is None:
                     continue
                 text, markup = rendered
-                new_id = await self.edit(chat_id, message_id, text, reply_markup=markup)
-                if new_id is not None and new_id != message_id:
+                new_id = await self.edit(
+                    chat_id, message_id, text, reply_markup=markup, report=False
+                )
+                if new_id is None and chat_id not in self._redirects:
+                    await self._card_lost(chat_id, message_id, text)
+                elif new_id is not None and new_id != message_id:
                     if state.on_moved is not None:
                         await state.on_moved(new_id)
                     message_id = new_id
@@ -704,6 +751,15 @@ class Outbox:
                 state.last = self._clock()
                 log.exception("refreshing message %s in chat %s failed", message_id, chat_id)
         state.task = None
+
+    async def _card_lost(self, chat_id: int, message_id: int, text: str) -> None:
+        """A card could be neither edited nor posted again: reported once per card."""
+        if (chat_id, message_id) in self._lost:
+            return
+        if len(self._lost) > 10_000:
+            self._lost.clear()
+        self._lost.add((chat_id, message_id))
+        await self.hooks.card_lost(chat_id, message_id, text, self.last_failure(chat_id))
 
     @property
     def pending_refreshes(self) -> int:

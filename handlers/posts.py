@@ -13,6 +13,7 @@ Delivery runs from the scheduled table (kind "post"); see bot/scheduler.py.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -286,7 +287,9 @@ def _mention(post: posts.Post) -> Html:
 
 
 async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> None:
-    """Deliver one occurrence. Raising makes the scheduler retry later."""
+    """Deliver one occurrence. Raising makes the scheduler retry later; a send that fails is
+    not reported per attempt (``report=False``) but once, when it is given up (here when no
+    chat can be reached, in :func:`missed_post` when retries ran out)."""
     assert row.ref_id is not None
     post = await posts.get(services.db, row.ref_id)
     if post is None or post.status != "active":
@@ -302,7 +305,7 @@ async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> No
         text = t(lang, "post.reminder", text=post.text)
     if late_by > timedelta(minutes=1):
         text += "\n\n" + t(lang, "post.late", due=format_datetime(row.run_at, lang, tz))
-    message = await services.outbox.send(post.target_chat_id, text)
+    message = await services.outbox.send(post.target_chat_id, text, report=False)
     reachable = [post.target_chat_id]
     if message is None and post.target_chat_id != post.chat_id:
         # /remindme for someone who never started the bot (or blocked it): say it in the group
@@ -311,7 +314,9 @@ async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> No
             reachable.append(origin.id)
             olang = origin.language
             message = await services.outbox.send(
-                origin.id, t(olang, "post.reminder_fallback", who=_mention(post), text=post.text)
+                origin.id,
+                t(olang, "post.reminder_fallback", who=_mention(post), text=post.text),
+                report=False,
             )
     if message is None:
         for chat_id in reachable:
@@ -319,13 +324,104 @@ async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> No
             if current is not None and current.active:
                 raise RuntimeError(f"post {post.id} could not be delivered yet")  # retry later
         log.info("post %s not delivered: no reachable chat", post.id)
+        await post_failed(services, post, row, gone=True)
         if post.rrule is None:
             await posts.mark_done(services.db, post.id)
         return
-    if post.pin:
-        await services.outbox.pin(message.chat_id, message.message_id)
+    if post.pin and not await services.outbox.pin(
+        message.chat_id, message.message_id, report=False
+    ):
+        await pin_failed(services, post, message.chat_id)
     if post.rrule is None:
         await posts.mark_done(services.db, post.id)
+
+
+# --- failures, told to the person who asked ----------------------------------------------
+
+
+async def tell_author(
+    services: Services,
+    author_id: int,
+    name: str,
+    group_id: int,
+    text: Callable[[str | None], str],
+) -> bool:
+    """Tell the person who asked for something that it failed: privately if they opened a
+    private chat with the bot, else in the group, mentioning them. ``text(lang)`` renders the
+    notice in the language of the chat it goes to. Returns whether anyone could be told."""
+    private = await chats.get(services.db, author_id)
+    if (
+        private is not None
+        and private.is_private
+        and private.active
+        and await services.outbox.send(author_id, text(private.language), report=False)
+    ):
+        return True
+    group = await chats.get(services.db, group_id)
+    if group is None or group.is_private or not group.active:
+        return False
+    notice = t(
+        group.language, "failure.in_group", who=mention(author_id, name), text=text(group.language)
+    )
+    return await services.outbox.send(group.id, notice, report=False) is not None
+
+
+def _ref(post: posts.Post) -> str:
+    return f"{post.kind} #{post.id}"
+
+
+async def pin_failed(services: Services, post: posts.Post, chat_id: int) -> bool:
+    """The announcement went out but could not be pinned: the leads' panel shows it and the
+    author is told — once (a weekly announcement does not repeat it every week)."""
+    group = await chats.get(services.db, chat_id)
+    glang = group.language if group else None
+    reason = (
+        f"{t(glang, 'failure.reason_pin')} ({_ref(post)}): {services.outbox.last_failure(chat_id)}"
+    )
+    if not await chats.record_delivery_failure(
+        services.db, chat_id, "pinChatMessage", reason, services.clock(), once=True
+    ):
+        return False
+    title = group.title if group and group.title else ""
+    return await tell_author(
+        services,
+        post.creator_id,
+        post.creator_name,
+        chat_id,
+        lambda lang: t(lang, "failure.pin", group=title, text=shorten(post.text)),
+    )
+
+
+async def post_failed(services: Services, post: posts.Post, row: Scheduled, *, gone: bool) -> bool:
+    """A reminder or announcement could not be delivered at all (``gone``: no chat it could go
+    to is reachable; else Telegram kept failing until the retries ran out). Recorded for the
+    leads and told to its author, once."""
+    target = await chats.get(services.db, post.target_chat_id)
+    cause = services.outbox.last_failure(post.target_chat_id)
+    reason = (
+        f"{t(target.language if target else None, 'failure.reason_post')} ({_ref(post)}): {cause}"
+    )
+    recorded = await chats.record_delivery_failure(
+        services.db, post.target_chat_id, "sendMessage", reason, services.clock(), once=True
+    )
+    if not recorded:
+        return False
+    group = await chats.get(services.db, post.chat_id)
+    title = group.title if group and group.title else ""
+    why = "failure.why_gone" if gone else "failure.why_refused"
+    key = "failure.announcement" if post.kind == "announcement" else "failure.reminder"
+
+    def notice(lang: str | None) -> str:
+        return t(
+            lang,
+            key,
+            group=title,
+            due=format_datetime_zone(row.due_at, lang, post.tz),
+            text=shorten(post.text),
+            why=Html(t(lang, why)),
+        )
+
+    return await tell_author(services, post.creator_id, post.creator_name, post.chat_id, notice)
 
 
 async def next_post_run(services: Services, row: Scheduled, after: datetime) -> datetime | None:
@@ -337,13 +433,18 @@ async def next_post_run(services: Services, row: Scheduled, after: datetime) -> 
 
 
 async def missed_post(services: Services, row: Scheduled, late_by: timedelta) -> None:
-    """The bot was down past the grace period: tell the creator instead of posting stale news."""
+    """The bot was down past the grace period: tell the creator instead of posting stale news.
+    A post that was tried and kept failing until the grace period ran out is a failure: the
+    leads' panel shows it and its author is told, once."""
     assert row.ref_id is not None
     post = await posts.get(services.db, row.ref_id)
     if post is None:
         return
     if post.rrule is None:
         await posts.mark_done(services.db, post.id)
+    if row.attempts > 1:  # claimed before: it was tried, and failed
+        await post_failed(services, post, row, gone=False)
+        return
     creator = await chats.get(services.db, post.creator_id)
     where = (
         creator

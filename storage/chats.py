@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -239,16 +239,57 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
         return True
 
 
+#: A failure of a promised action (its reason names the action) is recorded, and its author
+#: told, once in this long: not once per retry, nor once a week for a weekly announcement.
+FAILURE_ONCE = timedelta(days=30)
+
+
 async def record_delivery_failure(
-    db: Database, chat_id: int, method: str, reason: str, now: datetime
-) -> None:
-    """Record a message we gave up on (only for chats we know; others are just logged)."""
+    db: Database, chat_id: int, method: str, reason: str, now: datetime, *, once: bool = False
+) -> bool:
+    """Record a message or action we gave up on (only for chats we know; others are just
+    logged). With ``once``, the same failure (chat, method and reason) is recorded only if it
+    was not in the last ``FAILURE_ONCE``. Returns whether a row was written."""
+    reason = reason[:200]
     async with db.write() as conn:
-        await conn.execute(
+        if once:
+            seen = await (
+                await conn.execute(
+                    "SELECT 1 FROM delivery_failures WHERE chat_id = ? AND method = ?"
+                    " AND reason = ? AND failed_at >= ?",
+                    (chat_id, method, reason, to_db(now - FAILURE_ONCE)),
+                )
+            ).fetchone()
+            if seen is not None:
+                return False
+        cur = await conn.execute(
             "INSERT INTO delivery_failures (chat_id, method, reason, failed_at)"
             " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?)",
-            (chat_id, method, reason[:200], to_db(now), chat_id),
+            (chat_id, method, reason, to_db(now), chat_id),
         )
+        return cur.rowcount == 1
+
+
+#: Who asked for a card, per card table (the column of their Telegram user id).
+AUTHOR_COLUMNS = ("creator_id", "owner_id", "organizer_id")
+
+
+async def card_of(db: Database, chat_id: int, message_id: int) -> tuple[str, int, int, str] | None:
+    """The card shown by this message: (kind, row id, author's user id, author's name)."""
+    for kind, spec in cards.KINDS.items():
+        columns = await db.fetchall(f'PRAGMA table_info("{spec.table}")')
+        author = next((c["name"] for c in columns if c["name"] in AUTHOR_COLUMNS), None)
+        if author is None:
+            continue
+        row = await db.fetchone(
+            f"SELECT t.id, t.{author} AS author, m.display_name AS name FROM {spec.table} t"
+            f" LEFT JOIN members m ON m.chat_id = t.chat_id AND m.user_id = t.{author}"
+            f" WHERE t.chat_id = ? AND t.{spec.message} = ?",
+            (chat_id, message_id),
+        )
+        if row is not None:
+            return kind, int(row["id"]), int(row["author"]), str(row["name"] or row["author"])
+    return None
 
 
 async def delivery_failures(db: Database, chat_id: int) -> list[tuple[str, str, str]]:
