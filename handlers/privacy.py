@@ -14,6 +14,7 @@ pv:p:<minute>, pv:n) are answered as stale and change nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -26,9 +27,11 @@ from telegram.ext import CallbackContext, CallbackQueryHandler, CommandHandler, 
 
 from bot.domain import events as event_rules
 from bot.domain.errors import DomainError
+from bot.domain.refs import ref
 from bot.domain.roles import Action
 from bot.i18n import Html, t, tn
 from bot.services import Services
+from handlers import decisions as decisions_h
 from handlers import events as events_h
 from handlers import groupbuys as groupbuys_h
 from handlers import polls as polls_h
@@ -36,9 +39,11 @@ from handlers import rosters as rosters_h
 from handlers import sharing as sharing_h
 from handlers.common import BOTH, GROUP_ONLY, Turn, button, command, is_id
 from storage import chats, prompts
+from storage import decisions as decisions_store
 from storage import events as events_store
 from storage import polls as polls_store
 from storage import privacy as store
+from storage import secrets as sealing
 from storage import sharing as sharing_store
 from storage.db import to_db
 from storage.scheduled import Scheduled
@@ -162,10 +167,24 @@ async def _leave_open_events(services: Services, user_id: int, now: datetime) ->
     return left
 
 
+async def _drop_card(services: Services, chat_id: int, message_id: int) -> bool | None:
+    """Delete a card of the person's own listing: True when deleted; False when Telegram
+    refused (a bot may delete only messages younger than 48 hours) and the card was edited to
+    a line that names nobody instead; None when neither was possible."""
+    if await services.outbox.delete(chat_id, message_id):
+        return True
+    chat = await chats.get(services.db, chat_id)
+    text = t(chat.language if chat else "en", "privacy.card_forgotten")
+    edited = await services.outbox.edit(chat_id, message_id, text, repost=False)
+    return False if edited is not None else None
+
+
 async def forget_user(services: Services, user_id: int, now: datetime) -> store.Forgotten:
     """Everything /forgetme does, after the confirmation: the events rule first, then one
     transaction over every table, then the cards that showed the person are brought up to date
-    and their own listings' cards deleted."""
+    and their own listings' cards deleted (or, too old to delete, edited to drop the name);
+    last, the search index is rebuilt and the write-ahead log truncated, so that no byte of
+    the database files holds the person any more."""
     await _leave_open_events(services, user_id, now)
     done = await store.forget(services.db, user_id, placeholders)
     services.scheduler.disarm(done.disarm)
@@ -173,7 +192,14 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
         services.seen.pop(key, None)
     db = services.db
     for chat_id, message_id in done.delete_cards:
-        await services.outbox.delete(chat_id, message_id)
+        dropped = await _drop_card(services, chat_id, message_id)
+        if dropped is False:
+            done.cards_edited += 1
+        elif dropped is None:
+            done.cards_stuck += 1
+    for decision_id in done.decisions:
+        if (decision := await decisions_store.get(db, decision_id)) is not None:
+            decisions_h.refresh_card(services, decision)
     for poll_id in done.polls:
         if (poll := await polls_store.get(db, poll_id)) is not None:
             polls_h.refresh(services, poll)
@@ -192,12 +218,33 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
     for chain_id in done.chains:
         if (chain := await sharing_store.get_chain(db, chain_id)) is not None:
             groupbuys_h.refresh_chain(services, chain)
+    await store.scrub(db)
     log.info(
-        "forgot a user: %d row(s) removed, %d anonymised",
+        "forgot a user: %d row(s) removed, %d anonymised, %d old card(s) edited, %d not",
         sum(done.removed.values()),
         sum(done.anonymised.values()),
+        done.cards_edited,
+        done.cards_stuck,
     )
     return done
+
+
+def forgotten_text(lang: str, done: store.Forgotten) -> str:
+    """What /forgetme tells the person: what was removed and kept, and truthfully which old
+    cards could only be edited, or not even that."""
+    lines = [
+        t(
+            lang,
+            "privacy.forgotten",
+            removed=sum(done.removed.values()),
+            kept=sum(done.anonymised.values()),
+        )
+    ]
+    if done.cards_edited:
+        lines.append(tn(lang, "privacy.forgotten_edited", done.cards_edited))
+    if done.cards_stuck:
+        lines.append(tn(lang, "privacy.forgotten_stuck", done.cards_stuck))
+    return "\n\n".join(lines)
 
 
 # --- /purge -----------------------------------------------------------------------------------
@@ -216,6 +263,8 @@ async def purge_chat(services: Services, chat_id: int) -> bool:
     services.scheduler.disarm(stale)
     for key in [k for k in services.seen if k[0] == chat_id]:
         services.seen.pop(key, None)
+    await sealing.prune(services.db)  # the keys of the group's open secret votes
+    await services.db.scrub()
     log.info("purged every row of chat %s at a lead's request", chat_id)
     return True
 
@@ -263,12 +312,7 @@ async def privacy_button(turn: Turn, parts: list[str]) -> None:
         await turn.answer()
         lang = turn.lang
         done = await forget_user(turn.services, turn.user.id, turn.now)
-        text = t(
-            lang,
-            "privacy.forgotten",
-            removed=sum(done.removed.values()),
-            kept=sum(done.anonymised.values()),
-        )
+        text = forgotten_text(lang, done)
         await outbox.edit(turn.chat.id, message.message_id, text, repost=False)
         return
     await turn.answer()
@@ -332,7 +376,51 @@ def register(app: Any) -> None:
     app.add_handler(CallbackQueryHandler(privacy_button, pattern=r"^pv:"))
 
 
+async def tell_lost(services: Services, lost: list[sealing.Lost]) -> None:
+    """Tell each group about its open secret votes whose earlier ballots cannot be read (a
+    backup restored after the vote closed), and redraw their cards."""
+    db = services.db
+    for item in lost:
+        chat = await chats.get(db, item.chat_id)
+        if chat is None:
+            continue
+        if item.kind == sealing.DECISION:
+            key, tag = "privacy.sealed_lost_decision", ref("decision", item.ref_id).text
+            if (decision := await decisions_store.get(db, item.ref_id)) is not None:
+                decisions_h.refresh_card(services, decision)
+        else:
+            key, tag = "privacy.sealed_lost_poll", ref("poll", item.ref_id).text
+            if (poll := await polls_store.get(db, item.ref_id)) is not None:
+                polls_h.refresh(services, poll)
+        text = tn(chat.language, key, item.ballots, ref=tag, title=item.title)
+        await services.outbox.send(chat.id, text)
+
+
+#: Notices being sent at start-up (kept referenced until done; tests wait for them).
+NOTICES: set[asyncio.Task[None]] = set()
+
+
+async def _tell_lost_safely(services: Services, lost: list[sealing.Lost]) -> None:
+    try:
+        await tell_lost(services, lost)
+    except Exception:
+        log.exception("could not tell the groups about unreadable secret ballots")
+
+
+def sweep_keys(services: Services) -> sealing.Sweep:
+    """At start-up, before any scheduled closing runs: the keys folder and the database are
+    brought into line (see storage/secrets.py); the groups concerned are told right after."""
+    keys = sealing.configure(services.db.path, services.settings.keys_dir)
+    done = sealing.sweep(services.db.path, keys)
+    if done.lost:
+        task = asyncio.get_running_loop().create_task(_tell_lost_safely(services, done.lost))
+        NOTICES.add(task)
+        task.add_done_callback(NOTICES.discard)
+    return done
+
+
 def setup(services: Services) -> None:
+    sweep_keys(services)
     services.scheduler.register(
         store.RETENTION_KIND,
         run=partial(run_retention, services),

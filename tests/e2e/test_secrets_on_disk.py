@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.fakeapi import FakeTelegram
+from handlers import privacy as privacy_h
 from storage import backup, decisions, polls
 from storage import secrets as sealing
 from tests.e2e.conftest import World, start_app, stop_app
@@ -243,3 +244,117 @@ def test_the_attack_reads_what_older_courtyards_stored(tmp_path: Path) -> None:
     conn.close()
     loot = attack(data, tmp_path / "scratch", [41, 42], [json.dumps({}).encode()])
     assert loot.ballots == {("2-101", "against")} and loot.votes == {(42, 2)}
+
+
+async def test_a_backup_restored_after_closing_tells_the_group_its_ballots_are_lost(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """Restoring a backup taken while the votes were open, after they closed: the keys are
+    gone, so the ballots in the backup cannot be read. At start-up the group is told that the
+    vote cannot be counted from that backup and must be run again; households that vote again
+    are counted (with a new key)."""
+    db_path = tmp_path / "courtyard.sqlite3"
+    backups = tmp_path / "backups"
+    app = await start_app(fake, db_path, backup_dir=backups, backup_hours=0)
+    world = World(fake, app)
+    try:
+        await world.with_bot()
+        for label in ("2-101", "2-102"):
+            await world.do(world.alice.send(world.court, f"/units add {label} 60"))
+        await claim(world, world.bob, "2-101")
+        await claim(world, world.carol, "2-102")
+        decision, card = await open_decision(
+            world, "/decide New intercom | rule=majority | closes=in 14 days | secret"
+        )
+        for who in (world.bob, world.carol):
+            await world.do(who.press(card, f"dc:v:{decision.id}:f"))
+        await world.do(world.carol.send(world.court, "/poll Cleanup day? | Fri | Sat | anonymous"))
+        poll = await polls.get(world.services.db, 1)
+        assert poll is not None and poll.message_id is not None
+        poll_card = fake.message(world.court, poll.message_id)
+        for who in (world.bob, world.carol, world.wang):
+            await world.do(who.press(poll_card, f"pl:v:{poll.id}:0"))
+        taken = await asyncio.to_thread(backup.backup, db_path, backups, keep=14)
+        await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
+        await world.do(world.carol.press(poll_card, f"pl:c:{poll.id}"))
+        await world.services.outbox.idle()
+    finally:
+        await stop_app(app)
+    assert sealing.KeyStore(sealing.default_folder(db_path)).held() == []
+    from storage.db import migrations
+
+    backup.restore(taken.path, db_path, known_version=len(migrations()))
+
+    mark = fake.mark()
+    app = await start_app(fake, db_path, backup_dir=backups, backup_hours=0)
+    world.app = app  # the same people and group, the bot started again
+    try:
+        await asyncio.wait_for(asyncio.gather(*privacy_h.NOTICES), timeout=10)
+        await world.settle()
+        await world.services.outbox.idle()
+        said = [
+            c.params["text"]
+            for c in fake.calls[mark:]
+            if c.method == "sendMessage" and c.ok and int(c.params["chat_id"]) == world.court.id
+        ]
+        lost_decision = [s for s in said if f"D{decision.id}" in s and "key" in s]
+        assert len(lost_decision) == 1, said
+        assert "2 ballots cast before cannot be read" in lost_decision[0]
+        assert "cannot be counted from that backup" in lost_decision[0]
+        lost_poll = [s for s in said if f"P{poll.id}" in s and "key" in s]
+        assert len(lost_poll) == 1 and "3 votes cast before" in lost_poll[0], said
+        db = world.services.db
+        reopened = await decisions.get(db, decision.id)
+        assert reopened is not None and reopened.is_open  # as it was in the backup
+        assert [b.choice for b in await decisions.ballots(db, decision.id)] == [None, None]
+        assert await polls.count_voters(db, poll.id) == 0
+        # voting again works, with the vote's new key
+        await world.do(world.bob.press(card, f"dc:v:{decision.id}:a"))
+        choices = [b.choice for b in await decisions.ballots(db, decision.id)]
+        assert sorted(str(c) for c in choices) == ["None", "against"]
+        await world.do(world.bob.press(poll_card, f"pl:v:{poll.id}:1"))
+        assert await polls.count_voters(db, poll.id) == 1
+    finally:
+        await stop_app(app)
+    # a second start says nothing more
+    mark = fake.mark()
+    app = await start_app(fake, db_path, backup_dir=backups, backup_hours=0)
+    world.app = app
+    try:
+        await world.settle()
+        again = [
+            c for c in fake.calls[mark:] if c.method == "sendMessage" and "key" in c.params["text"]
+        ]
+        assert again == []
+    finally:
+        await stop_app(app)
+
+
+async def test_the_keys_live_where_courtyard_keys_dir_says(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "courtyard.sqlite3"
+    elsewhere = tmp_path / "vault" / "keys"
+    app = await start_app(fake, db_path, keys_dir=elsewhere)
+    world = World(fake, app)
+    try:
+        await world.with_bot()
+        await world.do(world.bob.send(world.court, "/poll Paint? | Yes | No | anonymous"))
+        assert sealing.KeyStore(elsewhere).held() == [(sealing.POLL, 1)]
+        assert not sealing.default_folder(db_path).exists()
+    finally:
+        await stop_app(app)
+
+
+async def test_purging_a_group_destroys_the_keys_of_its_open_votes(world: World) -> None:
+    await world.with_bot()
+    db_path = Path(world.services.db.path)
+    await world.do(world.bob.send(world.court, "/poll Paint? | Yes | No | anonymous"))
+    store = sealing.keys_for(db_path)
+    assert store.held() == [(sealing.POLL, 1)]
+    replies = await world.do(world.alice.send(world.court, "/purge"))
+    question = replies.sent(world.court)[-1].result
+    yes = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await world.do(world.alice.press(question, yes))
+    assert await polls.get(world.services.db, 1) is None
+    assert store.held() == [] and list(store.folder.iterdir()) == []
