@@ -445,7 +445,7 @@ def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: dat
     lines = [t(lang, "decision.card_title", title=decision.title)]
     key = "decision.card_rule_secret" if decision.secret else "decision.card_rule_open"
     lines.append(t(lang, key, rule=rule.text))
-    if counted.households:
+    if counted.households or decision.is_open:  # a lead may have removed every unit
         lines.append(electorate_line(lang, tz, decision, counted))
     for change in counted.changes[:MAX_CHANGES]:
         lines.append(change_line(lang, tz, change))

@@ -317,3 +317,21 @@ async def test_a_secret_area_vote_never_ends_without_figures(world: World) -> No
     assert closed.final is not None and closed.final.totals is not None
     assert closed.final.totals.for_area == Fraction(130)
     assert [b.choice for b in await decisions.ballots(db, decision.id)] == [None, None]
+
+
+async def test_a_lead_who_removes_every_unit_gets_a_count_that_passes_nothing(
+    world: World,
+) -> None:
+    await world.with_bot()
+    await register(world, [("1-01", 60)])
+    await holds(world, world.bob, "1-01")
+    decision = await open_decision(world, "/decide Sell the roof | rule=ru-oss")
+    await vote(world, world.bob, decision, "f")
+    await world.do(world.alice.send(world.court, "/units remove 1-01"))
+    await world.services.outbox.idle()
+    text = card_text(world, decision)
+    assert "🏠 0 households, 0 m² · fixed on " in text
+    assert "➖ 1-01 removed by a lead on " in text and "its ballot no longer counts" in text
+    replies = await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
+    result = replies.text(world.court)
+    assert "NOT PASSED" in result and "Participation 0/0 units" in result, result
