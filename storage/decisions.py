@@ -698,9 +698,10 @@ async def register_changed(
             )
         old_num, old_den = _parts(before if kind == AREA else None)
         await conn.execute(
-            "INSERT INTO decision_audit (decision_id, chat_id, label, by_id, by_name, at, kind,"
-            " area_num, area_den, old_num, old_den, counted)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            # paper = 1: a lead's act (so /forgetme leaves "a lead" in place of the name)
+            "INSERT INTO decision_audit (decision_id, chat_id, label, by_id, by_name, paper, at,"
+            " kind, area_num, area_den, old_num, old_den, counted)"
+            " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
             (
                 decision_id,
                 chat_id,

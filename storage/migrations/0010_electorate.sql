@@ -17,7 +17,8 @@ CREATE TABLE decision_units (
 
 -- A lead's change to the register while a decision is open: 'added', 'removed', 'area'
 -- (an ordinary ballot is 'ballot'). area_*: the new area, old_*: the area before;
--- counted: for 'removed', 1 when the unit's ballot stopped counting.
+-- counted: for 'removed', 1 when the unit's ballot stopped counting. Such a row has paper = 1
+-- (a lead's act), so forgetting the lead leaves "a lead" in place of the name.
 ALTER TABLE decision_audit ADD COLUMN kind TEXT NOT NULL DEFAULT 'ballot'
     CHECK (kind IN ('ballot', 'added', 'removed', 'area'));
 ALTER TABLE decision_audit ADD COLUMN area_num INTEGER;

@@ -487,3 +487,14 @@ async def test_open_decisions_of_the_release_before_take_the_register_as_their_e
                 now=NOW,
             )
         assert touched == [1]
+
+
+async def test_a_forgotten_lead_stays_a_lead_in_the_changes_they_made(db: Database) -> None:
+    from storage import privacy
+
+    await members.seen(db, GROUP, ALICE, "Alice", NOW)
+    decision_id = await make(db)
+    assert await change(db, "added", 4, "1-04", Fraction(80)) == [decision_id]
+    await privacy.forget(db, ALICE, lambda lang: privacy.Placeholders("former resident", "a lead"))
+    [made] = await decisions.changes(db, decision_id)
+    assert made.by_name == "a lead" and made.by_id != ALICE
