@@ -108,7 +108,18 @@ def parser() -> argparse.ArgumentParser:
         help="receive updates on a webhook server (COURTYARD_WEBHOOK_URL, "
         "COURTYARD_WEBHOOK_SECRET, COURTYARD_LISTEN, COURTYARD_PORT) instead of long polling",
     )
-    sub.add_parser("migrate", help="create or upgrade the database and exit")
+    migrate = sub.add_parser(
+        "migrate",
+        help="create or upgrade the database and exit",
+        description="Apply pending migrations; create the database when there is none. A "
+        "database that is missing although a bot ran on it (its lock file says so) or backups "
+        "of it exist is not silently made anew: restore a backup, or pass --new.",
+    )
+    migrate.add_argument(
+        "--new",
+        action="store_true",
+        help="create a new, empty database even though one existed here before",
+    )
     backup = sub.add_parser(
         "backup",
         help="write a verified copy of the database (safe while the bot runs)",
@@ -156,11 +167,42 @@ def _lock(settings: Settings, command: str) -> Any:
         return None
 
 
-def cmd_migrate() -> int:
+def lost_database(settings: Settings) -> str | None:
+    """Why a missing database must have existed (a bot ran on it, backups of it exist), or
+    None when nothing says it ever did."""
+    from bot.lock import last_run
+    from storage import backup
+
+    traces = []
+    holder = last_run(settings.db_path)
+    if holder is not None:
+        traces.append(f"Courtyard ran on it ({holder.describe()})")
+    backups = backup.list_backups(settings.db_path, settings.backup_dir)
+    hint = "`courtyard restore <backup file>`"
+    if backups:
+        newest = backups[-1][1]
+        traces.append(f"{len(backups)} backup(s) of it, the newest {newest}")
+        hint = f"`courtyard restore {newest}`"
+    if not traces:
+        return None
+    return (
+        f"there is no database at {settings.db_path}, but there was one: {'; '.join(traces)}. "
+        "It was deleted, its volume is not mounted, or COURTYARD_DB is wrong. Put the newest "
+        f"backup in place with {hint}, or begin again with an empty database: "
+        "`courtyard migrate --new`."
+    )
+
+
+def cmd_migrate(new: bool = False) -> int:
     from storage.db import Database, DatabaseError
 
     settings = _load(require_token=False)
     setup_logging(settings)
+    if not new and not settings.db_path.exists():
+        lost = lost_database(settings)
+        if lost is not None:
+            print(f"courtyard: {lost}", file=sys.stderr)
+            return 1
     lock = _lock(settings, "migrate")
     if lock is None:
         return 1
@@ -293,13 +335,20 @@ def cmd_run(webhook: bool = False) -> int:
 
     settings = _load(require_token=True, require_webhook=webhook)
     setup_logging(settings)
+
+    def missing() -> int:
+        lost = lost_database(settings)
+        print(f"courtyard: {lost or missing_message(settings.db_path)}", file=sys.stderr)
+        return 1
+
+    if not settings.db_path.exists():  # before the lock: a refused start leaves nothing behind
+        return missing()
     lock = _lock(settings, "run --webhook" if webhook else "run")
     if lock is None:
         return 1
     try:
-        if not settings.db_path.exists():  # checked under the lock: no one creates it meanwhile
-            print(f"courtyard: {missing_message(settings.db_path)}", file=sys.stderr)
-            return 1
+        if not settings.db_path.exists():  # again under the lock: no one creates it meanwhile
+            return missing()
         if not settings.db_path.is_file():
             print(f"courtyard: {settings.db_path} is not a database file", file=sys.stderr)
             return 1
@@ -481,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return cmd_run(webhook=args.webhook)
     if args.command == "migrate":
-        return cmd_migrate()
+        return cmd_migrate(new=args.new)
     if args.command == "backup":
         return cmd_backup(args.to)
     if args.command == "restore":

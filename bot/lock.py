@@ -4,7 +4,9 @@ of the process.
 The kernel drops the lock when the process ends in any way (exit, crash, kill -9, power loss),
 so a stale lock cannot exist and there is nothing to "force". The file itself stays beside the
 database and is never deleted (deleting it would let two processes lock two different files);
-it holds who has the lock (pid, host, since when) so a refused start can name the holder.
+it holds who has (or last had) the lock: pid, host, since when, which command. A refused start
+names the holder from it, and ``courtyard migrate`` reads it to tell a database that was lost
+(a bot ran on it) from one that never existed.
 
 ``courtyard run`` holds the lock while it runs; ``courtyard migrate`` and ``courtyard restore``
 take it for their few seconds and refuse while a bot holds it; ``backup`` and ``health`` do not
@@ -53,6 +55,15 @@ class Holder:
 
 def lock_path(db_path: Path) -> Path:
     return db_path.with_name(f"{db_path.name}.lock")
+
+
+def last_run(db_path: Path) -> Holder | None:
+    """Who last ran the bot on this database, if the lock file says a bot ever did."""
+    path = lock_path(db_path)
+    if not path.is_file():
+        return None
+    holder = read_holder(path)
+    return holder if holder.command and holder.command.startswith("run") else None
 
 
 def read_holder(path: Path) -> Holder:
@@ -151,9 +162,7 @@ class ProcessLock:
 
     def release(self) -> None:
         if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-            os.close(self._fd)  # closing drops the flock
+            os.close(self._fd)  # closing drops the flock; the note of who held it stays
             self._fd = None
 
     def __enter__(self) -> ProcessLock:

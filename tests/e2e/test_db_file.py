@@ -93,9 +93,7 @@ def test_run_never_creates_a_database(tmp_path: Path) -> None:
     one_sentence(result.stderr, f"there is no database at {db}", "courtyard migrate")
     assert "courtyard restore" in result.stderr
     assert "cannot reach the Bot API" not in result.stderr  # refused before anything else
-    assert not db.exists() and list(tmp_path.glob("courtyard.sqlite3*")) == [
-        tmp_path / "courtyard.sqlite3.lock"
-    ]
+    assert list(tmp_path.iterdir()) == []  # nothing created, not even the lock file
     assert courtyard("migrate", env={**env, "COURTYARD_DB": str(db)}, cwd=tmp_path).returncode == 0
 
 
@@ -168,10 +166,31 @@ async def test_a_database_deleted_while_running_stops_the_bot(tmp_path: Path) ->
     critical = [line for line in log.splitlines() if " CRITICAL " in line]
     assert len(critical) == 1 and "stopping:" in critical[0]
     assert "Traceback" not in log
-    # and the next start does not quietly begin again on an empty database
+    # and the next start does not quietly begin again on an empty database, nor does the
+    # `courtyard migrate` that systemd and the container run before every start
     again = courtyard("run", env=env, cwd=tmp_path)
     assert again.returncode == 1 and "there is no database" in again.stderr
+    assert "but there was one: Courtyard ran on it (`courtyard run`" in again.stderr
+    migrate = courtyard("migrate", env=env, cwd=tmp_path)
+    assert migrate.returncode == 1 and "courtyard migrate --new" in migrate.stderr
     assert not db.exists()
+    anew = courtyard("migrate", "--new", env=env, cwd=tmp_path)  # the operator's choice
+    assert anew.returncode == 0 and db.exists()
+
+
+def test_migrate_does_not_make_anew_a_database_that_has_backups(tmp_path: Path) -> None:
+    db = migrated(tmp_path / "courtyard.sqlite3")
+    env = clean_env(COURTYARD_DB=str(db), COURTYARD_BACKUP_DIR=str(tmp_path / "bk"))
+    made = courtyard("backup", env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    newest = next((tmp_path / "bk").iterdir())
+    db.unlink()  # a volume not mounted, a wrong COURTYARD_DB, a mistake
+    refused = courtyard("migrate", env=env, cwd=tmp_path)
+    assert refused.returncode == 1 and not db.exists()
+    one_sentence(refused.stderr, "but there was one", f"courtyard restore {newest}")
+    restored = courtyard("restore", str(newest), env=env, cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert courtyard("migrate", env=env, cwd=tmp_path).returncode == 0
 
 
 async def test_a_database_replaced_while_running_stops_a_quiet_bot(tmp_path: Path) -> None:
