@@ -193,6 +193,21 @@ def lost_database(settings: Settings) -> str | None:
     )
 
 
+def _set_aside_strays(db_path: Path) -> None:
+    """The -wal, -shm and -journal files of a database that was deleted (SQLite keeps them
+    when its file vanished under it) would be replayed into a new file at the same path:
+    keep them aside, renamed, for whoever wants to look at them."""
+    from storage import backup
+
+    when = backup.stamp(datetime.now(UTC))
+    for ext in ("-wal", "-shm", "-journal"):
+        stray = Path(f"{db_path}{ext}")
+        if stray.exists():
+            aside = stray.with_name(f"{stray.name}.before-new-{when}")
+            stray.rename(aside)
+            print(f"kept {stray} of the deleted database aside as {aside}")
+
+
 def cmd_migrate(new: bool = False) -> int:
     from storage.db import Database, DatabaseError
 
@@ -206,6 +221,8 @@ def cmd_migrate(new: bool = False) -> int:
     lock = _lock(settings, "migrate")
     if lock is None:
         return 1
+    if new and not settings.db_path.exists():
+        _set_aside_strays(settings.db_path)
 
     async def go() -> list[str]:
         db = await Database.open(settings.db_path, migrate=False)
@@ -331,10 +348,11 @@ async def _backup_job(context: Any) -> None:
 
 
 def cmd_run(webhook: bool = False) -> int:
-    from storage.db import DatabaseError, missing_message
+    from storage.db import Database, DatabaseError, missing_message
 
     settings = _load(require_token=True, require_webhook=webhook)
     setup_logging(settings)
+    Database.create_missing = False  # no connection of this process ever creates a database
 
     def missing() -> int:
         lost = lost_database(settings)

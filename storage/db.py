@@ -317,19 +317,39 @@ class Database:
         self._lock = asyncio.Lock()
         self._identity: tuple[tuple[int, int], tuple[int, int] | None] | None = None
 
+    #: What :meth:`open` does with a missing file when not told: ``courtyard run`` sets it to
+    #: False for its whole process, so no connection it opens ever creates a database.
+    create_missing: bool = True
+
     @classmethod
     async def open(
-        cls, path: str | Path, *, migrate: bool = True, check: bool = True, create: bool = True
+        cls,
+        path: str | Path,
+        *,
+        migrate: bool = True,
+        check: bool = True,
+        create: bool | None = None,
     ) -> Database:
-        """Open (creating the file if missing, unless ``create`` is False), check integrity,
-        make sure the file can be written, apply pending migrations."""
+        """Open (creating the file if missing, unless ``create`` is False or
+        :attr:`create_missing` is off), check integrity, make sure the file can be written,
+        apply pending migrations."""
         path = Path(path)
+        if create is None:
+            create = cls.create_missing
         if str(path) == ":memory:":
             raise DatabaseError("Courtyard needs a database file, not :memory:")
         if path.parent and not path.parent.exists():
             raise DatabaseError(f"the folder for the database does not exist: {path.parent}")
-        if not create and not path.exists():
-            raise DatabaseError(missing_message(path))
+        if not path.exists():
+            if not create:
+                raise DatabaseError(missing_message(path))
+            strays = [p for p in (Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists()]
+            if strays:  # SQLite would replay them into the new, empty file
+                raise DatabaseError(
+                    f"there is no database at {path}, but {strays[0]} is still there, left by "
+                    "a database that was deleted: move it (and any -shm file) away before "
+                    "creating a new database, or restore a backup with `courtyard restore`"
+                )
         opened: list[aiosqlite.Connection] = []
         try:
             writer = await _connect(path, create=create)

@@ -175,7 +175,11 @@ async def test_a_database_deleted_while_running_stops_the_bot(tmp_path: Path) ->
     assert migrate.returncode == 1 and "courtyard migrate --new" in migrate.stderr
     assert not db.exists()
     anew = courtyard("migrate", "--new", env=env, cwd=tmp_path)  # the operator's choice
-    assert anew.returncode == 0 and db.exists()
+    assert anew.returncode == 0, anew.stderr
+    with sqlite3.connect(db) as conn:  # the deleted file's -wal was not replayed into it
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM polls").fetchone()[0] == 0
+    conn.close()
 
 
 def test_migrate_does_not_make_anew_a_database_that_has_backups(tmp_path: Path) -> None:

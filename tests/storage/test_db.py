@@ -332,3 +332,23 @@ async def test_storage_errors_become_sentences(tmp_path: Path) -> None:
     assert isinstance(explain(io, path), DatabaseUnusable)
     assert "courtyard health --full" in str(explain(io, path))
     assert explain(sqlite3.OperationalError("no such table: x"), path) is None
+
+
+async def test_no_new_database_over_the_wal_of_a_deleted_one(tmp_path: Path) -> None:
+    """A database deleted under a killed bot leaves its -wal: a new file at the same path
+    would have that log replayed into it."""
+    path = tmp_path / "c.sqlite3"
+    Path(f"{path}-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 28)  # noqa: ASYNC240
+    with pytest.raises(DatabaseError, match="-wal is still there"):
+        await Database.open(path)
+    assert not path.exists()
+
+
+async def test_a_process_that_never_creates_databases(tmp_path: Path) -> None:
+    Database.create_missing = False  # as `courtyard run` sets it
+    try:
+        with pytest.raises(DatabaseError, match="there is no database"):
+            await Database.open(tmp_path / "c.sqlite3")
+    finally:
+        Database.create_missing = True
+    assert not (tmp_path / "c.sqlite3").exists()
