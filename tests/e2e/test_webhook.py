@@ -460,3 +460,42 @@ async def test_courtyard_webhook_under_hostile_requests(tmp_path: Path) -> None:
     assert process.returncode == 0, log[-2000:]
     assert "update could not be read and was dropped (update_id 991:" in log
     assert "Zanzibarsecret" not in log and SECRET not in log
+
+
+async def test_webhook_mode_stops_loudly_when_the_database_vanishes(tmp_path: Path) -> None:
+    port = free_port()
+    db = migrated(tmp_path / "courtyard.sqlite3")
+    async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as fake:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--webhook",
+            env=clean_env(
+                COURTYARD_TOKEN=TOKEN,
+                COURTYARD_API_URL=fake.base_url,
+                COURTYARD_DB=str(db),
+                COURTYARD_WEBHOOK_URL="https://courtyard.example.org/courtyard/tg",
+                COURTYARD_WEBHOOK_SECRET=SECRET,
+                COURTYARD_PORT=str(port),
+                COURTYARD_BACKUP_HOURS="0",
+            ),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await fake.wait_for("setWebhook", timeout=30)
+            async with httpx.AsyncClient(timeout=10) as client:
+                await wait_listening(client, f"http://127.0.0.1:{port}/courtyard/tg")
+            db.unlink()
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.communicate()
+    log = stderr.decode()
+    assert process.returncode == 1, log[-2000:]
+    assert f"stopping: the database file {db} was deleted" in log
+    assert "Traceback" not in log
