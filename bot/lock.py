@@ -54,7 +54,10 @@ class Holder:
 
 
 def lock_path(db_path: Path) -> Path:
-    return db_path.with_name(f"{db_path.name}.lock")
+    """``<database>.lock`` beside the real file: a symlinked COURTYARD_DB and its target share
+    one lock (SQLite, too, keeps its -wal beside the target)."""
+    real = db_path.resolve()
+    return real.with_name(f"{real.name}.lock")
 
 
 def last_run(db_path: Path) -> Holder | None:

@@ -143,10 +143,12 @@ class WebhookServer:
                 first = False
                 if not keep:
                     break
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
         except asyncio.CancelledError:
             pass
+        except Exception as exc:  # never the request's content: the class name only
+            log.warning("webhook: a connection failed (%s)", type(exc).__name__)
         finally:
             self._connections.discard(task)
             await self._close(writer)
@@ -265,7 +267,7 @@ class WebhookServer:
         ).encode()
         if close:
             head += b"Connection: close\r\n"
-        with contextlib.suppress(ConnectionError, RuntimeError):
+        with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
             writer.write(head + extra + b"\r\n" + body)
             async with asyncio.timeout(self.limits.head_timeout):
                 await writer.drain()

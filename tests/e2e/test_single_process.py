@@ -106,3 +106,12 @@ def test_a_lock_file_that_cannot_be_created_is_one_sentence(tmp_path: Path) -> N
     )
     assert result.returncode == 1
     assert "cannot create the lock file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_symlinked_database_shares_the_lock_of_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "courtyard.sqlite3"
+    real.parent.mkdir()
+    link = tmp_path / "courtyard.sqlite3"
+    link.symlink_to(real)
+    with ProcessLock(real, "run"), pytest.raises(AlreadyRunning):
+        ProcessLock(link, "run").acquire()
