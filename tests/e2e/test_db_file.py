@@ -120,6 +120,38 @@ def test_the_container_entry_creates_the_database_on_the_first_start(tmp_path: P
     assert db.is_file()
 
 
+def test_every_file_the_image_copies_is_in_its_build_context() -> None:
+    """.dockerignore rules (last match wins, ``!`` re-includes, a folder covers its files)
+    against the COPY lines of the Dockerfile."""
+    from fnmatch import fnmatch
+
+    rules = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        verdict = False
+        for rule in rules:
+            negate = rule.startswith("!")
+            pattern = rule.lstrip("!")
+            if any(fnmatch(prefix, pattern) for prefix in prefixes):
+                verdict = not negate
+        return verdict
+
+    sources = []
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            sources += line.split()[1:-1]
+    assert "deploy/docker-entrypoint.sh" in sources
+    for source in sources:
+        assert (ROOT / source).exists(), source
+        assert not ignored(source), f"{source} is left out of the build context"
+
+
 async def test_a_database_deleted_while_running_stops_the_bot(tmp_path: Path) -> None:
     db = migrated(tmp_path / "courtyard.sqlite3")
     async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as fake:
