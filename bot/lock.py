@@ -143,6 +143,17 @@ class ProcessLock:
 
     def _cannot_create(self, exc: OSError) -> str:
         reason = exc.strerror or str(exc)
+        if exc.errno in (errno.EACCES, errno.EPERM) and self.path.exists():
+            try:
+                owner: int | str = self.path.stat().st_uid
+            except OSError:
+                owner = "?"
+            return (
+                f"cannot open the lock file {self.path} ({reason}): it belongs to uid {owner} "
+                f"and Courtyard runs as uid {os.geteuid()} (was Courtyard run once as another "
+                "user, such as root?). Give it, and the database files beside it, to the user "
+                "running Courtyard (chown)."
+            )
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return (
                 f"cannot create the lock file {self.path} ({reason}): the folder "

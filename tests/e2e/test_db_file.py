@@ -319,6 +319,19 @@ def test_permission_denied_on_the_wal(tmp_path: Path) -> None:
     one_sentence(result.stderr, f"permission denied on {db}-wal")
 
 
+def test_a_lock_file_of_another_user(tmp_path: Path) -> None:
+    db, env = prepared(tmp_path)  # `sudo courtyard migrate` once: files of root
+    lock = Path(f"{db}.lock")
+    assert lock.exists()
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the lock file to another user")
+    os.chown(lock, 12345, 12345)
+    lock.chmod(0o600)
+    result = run_without_file_privileges(env, tmp_path)
+    assert result.returncode == 1
+    one_sentence(result.stderr, f"cannot open the lock file {lock}", "belongs to uid 12345")
+
+
 def test_not_a_database(tmp_path: Path) -> None:
     db, env = prepared(tmp_path)
     db.write_bytes(b"PK\x03\x04 this is a zip file, not a database" * 200)
