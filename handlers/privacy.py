@@ -23,6 +23,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
 from telegram.ext import CallbackContext, CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain import events as event_rules
@@ -171,11 +172,18 @@ async def _drop_card(services: Services, chat_id: int, message_id: int) -> bool 
     """Delete a card of the person's own listing: True when deleted; False when Telegram
     refused (a bot may delete only messages younger than 48 hours) and the card was edited to
     a line that names nobody instead; None when neither was possible."""
-    if await services.outbox.delete(chat_id, message_id):
-        return True
+    try:
+        if await services.outbox.delete(chat_id, message_id):
+            return True
+    except TelegramError as exc:  # refused for another reason: try the edit all the same
+        log.info("could not delete a forgotten person's card in chat %s: %s", chat_id, exc)
     chat = await chats.get(services.db, chat_id)
     text = t(chat.language if chat else "en", "privacy.card_forgotten")
-    edited = await services.outbox.edit(chat_id, message_id, text, repost=False)
+    try:
+        edited = await services.outbox.edit(chat_id, message_id, text, repost=False)
+    except TelegramError as exc:
+        log.warning("a forgotten person's card in chat %s still shows them: %s", chat_id, exc)
+        return None
     return False if edited is not None else None
 
 

@@ -138,3 +138,25 @@ async def test_a_leads_name_in_a_closed_decision_goes_even_after_a_rename(world:
     assert await store.rows_about(db, alice.id) == {}
     card = world.fake.message(world.court, decision.message_id)
     assert card is not None and "Alice" not in str(card.text) and "a lead" in str(card.text)
+
+
+async def test_a_card_telegram_will_neither_delete_nor_edit_is_reported(world: World) -> None:
+    await world.with_bot()
+    bob = world.bob
+    await world.do(bob.send(bob.private, "/start"))
+    await world.do(bob.send(world.court, "/offer Quincewood ladder | lend"))
+    item = await world.services.db.fetchone("SELECT card_id FROM items")
+    assert item is not None
+    world.fake.advance(hours=49)
+    world.fake.inject(
+        "editMessageText",
+        error_code=400,
+        description="Bad Request: message can't be edited",
+        times=None,
+        chat_id=world.court.id,
+    )
+    replies = await world.do(bob.send(bob.private, "/forgetme"))
+    told = await confirm(world, bob, replies.sent(bob.private)[-1].result)
+    assert "Done." in told and "still shows your name" in told and "An admin" in told
+    assert await store.rows_about(world.services.db, bob.id) == {}
+    assert b"Baker" not in database_bytes(world)  # the files are clean all the same
