@@ -10,9 +10,10 @@ that moment leaves the card showing a state the database no longer has. So:
 * at start-up :func:`reconcile` renders every open card afresh — with the renderer its feature
   registered here, the one its own refresh uses — compares it with the hash, and asks the
   feature to refresh only the cards that differ (or were never recorded). Those refreshes go
-  through the outbox (each group's 20 messages a minute, the background budget), and a group
-  with several stale cards gets them one every ``2 / group_per_second`` seconds — half of its
-  budget, so residents' replies keep the other half.
+  through the outbox (each group's 20 messages a minute, the background budget); a group with
+  many stale cards gets the first ``AT_ONCE`` at once and the others one every
+  ``2 / group_per_second`` seconds (6 s) — half of its budget, so residents' replies keep the
+  other half.
 
 A closed card whose hash is older than its closing is redrawn too; once a closed card is seen
 to match, its hash is dropped. A card of a group that became a supergroup is compared only if it
@@ -37,6 +38,9 @@ from bot.services import Services
 from storage import cards as store
 
 log = logging.getLogger(__name__)
+
+#: Stale cards of one chat redrawn at once at start-up; the others are spaced (:func:`spacing`).
+AT_ONCE = 3
 
 #: The key of this module's state in ``Services.state``.
 STATE = "cards"
@@ -186,13 +190,14 @@ async def _redraw(services: Services, report: Report, batch: list[store.Card], l
 def schedule(
     job_queue: JobQueue[Any], services: Services, report: Report, per_chat: list[list[store.Card]]
 ) -> int:
-    """The n-th stale card of every chat is redrawn at n * spacing; one job per position (jobs
-    not yet run are dropped when the application stops). Returns the number of jobs."""
+    """The first ``AT_ONCE`` stale cards of every chat are redrawn at once, the n-th after them
+    at n * spacing; one job per moment (jobs not yet run are dropped when the application
+    stops: those cards are compared again at the next start). Returns the number of jobs."""
     batches: dict[float, list[store.Card]] = {}
     for chat_cards in per_chat:
         step = spacing(services, chat_cards[0].chat_id)
         for n, card in enumerate(chat_cards):
-            batches.setdefault(round(n * step, 3), []).append(card)
+            batches.setdefault(round(max(0, n - AT_ONCE + 1) * step, 3), []).append(card)
     delays = sorted(batches)
     for delay in delays:
 

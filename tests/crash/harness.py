@@ -15,7 +15,9 @@ One trial, on a fresh database and a fresh fake Telegram:
 
 Then what the fake recorded is checked against the database (``Outcome``): every press the bot
 acknowledged is stored, every reminder was delivered, a reminder delivered twice was in flight
-at the kill, both runs logged no traceback and run B exited with status 0.
+at the kill, every open card shows what a fresh render of the database shows (the poll's and the
+event's: a kill between a press's commit and its card refresh must not leave the card behind),
+both runs logged no traceback and run B exited with status 0.
 """
 
 from __future__ import annotations
@@ -34,8 +36,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from telegram import Bot
+
+import bot.app  # noqa: F401 - every feature registers its cards
+from bot.config import Settings
 from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
-from storage.db import migrations, to_db
+from bot.outbox import Outbox
+from bot.roles import Roles
+from bot.scheduler import Scheduler
+from bot.services import Services
+from handlers import cards
+from storage.db import Database, migrations, to_db
 
 TOKEN = "123456:TEST-courtyard-crash-token-abc"
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +104,16 @@ class BotProcess:
             assert self.process is not None
             if self.process.returncode is not None or loop.time() > deadline:
                 raise RuntimeError(f"the bot did not start: {self.log[-2000:]}")
+            await asyncio.sleep(0.02)
+
+    async def logged(self, text: str, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+        """Wait until a line containing ``text`` was logged (no error if it never comes: the
+        checks that follow say what is missing)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not any(text in line for line in self.lines) and loop.time() < deadline:
+            if self.process is not None and self.process.returncode is not None:
+                return
             await asyncio.sleep(0.02)
 
     @property
@@ -196,6 +217,8 @@ class Outcome:
     duplicates: int = 0
     in_flight_at_kill: int = 0
     skipped_redeliveries: int = 0
+    cards_checked: int = 0
+    cards_mismatched: int = 0
     problems: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
 
@@ -268,7 +291,10 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
             rng.shuffle(presses)
             out.presses = len(presses)
             # half the kills aim at the instant the reminders fall due (their sends in flight),
-            # the others at any moment of the burst of presses
+            # the others at any moment of the burst of presses; and one trial in three is
+            # killed right after the last press is answered, while the cards' refreshes are
+            # still coalescing (nothing presses them again after the restart)
+            after_burst = seed % 3 == 2
             if rng.random() < 0.5:
                 aim = rng.choice(sorted(set(dues.values())))
                 out.kill_after = (aim - datetime.now(UTC)).total_seconds() + rng.uniform(0, 0.08)
@@ -276,7 +302,11 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
                 out.kill_after = rng.uniform(0.0, BURST_SECONDS + 0.3)
             out.kill_after = max(0.0, out.kill_after)
 
+            began = time.monotonic()
+
             async def killer() -> None:
+                if after_burst:
+                    return
                 await asyncio.sleep(out.kill_after)
                 await first.kill()
 
@@ -294,6 +324,11 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
                 press.query_id = str(query.id)
                 await asyncio.sleep(gap * rng.uniform(0.2, 1.8))
             await kill
+            if after_burst:
+                with contextlib.suppress(TimeoutError):
+                    await fake.wait_until(lambda: not fake.unanswered_callbacks, timeout=5)
+                out.kill_after = time.monotonic() - began
+                await first.kill()
         except BaseException:
             await first.kill()
             raise
@@ -325,6 +360,9 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
             out.phases["delivered"] = time.monotonic() - clock0
             await fake.until_confirmed(timeout=10)
             out.phases["confirmed"] = time.monotonic() - clock0
+            # the start-up check of the cards has compared them (its redraws go out at once)
+            await second.logged("handlers.cards: cards checked=", timeout=15)
+            out.phases["cards"] = time.monotonic() - clock0
             await _quiet(fake, 0.4)
             out.phases["quiet"] = time.monotonic() - clock0
         finally:
@@ -390,7 +428,43 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
                     )
         if out.delivered != out.reminders_due:
             out.problems.append(f"reminders delivered {out.delivered} of {out.reminders_due}")
+        await check_cards(fake, db_path, out, second.log)
     return out
+
+
+async def check_cards(fake: FakeTelegram, db_path: Path, out: Outcome, log: str) -> None:
+    """Every open card on the fake Telegram must show what a fresh render of the database
+    shows (the renderers are the bot's own, run here on the stopped bot's file)."""
+    db = await Database.open(db_path, migrate=False, create=False)
+    try:
+        client = Bot(TOKEN, base_url=fake.base_url)
+        services = Services(
+            settings=Settings(token=TOKEN, db_path=db_path, api_url=fake.base_url),
+            db=db,
+            outbox=Outbox(client),
+            roles=Roles(client, db),
+            scheduler=Scheduler(db, None, lambda: datetime.now(UTC)),
+            clock=lambda: datetime.now(UTC),
+        )
+        for card, rendered in await cards.render_all(services):
+            if rendered is None or not card.open:
+                continue
+            out.cards_checked += 1
+            text, markup = rendered
+            if not fake.shows(fake.chats[card.chat_id], card.message_id, text, markup):
+                out.cards_mismatched += 1
+                shown = fake.message(fake.chats[card.chat_id], card.message_id)
+                edits = [
+                    f"#{c.index} {c.ok} {c.description or ''}"
+                    for c in fake.calls_to("editMessageText", message_id=card.message_id)
+                ]
+                notes = [line for line in log.splitlines() if "card" in line.lower()]
+                out.problems.append(
+                    f"{card.kind} card {card.row_id} shows {shown and shown.text!r},"
+                    f" the database says {text!r}; edits {edits[-4:]}; log {notes[-4:]}"
+                )
+    finally:
+        await db.close()
 
 
 def _sends(fake: FakeTelegram, text: str) -> list[Any]:
@@ -426,6 +500,8 @@ class Summary:
     duplicates: int = 0
     in_flight_at_kill: int = 0
     skipped_redeliveries: int = 0
+    cards_checked: int = 0
+    cards_mismatched: int = 0
     failures: list[Outcome] = field(default_factory=list)
 
     def add(self, out: Outcome) -> None:
@@ -441,6 +517,8 @@ class Summary:
             "duplicates",
             "in_flight_at_kill",
             "skipped_redeliveries",
+            "cards_checked",
+            "cards_mismatched",
         ):
             setattr(self, name, getattr(self, name) + getattr(out, name))
         if out.problems:
@@ -454,6 +532,7 @@ class Summary:
             f" in_flight_at_kill={self.in_flight_at_kill}"
             f" unanswered_presses={self.unanswered} (of which stored: {self.unanswered_stored},"
             f" redeliveries skipped: {self.skipped_redeliveries})"
+            f" cards_checked={self.cards_checked} cards_mismatched={self.cards_mismatched}"
             f" failed_trials={len(self.failures)}"
         )
 

@@ -1,6 +1,7 @@
 """Crash suite: ``courtyard run`` killed with SIGKILL at random moments (seeded) while residents
-vote, sign up and reminders fall due; restarted; then nothing it acknowledged may be missing
-(tests/crash/harness.py tells the story of one trial).
+vote, sign up and reminders fall due; restarted; then nothing it acknowledged may be missing,
+and every open card must show what the database says (tests/crash/harness.py tells the story
+of one trial).
 
 5 trials by default, 100 with COURTYARD_FULL_TESTS=1 (``-s`` shows the summary line; it is also
 in the captured output of a failure). ``python -m bench.crash_trials`` runs any number.
@@ -43,6 +44,9 @@ async def test_kill9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     assert summary.delivered == summary.reminders_due
     # a duplicate only for a reminder whose send was in flight at the kill (checked per trial)
     assert summary.duplicates <= summary.in_flight_at_kill
+    # every open card (a poll and an event per trial) shows what the database says
+    assert summary.cards_checked >= TRIALS  # a card whose id was not stored yet is not one
+    assert summary.cards_mismatched == 0
 
 
 async def test_sigterm_after_a_burst_flushes_the_card_at_once(tmp_path: Path) -> None:
