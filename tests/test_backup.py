@@ -392,3 +392,51 @@ async def test_automatic_backup_follows_the_newest_backup(tmp_path: Path) -> Non
         assert app.job_queue.get_jobs_by_name(BACKUP_JOB) == ()
     finally:
         await app.job_queue.stop()
+
+
+async def test_a_backup_holds_no_key_and_restores_an_open_secret_vote_whole(
+    tmp_path: Path,
+) -> None:
+    """The keys folder is never copied; a backup restored while its secret vote is still open
+    counts every ballot in it (the key is still there), and the sweep reports nothing lost."""
+    from bot.domain.settings import ChatSettings
+    from storage import chats, decisions, units
+    from storage import secrets as sealing
+
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    path = tmp_path / "courtyard.sqlite3"
+    db = await Database.open(path)
+    try:
+        await chats.ensure(db, -1, type="group", title="g", defaults=ChatSettings(), now=now)
+        unit, _, _ = await units.add(db, -1, "1-01", None, now)
+        other, _, _ = await units.add(db, -1, "1-02", None, now)
+        decision_id, _ = await decisions.create(
+            db,
+            chat_id=-1,
+            title="Gate",
+            rule="majority",
+            secret=True,
+            creator_id=1,
+            creator_name="A",
+            closes_at=now + timedelta(days=14),
+            now=now,
+        )
+        await decisions.cast(
+            db, decision_id, [(unit.id, "1-01")], "against", by_id=2, by_name="B", now=now
+        )
+        taken = backup.backup(path, tmp_path / "backups", keep=3, now=now)
+        await decisions.cast(
+            db, decision_id, [(other.id, "1-02")], "for", by_id=3, by_name="C", now=now
+        )
+    finally:
+        await db.close()
+    copied = {p.name for p in (tmp_path / "backups").iterdir()}
+    assert copied == {taken.path.name}  # the database only, no keys
+    assert sealing.KEY_BYTES not in {p.stat().st_size for p in (tmp_path / "backups").iterdir()}
+    backup.restore(taken.path, path, known_version=len(storage.db.migrations()))
+    assert sealing.sweep(path).lost == []
+    db = await Database.open(path)
+    try:
+        assert [b.choice for b in await decisions.ballots(db, decision_id)] == ["against"]
+    finally:
+        await db.close()
