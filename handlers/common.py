@@ -293,8 +293,9 @@ async def present(services: Services, chat: Chat, user: User, *, now: datetime) 
 
 
 async def member_joined(services: Services, chat: Chat, user: User) -> None:
-    """Telegram says ``user`` is in ``chat`` (a join, an update). Suspended claims stay so."""
-    await members.joined(services.db, chat.id, user.id, display_name(user), services.clock())
+    """Telegram says ``user`` is in ``chat`` (a join, an update). Suspended claims stay so.
+    Only someone we have met is written down: a join alone stores no name."""
+    await members.joined(services.db, chat.id, user.id, None, services.clock())
     services.roles.note_present(chat.id, user.id)
 
 

@@ -74,7 +74,8 @@ async def joined(
     db: Database, chat_id: int, user_id: int, display_name: str | None, now: datetime
 ) -> bool:
     """Telegram says they are in the group. Returns True if we did not know it. Suspended unit
-    claims stay suspended: only a lead restores them."""
+    claims stay suspended: only a lead restores them. Someone we never met gets a row only
+    with ``display_name`` (when they are using the bot), not for a join alone."""
     async with db.write() as conn:
         row = await (
             await conn.execute(
@@ -102,20 +103,16 @@ async def departed(
     db: Database, chat_id: int, user_id: int, display_name: str | None, now: datetime
 ) -> Departure:
     """Telegram says they left (or were removed): mark them, and suspend their approved unit
-    claims in the same transaction. A second report of the same departure changes nothing."""
+    claims in the same transaction. A second report of the same departure changes nothing.
+    Someone we never met gets no row (they have no claims; if they press later, Telegram is
+    asked)."""
     async with db.write() as conn:
         row = await (
             await conn.execute(
                 "SELECT status FROM members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
             )
         ).fetchone()
-        if row is None and display_name is not None:
-            await conn.execute(
-                "INSERT INTO members (chat_id, user_id, display_name, status)"
-                " VALUES (?, ?, ?, 'left')",
-                (chat_id, user_id, display_name),
-            )
-        elif row is not None and row["status"] != LEFT:
+        if row is not None and row["status"] != LEFT:
             await conn.execute(
                 "UPDATE members SET status = 'left' WHERE chat_id = ? AND user_id = ?",
                 (chat_id, user_id),

@@ -56,9 +56,11 @@ def lookups(world: World, user: FakeUser) -> int:
 
 
 async def claim(world: World, chat: FakeChat, label: str, who: FakeUser) -> None:
-    await units.claim(
-        world.services.db, chat.id, label, who.id, approved=True, now=world.services.clock()
-    )
+    """The unit is in the register and the claim approved (the register's own screens are
+    tested with the households)."""
+    db, now = world.services.db, world.services.clock()
+    await units.add(db, chat.id, label, None, now, by=world.alice.id)
+    await units.claim(db, chat.id, label, who.id, approved=True, now=now)
 
 
 async def claim_status(world: World, chat: FakeChat, label: str, who: FakeUser) -> str:

@@ -59,6 +59,8 @@ async def test_weak_evidence_never_overrides_telegrams_word(db: Database) -> Non
 
 async def test_leaving_suspends_approved_claims_once_and_only_a_lead_restores(db: Database) -> None:
     await members.seen(db, GROUP, BOB, "Bob", NOW, present=True)
+    for chat_id, label in ((GROUP, "3-502"), (GROUP, "3-10"), (GROUP, "4-1"), (OTHER, "3-502")):
+        await units.add(db, chat_id, label, None, NOW, by=ALICE)
     await units.claim(db, GROUP, "3-502", BOB, approved=True, now=NOW)
     await units.claim(db, GROUP, "3-10", BOB, approved=True, now=NOW)
     await units.claim(db, GROUP, "4-1", BOB, approved=False, now=NOW)
@@ -90,11 +92,13 @@ async def test_leaving_suspends_approved_claims_once_and_only_a_lead_restores(db
     assert await members.restore_claims(db, GROUP, BOB, by=ALICE) == []  # a second lead: nothing
 
 
-async def test_someone_never_met_who_left_gets_a_row_only_with_a_name(db: Database) -> None:
-    gone = await members.departed(db, GROUP, 99, None, NOW)
-    assert gone.changed and await members.get(db, GROUP, 99) is None
+async def test_comings_and_goings_of_someone_never_met_store_nothing(db: Database) -> None:
     gone = await members.departed(db, GROUP, 99, "Zed", NOW)
-    assert await members.presence(db, GROUP, 99) == members.LEFT
+    assert gone.suspended == () and await members.get(db, GROUP, 99) is None
+    assert await members.joined(db, GROUP, 99, None, NOW)
+    assert await members.get(db, GROUP, 99) is None
+    assert await members.joined(db, GROUP, 99, "Zed", NOW)  # using the bot: now we have met
+    assert await members.presence(db, GROUP, 99) == members.PRESENT
 
 
 async def test_an_organizer_who_left_is_no_longer_one(db: Database) -> None:
