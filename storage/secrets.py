@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
+import functools
 import hmac
 import logging
 import os
@@ -59,8 +59,9 @@ class SealError(Exception):
     """A sealed value that cannot be opened (wrong key, altered, or not a sealed value)."""
 
 
+@functools.lru_cache(maxsize=256)
 def _subkey(key: bytes, purpose: bytes) -> bytes:
-    return hmac.new(key, b"courtyard-seal-v1:" + purpose, hashlib.sha256).digest()
+    return hmac.digest(key, b"courtyard-seal-v1:" + purpose, "sha256")
 
 
 def _stream(key: bytes, nonce: bytes, length: int) -> bytes:
@@ -68,7 +69,7 @@ def _stream(key: bytes, nonce: bytes, length: int) -> bytes:
     out = b""
     block = 0
     while len(out) < length:
-        out += hmac.new(enc, nonce + block.to_bytes(4, "big"), hashlib.sha256).digest()
+        out += hmac.digest(enc, nonce + block.to_bytes(4, "big"), "sha256")
         block += 1
     return out[:length]
 
@@ -76,7 +77,7 @@ def _stream(key: bytes, nonce: bytes, length: int) -> bytes:
 def _tag(key: bytes, context: bytes, nonce: bytes, body: bytes) -> bytes:
     mac = _subkey(key, b"mac")
     data = len(context).to_bytes(4, "big") + context + nonce + body
-    return hmac.new(mac, data, hashlib.sha256).digest()[:TAG_BYTES]
+    return hmac.digest(mac, data, "sha256")[:TAG_BYTES]
 
 
 def seal(key: bytes, context: str, plaintext: str) -> bytes:
@@ -177,6 +178,7 @@ class KeyStore:
     def destroy(self, kind: str, ref_id: int) -> bool:
         """Overwrite the key file, flush it, unlink it, flush the folder. True if it existed."""
         self._cache.pop((kind, int(ref_id)), None)
+        _subkey.cache_clear()  # nothing derived from a destroyed key stays in memory either
         target = self.path(kind, ref_id)
         try:
             fd = os.open(target, os.O_WRONLY)
