@@ -11,6 +11,8 @@ from bot.fakeapi import FakeChat, FakeUser
 from storage import chats, members, units
 from tests.e2e.conftest import World
 from tests.e2e.test_authorization import INTERNAL, buttons_of, snapshot
+from tests.e2e.test_decisions import LABELS, open_decision, register
+from tests.e2e.test_decisions import claim as approved_claim
 
 NOT_MEMBER = "Only members of this group can take part"
 #: Buttons that count: votes, ballots, sign-ups, guests, slots, orders.
@@ -232,3 +234,31 @@ async def _chat(world: World, chat: FakeChat) -> Any:
     found = await chats.get(world.services.db, chat.id)
     assert found is not None
     return found
+
+
+async def test_a_returning_member_casts_no_ballot_until_a_lead_restores_the_claim(
+    world: World,
+) -> None:
+    await world.with_bot()
+    await register(world, 2)
+    await approved_claim(world, world.bob, LABELS[0])
+    decision, card = await open_decision(world, "/decide Paint the hall | closes=in 2 days")
+    replies = await world.do(world.fake.leave(world.court, world.bob))
+    [notice] = replies.sent(world.court)
+    await world.do(world.fake.join(world.court, world.bob))
+    ballots = "SELECT count(*) AS n FROM decision_ballots WHERE decision_id = ?"
+
+    replies = await world.do(world.bob.press(card, f"dc:v:{decision.id}:f"))
+    [answer] = replies.answers()
+    assert answer.get("show_alert"), answer  # back in the group, but his claim is suspended
+    row = await world.services.db.fetchone(ballots, (decision.id,))
+    assert row is not None and row["n"] == 0
+
+    restore = world.fake.message(world.court, notice.result["message_id"])
+    assert restore is not None and restore.reply_markup is not None
+    [[button]] = restore.reply_markup.inline_keyboard
+    await world.do(world.alice.press(restore, str(button.callback_data)))
+    replies = await world.do(world.bob.press(card, f"dc:v:{decision.id}:f"))
+    assert not replies.answers()[0].get("show_alert"), replies.answers()
+    row = await world.services.db.fetchone(ballots, (decision.id,))
+    assert row is not None and row["n"] == 1
