@@ -117,8 +117,8 @@ BACKGROUND: ContextVar[bool] = ContextVar("courtyard_background_send", default=F
 class Press:
     """The button press being handled (set by the update processor, bot/app.py).
 
-    ``answered`` is set once its answer has gone out: the processor then frees the press's
-    lane while the rest of the handler (sends, card refreshes) carries on."""
+    ``answered`` is set when its answer goes out: the processor then frees the press's lane
+    while the rest of the handler (the answer's round trip, sends, card refreshes) carries on."""
 
     query_id: str
     answered: asyncio.Event = field(default_factory=asyncio.Event)
@@ -640,6 +640,9 @@ class Outbox:
         if mine and press is not None and press.answered.is_set():
             log.info("press %s was answered already; %r not shown", callback_query_id, text)
             return False
+        if mine and press is not None:
+            # the press leaves its lane now: its answer's round trip need not hold it
+            press.answered.set()
         try:
             return await self.bot.answer_callback_query(
                 callback_query_id, text=text, show_alert=alert
@@ -650,9 +653,6 @@ class Outbox:
         except TelegramError as exc:  # 429, 403, timeouts: the press is lost, not the bot
             log.warning("callback answer failed: %s", exc)
             return False
-        finally:
-            if mine and press is not None:
-                press.answered.set()
 
     async def pin(self, chat_id: int, message_id: int, *, report: bool = True) -> bool:
         """Pin a message quietly. ``False`` if Telegram refused (the bot may not pin there:
