@@ -464,6 +464,7 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         digest.KIND,
         run=partial(digest.run_digest, services),
         next_run=partial(digest.next_digest, services),
+        missed=partial(digest.missed_digest, services),
     )
     processor = app.update_processor
     if isinstance(processor, TrackingUpdateProcessor):

@@ -15,6 +15,7 @@ from bot.domain.chats import Chat
 from bot.i18n import escape, format_datetime, shorten, t
 from bot.services import Services
 from storage import chats, posts, scheduled
+from storage.db import to_db
 from storage.scheduled import Scheduled
 
 KIND = "digest"
@@ -83,10 +84,29 @@ async def run_digest(services: Services, row: Scheduled, late_by: timedelta) -> 
     if not parts:
         return  # an empty week posts nothing
     text = t(chat.language, "digest.title") + "\n\n" + "\n\n".join(parts)
-    if await services.outbox.send(chat.id, text) is None:
+    # a failed try is not reported: the scheduler tries again, and missed_digest reports once
+    if await services.outbox.send(chat.id, text, report=False) is None:
         current = await chats.get(services.db, chat.id)
         if current is not None and current.active:
             raise RuntimeError(f"digest for chat {chat.id} not delivered yet")
+
+
+async def missed_digest(services: Services, row: Scheduled, late_by: timedelta) -> None:
+    """Past its grace period: a digest that was tried and kept failing is shown to the leads
+    on /settings, once (one the bot was down for is simply skipped: next week's follows)."""
+    if row.attempts <= 1:
+        return
+    chat = await chats.get(services.db, row.chat_id)
+    lang = chat.language if chat else None
+    cause = services.outbox.last_failure(row.chat_id)
+    await chats.record_delivery_failure(
+        services.db,
+        row.chat_id,
+        "sendMessage",
+        f"{t(lang, 'failure.reason_post')} (digest {to_db(row.due_at)}): {cause}",
+        services.clock(),
+        once=True,
+    )
 
 
 async def next_digest(services: Services, row: Scheduled, after: datetime) -> datetime | None:

@@ -173,3 +173,35 @@ async def test_a_card_that_cannot_be_edited_nor_posted_again_is_told_once(world:
     assert len(told) == 1 and "Paint the gate?" in told[0] and "Maple Court" in told[0]
     [(method, reason, _)] = await failures(world, world.court.id)
     assert method == "editMessageText" and f"poll #{poll.id}" in reason
+
+
+async def test_a_digest_that_keeps_failing_is_shown_to_the_leads_once(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/settings digest every sunday 18:00"))
+    await world.do(world.alice.send(world.court, "/announce in 2 days | Water off 10:00-12:00"))
+    row = await world.services.db.fetchone(
+        "SELECT id FROM scheduled WHERE kind = 'digest' AND status = 'pending'"
+    )
+    assert row is not None
+
+    async def due(ago: timedelta) -> None:
+        moment = to_db(world.services.clock() - ago)
+        async with world.services.db.write() as conn:
+            await conn.execute(
+                "UPDATE scheduled SET run_at = ?1, due_at = ?1 WHERE id = ?2", (moment, row["id"])
+            )
+
+    limits = world.services.outbox.limits
+    world.fake.inject(
+        "sendMessage", error_code=502, times=limits.max_attempts, chat_id=world.court.id
+    )
+    await due(timedelta(seconds=1))
+    assert await world.services.scheduler.fire(row["id"]) == "retry"
+    assert await failures(world, world.court.id) == []  # one failed try is not a failure
+    world.fake.inject(
+        "sendMessage", error_code=502, times=limits.max_attempts, chat_id=world.court.id
+    )
+    await due(timedelta(hours=1, minutes=59, seconds=30))
+    assert await world.services.scheduler.fire(row["id"]) == "missed"
+    [(method, reason, _)] = await failures(world, world.court.id)
+    assert method == "sendMessage" and "digest" in reason
