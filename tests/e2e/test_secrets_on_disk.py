@@ -62,6 +62,23 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def plain_choices(folder: Path) -> list[str]:
+    """Every raw occurrence of a choice word in any file under ``folder`` (free pages, the WAL,
+    the journal included) that is not the schema's CHECK list (``'against'``) or a key of the
+    stored totals (``against_units``): where it is found, with its neighbourhood."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for word in (b"against", b"abstain"):
+            at = data.find(word)
+            while at != -1:
+                before, after = data[at - 1 : at], data[at + len(word) : at + len(word) + 1]
+                if not (before == after == b"'" or after == b"_"):
+                    found.append(f"{path.name}@{at}: {data[max(at - 20, 0) : at + 20]!r}")
+                at = data.find(word, at + 1)
+    return found
+
+
 def attack(folder: Path, scratch: Path, user_ids: list[int], extra: list[bytes]) -> Loot:
     loot = Loot()
     scratch.mkdir(exist_ok=True)
@@ -171,6 +188,7 @@ async def _story(fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFi
         # while open, the keys are on disk: the attack works and finds every choice
         loot = attack(data, tmp_path / "scratch-open", ids, [])
         assert loot.ballots == expected_ballots and loot.votes == expected_votes
+        shutil.rmtree(tmp_path / "scratch-open")
 
         await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
         await world.do(world.carol.press(poll_card, f"pl:c:{poll.id}"))
@@ -192,6 +210,7 @@ async def _story(fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFi
         logged = raw_text(courtyard_records(caplog)).encode()
         loot = attack(data, tmp_path / "scratch-running", ids, [*sent, logged])
         assert loot.ballots == set() and loot.votes == set(), loot
+        assert plain_choices(data) == []  # not even in free pages or the WAL
         assert loot.sealed_seen == 3 and loot.voter_rows_seen == 4  # the old backup has them
         assert b"against" not in logged.lower()
         exports = [
@@ -207,6 +226,7 @@ async def _story(fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFi
         await stop_app(app)
     loot = attack(data, tmp_path / "scratch-stopped", ids, [])
     assert loot.ballots == set() and loot.votes == set(), loot
+    assert plain_choices(data) == []
     keys_folder = sealing.default_folder(db_path)
     assert keys_folder.is_dir() and list(keys_folder.iterdir()) == []
     assert not any(p.name.endswith(".keys") for p in backups.iterdir())  # never backed up
