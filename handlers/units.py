@@ -79,7 +79,7 @@ log = logging.getLogger(__name__)
 #: Units per page of /units.
 PAGE_SIZE = 20
 #: Claims per page of the approval card (each has its row of buttons).
-QUEUE_PAGE = 8
+QUEUE_PAGE = 10
 #: A card older than this is not edited any more: a new one is posted at the bottom.
 QUEUE_CARD_AGE = timedelta(hours=24)
 #: Telegram's limit for a message text.

@@ -136,6 +136,85 @@ async def test_a_residents_claim_never_changes_the_register(world: World) -> Non
     assert len(await snapshot(world)) == 2
 
 
+async def test_approval_off_approves_registered_units_at_once(world: World) -> None:
+    await world.with_bot()
+    await do(world, world.alice.send(world.court, "/units add 3-502 80"))
+    await do(world, world.alice.send(world.court, "/units add 3-503 70"))
+    replies = await do(world, world.alice.send(world.court, "/settings unit_approval off"))
+    assert "Approval of unit claims is now: off" in replies.text(world.court)
+    replies = await do(world, world.bob.send(world.court, "/unit 3-502"))
+    assert "Bob Baker</a> — 3-502: registered" in replies.text(world.court)  # no private chat
+    claim = await claim_of(world, "3-502", world.bob.id)
+    assert claim is not None and claim.status == "approved"
+    # a resident may hold a second unit too; told privately once they opened a chat
+    await do(world, world.bob.send(world.bob.private, "/start"))
+    replies = await do(world, world.bob.send(world.court, "/unit 3-503"))
+    assert replies.sent(world.court) == []
+    assert "you are now registered in unit 3-503" in replies.text(world.bob.private)
+    mine = await do(world, world.bob.send(world.court, "/unit"))
+    assert "3-502: approved" in mine.text(world.court)
+    assert "3-503: approved" in mine.text(world.court)
+    panel = await do(world, world.alice.send(world.court, "/settings"))
+    assert "Unit claims need a lead's approval: off" in panel.text(world.court)
+    message = world.fake.last_bot_message(world.court)
+    assert message is not None
+    replies = await do(world, world.alice.press(message, "st:u"))
+    assert "Unit claims need a lead's approval: on" in replies.edits(world.court)[-1].params["text"]
+    replies = await do(world, world.carol.send(world.court, "/unit 3-503"))
+    text = replies.text(world.court)
+    assert "Кэрол — 3-503" in text and "waiting for a lead" in text  # the group speaks en
+    bad = await do(world, world.alice.send(world.court, "/settings unit_approval maybe"))
+    assert "is not on or off" in bad.text(world.court)
+
+
+async def test_forged_callback_data_no_longer_works(world: World) -> None:
+    await world.with_bot()
+    oak = world.fake.group("Oak Court", admins=[world.alice], members=[world.bob])
+    await world.with_bot(oak)
+    await do(world, world.alice.send(oak, "/units add 1-1"))
+    await do(world, world.bob.send(oak, "/unit 1-1"))
+    await do(world, world.bob.send(oak, "/unit 1-2"))
+    oak_unit = await units.get(world.services.db, oak.id, "1-1")
+    assert oak_unit is not None
+    oak_mine = await units.claims_of(world.services.db, oak.id, world.bob.id)
+    [oak_request] = [c for c in oak_mine if c.is_request]
+    await do(world, world.bob.send(world.court, "/unit 3-502"))
+    card = await approval_card(world)
+    for data in (
+        "un:a:999999",
+        "un:a:999999:1",
+        f"un:a:{oak_unit.id}:{world.bob.id}",  # another chat's claim
+        f"un:a:n{oak_request.request_id}",  # another chat's request
+        "un:x:1:2",
+        "un:a:-1:2",
+        "un:a:1:2:3",
+        "un:a:n1:2",
+        "un:a:n١",
+    ):
+        replies = await do(world, world.alice.press(card, data, check=False))
+        assert "no longer works" in replies.answer_text(), data
+    claim = await units.get_claim(world.services.db, oak.id, oak_unit.id, world.bob.id)
+    assert claim is not None and claim.status == "pending"
+    assert await units.count(world.services.db, oak.id) == 1
+
+
+async def test_suspended_claims_are_shown_and_never_count(world: World) -> None:
+    await world.with_bot()
+    await register_and_claim(world, {world.bob: ("3-502", 80), world.carol: ("3-503", 70)})
+    await world.fake.leave(world.court, world.bob)
+    await calm(world)
+    claim = await claim_of(world, "3-502", world.bob.id)
+    assert claim is not None and claim.status == "suspended"
+    listing = (await do(world, world.alice.send(world.court, "/units"))).text(world.court)
+    assert "<b>3-502</b> · 80 m² · — (suspended: Bob Baker)" in listing
+    assert "<b>3-503</b> · 70 m² · Кэрол" in listing
+    await do(world, world.wang.send(world.court, "/unit 3-504"))
+    card = await approval_card(world)
+    assert card.text is not None
+    assert "Suspended (the resident left the group" in card.text
+    assert "• Bob Baker — 3-502" in card.text
+
+
 async def register_and_claim(world: World, labels: dict[FakeUser, tuple[str, int]]) -> None:
     for person, (label, area) in labels.items():
         await do(world, world.alice.send(world.court, f"/units add {label} {area}"))
@@ -316,7 +395,7 @@ async def test_long_register_is_paged(world: World) -> None:
 
 async def test_the_approval_card_is_paged(world: World) -> None:
     await world.with_bot()
-    people = [world.fake.user(f"Resident{n:02d}") for n in range(1, 12)]
+    people = [world.fake.user(f"Resident{n:02d}") for n in range(1, 14)]
     for person in people:
         await world.fake.join(world.court, person)
     await calm(world)
@@ -324,11 +403,11 @@ async def test_the_approval_card_is_paged(world: World) -> None:
         await do(world, person.send(world.court, f"/unit 8-{number}"))
     card = await approval_card(world)
     assert card.text is not None
-    assert "11 claims are waiting" in card.text and "Page 1 of 2" in card.text
-    assert "8. Resident08 — 8-8" in card.text and "8-9" not in card.text
+    assert "13 claims are waiting" in card.text and "Page 1 of 2" in card.text
+    assert "10. Resident10 — 8-10" in card.text and "8-11" not in card.text
     replies = await do(world, world.alice.press(card, "un:p:w1"))
     edited = replies.edits(world.court)[-1].params["text"]
-    assert "Page 2 of 2" in edited and "9. Resident09 — 8-9" in edited
+    assert "Page 2 of 2" in edited and "11. Resident11 — 8-11" in edited
     replies = await do(world, world.bob.press(card, "un:p:w0"))
     assert replies.answers()[0]["show_alert"]  # residents do not turn it
 
