@@ -510,3 +510,176 @@ def test_a_chinese_weekday_followed_by_a_digit_hour(text: str, expected: str) ->
     now = datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Saturday
     found = parse(text, lang="zh_Hans", tz="Asia/Shanghai", now=now)
     assert found.first.strftime("%Y-%m-%d %H:%M") == expected and found.rrule is None
+
+
+# ------------------------------------------------------------------ zones, now, fortnights
+
+TUESDAY = datetime(2026, 2, 10, 4, 30, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.mark.parametrize(
+    ("tz", "expected"),
+    [
+        ("Asia/Kolkata", "2026-02-10 20:00+05:30"),  # the group is in India: Indian time
+        ("Asia/Jerusalem", "2026-02-10 20:00+02:00"),  # in Israel: Israeli time
+        ("Europe/Dublin", "2026-02-10 20:00+00:00"),  # in Ireland: Irish time
+    ],
+)
+def test_ist_is_read_in_the_group_s_own_zone(tz: str, expected: str) -> None:
+    now = TUESDAY.astimezone(ZoneInfo(tz))
+    assert shown(parse("8pm IST", lang="en", tz=tz, now=now).first) == expected
+
+
+def test_ist_elsewhere_is_asked_about_not_guessed() -> None:
+    """A group in Berlin writing IST may mean India or Ireland: the answer names the readings."""
+    now = TUESDAY.astimezone(BERLIN)
+    with pytest.raises(DomainError) as info:
+        parse("8pm IST", lang="en", tz="Europe/Berlin", now=now)
+    assert info.value.key == "when.ambiguous_zone"
+    assert info.value.params["text"] == "8pm IST"
+    assert info.value.params["abbr"] == "IST"
+    zones = info.value.params["zones"]
+    assert "Asia/Kolkata (UTC+05:30)" in zones and "Asia/Jerusalem (UTC+02:00)" in zones
+    with pytest.raises(DomainError) as info:
+        split("8pm IST call the plumber", lang="en", tz="Europe/Berlin", now=now)
+    assert info.value.key == "when.ambiguous_zone" and info.value.params["text"] == "8pm IST"
+
+
+@pytest.mark.parametrize(
+    ("text", "tz", "expected"),
+    [
+        ("9am PST", "America/New_York", "2026-02-10 12:00-05:00"),  # an American group: Pacific
+        ("9am CST", "Asia/Taipei", "2026-02-11 09:00+08:00"),  # a Taiwanese group: its own CST
+        ("9am CST", "America/New_York", "2026-02-10 10:00-05:00"),  # an American one: Central
+        ("9am UTC+3", "Asia/Shanghai", "2026-02-10 14:00+08:00"),
+        ("9:30 gmt-2", "UTC", "2026-02-10 11:30+00:00"),
+        ("9h UTC", "Europe/Berlin", "2026-02-10 10:00+01:00"),
+    ],
+)
+def test_zones_named_after_a_time(text: str, tz: str, expected: str) -> None:
+    now = TUESDAY.astimezone(ZoneInfo(tz))
+    assert shown(parse(text, lang="en", tz=tz, now=now).first) == expected
+
+
+@pytest.mark.parametrize("text", ["every monday 9am UTC", "in 2 hours UTC", "UTC", "9am UTC+25"])
+def test_a_zone_belongs_to_a_time_said_once(text: str) -> None:
+    with pytest.raises(DomainError) as info:
+        parse(text, lang="en", tz="Europe/Berlin", now=TUESDAY)
+    assert info.value.key == "when.unparseable"
+
+
+@pytest.mark.parametrize("text", ["now", "right away", "сейчас", "现在", "而家"])
+def test_now_is_at_once_even_with_microseconds(text: str) -> None:
+    """An announcement "now" went out as '“now” is in the past'; it is the next second."""
+    now = datetime(2026, 2, 10, 4, 30, 12, 999_999, tzinfo=ZoneInfo("UTC"))
+    first = parse(text, lang="en", tz="UTC", now=now).first
+    assert now < first <= now + timedelta(seconds=1)
+
+
+def test_in_one_minute_with_microseconds() -> None:
+    now = datetime(2026, 2, 10, 4, 30, 12, 500_000, tzinfo=ZoneInfo("UTC"))
+    first = parse("in 1 minute", lang="en", tz="UTC", now=now).first
+    assert first == datetime(2026, 2, 10, 4, 31, 12, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "first", "second"),
+    [
+        ("every 2 weeks on monday", "en", "2026-02-16", "2026-03-02"),
+        ("every other thursday", "en", "2026-02-12", "2026-02-26"),
+        ("每隔一周的周三", "zh_Hans", "2026-02-11", "2026-02-25"),
+        ("раз в две недели по средам", "ru", "2026-02-11", "2026-02-25"),
+    ],
+)
+def test_a_fortnightly_rule_starts_at_the_first_day_ahead(
+    text: str, lang: str, first: str, second: str
+) -> None:
+    """Asked on a Tuesday, "every 2 weeks on monday" started a week late (the 23rd)."""
+    when = parse(text, lang=lang, tz="UTC", now=TUESDAY)
+    following = next_after(when, when.first)
+    assert (f"{when.first:%Y-%m-%d}", f"{following:%Y-%m-%d}") == (first, second)
+
+
+@pytest.mark.parametrize(
+    ("text", "rrule", "dates"),
+    [
+        ("first monday of every month", "FREQ=MONTHLY;BYDAY=1MO", ["03-02", "04-06", "05-04"]),
+        ("每月最后一个周五", "FREQ=MONTHLY;BYDAY=-1FR", ["02-27", "03-27", "04-24"]),
+        ("каждый первый понедельник месяца", "FREQ=MONTHLY;BYDAY=1MO", ["03-02", "04-06", "05-04"]),
+    ],
+)
+def test_the_nth_weekday_of_every_month(text: str, rrule: str, dates: list[str]) -> None:
+    when = parse(text, lang="en", tz="UTC", now=TUESDAY)
+    assert when.rrule == rrule
+    seen, moment = [], when.first
+    for _ in dates:
+        assert moment is not None
+        seen.append(f"{moment:%m-%d}")
+        moment = next_after(when, moment)
+    assert seen == dates
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "tz", "first", "rest"),
+    [
+        (
+            "8pm IST call with the plumber",
+            "en",
+            "Asia/Kolkata",
+            "02-10 20:00",
+            "call with the plumber",
+        ),
+        ("at 8 30 meeting in the lobby", "en", "UTC", "02-10 08:30", "meeting in the lobby"),
+        ("tonight 2 volunteers needed", "en", "UTC", "02-10 19:00", "2 volunteers needed"),
+        ("now: the water is off", "en", "UTC", "02-10 04:30", "the water is off"),
+        ("eight tonight bins", "en", "UTC", "02-10 20:00", "bins"),
+        ("聽日晏晝三點開會", "zh_Hans", "Asia/Hong_Kong", "02-11 15:00", "開會"),
+        ("下个月最后一个周五交物业费", "zh_Hans", "Asia/Shanghai", "03-27 09:00", "交物业费"),
+        ("первого марта в 10 утра собрание", "ru", "Europe/Moscow", "03-01 10:00", "собрание"),
+    ],
+)
+def test_split_new_phrases(text: str, lang: str, tz: str, first: str, rest: str) -> None:
+    now = TUESDAY.astimezone(ZoneInfo(tz)).replace(hour=4, minute=30)
+    when, found = split(text, lang=lang, tz=tz, now=now)
+    assert (f"{when.first:%m-%d %H:%M}", found) == (first, rest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "by the way the lift is broken",
+        "at the gate tomorrow",
+        "around the block",
+        "half the residents",
+        "7 people tomorrow",
+        "first come first served",
+        "for 2 hours tomorrow",
+    ],
+)
+def test_split_does_not_take_everyday_words_for_a_time(text: str) -> None:
+    with pytest.raises(DomainError) as info:
+        split(text, lang="en", tz="UTC", now=TUESDAY)
+    assert info.value.key == "when.unparseable"
+
+
+def test_traditional_and_cantonese_fold_to_the_grammar_s_words() -> None:
+    from bot.domain.when_zh import fold
+
+    assert fold("聽日晏晝三點") == "明天下午三点"
+    assert fold("今個星期五") == "这个星期五"
+    assert fold("下禮拜二") == "下礼拜二"
+    assert fold("三點兩個字") == "三点10分"
+    assert fold("tomorrow") == "tomorrow"
+    assert fold("呢") == "呢"  # a particle, not "this"
+
+
+def test_russian_ordinals_in_every_case() -> None:
+    from bot.domain.when_ru import ordinal
+
+    words = {
+        "первое": 1, "первого": 1, "первому": 1, "третье": 3, "третьего": 3, "третьему": 3,
+        "восемнадцатое": 18, "двадцать первого": 21, "тридцать первое": 31, "двадцатым": 20,
+    }  # fmt: skip
+    assert {word: ordinal(word) for word in words} == words
+    assert ordinal("тридцать второго") is None
+    assert ordinal("стол") is None
