@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.errors import DomainError
 from bot.domain.units import (
@@ -18,6 +20,8 @@ from bot.domain.units import (
     normalize_label,
     parse_area,
     parse_units_csv,
+    skeleton,
+    split_label_area,
 )
 
 
@@ -113,6 +117,19 @@ def test_label_limit_counts_after_normalisation() -> None:
         ("  ", None),
         ("-", None),
         ("нет", None),
+        # as people type them
+        ("80 м²", Fraction(80)),
+        ("80㎡", Fraction(80)),
+        ("80 кв.м", Fraction(80)),
+        ("80 кв. м", Fraction(80)),
+        ("80 м", Fraction(80)),
+        ("80м", Fraction(80)),
+        ("80 метров", Fraction(80)),
+        ("80 кв. метров", Fraction(80)),
+        ("80 m", Fraction(80)),
+        ("80 metres", Fraction(80)),
+        ("80.", Fraction(80)),
+        ("80,", Fraction(80)),
     ],
 )
 def test_parse_area(typed: str, area: Fraction | None) -> None:
@@ -242,3 +259,144 @@ def test_decode_csv_refuses_other_encodings(data: bytes) -> None:
     with pytest.raises(DomainError) as info:
         decode_csv(data)
     assert info.value.key == "unit.csv_encoding"
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ("\u0661-\u0660\u0661", "1-01"),  # Arabic-Indic digits become ASCII
+        ("\u0967-\u0966\u0967", "1-01"),  # Devanagari
+        ("1\u201001", "1-01"),  # hyphen
+        ("1\u2e3a01", "1-01"),  # two-em dash
+        ("1\u30a001", "1-01"),  # katakana double hyphen
+        ("1-01\u3164", "1-01"),  # a Hangul filler, invisible but a "letter"
+        ("\u2800", None),  # the blank Braille pattern alone is nothing
+    ],
+)
+def test_digits_dashes_and_invisible_letters(typed: str, label: str | None) -> None:
+    if label is None:
+        with pytest.raises(DomainError):
+            normalize_label(typed)
+    else:
+        assert normalize_label(typed) == label
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1-\u041e1",  # Cyrillic О
+        "1-\u039f1",  # Greek Ο
+        "1-O1",  # Latin O
+        "I-01",  # Latin I
+        "\u0406-01",  # Cyrillic І
+        "1-0\u03011",  # a combining accent
+        "1-0\u03001\u0323",  # two
+        "\u0661-\u0660\u0661",
+        "\uff11\uff0d\uff10\uff11",
+        "1\u200b-\u200c0\u200d1\ufeff",
+        "1\u201301",
+        "1\u221201",
+    ],
+)
+def test_look_alikes_share_a_skeleton(typed: str) -> None:
+    assert skeleton(normalize_label(typed)) == skeleton("1-01")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("\u0410\u0412 12", "AB 12"),  # Cyrillic АВ and Latin AB
+        ("\u0395\u03a1-1", "EP-1"),  # Greek
+        ("\u041a\u0412. 12", "KB. 12"),
+        ("3\u0417", "33"),  # Cyrillic З and the digit
+    ],
+)
+def test_cyrillic_and_greek_look_alikes_of_latin(first: str, second: str) -> None:
+    assert skeleton(normalize_label(first)) == skeleton(normalize_label(second))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("3-502", "3-503"), ("3栋502", "3-502"), ("КВ. 12", "КВ. 13"), ("APT 4B", "APT 4C")],
+)
+def test_different_labels_stay_different(first: str, second: str) -> None:
+    assert skeleton(first) != skeleton(second)
+
+
+@pytest.mark.parametrize(
+    ("words", "label", "area"),
+    [
+        ("3-502 80", "3-502", Fraction(80)),
+        ("3-502 80,5", "3-502", Fraction("80.5")),
+        ("3-502 80.5", "3-502", Fraction("80.5")),
+        ("3-502 80m2", "3-502", Fraction(80)),
+        ("3-502 80 m2", "3-502", Fraction(80)),
+        ("3-502 80 м²", "3-502", Fraction(80)),
+        ("3-502 80㎡", "3-502", Fraction(80)),
+        ("3-502 80平米", "3-502", Fraction(80)),
+        ("3-502 80 кв.м", "3-502", Fraction(80)),
+        ("3-502 80 кв. м", "3-502", Fraction(80)),
+        ("кв 12 80", "КВ 12", Fraction(80)),
+        ("кв. 12 80 кв. м", "КВ. 12", Fraction(80)),
+        ("3 栋 502 89.5平米", "3栋502", Fraction("89.5")),
+        ("3-502", "3-502", None),
+        ("Apt 4B", "APT 4B", None),
+        ("Shop A", "SHOP A", None),
+        ("Apt 12 B", "APT 12 B", None),
+        ("Block AB", "BLOCK AB", None),
+        ("3 栋 502", "3栋502", None),  # the number ends a label that wants one
+        ("кв. 12", "КВ. 12", None),
+        ("№ 7", "№7", None),
+        ("кв. 12 -", "КВ. 12", None),
+        ("3-502 abc -", "3-502 ABC", None),  # "-": the word belongs to the label
+        ("Apt 12", "APT", Fraction(12)),  # as before: write "Apt 12 -" for none
+    ],
+)
+def test_split_label_area(words: str, label: str, area: Fraction | None) -> None:
+    assert split_label_area(words.split()) == (label, area)
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        ("3-502 abc", "abc"),
+        ("6 сорок", "сорок"),
+        ("3-502 восемьдесят", "восемьдесят"),
+        ("3-502 eighty", "eighty"),
+        ("3-502 80.555", "80.555"),
+        ("3-502 1,000", "1,000"),
+        ("3-502 0", "0"),
+        ("3-502 80мм", "80мм"),
+        ("3-502 80 ft", "ft"),
+    ],
+)
+def test_a_word_where_an_area_was_expected_is_refused(words: str, value: str) -> None:
+    with pytest.raises(DomainError) as info:
+        split_label_area(words.split())
+    assert info.value.key == "unit.area_expected"
+    assert info.value.params["value"] == value
+
+
+def test_csv_look_alikes_are_duplicates_and_keep_the_first_spelling() -> None:
+    rows, problems = parse_units_csv("1-01;50\n1-\u041e1;60\n\u0661-\u0660\u0662;70\n")
+    assert rows == [("1-01", Fraction(60)), ("1-02", Fraction(70))]
+    assert problems == [(2, CSV_DUPLICATE)]
+
+
+def test_csv_refuses_words_for_areas_line_by_line() -> None:
+    rows, problems = parse_units_csv("3-502;abc\n6;сорок\n7;80 кв. м\n")
+    assert rows == [("7", Fraction(80))]
+    assert problems == [(1, CSV_BAD_AREA), (2, CSV_BAD_AREA)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=6))
+def test_units_add_words_return_or_refuse_in_words_we_can_translate(words: list[str]) -> None:
+    try:
+        label, area = split_label_area(words)
+    except DomainError as exc:
+        assert exc.key in ("unit.bad_label", "unit.area_expected")
+    else:
+        assert normalize_label(label) == label
+        assert area is None or area > 0
+        assert skeleton(label) == skeleton(normalize_label(label))
