@@ -407,13 +407,17 @@ async def forget(
             )
         await anon("decisions", "decisions", "creator_id", "creator_name")
 
-        # events and rosters: what they created stays; their own places go
+        # events and rosters: what they created stays; their own places go. Every card that
+        # showed them is redrawn, closed or past ones too (a bot may edit its messages however
+        # old they are)
         done.events.update(
             await _ids(
                 conn,
-                "SELECT id FROM events WHERE creator_id = ? AND status = 'open'"
-                " AND message_id IS NOT NULL",
-                u,
+                "SELECT id FROM events WHERE creator_id = ? AND message_id IS NOT NULL"
+                " UNION SELECT DISTINCT e.id FROM event_signups s"
+                " JOIN events e ON e.id = s.event_id"
+                " WHERE s.user_id = ? AND e.message_id IS NOT NULL",
+                (user_id, user_id),
             )
         )
         await anon("events", "events", "creator_id", "creator_name")
@@ -423,8 +427,9 @@ async def forget(
                 conn,
                 "SELECT DISTINCT s.roster_id FROM roster_volunteers v"
                 " JOIN roster_slots s ON s.id = v.slot_id JOIN rosters r ON r.id = s.roster_id"
-                " WHERE v.user_id = ? AND r.status = 'open'",
-                u,
+                " WHERE v.user_id = ? AND (r.status = 'open' OR r.message_id IS NOT NULL)"
+                " UNION SELECT id FROM rosters WHERE creator_id = ? AND message_id IS NOT NULL",
+                (user_id, user_id),
             )
         )
         await anon("rosters", "rosters", "creator_id", "creator_name")
@@ -448,7 +453,7 @@ async def forget(
             await _ids(
                 conn,
                 "SELECT DISTINCT r.item_id FROM item_requests r JOIN items i ON i.id = r.item_id"
-                " WHERE r.user_id = ? AND i.status IN ('open', 'lent')",
+                " WHERE r.user_id = ? AND (i.status IN ('open', 'lent') OR i.card_id IS NOT NULL)",
                 u,
             )
         )
@@ -469,7 +474,7 @@ async def forget(
                 conn,
                 "SELECT DISTINCT o.groupbuy_id FROM groupbuy_orders o"
                 " JOIN groupbuys b ON b.id = o.groupbuy_id"
-                " WHERE o.user_id = ? AND b.status = 'open'",
+                " WHERE o.user_id = ? AND (b.status = 'open' OR b.card_id IS NOT NULL)",
                 u,
             )
         )
@@ -493,7 +498,10 @@ async def forget(
             )
         done.groupbuys.update(
             await _ids(
-                conn, "SELECT id FROM groupbuys WHERE organizer_id = ? AND status = 'open'", u
+                conn,
+                "SELECT id FROM groupbuys WHERE organizer_id = ?"
+                " AND (status = 'open' OR card_id IS NOT NULL)",
+                u,
             )
         )
         await anon("groupbuys", "groupbuys", "organizer_id", "organizer_name")
@@ -501,13 +509,18 @@ async def forget(
             await _ids(
                 conn,
                 "SELECT DISTINCT l.chain_id FROM chain_lines l JOIN chains c ON c.id = l.chain_id"
-                " WHERE l.user_id = ? AND c.status = 'open'",
+                " WHERE l.user_id = ? AND (c.status = 'open' OR c.card_id IS NOT NULL)",
                 u,
             )
         )
         await run(done.removed, "chain_lines", "DELETE FROM chain_lines WHERE user_id = ?", u)
         done.chains.update(
-            await _ids(conn, "SELECT id FROM chains WHERE creator_id = ? AND status = 'open'", u)
+            await _ids(
+                conn,
+                "SELECT id FROM chains WHERE creator_id = ?"
+                " AND (status = 'open' OR card_id IS NOT NULL)",
+                u,
+            )
         )
         await anon("chains", "chains", "creator_id", "creator_name")
 

@@ -160,3 +160,26 @@ async def test_a_card_telegram_will_neither_delete_nor_edit_is_reported(world: W
     assert "Done." in told and "still shows your name" in told and "An admin" in told
     assert await store.rows_about(world.services.db, bob.id) == {}
     assert b"Baker" not in database_bytes(world)  # the files are clean all the same
+
+
+async def test_closed_cards_that_listed_the_person_are_redrawn(world: World) -> None:
+    """A closed chain (接龙) and a closed event that listed the person stop showing them."""
+    await world.with_bot()
+    fake, bob = world.fake, world.bob
+    await world.do(bob.send(bob.private, "/start"))
+    await world.do(world.alice.send(world.court, "/chain Dumplings | tomorrow 18:00"))
+    chain_card = fake.last_bot_message(world.court)
+    assert chain_card is not None
+    await world.do(bob.send(world.court, "20 pork please", reply_to=chain_card))
+    chain = await world.services.db.fetchone("SELECT id, card_id FROM chains")
+    assert chain is not None
+    await world.do(world.alice.send(world.court, f"/close C{chain['id']}"))
+    await world.services.outbox.idle()
+    closed = fake.message(world.court, chain["card_id"])
+    assert closed is not None and "Bob" in str(closed.text)
+
+    replies = await world.do(bob.send(bob.private, "/forgetme"))
+    await confirm(world, bob, replies.sent(bob.private)[-1].result)
+    redrawn = fake.message(world.court, chain["card_id"])
+    assert redrawn is not None and "Bob" not in str(redrawn.text), redrawn.text
+    assert "20 pork" not in str(redrawn.text)
