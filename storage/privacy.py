@@ -16,8 +16,11 @@ Forgetting, table by table (see /work/notes or the README for the reasons):
   voted; a paper ballot they recorded says "a lead"), the audit lines, loans of others' items
   they borrowed, orders in closed group buys (the organizer's accounts), and everything they
   created for the group (polls, decisions, events, rosters, group buys, chains, announcements);
-* untouched because it is not linkable: anonymous-poll rows (an HMAC under a per-poll secret,
-  deleted at closing).
+* untouched because it is not linkable: anonymous-poll rows (an HMAC under a per-poll key
+  kept outside the database, deleted at closing with the key).
+
+Afterwards :func:`scrub` rebuilds the search index and truncates the write-ahead log, so that
+no byte of the database files holds the person.
 """
 
 from __future__ import annotations
