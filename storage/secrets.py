@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from storage.db import Database
+from storage.db import Database, DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,10 @@ TAG_BYTES: Final = 16
 #: nothing about the choice.
 PAD: Final = 16
 _NAME = re.compile(r"^(decision|poll)-([0-9]{1,19})\.key$")
+
+
+class KeysError(DatabaseError):
+    """The keys folder cannot be used (permissions, a file in its place, a full disk)."""
 
 
 class SealError(Exception):
@@ -135,10 +139,22 @@ class KeyStore:
         return self.folder / f"{kind}-{int(ref_id)}.key"
 
     def _ensure_folder(self) -> None:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        mode = stat.S_IMODE(self.folder.stat().st_mode)
-        if mode != 0o700:
-            os.chmod(self.folder, 0o700)
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            mode = stat.S_IMODE(self.folder.stat().st_mode)
+            if mode != 0o700:
+                os.chmod(self.folder, 0o700)
+        except OSError as exc:
+            raise self._problem(exc) from exc
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise self._problem(PermissionError(13, "not writable"))
+
+    def _problem(self, exc: OSError) -> KeysError:
+        return KeysError(
+            f"cannot use the keys folder {self.folder} ({exc.strerror or exc}): Courtyard keeps "
+            "the keys of open secret votes there. Give the user running it write permission "
+            "on it, or set COURTYARD_KEYS_DIR to a folder it may write (never the backup folder)."
+        )
 
     def create(self, kind: str, ref_id: int, key: bytes | None = None) -> bytes:
         """A new random key for this vote (or ``key``, moved out of an older database). An old
@@ -150,13 +166,18 @@ class KeyStore:
             self.destroy(kind, ref_id)
         key = random.token_bytes(KEY_BYTES) if key is None else key
         partial = target.with_name(f".{target.name}.{random.token_hex(4)}.new")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.write(fd, key)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(partial, target)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, key)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(partial, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            raise self._problem(exc) from exc
         _fsync_dir(self.folder)
         self._cache[(kind, int(ref_id))] = key
         return key
@@ -277,6 +298,7 @@ def sweep(db_path: Path, store: KeyStore | None = None) -> Sweep:
     """Bring the keys folder and the database into line (see the module text). Blocking, on
     its own connection: run at start-up, before scheduled closings, and after a /purge."""
     store = store or keys_for(db_path)
+    store._ensure_folder()  # a folder the bot cannot use is one sentence at start, not later
     done = Sweep()
     conn = sqlite3.connect(db_path, timeout=5.0, isolation_level=None)
     try:

@@ -349,3 +349,17 @@ async def test_a_vote_without_its_poll_key_is_refused_not_counted_twice(tmp_path
         assert await polls.count_voters(db, poll.id) == 1
     finally:
         await db.close()
+
+
+async def test_a_keys_folder_the_bot_cannot_use_is_one_sentence_at_start(tmp_path: Path) -> None:
+    from storage.db import DatabaseError
+
+    path = tmp_path / "courtyard.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    blocked = tmp_path / "keys"
+    blocked.write_text("a file, not a folder")
+    with pytest.raises(DatabaseError) as caught:
+        sealing.sweep(path, sealing.KeyStore(blocked))
+    assert "cannot use the keys folder" in str(caught.value)
+    assert "COURTYARD_KEYS_DIR" in str(caught.value)
