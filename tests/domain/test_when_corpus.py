@@ -435,8 +435,207 @@ def load(name: str) -> tuple[Case, ...]:
 
 LABELLED: dict[str, tuple[Case, ...]] = {name: load(name) for name in FILES}
 
+# ------------------------------------------------------------------ generated from templates
+# The answers below are computed from the calendar, not by the parser.
+
+_T = BASES["T"]
+_T_NOW = datetime.fromisoformat(_T.now)
+_EN_HOURS = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
+_EN_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_EN_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_EN_ORDINALS = {
+    1: "first",
+    2: "second",
+    3: "third",
+    15: "fifteenth",
+    21: "twenty-first",
+    28: "twenty-eighth",
+}
+_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st"}
+
+
+def _next_clock(now: datetime, hour: int, minute: int) -> str:
+    """The next hour:minute after ``now`` (today if still ahead), as 'YYYY-MM-DD HH:MM'."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+        hours=hour, minutes=minute
+    )
+    if day <= now:
+        day += timedelta(days=1)
+    return f"{day:%Y-%m-%d %H:%M}"
+
+
+def _next_weekday(now: datetime, weekday: int, hour: int, minute: int) -> str:
+    ahead = (weekday - now.weekday()) % 7
+    day = now.replace(hour=hour, minute=minute, second=0, microsecond=0) + timedelta(days=ahead)
+    if day <= now:
+        day += timedelta(days=7)
+    return f"{day:%Y-%m-%d %H:%M}"
+
+
+def _next_date(now: datetime, month: int, day: int) -> str:
+    found = datetime(now.year, month, day, 9, 0)
+    if found.date() < now.date():
+        found = found.replace(year=now.year + 1)
+    return f"{found:%Y-%m-%d %H:%M}"
+
+
+def _english_clocks() -> Iterator[Case]:
+    for h in range(1, 13):
+        for pm in (False, True):
+            hour = h % 12 + (12 if pm else 0)
+            ap, a = ("pm", "p") if pm else ("am", "a")
+            word = _EN_HOURS[h - 1]
+            for text, minute in (
+                (f"{h}{ap}", 0), (f"{h} {ap}", 0), (f"{h}{a}", 0), (f"{h} {a[0]}.m.", 0),
+                (f"at {h}{ap}", 0), (f"{h}:30{ap}", 30), (f"{h}:15 {ap.upper()}", 15),
+                (f"{word} {ap}", 0), (f"at {word} thirty {ap}", 30), (f"{h}{a}{'m'}", 0),
+            ):  # fmt: skip
+                yield Case(text, EN, _T, _next_clock(_T_NOW, hour, minute))
+        word = _EN_HOURS[h - 1]
+        for text, hour, minute in (
+            (f"quarter past {word}", h, 15), (f"half past {h}", h, 30),
+            (f"quarter to {word}", h - 1, 45), (f"ten past {h}", h, 10),
+            (f"twenty to {word}", h - 1, 40), (f"{word} o'clock", h, 0),
+            (f"five past {word}", h, 5), (f"half {word}", h, 30),
+        ):  # fmt: skip
+            yield Case(text, EN, _T, _next_clock(_T_NOW, hour, minute))
+
+
+def _english_days() -> Iterator[Case]:
+    for wd, name in enumerate(_EN_WEEKDAYS):
+        for spoken, hour, minute in (("9am", 9, 0), ("at 6pm", 18, 0), ("18:30", 18, 30)):
+            expected = _next_weekday(_T_NOW, wd, hour, minute)
+            yield Case(f"{name} {spoken}", EN, _T, expected)
+            yield Case(f"on {name[:3]} {spoken}", EN, _T, expected)
+    for month, name in enumerate(_EN_MONTHS, start=1):
+        for day in (1, 2, 3, 15, 21, 28):
+            expected = _next_date(_T_NOW, month, day)
+            suffix = _SUFFIX.get(day, "th")
+            yield Case(f"{name} {day}", EN, _T, expected)
+            yield Case(f"{day}{suffix} {name[:3]}", EN, _T, expected)
+            yield Case(f"the {_EN_ORDINALS[day]} of {name}", EN, _T, expected)
+
+
+_RU_MONTHS = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+]
+_RU_ORDINAL_STEMS = {
+    1: "перв", 2: "втор", 3: "треть", 7: "седьм", 8: "восьм", 13: "тринадцат",
+    18: "восемнадцат", 20: "двадцат", 21: "двадцать перв", 23: "двадцать треть", 30: "тридцат",
+    31: "тридцать перв",
+}  # fmt: skip
+
+
+def _ru_forms(stem: str) -> tuple[str, str, str]:
+    """Nominative neuter, genitive and dative: третье, третьего, третьему."""
+    if stem.endswith("ь"):  # третий
+        return stem + "е", stem + "его", stem + "ему"
+    return stem + "ое", stem + "ого", stem + "ому"
+
+
+def _russian_days() -> Iterator[Case]:
+    base = BASES["M"]
+    now = datetime.fromisoformat(base.now)
+    for month, name in enumerate(_RU_MONTHS, start=1):
+        for day, stem in _RU_ORDINAL_STEMS.items():
+            try:
+                expected = _next_date(now, month, day)
+            except ValueError:
+                continue  # 30 февраля
+            nominative, genitive, dative = _ru_forms(stem)
+            yield Case(f"{nominative} {name}", RU, base, expected)
+            yield Case(f"{genitive} {name}", RU, base, expected)
+            yield Case(f"к {dative} {name}", RU, base, expected)
+
+
+_ZH_HOURS = ["一", "两", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+
+
+def _chinese_clocks() -> Iterator[Case]:
+    base = BASES["Z"]
+    now = datetime.fromisoformat(base.now)
+    for h in range(1, 13):
+        for part in ("早上", "上午", "下午", "晚上"):
+            if part in ("下午", "晚上"):
+                hour = h + 12 if h < 12 else (12 if part == "下午" else 24)
+            else:
+                hour = h
+            for written in (_ZH_HOURS[h - 1], str(h)):
+                for tail, minute in (("点", 0), ("点半", 30), ("点一刻", 15), ("点十分", 10)):
+                    yield Case(f"{part}{written}{tail}", ZH, base, _next_clock(now, hour, minute))
+
+
+#: Simplified -> Traditional for the characters of the Chinese file (written here, not taken
+#: from the parser's own table).
+_TRADITIONAL = str.maketrans(
+    "点号周礼后钟时个两这现过间从里几会开们么请马当刻头",
+    "點號週禮後鐘時個兩這現過間從裡幾會開們麼請馬當刻頭",
+)
+
+
+def _traditional() -> Iterator[Case]:
+    for case in LABELLED["zh_hans"]:
+        written = case.text.translate(_TRADITIONAL)
+        if written != case.text:
+            yield case._replace(text=written)
+
+
+_WRITTEN = {(case.text, case.base) for case in CORPUS} | {
+    (case.text, case.base) for cases in LABELLED.values() for case in cases
+}
+GENERATED: tuple[Case, ...] = tuple(
+    {
+        (case.text, case.base): case
+        for case in (
+            *_english_clocks(),
+            *_english_days(),
+            *_russian_days(),
+            *_chinese_clocks(),
+            *_traditional(),
+        )
+        if (case.text, case.base) not in _WRITTEN
+    }.values()
+)
+
 FIRST_CORPUS = CORPUS
-CORPUS = FIRST_CORPUS + tuple(case for cases in LABELLED.values() for case in cases)
+CORPUS = FIRST_CORPUS + tuple(case for cases in LABELLED.values() for case in cases) + GENERATED
 SUCCESSES = tuple(case for case in CORPUS if case.error is None)
 
 #: What the resident adds after the time phrase, per language, for the split() round trip.
