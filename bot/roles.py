@@ -32,6 +32,10 @@ from storage.db import Database
 #: Attempts of one admin lookup on timeouts and 5xx, and the longest 429 wait it accepts.
 LOOKUP_ATTEMPTS = 4
 MAX_WAIT = 60.0
+#: A member lookup answers a button press, which Telegram drops if unanswered for long: it
+#: waits out at most this long a 429 and retries once; then the press is refused politely.
+PRESS_WAIT = 3.0
+PRESS_ATTEMPTS = 2
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +122,6 @@ class Roles:
             self._absent.clear()
         self._absent[(chat_id, user_id)] = self._clock()
 
-    def forget_presence(self, user_id: int) -> None:
-        """After /forgetme: nothing about the person stays in memory either."""
-        for key in [k for k in self._present if k[1] == user_id]:
-            self._present.discard(key)
-        for key in [k for k in self._absent if k[1] == user_id]:
-            self._absent.pop(key, None)
-
     async def in_chat(self, chat_id: int, user_id: int) -> bool:
         """Ask Telegram (getChatMember) whether the user is in the chat now. "No" is trusted
         for ``absent_ttl`` seconds; "yes" is the caller's to store. Raises TelegramError when
@@ -136,7 +133,11 @@ class Roles:
         self.member_lookups += 1
         try:
             member = await self._patiently(
-                lambda: self.bot.get_chat_member(chat_id, user_id), f"chat {chat_id}"
+                lambda: self.bot.get_chat_member(chat_id, user_id),
+                "member lookup",
+                chat_id,
+                max_wait=PRESS_WAIT,
+                attempts=PRESS_ATTEMPTS,
             )
         except BadRequest as exc:
             if not _no_such_user(exc):
@@ -194,27 +195,35 @@ class Roles:
     async def _lookup(self, chat_id: int) -> tuple[ChatMember, ...]:
         """getChatAdministrators, patiently."""
         return await self._patiently(
-            lambda: self.bot.get_chat_administrators(chat_id), f"chat {chat_id}"
+            lambda: self.bot.get_chat_administrators(chat_id), "admin lookup", chat_id
         )
 
-    async def _patiently(self, call: Callable[[], Awaitable[_T]], where: str) -> _T:
-        """One lookup, waiting out a 429 (as long as Telegram asks, up to ``MAX_WAIT`` in all)
+    async def _patiently(
+        self,
+        call: Callable[[], Awaitable[_T]],
+        what: str,
+        chat_id: int,
+        *,
+        max_wait: float = MAX_WAIT,
+        attempts: int = LOOKUP_ATTEMPTS,
+    ) -> _T:
+        """One lookup, waiting out a 429 (as long as Telegram asks, up to ``max_wait`` in all)
         and retrying timeouts and 5xx a few times, like the outbox does."""
         waited = 0.0
-        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 return await call()
             except RetryAfter as exc:
                 pause = retry_seconds(exc)
-                if waited + pause > MAX_WAIT:
+                if waited + pause > max_wait:
                     raise
                 waited += pause
-                log.warning("429 on a member lookup in %s: waiting %.1fs", where, pause)
+                log.warning("429 on the %s in chat %s: waiting %.1fs", what, chat_id, pause)
                 await asyncio.sleep(pause)
             except BadRequest:
                 raise  # chat not found and the like: retrying changes nothing
             except NetworkError:  # timeouts and 5xx
-                if attempt == LOOKUP_ATTEMPTS:
+                if attempt == attempts:
                     raise
                 await asyncio.sleep(0.5 * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover

@@ -219,6 +219,20 @@ async def test_when_telegram_cannot_say_the_press_is_refused_politely(world: Wor
     assert snapshot(world.services.settings.db_path) != before
 
 
+async def test_a_long_429_on_the_lookup_refuses_the_press_instead_of_holding_it(
+    world: World,
+) -> None:
+    """Telegram drops the answer to a press left waiting: a lookup told to wait 30 s gives up
+    and the press is told to try again (the admin lookups, which answer no press, still wait)."""
+    oak = await public_group(world)
+    data = [d for d in await cards(world, oak) if d.startswith("pl:v:")]
+    world.fake.inject("getChatMember", error_code=429, retry_after=30)
+    before = snapshot(world.services.settings.db_path)
+    replies = await world.do(world.bob.press(card_with(oak, data[0]), data[0]))
+    assert "could not check with Telegram" in replies.answer_text()
+    assert snapshot(world.services.settings.db_path) == before
+
+
 async def test_an_organizer_who_left_loses_the_role(world: World) -> None:
     await world.do(world.fake.add_bot(world.court, by=world.alice, admin=True))
     said = await world.carol.send(world.court, "hi")
