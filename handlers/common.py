@@ -272,23 +272,32 @@ async def present(services: Services, chat: Chat, user: User, *, now: datetime) 
         return True  # an anonymous administrator posts as "Group": a lead of this group
     if user.is_bot:
         return False
+    return await in_group(services, chat, user.id, name=display_name(user), now=now)
+
+
+async def in_group(
+    services: Services, chat: Chat, user_id: int, *, name: str | None, now: datetime
+) -> bool:
+    """Whether the person is in the group: what we know, else Telegram's answer (stored; a
+    departure we had not noticed is handled as leaving now). ``name``: theirs, when they are
+    the one acting (only then is someone new written down)."""
     roles = services.roles
-    if roles.known_present(chat.id, user.id):
+    if roles.known_present(chat.id, user_id):
         return True
-    status = await members.presence(services.db, chat.id, user.id)
+    status = await members.presence(services.db, chat.id, user_id)
     if status == members.PRESENT:
-        roles.note_present(chat.id, user.id)
+        roles.note_present(chat.id, user_id)
         return True
     try:
-        inside = await roles.in_chat(chat.id, user.id)
+        inside = await roles.in_chat(chat.id, user_id)
     except TelegramError as exc:
         log.warning("could not ask Telegram whether a user is in chat %s: %s", chat.id, exc)
         raise DomainError("membership.check_failed") from exc
     if inside:
-        await members.joined(services.db, chat.id, user.id, display_name(user), now)
+        await members.joined(services.db, chat.id, user_id, name, now)
         return True
     if status != members.LEFT:  # gone without our noticing: the same as leaving now
-        await member_left(services, chat, user.id, display_name(user))
+        await member_left(services, chat, user_id, name)
     return False
 
 

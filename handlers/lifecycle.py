@@ -22,6 +22,7 @@ from handlers.common import (
     Turn,
     button,
     display_name,
+    in_group,
     is_id,
     member_joined,
     member_left,
@@ -146,6 +147,18 @@ async def restore_button(turn: Turn, parts: list[str]) -> None:
     ):
         raise DomainError("error.stale_button")
     services = turn.services
+    asked = await prompts.get(services.db, int(parts[1]))
+    if (
+        asked is not None
+        and asked.kind == RESTORE_KIND
+        and asked.chat_id == turn.chat.id
+        and asked.state == "open"
+        and asked.member_id is not None
+        and not await in_group(services, turn.chat, asked.member_id, name=None, now=turn.now)
+    ):
+        # restoring someone who is not back would count a household nobody there speaks for
+        member = await members.get(services.db, turn.chat.id, asked.member_id)
+        raise DomainError("membership.not_back", name=member.display_name if member else "—")
     outcome, prompt = await prompts.take(
         services.db,
         int(parts[1]),

@@ -136,6 +136,11 @@ async def test_leaving_suspends_the_claims_the_leads_are_told_once_and_only_a_le
     data = str(restore.callback_data)
     assert data.startswith("mb:r:") and len(data.encode()) <= 64
 
+    # a lead cannot restore while he is away: nobody there would speak for the household
+    replies = await world.do(world.alice.press(card, data))
+    assert "Bob Baker is not in the group now" in replies.answer_text()
+    assert await claim_status(world, world.court, "3-502", world.bob) == "suspended"
+
     # back in the group: still suspended, nobody is told again
     replies = await world.do(world.fake.join(world.court, world.bob))
     assert not replies.sent(world.court)
