@@ -129,7 +129,10 @@ async def collect(db: Database, user_id: int) -> dict[str, Any]:
         u,
     )
     data["memberships"] = await _rows(
-        db, f"SELECT t.chat_id, {g}, t.display_name, t.role FROM members t WHERE t.user_id = ?", u
+        db,
+        f"SELECT t.chat_id, {g}, t.display_name, t.role, t.status FROM members t"
+        " WHERE t.user_id = ?",
+        u,
     )
     data["unit_claims"] = await _rows(
         db,

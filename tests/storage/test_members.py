@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain.roles import Role
 from bot.domain.settings import ChatSettings
-from storage import chats, members, prompts, units
+from storage import chats, members, privacy, prompts, units
 from storage.db import Database
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -218,3 +218,14 @@ async def test_prompt_ids_are_never_reused_and_old_rows_are_swept(db: Database) 
     await prompts.create(db, GROUP, "forget", NOW + timedelta(days=2), author_id=BOB, lasts=FOR)
     assert await prompts.get(db, second) is None
     assert await prompts.get(db, keep) is not None
+
+
+async def test_mydata_says_whether_you_are_in_the_group(db: Database) -> None:
+    await members.seen(db, GROUP, BOB, "Bob", NOW, present=True)
+    await members.seen(db, OTHER, BOB, "Bob", NOW, present=True)
+    await members.departed(db, OTHER, BOB, "Bob", NOW)
+    data = await privacy.collect(db, BOB)
+    assert {m["grp"]: m["status"] for m in data["memberships"]} == {
+        "Maple": "member",
+        "Oak": "left",
+    }
