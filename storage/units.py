@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import aiosqlite
 
+from bot.domain.errors import DomainError
 from bot.domain.units import skeleton
 from storage.db import Database, from_db, to_db
 
@@ -36,6 +37,9 @@ APPROVED = "approved"
 REJECTED = "rejected"
 #: Set when the holder left the group (until a lead restores it): shown, never counted.
 SUSPENDED = "suspended"
+#: Most requests naming new labels one resident may have waiting in a group (a household rarely
+#: has more than a couple of units; a hostile resident must not fill the leads' card).
+MAX_REQUESTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +263,8 @@ async def claim_unit(
     suspended (only a lead restores it); a rejected one becomes a new request.
 
     A label the register does not have: without ``approved`` a pending *request* naming the
-    label, and the register is left as it is. ``approved`` there is a lead's act (``by``, the
+    label, and the register is left as it is (at most :data:`MAX_REQUESTS` waiting per resident,
+    else ``DomainError("unit.too_many_requests")``). ``approved`` there is a lead's act (``by``, the
     lead; the claimant by default): the unit is added — a register change, told to open
     decisions in this transaction — with the claim approved.
     """
@@ -322,6 +327,16 @@ async def _request_in(
         )
     ).fetchone()
     before = row["status"] if row else None
+    if before != PENDING:
+        waiting = await (
+            await conn.execute(
+                "SELECT count(*) AS n FROM unit_requests"
+                " WHERE chat_id = ? AND user_id = ? AND status = 'pending'",
+                (chat_id, user_id),
+            )
+        ).fetchone()
+        if waiting is not None and waiting["n"] >= MAX_REQUESTS:
+            raise DomainError("unit.too_many_requests", limit=MAX_REQUESTS)
     if row is None:
         await conn.execute(
             "INSERT INTO unit_requests (chat_id, user_id, label, skeleton, requested_at)"

@@ -494,3 +494,44 @@ async def test_csv_from_a_non_lead_finds_no_group(world: World) -> None:
         world.bob.send_document(world.bob.private, filename="u.csv", content=b"\xff\xfe\x00bad"),
     )
     assert "save it as CSV in UTF-8" in bad.text(world.bob.private)
+
+
+async def test_a_resident_cannot_fill_the_card_with_made_up_units(world: World) -> None:
+    await world.with_bot()
+    for n in range(1, 4):
+        await do(world, world.bob.send(world.court, f"/unit 9{n}-01"))
+    replies = await do(world, world.bob.send(world.court, "/unit 94-01"))
+    assert "3 of your claims to units that are not in the register" in replies.text(world.court)
+    assert len(await units.waiting(world.services.db, world.court.id)) == 3
+    # asking again for one already waiting is not a new request, and a registered unit is fine
+    replies = await do(world, world.bob.send(world.court, "/unit 91-01"))
+    assert "already waiting for a lead" in replies.text(world.court)
+    await do(world, world.alice.send(world.court, "/units add 94-01"))
+    await do(world, world.bob.send(world.court, "/unit 94-01"))
+    assert len(await units.waiting(world.services.db, world.court.id)) == 4
+    assert await units.count(world.services.db, world.court.id) == 1
+
+
+async def test_an_approval_a_decision_cannot_take_is_refused_with_what_to_do(
+    world: World,
+) -> None:
+    await world.with_bot()
+    await register_and_claim(world, {world.bob: ("2-101", 60)})
+    await do(world, world.alice.send(world.court, "/decide New lift | rule=cn-278"))
+    await do(world, world.carol.send(world.court, "/unit 2-102"))
+    request = await request_of(world, world.carol.id)
+    assert request is not None
+    card = await approval_card(world)
+    before = await snapshot(world)
+    replies = await do(world, world.alice.press(card, f"un:a:n{request.request_id}"))
+    [answer] = replies.answers()
+    assert answer["show_alert"] and "/units add 2-102" in answer["text"]
+    assert await snapshot(world) == before
+    still = await request_of(world, world.carol.id)
+    assert still is not None and still.status == "pending"
+    # the lead adds it with its area; approving then joins that unit
+    await do(world, world.alice.send(world.court, "/units add 2-102 65"))
+    replies = await do(world, world.alice.press(card, f"un:a:n{request.request_id}", check=False))
+    assert replies.answer_text() == "Approved: Кэрол, unit 2-102."
+    claim = await claim_of(world, "2-102", world.carol.id)
+    assert claim is not None and claim.status == "approved"
