@@ -211,8 +211,10 @@ class Turn:
         await self.services.outbox.answer(self.query.id, text, alert=alert)
 
 
-async def open_turn(update: Update, context: CourtyardContext) -> Turn | None:
-    """Load (or create) the chat row and note the member. ``None`` for updates without a chat."""
+async def open_turn(update: Update, context: CourtyardContext, *, note: bool = True) -> Turn | None:
+    """Load (or create) the chat row and note the member (``note``: not for Telegram's news of
+    someone joining or leaving, which must not write down a person we never met).
+    ``None`` for updates without a chat."""
     services = context.services
     tg_chat = update.effective_chat
     if tg_chat is None:
@@ -234,7 +236,7 @@ async def open_turn(update: Update, context: CourtyardContext) -> Turn | None:
     elif not chat.active:
         # An update arrived from it, so the bot is there (again) / the user unblocked it.
         await chats.set_active(services.db, chat.id, True, now)
-    if user is not None and not chat.is_private and not user.is_bot:
+    if note and user is not None and not chat.is_private and not user.is_bot:
         await _note_member(services, chat.id, user, present=not is_public(update))
     return Turn(update=update, context=context, services=services, chat=chat, user=user, now=now)
 

@@ -97,7 +97,7 @@ async def chat_member(update: Update, context: CourtyardContext) -> None:
     was, now_in = is_present(change.old_chat_member), is_present(change.new_chat_member)
     if was == now_in:
         return
-    turn = await open_turn(update, context)
+    turn = await open_turn(update, context, note=False)
     if turn is None:
         return
     if now_in:
@@ -112,7 +112,7 @@ async def members_joined(update: Update, context: CourtyardContext) -> None:
     people = [u for u in (message.new_chat_members if message else ()) if not u.is_bot]
     if not people:
         return  # the bot itself: my_chat_member says hello
-    turn = await open_turn(update, context)
+    turn = await open_turn(update, context, note=False)
     if turn is None or turn.chat.is_private:
         return
     for person in people:
@@ -125,7 +125,7 @@ async def member_gone(update: Update, context: CourtyardContext) -> None:
     person = message.left_chat_member if message else None
     if person is None or person.is_bot:
         return  # the bot itself: my_chat_member handles it
-    turn = await open_turn(update, context)
+    turn = await open_turn(update, context, note=False)
     if turn is None or turn.chat.is_private:
         return
     await member_left(turn.services, turn.chat, person.id, display_name(person))

@@ -104,19 +104,14 @@ async def departed(
 ) -> Departure:
     """Telegram says they left (or were removed): mark them, and suspend their approved unit
     claims in the same transaction. A second report of the same departure changes nothing.
-    Someone we never met gets no row (they have no claims; if they press later, Telegram is
-    asked)."""
+    Someone we never met gets no row (if they press later, Telegram is asked) unless they hold
+    claims."""
     async with db.write() as conn:
         row = await (
             await conn.execute(
                 "SELECT status FROM members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
             )
         ).fetchone()
-        if row is not None and row["status"] != LEFT:
-            await conn.execute(
-                "UPDATE members SET status = 'left' WHERE chat_id = ? AND user_id = ?",
-                (chat_id, user_id),
-            )
         labels = [
             str(r["label"])
             for r in await (
@@ -127,6 +122,18 @@ async def departed(
                 )
             ).fetchall()
         ]
+        if row is not None and row["status"] != LEFT:
+            await conn.execute(
+                "UPDATE members SET status = 'left' WHERE chat_id = ? AND user_id = ?",
+                (chat_id, user_id),
+            )
+        elif row is None and labels and display_name is not None:
+            # met through their claims only: written down, as the register names them
+            await conn.execute(
+                "INSERT INTO members (chat_id, user_id, display_name, status)"
+                " VALUES (?, ?, ?, 'left')",
+                (chat_id, user_id, display_name),
+            )
         if labels:
             await conn.execute(
                 "UPDATE unit_members SET status = 'suspended'"

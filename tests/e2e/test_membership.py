@@ -118,7 +118,7 @@ async def test_leaving_suspends_the_claims_the_leads_are_told_once_and_only_a_le
 ) -> None:
     # the bot is an administrator: both the chat_member update and the service message come
     await world.do(world.fake.add_bot(world.court, by=world.alice, admin=True))
-    await world.do(world.bob.send(world.court, "hello"))
+    await world.do(world.bob.send(world.court, "/help"))
     await claim(world, world.court, "3-502", world.bob)
     await claim(world, world.court, "3-10", world.bob)
     await claim(world, world.court, "3-502", world.carol)
@@ -281,3 +281,12 @@ async def test_a_returning_member_casts_no_ballot_until_a_lead_restores_the_clai
     assert not replies.answers()[0].get("show_alert"), replies.answers()
     row = await world.services.db.fetchone(ballots, (decision.id,))
     assert row is not None and row["n"] == 1
+
+
+async def test_someone_who_only_joins_and_leaves_is_not_written_down(world: World) -> None:
+    await world.do(world.fake.add_bot(world.court, by=world.alice, admin=True))
+    dave = world.fake.user("Dave", language_code="en")
+    await world.do(world.fake.join(world.court, dave))
+    await world.do(world.fake.leave(world.court, dave))
+    await world.do(world.fake.join(world.court, dave, by=world.bob))
+    assert await members.get(world.services.db, world.court.id, dave.id) is None

@@ -99,6 +99,11 @@ async def test_comings_and_goings_of_someone_never_met_store_nothing(db: Databas
     assert await members.get(db, GROUP, 99) is None
     assert await members.joined(db, GROUP, 99, "Zed", NOW)  # using the bot: now we have met
     assert await members.presence(db, GROUP, 99) == members.PRESENT
+    # claims without a member row (met through the register only): leaving writes them down
+    await units.add(db, GROUP, "5", None, NOW, by=ALICE)
+    await units.claim(db, GROUP, "5", 98, approved=True, now=NOW)
+    gone = await members.departed(db, GROUP, 98, "Yan", NOW)
+    assert gone.suspended == ("5",) and await members.presence(db, GROUP, 98) == members.LEFT
 
 
 async def test_an_organizer_who_left_is_no_longer_one(db: Database) -> None:
