@@ -82,7 +82,7 @@ def normalize_label(text: str) -> str:
     label = "".join(_clean_char(c) for c in label)
     label = _DASH_RE.sub("-", label)
     label = _SPACE_RE.sub(" ", label).strip()
-    label = _AROUND_DASH_RE.sub("-", label)
+    label = _DASH_RE.sub("-", _AROUND_DASH_RE.sub("-", label))  # "3 / / 502": one dash
     label = _AFTER_NUMERO_RE.sub(_NUMERO, label)
     label = _CJK_SPACE_RE.sub("", label)
     label = _WORD_PERIOD_RE.sub(r"\1. ", label)
