@@ -243,6 +243,8 @@ class WebhookServer:
                 return await reader.readexactly(length)
         except TimeoutError:
             raise _Reject(408, "body too slow") from None
+        except (asyncio.LimitOverrunError, ValueError):  # a chunk-size line beyond MAX_HEAD
+            raise _Reject(400, "bad chunked body") from None
 
     async def _refuse(
         self, writer: asyncio.StreamWriter, refusal: _Reject, *, authorized: bool = False

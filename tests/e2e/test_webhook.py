@@ -269,6 +269,14 @@ async def test_size_limit_on_content_length_and_while_streaming() -> None:
         ok, _ = await web.send(post(b'{"update_id": 1}'))
         assert await status_of(ok) == 200
         assert web.got == [{"update_id": 1}]
+    async with served() as web:  # the real limit: an update of 900 kB goes through whole
+        big = b'{"update_id": 8, "pad": "' + b"x" * 900_000 + b'"}'
+        reader, _ = await web.send(post(big))
+        assert await status_of(reader) == 200
+        assert web.got == [{"update_id": 8, "pad": "x" * 900_000}]
+        reader, writer = await web.send(head(extra="Transfer-Encoding: chunked\r\n"))
+        writer.write(b"1" * 20_000 + b"\r\n")  # a chunk-size line that never ends
+        assert await status_of(reader) == 400
 
 
 async def test_slow_heads_and_slow_bodies_are_dropped() -> None:
