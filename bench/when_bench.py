@@ -7,7 +7,8 @@ Measured in one run:
 1. cold start, each in a fresh subprocess: importing our module and the first parse per
    language (grammar), then warm() (dateparser's import and first parses); beside it,
    importing dateparser and its first parse per language alone.
-2. warm latency per phrase over the whole corpus (tests/domain/test_when_corpus.py): p50, p99
+2. warm latency per phrase over the whole corpus (tests/domain/test_when_corpus.py: the first
+   corpus, the written files in tests/domain/when_corpus/ and the generated phrases): p50, p99
    and max of ``when.parse`` and of ``dateparser.parse(text, languages=[...], settings={...})``
    (PREFER_DATES_FROM=future, a naive local RELATIVE_BASE), with their ratio. Each phrase's
    latency is its median over the rounds.
@@ -40,7 +41,15 @@ from dateutil.relativedelta import relativedelta  # noqa: E402
 
 from bot.domain import when as when_module  # noqa: E402
 from bot.domain.errors import DomainError  # noqa: E402
-from tests.domain.test_when_corpus import CORPUS, Case, local, matches  # noqa: E402
+from tests.domain.test_when_corpus import (  # noqa: E402
+    CORPUS,
+    FIRST_CORPUS,
+    GENERATED,
+    LABELLED,
+    Case,
+    local,
+    matches,
+)
 
 DATEPARSER_CODES = {"en": "en", "zh_Hans": "zh", "ru": "ru"}
 FIRST_PHRASES = {"en": "tomorrow at 9", "zh_Hans": "明天早上8点", "ru": "завтра в 9 утра"}
@@ -164,7 +173,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    print(f"when.py benchmark — {len(CORPUS)} labelled phrases, {args.rounds} rounds\n")
+    print(f"when.py benchmark — {len(CORPUS)} labelled phrases, {args.rounds} rounds")
+    written = ", ".join(f"{name} {len(cases)}" for name, cases in LABELLED.items())
+    by_lang = ", ".join(
+        f"{lang} {sum(1 for c in CORPUS if c.lang == lang)}" for lang in ("en", "zh_Hans", "ru")
+    )
+    print(
+        f"  first corpus {len(FIRST_CORPUS)}, written files ({written}), "
+        f"generated {len(GENERATED)}; by language: {by_lang}\n"
+    )
 
     ours_cold = cold(COLD_OURS)
     dp_cold = cold(COLD_DATEPARSER)
@@ -209,6 +226,18 @@ def main() -> None:
         label = f"  {lang}"
         print(
             f"  {label:36}{sum(ours_ok[i] for i in idx):>6}/{len(idx):<4}"
+            f"{sum(dp_ok[i] for i in idx):>7}/{len(idx):<4}"
+        )
+    sources = (
+        ("the first corpus", set(FIRST_CORPUS)),
+        ("the written files", {c for cases in LABELLED.values() for c in cases}),
+        ("  of them Traditional / Cantonese", set(LABELLED["zh_hant"])),
+        ("generated from templates", set(GENERATED)),
+    )
+    for label, members in sources:
+        idx = [i for i, case in enumerate(CORPUS) if case in members]
+        print(
+            f"  {'  ' + label:36}{sum(ours_ok[i] for i in idx):>6}/{len(idx):<4}"
             f"{sum(dp_ok[i] for i in idx):>7}/{len(idx):<4}"
         )
     kinds: tuple[tuple[str, Callable[[Case], bool]], ...] = (

@@ -250,7 +250,27 @@ _ZH_DIGITS: Final[dict[str, int]] = {
 
 
 def _alternation(words: Any) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    """A regex for any of ``words``, as a trie: "four(?:teen)?" rather than "fourteen|four".
+
+    The same words as a flat alternation (longest first) made the grammar's patterns ten times
+    longer and their compilation most of the import time (430 ms)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return f"(?:{body})?" if len(branches) == 1 else body + "?"
+        return body
+
+    return build(trie)
 
 
 _RU_TENS = "двадцать|тридцать|сорок|пятьдесят"
