@@ -326,8 +326,9 @@ async def queue_changed(turn: Turn, *, reply: bool) -> bool:
         if sent is None:
             return False
         await units.set_queue_card(services.db, chat_id, sent.message_id, now=turn.now)
-        if card is not None and card.message_id != sent.message_id:
-            # the old card keeps its buttons working; bring it to "nothing waiting" or as is
+        if card is not None and card.message_id != sent.message_id and waiting > 1:
+            # a day-old card that still lists claims points to the new one (its buttons would
+            # still work); an emptied card already says that nothing is waiting
             _refresh_old(services, chat_id, card.message_id)
         return True
 

@@ -4,6 +4,7 @@ private chat."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from fractions import Fraction
 
 from bot.fakeapi import FakeUser
@@ -535,3 +536,26 @@ async def test_an_approval_a_decision_cannot_take_is_refused_with_what_to_do(
     assert replies.answer_text() == "Approved: Кэрол, unit 2-102."
     claim = await claim_of(world, "2-102", world.carol.id)
     assert claim is not None and claim.status == "approved"
+
+
+async def test_a_day_old_card_gives_way_to_a_new_one(world: World) -> None:
+    await world.with_bot()
+    await do(world, world.bob.send(world.court, "/unit 5-01"))
+    old = await approval_card(world)
+    # the card was posted yesterday: it is far up the chat by now
+    yesterday = world.services.clock() - units_handler.QUEUE_CARD_AGE - timedelta(minutes=1)
+    await units.set_queue_card(world.services.db, world.court.id, old.message_id, now=yesterday)
+    replies = await do(world, world.carol.send(world.court, "/unit 5-02"))
+    [posted] = replies.sent(world.court)
+    assert "2 claims are waiting" in posted.params["text"]
+    new = await approval_card(world)
+    assert new.message_id != old.message_id
+    moved = world.fake.message(world.court, old.message_id)
+    assert moved is not None and moved.text is not None and "newer card below" in moved.text
+    assert moved.reply_markup is None
+    # while the queue is not empty, the next claim edits the new card
+    replies = await do(world, world.wang.send(world.court, "/unit 5-03"))
+    assert all("claims are waiting" not in c.params["text"] for c in replies.sent(world.court))
+    shown = await approval_card(world)
+    assert shown.message_id == new.message_id and shown.text is not None
+    assert "3 claims are waiting" in shown.text
