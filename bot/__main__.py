@@ -167,7 +167,7 @@ def _lock(settings: Settings, command: str) -> Any:
         return None
 
 
-def lost_database(settings: Settings) -> str | None:
+def lost_database(settings: Settings, state: str | None = None) -> str | None:
     """Why a missing database must have existed (a bot ran on it, backups of it exist), or
     None when nothing says it ever did."""
     from bot.lock import last_run
@@ -185,8 +185,9 @@ def lost_database(settings: Settings) -> str | None:
         hint = f"`courtyard restore {newest}`"
     if not traces:
         return None
+    state = state or f"there is no database at {settings.db_path}"
     return (
-        f"there is no database at {settings.db_path}, but there was one: {'; '.join(traces)}. "
+        f"{state}, but there was one: {'; '.join(traces)}. "
         "It was deleted, its volume is not mounted, or COURTYARD_DB is wrong. Put the newest "
         f"backup in place with {hint}, or begin again with an empty database: "
         "`courtyard migrate --new`."
@@ -216,6 +217,12 @@ def cmd_migrate(new: bool = False) -> int:
     if not new and not settings.db_path.exists():
         lost = lost_database(settings)
         if lost is not None:
+            print(f"courtyard: {lost}", file=sys.stderr)
+            return 1
+    if not new and settings.db_path.is_file() and _schema_version(settings.db_path) == 0:
+        empty = f"the database {settings.db_path} is empty (no Courtyard tables)"
+        lost = lost_database(settings, state=empty)
+        if lost is not None:  # emptied or replaced by an empty file, not a first start
             print(f"courtyard: {lost}", file=sys.stderr)
             return 1
     lock = _lock(settings, "migrate")
@@ -370,6 +377,14 @@ def cmd_run(webhook: bool = False) -> int:
         if not settings.db_path.is_file():
             print(f"courtyard: {settings.db_path} is not a database file", file=sys.stderr)
             return 1
+        if _schema_version(settings.db_path) == 0:  # an empty file is no database either
+            empty = f"the database {settings.db_path} is empty (no Courtyard tables)"
+            lost = lost_database(settings, state=empty)
+            print(
+                f"courtyard: {lost or empty + ': create one with `courtyard migrate`.'}",
+                file=sys.stderr,
+            )
+            return 1
         try:
             identity = asyncio.run(preflight(settings.db_path))
         except DatabaseError as exc:
@@ -378,6 +393,19 @@ def cmd_run(webhook: bool = False) -> int:
         return _run(settings, webhook, lock, identity)
     finally:
         lock.release()
+
+
+def _schema_version(path: Path) -> int | None:
+    """The file's ``user_version`` read-only (never creating anything), None when it cannot
+    be read (the start-up check then says why)."""
+    import sqlite3
+
+    from storage import backup
+
+    try:
+        return backup.schema_version(path)
+    except sqlite3.Error:
+        return None
 
 
 async def preflight(path: Path) -> tuple[int, int] | None:
@@ -415,6 +443,7 @@ def _run(settings: Settings, webhook: bool, lock: Any, identity: tuple[int, int]
             )
         schedule_backups(application, settings)
         watch_database(application, lock)
+        lock.note_started()
 
     app.post_init = post_init
     app.add_error_handler(_on_database_gone)

@@ -60,20 +60,15 @@ def lock_path(db_path: Path) -> Path:
     return real.with_name(f"{real.name}.lock")
 
 
-def last_run(db_path: Path) -> Holder | None:
-    """Who last ran the bot on this database, if the lock file says a bot ever did."""
-    path = lock_path(db_path)
-    if not path.is_file():
-        return None
-    holder = read_holder(path)
-    return holder if holder.command and holder.command.startswith("run") else None
-
-
-def read_holder(path: Path) -> Holder:
+def _record(path: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text("utf-8") or "{}")
     except (OSError, ValueError):
-        data = {}
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _holder(data: object) -> Holder:
     if not isinstance(data, dict):
         data = {}
     pid = data.get("pid")
@@ -85,6 +80,18 @@ def read_holder(path: Path) -> Holder:
     )
 
 
+def read_holder(path: Path) -> Holder:
+    """Who holds (or last held) the lock."""
+    return _holder(_record(path))
+
+
+def last_run(db_path: Path) -> Holder | None:
+    """The last bot that got as far as starting on this database, if any ever did (kept in
+    the lock file across later holders: a refused start does not erase it)."""
+    bot = _record(lock_path(db_path)).get("bot")
+    return _holder(bot) if isinstance(bot, dict) else None
+
+
 class ProcessLock:
     """``with ProcessLock(db_path, "run"):`` or :meth:`acquire` / :meth:`release`."""
 
@@ -93,6 +100,8 @@ class ProcessLock:
         self.path = lock_path(db_path)
         self.command = command
         self._fd: int | None = None
+        self._since = ""
+        self._bot: object = None
         self.identity: tuple[int, int] | None = None
 
     def acquire(self) -> ProcessLock:
@@ -124,18 +133,31 @@ class ProcessLock:
                 continue
             self._fd = fd
             self.identity = (held.st_dev, held.st_ino)
+            self._since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            self._bot = _record(self.path).get("bot")  # the last bot that ran stays noted
             self._write_holder()
             return self
         raise LockError(f"cannot lock {self.path}: it keeps being replaced")
 
-    def _write_holder(self) -> None:
-        assert self._fd is not None
-        record = {
+    def note_started(self) -> None:
+        """The bot has started on this database: from now on a missing or empty database
+        file means a lost one (``courtyard migrate`` will not make it anew without ``--new``)."""
+        self._bot = self._me()
+        self._write_holder()
+
+    def _me(self) -> dict[str, object]:
+        return {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "since": self._since,
             "command": self.command,
         }
+
+    def _write_holder(self) -> None:
+        assert self._fd is not None
+        record = self._me()
+        if self._bot is not None:
+            record["bot"] = self._bot
         data = (json.dumps(record) + "\n").encode()
         with contextlib.suppress(OSError):  # the lock is what counts; the note is a courtesy
             os.ftruncate(self._fd, 0)

@@ -214,6 +214,35 @@ async def test_a_database_deleted_while_running_stops_the_bot(tmp_path: Path) ->
     conn.close()
 
 
+def test_an_empty_file_is_no_database(tmp_path: Path) -> None:
+    """A program that opened the path after the database vanished (any sqlite3.connect) leaves
+    an empty file there: `courtyard run` must not fill it with a new schema."""
+    db = tmp_path / "courtyard.sqlite3"
+    db.touch()
+    env = clean_env(
+        COURTYARD_TOKEN=TOKEN, COURTYARD_API_URL="http://127.0.0.1:9/bot", COURTYARD_DB=str(db)
+    )
+    fresh = courtyard("run", env=env, cwd=tmp_path)
+    assert fresh.returncode == 1
+    one_sentence(fresh.stderr, f"the database {db} is empty", "courtyard migrate")
+    assert db.stat().st_size == 0
+    assert courtyard("migrate", env=env, cwd=tmp_path).returncode == 0  # a first start: fine
+
+    (tmp_path / "courtyard.sqlite3.lock").write_text(  # a bot ran on it...
+        '{"pid": 77, "command": "migrate", "bot": {"pid": 4242, "host": "house-pi",'
+        ' "since": "2026-12-01 10:00:00 UTC", "command": "run"}}'
+    )
+    db.unlink()
+    db.touch()  # ...and now the file is empty
+    again = courtyard("run", env=env, cwd=tmp_path)
+    assert again.returncode == 1
+    one_sentence(again.stderr, "is empty (no Courtyard tables), but there was one", "pid 4242")
+    migrate = courtyard("migrate", env=env, cwd=tmp_path)
+    assert migrate.returncode == 1 and "courtyard migrate --new" in migrate.stderr
+    assert db.stat().st_size == 0
+    assert courtyard("migrate", "--new", env=env, cwd=tmp_path).returncode == 0
+
+
 def test_migrate_does_not_make_anew_a_database_that_has_backups(tmp_path: Path) -> None:
     db = migrated(tmp_path / "courtyard.sqlite3")
     env = clean_env(COURTYARD_DB=str(db), COURTYARD_BACKUP_DIR=str(tmp_path / "bk"))
