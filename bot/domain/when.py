@@ -136,6 +136,7 @@ class _Parts:
     zone: str | None = None  # a zone named after the time ("utc", "ist", "gmt+3")
     now: bool | None = None  # "now", "сейчас", "现在": at once
     same: bool | None = None  # "same time tomorrow": the time of day it is now
+    yearoff: int | None = None  # 明年3月1日: this year = 0, next year = 1
 
 
 def _put(p: _Parts, **values: Any) -> _Parts | None:
@@ -483,7 +484,7 @@ def _every_n(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "every",
-    r"(?:every(?:\s+single)?|each|кажд(?:ый|ую|ое|ые|ого|ой|ом))" + _B + r"|每(?:一个|一|个)?",
+    r"(?:every(?:\s+single)?|each|кажд(?:ый|ую|ое|ые|ого|ой|ом))" + _B + r"|每(?:逢|一个|一|个)?",
 )
 def _every(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, every=True)
@@ -526,10 +527,10 @@ def _adverb(m: re.Match[str], p: _Parts) -> _Parts | None:
 @_component(
     "ru_po",
     r"по\s+(?:(?P<work>будням|будним\s+дням|рабочим\s+дням)|(?P<weekend>выходным(?:\s+дням)?)"
-    r"|(?P<part>утрам|вечерам|ночам))" + _B,
+    r"|(?P<part>утрам|вечерам|ночам))|в\s+(?P<work2>будни|будние\s+дни|рабочие\s+дни)" + _B,
 )
 def _ru_po(m: re.Match[str], p: _Parts) -> _Parts | None:
-    if m.group("work"):
+    if m.group("work") or m.group("work2"):
         return _put(p, every=True, days=_WORKDAYS)
     if m.group("weekend"):
         return _put(p, every=True, days=_WEEKEND)
@@ -539,9 +540,9 @@ def _ru_po(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "unit",
-    r"(?:(?P<day>day|день|天|日)|(?P<week>week|неделю|周|星期|礼拜)|(?P<month>month|месяц|月)"
-    r"|(?P<year>year|год|年)|(?P<work>week\s?day|work\s?day|business\s+day"
-    r"|будний\s+день|будни|рабочий\s+день|工作日)|(?P<weekend>weekend|выходные|周末)"
+    r"(?:(?P<work>week\s?day|work\s?day|business\s+day|будний\s+день|будни|рабочий\s+день"
+    r"|工作日)|(?P<weekend>weekend|выходные|周末)|(?P<day>day|день|天|日)"
+    r"|(?P<week>week|неделю|周|星期|礼拜)|(?P<month>month|месяц|月)|(?P<year>year|год|年)"
     r"|(?P<morning>утро|早上|早晨|早)|(?P<evening>вечер|晚上|晚)|(?P<night>ночь))" + _E,
 )
 def _unit(m: re.Match[str], p: _Parts) -> _Parts | None:
@@ -568,12 +569,14 @@ _REL_PART_EN = (
     rf"(?:\s+and\s+an?\s+half)?{_B}"
 )
 _REL_UNIT_RU = (
-    r"(?:секунд[уы]?|сек\.?|минут[уы]?|мин\.?|м|час(?:а|ов)?|ч|сут(?:ки|ок)|дн(?:я|ей)|день"
+    r"(?:секунд[уы]?|сек\.?|минутк[уи]|минут[уы]?|мин\.?|м|часик(?:а|ов)?|час(?:а|ов)?|ч"
+    r"|сут(?:ки|ок)|дн(?:я|ей)|день"
     r"|недел[юиь]|нед\.?"
     r"|месяц(?:а|ев)?|мес\.?|год(?:а)?|лет)"
 )
 _REL_PART_RU = (
-    rf"(?<![0-9a-zа-я])(?:{_AMOUNT_RU}?(?:с\s+половиной\s+)?{_REL_UNIT_RU}{_B}|полчаса{_B}"
+    rf"(?<![0-9a-zа-я])(?:{_AMOUNT_RU}?(?:с\s+половиной\s+)?{_REL_UNIT_RU}{_B}"
+    rf"|(?:полчаса|пол\s+часа|полгода|полдня){_B}"
     rf"|(?:три\s+)?четверт[ьи]\s+часа{_B})"
 )
 _REL_UNIT_ZH = r"(?:秒钟|秒|分钟|分|小时|钟头|个钟|钟|天|日|周|星期|礼拜|月|年)"
@@ -603,8 +606,11 @@ def _rel_amounts(body: str, part: str) -> tuple[tuple[float, str], ...] | None:
     found: list[tuple[float, str]] = []
     for piece in re.finditer(part, body):
         text = piece.group(0).strip()
-        if text.startswith("полчаса"):
-            found.append((0.5, "hour"))
+        if text.startswith(("полчаса", "пол часа", "полдня")):
+            found.append((12.0 if text.startswith("полдня") else 0.5, "hour"))
+            continue
+        if text.startswith("полгода"):
+            found.append((6.0, "month"))
             continue
         if text.endswith(("четверть часа", "четверти часа")):
             found.append((45.0 if text.startswith("три") else 15.0, "minute"))
@@ -642,7 +648,10 @@ def _rel_amounts(body: str, part: str) -> tuple[tuple[float, str], ...] | None:
             return None
         if unit == "fortnight":
             amount, unit = amount * 2, "week"
-        found.append((amount + half, unit))
+        amount += half
+        if unit == "year" and amount * 12 == int(amount * 12) and amount != int(amount):
+            amount, unit = amount * 12, "month"  # 半年后, in a year and a half
+        found.append((amount, unit))
     return tuple(found) or None
 
 
@@ -993,13 +1002,15 @@ def _date_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "date_zh",
-    rf"(?:(?P<y>\d{{4}}|[{_ZH_NUMERALS}]{{4}})年)?(?P<m>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}})月"
-    rf"(?P<d>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}})(?:日|号)?",
+    rf"(?:(?P<y>\d{{4}}|[{_ZH_NUMERALS}]{{4}})年|(?P<rel>今年|明年|后年))?的?"
+    rf"(?P<m>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}})月(?P<d>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}})(?:日|号)?",
 )
 def _date_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
     month, day, year = _int(m.group("m")), _int(m.group("d")), _int(m.group("y"))
     if month is None or day is None or (m.group("y") and year is None):
         return None
+    if m.group("rel"):  # 明年3月1日: the year is placed on the calendar later
+        return _put(p, ymd=(None, month, day), yearoff=("今年", "明年", "后年").index(m.group("rel")))
     return _put(p, ymd=(year, month, day))
 
 
@@ -1043,8 +1054,8 @@ def _monthday_en(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "monthday_ru",
-    rf"(?:(?P<n>\d{{1,2}})(?:-?(?:е|го|ое|ого|ье))?\s+числ[оа]|(?P<n2>\d{{1,2}})-?(?:го|е)"
-    rf"|(?P<w>{when_ru.ORDINAL})\s+числ[оа]"
+    rf"(?:(?P<n>\d{{1,2}})(?:-?(?:е|го|ое|ого|ье|му|ому))?\s+числ[оау]|(?P<n2>\d{{1,2}})-?(?:го|е)"
+    rf"|(?P<w>{when_ru.ORDINAL})\s+числ[оау]"
     r"|(?:в\s+)?(?P<last>последн(?:ий|ее|его)\s+(?:день|число)))"
     r"(?:\s+(?:(?P<next>следующего)\s+|(?P<this>этого)\s+|каждого\s+)?месяца)?" + _B,
 )
@@ -1075,9 +1086,13 @@ def _monthday_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, **values)
 
 
-@_component("month_ru", r"(?:в\s+)?(?:(?P<next>следующем)|(?P<this>этом))\s+месяце" + _B)
+@_component(
+    "month_ru",
+    r"(?:(?:в\s+)?(?:(?P<next>следующем)|(?P<this>этом))\s+месяце"
+    r"|(?:in\s+)?(?P<next2>next)\s+month|(?:in\s+)?(?:this|the\s+current)\s+month)" + _B,
+)
 def _month_ru(m: re.Match[str], p: _Parts) -> _Parts | None:
-    return _put(p, monthoff=1 if m.group("next") else 0)
+    return _put(p, monthoff=1 if m.group("next") or m.group("next2") else 0)
 
 
 # ---- times of day
@@ -1122,7 +1137,8 @@ def _ampm(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "oclock",
-    rf"(?:(?:at|@)\s*(?P<h>{_HOUR_EN}|\d{{1,2}})(?:\s*o'?clock)?|(?P<h2>{_HOUR_EN})\s*o'?clock)"
+    rf"(?:(?:at|@|around|about|at\s+around|at\s+about)\s*(?P<h>{_HOUR_EN}|\d{{1,2}})"
+    rf"(?:\s*o'?clock)?|(?P<h2>{_HOUR_EN})\s*o'?clock)"
     + _B,
 )
 def _oclock(m: re.Match[str], p: _Parts) -> _Parts | None:
@@ -1190,8 +1206,8 @@ def _ru_chas(m: re.Match[str], p: _Parts) -> _Parts | None:
 @_component(
     "zh_hour",
     rf"(?:在|于)?(?P<h>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}})(?:点|时)钟?"
-    rf"(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|整"
-    rf"|(?P<m>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}})分|(?P<m2>\d{{2}}|[{_ZH_NUMERALS}]{{2,3}}))?",
+    rf"(?:(?P<half>半)|过?(?P<q1>一刻)|(?P<q3>三刻)|整"
+    rf"|过?(?P<m>\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}})分|(?P<m2>\d{{2}}|[{_ZH_NUMERALS}]{{2,3}}))?",
 )
 def _zh_hour(m: re.Match[str], p: _Parts) -> _Parts | None:
     hour = _int(m.group("h"))
@@ -1236,7 +1252,7 @@ def _now(m: re.Match[str], p: _Parts) -> _Parts | None:
 @_component(
     "filler",
     r"(?:around|about|approximately|approx\.?|roughly|exactly|precisely|for|please|at|on|by|until"
-    r"|till|no\s+later\s+than"
+    r"|till|no\s+later\s+than|часов|часиков"
     r"|примерно|приблизительно|ровно|где-то|где\s+то|около|на|к|до|大约|大概|约|准时|在|于)" + _E,
 )
 def _filler(m: re.Match[str], p: _Parts) -> _Parts | None:
@@ -1493,11 +1509,21 @@ def _of_month(m: re.Match[str], p: _Parts) -> _Parts | None:
 @_component(
     "end_of_month",
     r"(?:at\s+|by\s+)?(?:the\s+)?end\s+of\s+(?:(?P<this>the|this)\s+|(?P<next>next)\s+)?month"
-    r"|(?:в\s+)?конц[еау]\s+(?:(?P<next2>следующего)\s+|этого\s+)?месяца" + _B,
+    r"|(?:в\s+)?конц[еау]\s+(?:(?P<next2>следующего)\s+|этого\s+)?месяца"
+    r"|(?:at\s+|by\s+)?(?:the\s+)?(?P<start>beginning|start|middle)\s+of\s+"
+    r"(?:(?:the|this)\s+|(?P<next3>next)\s+)?month|(?P<mid>mid-?month)"
+    r"|(?:в\s+)?(?P<start2>начал[еоа]|середин[еау])\s+(?:(?P<next4>следующего)\s+|этого\s+)?месяца"
+    + _B
+    + r"|(?P<off>下个?|本|这个?)?月(?P<start3>初|中)",
 )
 def _end_of_month(m: re.Match[str], p: _Parts) -> _Parts | None:
-    values: dict[str, Any] = {"monthday": -1}
-    if m.group("next") or m.group("next2"):
+    """The end, beginning or middle of a month: its last day, the 1st, the 15th."""
+    word = m.group("start") or m.group("start2") or m.group("start3") or m.group("mid") or ""
+    day = 15 if word.startswith(("middle", "mid", "серед", "中")) else 1 if word else -1
+    values: dict[str, Any] = {"monthday": day}
+    if any(m.group(g) for g in ("next", "next2", "next3", "next4")):
+        values["monthoff"] = 1
+    elif (m.group("off") or "").startswith("下"):
         values["monthoff"] = 1
     return _put(p, **values)
 
@@ -1558,7 +1584,7 @@ def _every_gap_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
 @_component(
     "same_time",
     r"(?:at\s+)?(?:the\s+)?(?:same|this)\s+time(?![a-z])|в\s+(?:это|то\s+же)\s+(?:же\s+)?время"
-    r"|这个时候|同一时间|同一个时间",
+    r"|这个时候|这个时间|同一时间|同一个时间",
 )
 def _same_time(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, same=True)
@@ -1685,6 +1711,11 @@ _PARTS: Final[dict[str, str]] = {
     "ближе к вечеру": "evening",
     "под вечер": "evening",
     "к утру": "morning",
+    "до обеда": "morning",
+    "в первой половине дня": "morning",
+    "во второй половине дня": "afternoon",
+    "first thing": "first_thing",
+    "first thing in the morning": "first_thing",
     "до конца дня": "eod",
     "lunchtime": "lunch",
     "lunch time": "lunch",
@@ -1767,7 +1798,9 @@ _TRADITIONAL = str.maketrans(
 )
 
 
-_ISH = re.compile(rf"(?<![a-z])(\d{{1,2}}|{_alternation(_HOUR_WORDS_EN)})\s*-?ish(?![a-z])")
+_ISH = re.compile(
+    rf"(?<![a-z])(\d{{1,2}}|{_alternation(_HOUR_WORDS_EN)}|noon|midnight)\s*-?ish(?![a-z])"
+)
 _OCLOCK = re.compile(r"(?<![a-z])o\s?'?\s?clock(?![a-z])")
 _UNIT_TIME = re.compile(r"(?<![a-z])((?:minute|hour|day|week|month|year)s?)'?s?\s+time(?![a-z])")
 
@@ -1776,7 +1809,10 @@ def _normalize(text: str) -> str:
     value = unicodedata.normalize("NFKC", text).lower().translate(_TRADITIONAL)
     value = when_zh.fold(value)
     if "ish" in value:
-        value = _ISH.sub(r"\1 o'clock", value)  # "6ish" is 6 o'clock, give or take
+        value = _ISH.sub(  # "6ish" is 6 o'clock, give or take; "noonish" is noon
+            lambda m: m.group(1) if m.group(1) in ("noon", "midnight") else m.group(1) + " o'clock",
+            value,
+        )
     if "clock" in value:
         value = _OCLOCK.sub("o'clock", value)
     if "time" in value:
@@ -1892,6 +1928,7 @@ _FINE_PARTS: Final[dict[str, tuple[str, int]]] = {
     "late_evening": ("evening", 21),
     "late_night": ("night", 23),
     "eod": ("afternoon", 17),
+    "first_thing": ("morning", 8),
 }
 
 
@@ -1993,6 +2030,10 @@ def _resolve(p: _Parts, c: _Context) -> When:
         if p.offset is None and p.days is None and p.ymd is None and p.monthday is None:
             raise _NotUnderstood  # "same time" alone: of which day?
         p = replace(p, hour=c.now.hour, minute=c.now.minute, same=None)
+    if p.yearoff is not None:
+        if p.ymd is None or p.every:
+            raise _NotUnderstood
+        p = replace(p, ymd=(c.today.year + p.yearoff, p.ymd[1], p.ymd[2]), yearoff=None)
     if p.zone is not None:
         if p.every or p.rel is not None or (p.hour is None and p.part is None):
             raise _NotUnderstood  # a zone belongs to a time of day said once
