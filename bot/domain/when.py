@@ -1010,7 +1010,8 @@ def _date_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
     if month is None or day is None or (m.group("y") and year is None):
         return None
     if m.group("rel"):  # 明年3月1日: the year is placed on the calendar later
-        return _put(p, ymd=(None, month, day), yearoff=("今年", "明年", "后年").index(m.group("rel")))
+        offset = ("今年", "明年", "后年").index(m.group("rel"))
+        return _put(p, ymd=(None, month, day), yearoff=offset)
     return _put(p, ymd=(year, month, day))
 
 
@@ -1138,8 +1139,7 @@ def _ampm(m: re.Match[str], p: _Parts) -> _Parts | None:
 @_component(
     "oclock",
     rf"(?:(?:at|@|around|about|at\s+around|at\s+about)\s*(?P<h>{_HOUR_EN}|\d{{1,2}})"
-    rf"(?:\s*o'?clock)?|(?P<h2>{_HOUR_EN})\s*o'?clock)"
-    + _B,
+    rf"(?:\s*o'?clock)?|(?P<h2>{_HOUR_EN})\s*o'?clock)" + _B,
 )
 def _oclock(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, _int(m.group("h") or m.group("h2")), 0, m)
@@ -1521,9 +1521,8 @@ def _end_of_month(m: re.Match[str], p: _Parts) -> _Parts | None:
     word = m.group("start") or m.group("start2") or m.group("start3") or m.group("mid") or ""
     day = 15 if word.startswith(("middle", "mid", "серед", "中")) else 1 if word else -1
     values: dict[str, Any] = {"monthday": day}
-    if any(m.group(g) for g in ("next", "next2", "next3", "next4")):
-        values["monthoff"] = 1
-    elif (m.group("off") or "").startswith("下"):
+    said_next = any(m.group(g) for g in ("next", "next2", "next3", "next4"))
+    if said_next or (m.group("off") or "").startswith("下"):
         values["monthoff"] = 1
     return _put(p, **values)
 
