@@ -1800,6 +1800,8 @@ _TRADITIONAL = str.maketrans(
 _ISH = re.compile(
     rf"(?<![a-z])(\d{{1,2}}|{_alternation(_HOUR_WORDS_EN)}|noon|midnight)\s*-?ish(?![a-z])"
 )
+_SPELLINGS: Final[dict[str, str]] = {**when_en.SPELLINGS, **when_ru.SPELLINGS}
+_SPELLING = re.compile(rf"(?<![0-9a-zа-я])(?:{_alternation(_SPELLINGS)})(?![a-zа-я])")
 _OCLOCK = re.compile(r"(?<![a-z])o\s?'?\s?clock(?![a-z])")
 _UNIT_TIME = re.compile(r"(?<![a-z])((?:minute|hour|day|week|month|year)s?)'?s?\s+time(?![a-z])")
 
@@ -1807,6 +1809,8 @@ _UNIT_TIME = re.compile(r"(?<![a-z])((?:minute|hour|day|week|month|year)s?)'?s?\
 def _normalize(text: str) -> str:
     value = unicodedata.normalize("NFKC", text).lower().translate(_TRADITIONAL)
     value = when_zh.fold(value)
+    if _SPELLING.search(value):
+        value = _SPELLING.sub(lambda m: _SPELLINGS[m.group(0)], value)
     if "ish" in value:
         value = _ISH.sub(  # "6ish" is 6 o'clock, give or take; "noonish" is noon
             lambda m: m.group(1) if m.group(1) in ("noon", "midnight") else m.group(1) + " o'clock",

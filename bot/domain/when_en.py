@@ -67,3 +67,16 @@ LOOSE_AMOUNTS: Final[dict[str, int]] = {
     "few": 3,
     "a pair of": 2,
 }
+#: Spellings residents type for the words of a time, and the word meant.
+SPELLINGS: Final[dict[str, str]] = {
+    "tommorow": "tomorrow", "tommorrow": "tomorrow", "tomorrrow": "tomorrow", "tomoro": "tomorrow",
+    "tomorro": "tomorrow", "2morrow": "tomorrow", "2moro": "tomorrow", "2morow": "tomorrow",
+    "tmw": "tomorrow", "tonite": "tonight", "2nite": "tonight", "2night": "tonight",
+    "tonigth": "tonight", "wensday": "wednesday", "wednsday": "wednesday",
+    "wedensday": "wednesday", "thrusday": "thursday", "thurday": "thursday",
+    "thursdy": "thursday", "tuseday": "tuesday", "tusday": "tuesday", "satuday": "saturday",
+    "saterday": "saturday", "saturady": "saturday", "sunady": "sunday", "firday": "friday",
+    "fridy": "friday", "mondy": "monday", "nxt": "next", "morn": "morning", "mornin": "morning",
+    "evenin": "evening", "afternon": "afternoon", "minuts": "minutes", "mintues": "minutes",
+    "hrs": "hours", "hr": "hour", "mins": "minutes", "secs": "seconds",
+}  # fmt: skip
