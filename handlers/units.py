@@ -118,6 +118,8 @@ class _State:
     lines: dict[int, list[str]] = field(default_factory=dict)
     flushing: set[int] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    #: chats whose card changed while it was being posted: refreshed once it is there
+    dirty: set[int] = field(default_factory=set)
 
 
 def _state(services: Services) -> _State:
@@ -309,10 +311,20 @@ def _refresh_queue(services: Services, chat_id: int, message_id: int) -> None:
 
 async def queue_changed(turn: Turn, *, reply: bool) -> bool:
     """A claim was added: post the approval card, or refresh it. True if a new card was posted
-    (as a reply to the claim when ``reply``)."""
+    (as a reply to the claim when ``reply``).
+
+    Only the claim that posts a card waits for the group's budget; a claim that arrives while
+    the card is being posted does not queue behind it (it would hold one of the chat's command
+    lanes, and a resident's /help would wait): it marks the card to be refreshed once posted."""
     services = turn.services
     chat_id = turn.chat.id
-    async with _lock(services, chat_id):
+    state = _state(services)
+    lock = _lock(services, chat_id)
+    if lock.locked():
+        state.dirty.add(chat_id)
+        return False
+    async with lock:
+        state.dirty.discard(chat_id)
         card = await units.queue_card(services.db, chat_id)
         waiting = len(await units.waiting(services.db, chat_id))
         fresh = card is not None and turn.now - card.posted_at < QUEUE_CARD_AGE
@@ -320,8 +332,9 @@ async def queue_changed(turn: Turn, *, reply: bool) -> bool:
             _refresh_queue(services, chat_id, card.message_id)
             return False
         text, markup = await _render_queue(services, chat_id, page=0)
-        sent = await turn.say(text, markup=markup) if reply else None
-        if sent is None:
+        if reply:
+            sent = await turn.say(text, markup=markup)
+        else:
             sent = await services.outbox.send(chat_id, text, reply_markup=markup)
         if sent is None:
             return False
@@ -330,6 +343,9 @@ async def queue_changed(turn: Turn, *, reply: bool) -> bool:
             # a day-old card that still lists claims points to the new one (its buttons would
             # still work); an emptied card already says that nothing is waiting
             _refresh_old(services, chat_id, card.message_id)
+        if chat_id in state.dirty:
+            state.dirty.discard(chat_id)
+            _refresh_queue(services, chat_id, sent.message_id)
         return True
 
 

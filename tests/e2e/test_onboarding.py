@@ -7,6 +7,7 @@ up to 52 s once the group's budget was spent."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_app
+from bot.app import TrackingUpdateProcessor, build_app
 from bot.config import Settings
 from bot.fakeapi import FakeTelegram, FakeUser
 from bot.outbox import Limits
@@ -226,3 +227,52 @@ async def test_approve_presses_are_answered_while_the_groups_budget_is_spent(
     assert await units.waiting(db, world.court.id) == []
     card = world.fake.message(world.court, card_row.message_id)
     assert card is not None and card.text is not None and "No claims are waiting" in card.text
+
+
+async def test_claims_do_not_hold_the_groups_lanes_while_the_card_waits(tight: World) -> None:
+    """Only the claim that posts the card waits for the group's budget: the claims that come
+    meanwhile finish at once (they would hold the chat's command lanes, and a resident's /help
+    would wait behind them), and the card shows them once it is there."""
+    world = tight
+    await world.with_bot()
+    db = world.services.db
+    await units.import_rows(
+        db, world.court.id, [("3-1", None), ("3-2", None), ("3-3", None)], world.services.clock()
+    )
+    spent = world.fake.mark()
+    await world.alice.send(world.court, "/units")
+    await world.fake.wait_until(
+        lambda: len(group_traffic(world, spent)) >= 1, timeout=10, message="budget spent"
+    )
+    mark = world.fake.mark()
+    processor = world.app.update_processor
+    assert isinstance(processor, TrackingUpdateProcessor)
+    await world.bob.send(world.court, "/unit 3-1")  # posts the card: waits for the budget
+    await world.carol.send(world.court, "/unit 3-2")
+    await world.wang.send(world.court, "/unit 3-3")
+    # while the card still waits for the budget, only its own claim is still being handled
+    await world.fake.until_confirmed()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+
+    def settled() -> bool:
+        return processor.active == 1 and world.app.update_queue.empty()
+
+    while not settled() and not group_traffic(world, mark) and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+    assert group_traffic(world, mark) == []
+    assert processor.active == 1
+    await calm(world, timeout=60)
+    said = [
+        c.params["text"]
+        for c in world.fake.calls[mark:]
+        if c.ok
+        and c.method in ("sendMessage", "editMessageText")
+        and int(c.params.get("chat_id", 0)) == world.court.id
+    ]
+    assert "claim" in said[0] and "waiting for a lead" in said[0]
+    card = await units.queue_card(db, world.court.id)
+    assert card is not None
+    message = world.fake.message(world.court, card.message_id)
+    assert message is not None and message.text is not None
+    assert "3 claims are waiting" in message.text
