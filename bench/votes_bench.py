@@ -17,6 +17,12 @@ Measured in one run, over real HTTP on loopback, with a real SQLite file:
    final state, 429 answers (must be 0), and whether the stored counts are exactly what the
    presses add up to (no vote lost or doubled).
 
+4. spent budget: in a fresh group, 20 quick ``/help`` replies spend the group's 20 messages a
+   minute; then 8 residents press "I'd like it" on a listing (each owes the group a hand-over
+   message, which must wait for the budget) and ``--spent`` others vote. The delay from each
+   press to its answer, from the fake's own records (Telegram drops answers after ~15 s; the
+   requirement is 1 s), and whether the hand-over messages still arrive.
+
 ``--latency`` delays every Bot API answer of the fake (50 ms is what Telegram takes).
 """
 
@@ -244,12 +250,104 @@ async def courtyard(users: int, presses: int, burst: int, latency: float) -> dic
     return results
 
 
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def spent_budget(users: int, latency: float, *, spend: bool = True) -> dict[str, float]:
+    """Presses with the group's budget spent (section 4 of the module docstring); with
+    ``spend=False`` the same presses in a group whose budget is untouched, for comparison.
+    Presses come one every 50 ms (20 a second), below the bot's throughput, so the delay
+    measured is the answer's own, not a queue of presses."""
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with FakeTelegram(token=TOKEN, bot_username="bench_bot") as fake:
+            if latency > 0:
+                fake.inject("*", delay=latency, times=None)
+            lead, people, group = await cast(fake, users + 8)
+            config = Settings(
+                token=TOKEN, db_path=Path(tmp) / "bench.sqlite3", api_url=fake.base_url
+            )
+            app = build_app(config, limits=Limits(), poll_timeout=1)
+            await start(app)
+            services = app.bot_data["services"]
+            try:
+                await fake.add_bot(group, by=lead)
+                mark = fake.mark()
+                await lead.send(group, "/offer Ladder | give")
+                await lead.send(group, "/poll Paint the gate? | Green | Blue")
+                await fake.wait_for(
+                    "sendMessage", since=mark, timeout=30, text=lambda t: "Paint" in t
+                )
+                while True:  # the cards' ids are stored just after their sends
+                    item = await services.db.fetchone("SELECT id, card_id FROM items")
+                    poll_row = await services.db.fetchone("SELECT id, message_id FROM polls")
+                    if item and item["card_id"] and poll_row and poll_row["message_id"]:
+                        break
+                    await asyncio.sleep(0.01)
+                item_id, item_card = item["id"], item["card_id"]
+                listing = fake.message(group, item_card)
+                card = fake.message(group, poll_row["message_id"])
+                if spend:
+                    helps = fake.mark()
+                    for _ in range(20):  # a lead: the per-resident command limit does not apply
+                        await lead.send(group, "/help")
+                    for _ in range(17):  # 17 replies go at once; the others wait a minute
+                        reply = await fake.wait_for(
+                            "sendMessage", since=helps, timeout=30, chat_id=group.id
+                        )
+                        helps = reply.index + 1
+                queries = []
+                for p in people[:8]:
+                    queries.append(await p.press(listing, f"it:w:{item_id}"))
+                    await asyncio.sleep(0.05)
+                for n, person in enumerate(people[8:]):
+                    queries.append(await person.press(card, f"pl:v:{poll_row['id']}:{n % 2}"))
+                    await asyncio.sleep(0.05)
+                await answered(fake, mark, len(queries))
+                at = {
+                    str(c.params["callback_query_id"]): c.at
+                    for c in fake.calls[mark:]
+                    if c.method == "answerCallbackQuery" and c.ok
+                }
+                delays = [at[q.id] - fake.callbacks[q.id].created for q in queries if q.id in at]
+                results["presses"] = len(queries)
+                results["answered"] = len(delays)
+                results["p50"] = percentile(delays, 0.5)
+                results["p99"] = percentile(delays, 0.99)
+                results["max"] = max(delays, default=float("nan"))
+                results["too_old"] = sum(
+                    1 for c in fake.calls[mark:] if c.method == "answerCallbackQuery" and not c.ok
+                )
+                last_answer = max(at.values(), default=time.monotonic())
+                began = time.monotonic()
+                while True:  # the hand-over messages wait for the group's minute
+                    handovers = [
+                        c
+                        for c in fake.calls_to("sendMessage", chat_id=group.id)
+                        if c.ok and "get in touch" in str(c.params.get("text"))
+                    ]
+                    if len(handovers) >= 8 or time.monotonic() - began > 180:
+                        break
+                    await asyncio.sleep(0.1)
+                results["handovers"] = len(handovers)
+                results["handovers_after"] = sum(1 for c in handovers if c.at > last_answer)
+                results["handover_last"] = max((c.at for c in handovers), default=last_answer) - (
+                    last_answer
+                )
+            finally:
+                await stop(app)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--presses", type=int, default=1000)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05, help="fake API delay, seconds")
+    parser.add_argument("--spent", type=int, default=40, help="votes with the budget spent")
     args = parser.parse_args()
     print(
         f"votes on one poll: {args.users} users, {args.presses} presses, fake Bot API latency "
@@ -277,6 +375,29 @@ def main() -> None:
     print(f"  voters on the final card            {ours['burst_voters']:7.0f}")
     exact = "yes" if ours["burst_counts_ok"] else "NO (votes lost or doubled)"
     print(f"  counts = what the presses add up to {exact:>7}")
+    spent = asyncio.run(spent_budget(args.spent, args.latency))
+    fresh = asyncio.run(spent_budget(args.spent, args.latency, spend=False))
+    print(
+        f"group budget spent (20 /help), then 8 'I'd like it' and {args.spent} votes"
+        " (Telegram's limits)"
+    )
+    print(
+        f"  presses answered                    {spent['answered']:7.0f} of {spent['presses']:.0f}"
+        f" ({spent['too_old']:.0f} answers refused as too old)"
+    )
+    print(
+        f"  press -> answer p50 / p99 / max     {spent['p50']:.3f} / {spent['p99']:.3f}"
+        f" / {spent['max']:.3f} s   (required: 1 s)"
+    )
+    print(
+        f"  the same, budget untouched          {fresh['p50']:.3f} / {fresh['p99']:.3f}"
+        f" / {fresh['max']:.3f} s"
+    )
+    print(
+        f"  hand-over messages delivered        {spent['handovers']:7.0f} of 8,"
+        f" {spent['handovers_after']:.0f} after the last answer (last"
+        f" {spent['handover_last']:.0f} s after it: the group's minute)"
+    )
 
 
 if __name__ == "__main__":
