@@ -31,8 +31,12 @@ async def started(fake: FakeTelegram, db_path: Path, before: World | None = None
         world = copy.copy(before)
         world.app = app
     report: cards.Report = world.services.state[cards.STATE]
-    await fake.wait_until(report.done.is_set, timeout=10, message="start-up card check")
-    await world.settle()
+    try:
+        await fake.wait_until(report.done.is_set, timeout=10, message="start-up card check")
+        await world.settle()
+    except BaseException:
+        await stop_app(app)
+        raise
     return world
 
 
@@ -244,5 +248,36 @@ async def test_a_closed_card_whose_last_drawing_was_open_is_redrawn(
         assert report.checked == 1 and report.unchanged == 1 and report.pruned == 1
         assert await card_store.digests(world.services.db) == {}
         assert edits(fake, before) == []
+    finally:
+        await stop_app(world.app)
+
+
+async def test_the_check_runs_after_a_slow_start(fake: FakeTelegram, tmp_path: Path) -> None:
+    """The start goes on after the check is planned (the command menus: 9 calls); Telegram
+    answering slowly made the check late, and APScheduler drops a job more than 1 s late."""
+    db_path = tmp_path / "courtyard.sqlite3"
+    world = await started(fake, db_path)
+    try:
+        await world.with_bot()
+        await world.do(world.alice.send(world.court, "/poll Paint the door? | Green | Blue"))
+        row = await world.services.db.fetchone("SELECT id, message_id FROM polls")
+        assert row is not None
+    finally:
+        await stop_app(world.app)
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "INSERT INTO poll_votes (poll_id, chat_id, voter, user_id, choices, voted_at)"
+            " VALUES (?, ?, ?, ?, 1, '2026-01-01T00:00:00Z')",
+            (row["id"], world.court.id, str(world.bob.id), world.bob.id),
+        )
+    conn.close()
+    fake.inject("setMyCommands", delay=0.2, times=None)
+    before = fake.mark()
+    world = await started(fake, db_path, world)
+    try:
+        [edit] = edits(fake, before)
+        assert edit.ok and int(edit.params["message_id"]) == row["message_id"]
+        assert await truthful(world) == []
     finally:
         await stop_app(world.app)
