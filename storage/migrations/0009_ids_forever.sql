@@ -1,5 +1,5 @@
 -- pragma: foreign_keys=off
--- Ids are forever. SQLite hands out the highest INTEGER PRIMARY KEY + 1, so after a delete the
+-- Ids are forever. SQLite hands out the highest rowid + 1 for a plain integer key, so after a delete the
 -- next row took the id of the one removed: a removed unit's ballot counted for the next flat
 -- added, an old card's buttons acted on a new poll after /purge, and a new event got the
 -- calendar UID of an old one. Every table whose ids reach a card, button data, an export or a
