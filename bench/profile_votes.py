@@ -221,7 +221,7 @@ async def answered(fake: Any, mark: int, presses: int) -> None:
 
 
 async def profile(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    from bot.fakeapi import FakeTelegram
+    from playground import FakeTelegram
 
     async with FakeTelegram(token=TOKEN, bot_username="bench_bot") as fake:
         if args.latency > 0:

@@ -542,7 +542,7 @@ def track_polls(fake: Any) -> None:
 
 
 async def parent(args: argparse.Namespace) -> None:
-    from bot.fakeapi import FakeTelegram
+    from playground import FakeTelegram
     from storage.db import Database
 
     groups, rows = args.groups, args.rows

@@ -47,9 +47,9 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 from bot.app import CONCURRENT_UPDATES, TrackingUpdateProcessor, build_app
 from bot.config import Settings
 from bot.domain.polls import apply_vote
-from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
 from bot.outbox import Limits
 from handlers import polls as poll_handlers
+from playground import FakeChat, FakeTelegram, FakeUser
 from storage import polls
 
 TOKEN = "123456:BENCH-votes-token-0000000000"

@@ -119,7 +119,7 @@ async def sample_peak(pid: int, stop: asyncio.Event) -> float:
 
 
 async def measure(mode: str) -> dict[str, Any]:
-    from bot.fakeapi import FakeTelegram
+    from playground import FakeTelegram
 
     port = free_port()
     async with FakeTelegram(token=TOKEN, bot_username="bench_bot") as fake:

@@ -14,8 +14,8 @@ from babel.messages.pofile import read_po
 from bot.domain.commands import COMMANDS
 from bot.domain.languages import SUPPORTED
 from bot.domain.settings import SettingKey, Who
-from bot.fakeapi.textparse import parse_html
 from bot.i18n import Html, format_datetime, format_datetime_zone, t, tn
+from playground.textparse import parse_html
 
 ROOT = Path(__file__).resolve().parents[1]
 PLURALS = {"en": 2, "zh_Hans": 1, "ru": 3}

@@ -17,8 +17,8 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.request import HTTPXRequest
 
-from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
 from bot.outbox import PRESS, Limits, Outbox, Press, TokenBucket
+from playground import FakeChat, FakeTelegram, FakeUser
 
 TOKEN = "123456:TEST-outbox-units"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.fakeapi import FakeTelegram
 from bot.roles import Roles
+from playground import FakeTelegram
 from storage.db import Database
 
 TOKEN = "123456:TEST-roles-cache-token-abc"

@@ -40,12 +40,12 @@ from telegram import Bot
 
 import bot.app  # noqa: F401 - every feature registers its cards
 from bot.config import Settings
-from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.services import Services
 from handlers import cards
+from playground import FakeChat, FakeTelegram, FakeUser
 from storage.db import Database, migrations, to_db
 
 TOKEN = "123456:TEST-courtyard-crash-token-abc"

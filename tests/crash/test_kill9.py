@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 from tests.crash.harness import (
     OPTIONS,
     TOKEN,

@@ -21,10 +21,10 @@ from telegram.ext import Application
 
 from bot.app import TrackingUpdateProcessor, build_app
 from bot.config import Settings
-from bot.fakeapi import Call, FakeChat, FakeTelegram, FakeUser
 from bot.flood import FloodLimits
 from bot.outbox import Limits
 from bot.services import Services
+from playground import Call, FakeChat, FakeTelegram, FakeUser
 
 TOKEN = "123456:TEST-courtyard-token-abcdef"
 

@@ -17,7 +17,7 @@ from typing import Any
 from telegram.ext import CallbackQueryHandler
 
 from bot.domain.commands import COMMANDS
-from bot.fakeapi import FakeUser
+from playground import FakeUser
 from tests.e2e.conftest import World
 
 RES, ORG, LEAD = "resident", "organizer", "lead"

@@ -12,8 +12,8 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.fakeapi import Call, FakeChat, FakeTelegram
 from handlers import cards
+from playground import Call, FakeChat, FakeTelegram
 from storage import cards as card_store
 from tests.e2e.conftest import World, start_app, stop_app
 from tests.e2e.test_events import day

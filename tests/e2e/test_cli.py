@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 from storage.db import migrations
 from tests.e2e.conftest import TOKEN
 

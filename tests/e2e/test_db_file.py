@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 from storage.db import migrations, split_statements
 from tests.crash.harness import BotProcess
 from tests.e2e.conftest import TOKEN

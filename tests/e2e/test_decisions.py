@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeTelegram, FakeUser
 from handlers.common import MENTION_NAME
+from playground import FakeTelegram, FakeUser
 from storage import decisions, units
 from storage.db import Database, to_db
 from tests.e2e.conftest import World, start_app, stop_app

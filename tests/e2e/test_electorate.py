@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from bot.domain.decisions import parse_rule
-from bot.fakeapi import FakeUser
 from handlers.decisions import count_open, final_of
+from playground import FakeUser
 from storage import decisions, units
 from storage.db import to_db
 from tests.e2e.conftest import World

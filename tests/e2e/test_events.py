@@ -286,9 +286,9 @@ def test_cards_stay_under_4096_utf16_units_with_emoji_names() -> None:
     a card measured in characters; every language must stay within the limit."""
     from datetime import UTC, datetime
 
-    from bot.fakeapi.textparse import parse_text, utf16_len
     from handlers.events import render_card
     from handlers.rosters import render_roster
+    from playground.textparse import parse_text, utf16_len
 
     start = datetime(2030, 1, 1, 10, tzinfo=UTC)
     for capacity in (300, None):

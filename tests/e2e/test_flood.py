@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeTelegram
 from bot.flood import FloodGuard, FloodLimits, Verdict
+from playground import FakeTelegram
 from tests.e2e.conftest import World, start_app, stop_app
 
 

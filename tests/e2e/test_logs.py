@@ -18,7 +18,7 @@ from tests.e2e.test_decisions import claim, open_decision
 from tests.e2e.test_events import day
 
 #: The fake Telegram is a test fixture, not part of the bot: its own log lines are left out.
-FAKE_LOGGERS = ("bot.fakeapi",)
+FAKE_LOGGERS = ("playground",)
 
 
 @contextmanager

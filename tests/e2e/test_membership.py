@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.fakeapi import FakeChat, FakeUser
+from playground import FakeChat, FakeUser
 from storage import chats, members, units
 from tests.e2e.conftest import World
 from tests.e2e.test_authorization import INTERNAL, buttons_of, snapshot

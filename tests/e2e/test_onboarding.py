@@ -19,9 +19,9 @@ from telegram.ext import Application
 
 from bot.app import TrackingUpdateProcessor, build_app
 from bot.config import Settings
-from bot.fakeapi import FakeTelegram, FakeUser
 from bot.outbox import Limits
 from handlers import units as units_handler
+from playground import FakeTelegram, FakeUser
 from storage import units
 from tests.e2e.conftest import FAST, TOKEN, World, stop_app
 

@@ -19,8 +19,8 @@ from telegram import Bot
 from telegram.error import BadRequest
 from telegram.request import HTTPXRequest
 
-from bot.fakeapi import FakeChat
 from bot.outbox import Outbox
+from playground import FakeChat
 from storage import chats
 from tests.e2e.conftest import FAST, World
 

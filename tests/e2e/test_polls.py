@@ -17,8 +17,8 @@ from telegram import Message, Update
 from bot.app import build_app
 from bot.config import Settings
 from bot.domain.text import utf16_len
-from bot.fakeapi import FakeTelegram
 from handlers import polls as poll_handlers
+from playground import FakeTelegram
 from storage import members, polls
 from storage.db import Database, to_db
 from tests.e2e.conftest import FAST, TOKEN, World, start_app, stop_app

@@ -20,7 +20,7 @@ from telegram import Update
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 from storage import polls
 from storage import sharing as store
 from tests.e2e.conftest import FAST, TOKEN, World, stop_app

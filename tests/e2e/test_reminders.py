@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 from storage import posts, scheduled
 from storage.db import Database, to_db
 from tests.e2e.conftest import World, start_app, stop_app

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeTelegram
 from handlers import privacy as privacy_h
+from playground import FakeTelegram
 from storage import backup, decisions, polls
 from storage import secrets as sealing
 from tests.e2e.conftest import World, start_app, stop_app

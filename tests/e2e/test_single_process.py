@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeTelegram
 from bot.lock import AlreadyRunning, ProcessLock, lock_path
+from playground import FakeTelegram
 from tests.crash.harness import BotProcess
 from tests.e2e.conftest import TOKEN
 from tests.e2e.test_cli import clean_env, courtyard, migrated

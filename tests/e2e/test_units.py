@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from fractions import Fraction
 
-from bot.fakeapi import FakeUser
 from handlers import units as units_handler
+from playground import FakeUser
 from storage import decisions, units
 from tests.e2e.conftest import Replies, World
 

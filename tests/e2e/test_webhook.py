@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.fakeapi import FakeTelegram
 from bot.webhook import Limits, WebhookServer
+from playground import FakeTelegram
 from tests.e2e.conftest import TOKEN
 from tests.e2e.test_cli import clean_env, migrated
 

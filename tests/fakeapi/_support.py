@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.ext import Application, ApplicationBuilder, BaseHandler
 from telegram.request import HTTPXRequest
 
-from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
+from playground import FakeChat, FakeTelegram, FakeUser
 
 TOKEN = "123456:TEST"
 

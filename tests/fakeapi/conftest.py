@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 
 from ._support import TOKEN, People, make_bot
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 
 from ._support import People, make_bot, running_app
 

@@ -25,7 +25,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 
 from ._support import People
 

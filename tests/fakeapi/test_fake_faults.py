@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 
 from ._support import People, make_bot
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 
 from ._support import People
 

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 
 from ._support import People
 from .test_fake_world import drain

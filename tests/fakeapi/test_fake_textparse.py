@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram.helpers import escape_markdown
 
-from bot.fakeapi.textparse import (
+from playground.textparse import (
     EntityParseError,
     detect_entities,
     parse_html,

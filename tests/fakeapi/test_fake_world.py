@@ -17,7 +17,7 @@ from telegram import (
 )
 from telegram.error import Conflict
 
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 
 from ._support import People, make_bot
 

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.fakeapi import FakeTelegram
 from handlers import privacy
+from playground import FakeTelegram
 from tests.e2e.conftest import World, start_app, stop_app
 from tests.e2e.test_authorization import make_cards, registered_prefixes, snapshot
 

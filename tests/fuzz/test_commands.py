@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 from bot.domain.commands import COMMANDS as CATALOGUE
-from bot.fakeapi import FakeTelegram
+from playground import FakeTelegram
 from tests.e2e.conftest import World, start_app, stop_app
 
 COUNT = 1500 if os.environ.get("COURTYARD_FULL_TESTS") == "1" else 120

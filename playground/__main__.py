@@ -1,4 +1,4 @@
-"""Serve a fake Bot API with a demo group until Ctrl-C: ``python -m bot.fakeapi --port 8081``.
+"""Serve a fake Bot API with a demo group until Ctrl-C: ``python -m playground --port 8081``.
 
 Point the bot at the printed ``base_url`` (and ``base_file_url``) with the printed token.
 Lines typed on standard input make the demo people act:
@@ -17,8 +17,8 @@ import sys
 import threading
 from collections.abc import Callable
 
-from bot.fakeapi.server import Call, FakeTelegram
-from bot.fakeapi.world import FakeChat, FakeUser
+from playground.server import Call, FakeTelegram
+from playground.world import FakeChat, FakeUser
 
 HELP = """commands:
   NAME: TEXT    NAME writes TEXT in the group
@@ -29,7 +29,7 @@ HELP = """commands:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.fakeapi", description="Serve a fake Telegram Bot API."
+        prog="python -m playground", description="Serve a fake Telegram Bot API."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)

@@ -1,7 +1,7 @@
 """The simulated Telegram world: users, chats, messages, files and the bot's update queue.
 
 Everything here runs on the event loop thread and mutates plain Python state; the HTTP side
-(:mod:`bot.fakeapi.methods`, :mod:`bot.fakeapi.server`) reads and changes the same state when
+(:mod:`playground.methods`, :mod:`playground.server`) reads and changes the same state when
 the bot calls the Bot API.
 """
 
@@ -26,7 +26,7 @@ from telegram import (
     User,
 )
 
-from bot.fakeapi.textparse import detect_entities, parse_text
+from playground.textparse import detect_entities, parse_text
 
 __all__ = [
     "ApiError",

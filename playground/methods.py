@@ -13,9 +13,9 @@ from typing import Any
 
 from telegram import Bot, BotCommand, ChatFullInfo, File, User, WebhookInfo
 
-from bot.fakeapi.httpserver import UploadedFile
-from bot.fakeapi.textparse import EntityParseError, parse_text, utf16_len
-from bot.fakeapi.world import (
+from playground.httpserver import UploadedFile
+from playground.textparse import EntityParseError, parse_text, utf16_len
+from playground.world import (
     DEFAULT_ALLOWED_UPDATES,
     MEMBER_STATUSES,
     ApiError,

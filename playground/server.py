@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import Message
 
-from bot.fakeapi.httpserver import (
+from playground.httpserver import (
     BadHttpRequest,
     HttpRequest,
     HttpResponse,
@@ -20,12 +20,12 @@ from bot.fakeapi.httpserver import (
     UploadedFile,
     decode_params,
 )
-from bot.fakeapi.methods import BotApi
-from bot.fakeapi.world import ApiError, FakeChat, FakeUser
+from playground.methods import BotApi
+from playground.world import ApiError, FakeChat, FakeUser
 
 __all__ = ["Call", "FakeTelegram", "Fault"]
 
-_LOGGER = logging.getLogger("bot.fakeapi")
+_LOGGER = logging.getLogger("playground")
 
 JSON = dict[str, Any]
 
@@ -151,7 +151,7 @@ class Fault:
 class FakeTelegram(BotApi):
     """A fake Telegram Bot API server plus a simulated world of users and groups.
 
-    See the :mod:`bot.fakeapi` module documentation for a walk-through.
+    See the :mod:`playground` module documentation for a walk-through.
 
     Options: ``enforce_limits`` answers 429 past ``group_limit_per_minute`` messages+edits per
     group and ``global_limit_per_second`` sends+edits overall (counted in ``limit_hits``);

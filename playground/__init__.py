@@ -13,7 +13,7 @@ Failures and slowness can be injected at run time (``Fault``).
 A short story::
 
     from telegram.ext import ApplicationBuilder
-    from bot.fakeapi import FakeTelegram
+    from playground import FakeTelegram
 
     async with FakeTelegram(token="123456:TEST", bot_username="courtyard_bot") as fake:
         app = (
@@ -68,7 +68,7 @@ Things worth knowing:
   ``fake.wait_until(condition)`` waits for any condition over calls and chat state.
 * PTB 22.8 warns when ``RetryAfter.retry_after`` is an int; with warnings as errors set the
   environment variable ``PTB_TIMEDELTA=true`` in tests that see 429 answers.
-* Run ``python -m bot.fakeapi --port 8081`` for a playground server with a demo group.
+* Run ``python -m playground --port 8081`` for a playground server with a demo group.
 
 What the fake models of Telegram's behaviour (each has a test in ``tests/fakeapi``):
 
@@ -103,7 +103,7 @@ What the fake models of Telegram's behaviour (each has a test in ``tests/fakeapi
   member of the group chat"; rate limits (``enforce_limits``) answer 429 with ``retry_after``.
 """
 
-from bot.fakeapi.server import Call, FakeTelegram, Fault
-from bot.fakeapi.world import ApiError, FakeChat, FakeUser
+from playground.server import Call, FakeTelegram, Fault
+from playground.world import ApiError, FakeChat, FakeUser
 
 __all__ = ["ApiError", "Call", "FakeChat", "FakeTelegram", "FakeUser", "Fault"]
