@@ -34,7 +34,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -121,6 +121,11 @@ CLOSE_RETRY = timedelta(hours=1)
 _CODES = {"f": FOR, "a": AGAINST, "x": ABSTAIN}
 _CODE_OF = {choice: code for code, choice in _CODES.items()}
 _STATE = "decisions"
+
+#: Called once a decision has closed and its outcome was posted, with the closed decision
+#: (``final`` holds the totals): features that open decisions (house rules, proposals) learn
+#: the result here. A hook's failure is logged and never undoes the close.
+ON_CLOSED: list[Callable[[Services, Decision], Awaitable[None]]] = []
 
 _RULE_KEYS = frozenset({"rule", "rules", "правило", "规则"})
 _CLOSE_KEYS = frozenset(
@@ -655,7 +660,12 @@ async def vote_button(turn: Turn, parts: list[str]) -> None:
         claims = await units.claims_of(db, turn.chat.id, turn.user.id)
         # a rejected claim waits for nothing: only a pending one is told to wait
         pending = any(c.status == units.PENDING for c in claims)
-        raise DomainError("decision.no_unit_pending" if pending else "decision.no_unit")
+        if pending:
+            raise DomainError("decision.no_unit_pending")
+        away = [c.label for c in claims if c.status == units.SUSPENDED]
+        if away:  # they hold a unit: never told to claim it again
+            raise DomainError("decision.no_unit_suspended", labels=", ".join(away))
+        raise DomainError("decision.no_unit")
     voters = {v.unit_id: v for v in await decisions.electorate(db, decision.id) if v.counts}
     theirs = [c for c in mine if c.unit_id in voters and voters[c.unit_id].label == c.label]
     if not theirs:
@@ -818,6 +828,11 @@ async def close_decision(
         )
     await services.outbox.send(chat.id, f"{head}\n{text}")
     log.info("decision %s closed in chat %s", decision.id, chat.id)
+    for hook in ON_CLOSED:
+        try:
+            await hook(services, closed_decision)
+        except Exception:
+            log.exception("a hook after closing decision %s failed", decision.id)
     return True
 
 
