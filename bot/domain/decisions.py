@@ -296,10 +296,15 @@ _CHOICE_WORDS: Final[dict[str, str]] = {
     "воздержаться": ABSTAIN,
 }
 
+#: What a choice may end (or begin) with as people type it: "Against.", "за!", "弃权。"
+#: (after NFKC, the full-width 。！， are still theirs; ！ and ， become ASCII).
+_CHOICE_ENDS: Final[str] = ".!,;。！，、 \t\n"
+
 
 def parse_choice(text: str) -> str:
     """The choice of ``/ballot ... for|against|abstain`` (en/zh/ru words), or a DomainError."""
-    choice = _CHOICE_WORDS.get(unicodedata.normalize("NFKC", text).strip().casefold())
+    word = unicodedata.normalize("NFKC", text).strip(_CHOICE_ENDS).casefold()
+    choice = _CHOICE_WORDS.get(word)
     if choice is None:
         raise DomainError(
             "decision.bad_choice", value=text.strip()[:32], choices=", ".join(CHOICES)

@@ -434,6 +434,14 @@ def test_rule_properties() -> None:
         ("abstain", "abstain"),
         ("弃权", "abstain"),
         ("воздержался", "abstain"),
+        # as people end a word: a full stop, an exclamation, a comma, in any script's form
+        ("Against.", "against"),
+        ("за!", "for"),
+        ("弃权。", "abstain"),
+        ("赞成！", "for"),
+        ("反对，", "against"),
+        ("yes, ", "for"),
+        (" Против !", "against"),
     ],
 )
 def test_parse_choice(text: str, choice: str) -> None:
@@ -445,6 +453,9 @@ def test_parse_choice_refusal() -> None:
         parse_choice("maybe")
     assert info.value.key == "decision.bad_choice"
     assert info.value.params == {"value": "maybe", "choices": "for, against, abstain"}
+    for text in (".", "!。", "for-ever", "f.o.r"):
+        with pytest.raises(DomainError):
+            parse_choice(text)
 
 
 # --- monotonicity ------------------------------------------------------------------------------

@@ -107,10 +107,6 @@ async def test_two_households_in_one_unit_cast_one_ballot_the_latest(world: Worl
     assert "For 0 · Against 1 · Abstain 0 · Not voted 1" in card_text(world, decision)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a suspended claim is told to register with /unit (vote_button)",
-)
 async def test_a_pending_or_suspended_claim_casts_nothing_and_says_why(world: World) -> None:
     await world.with_bot()
     await register(world, 3)
@@ -145,10 +141,6 @@ async def test_a_ballot_cast_before_leaving_still_counts_and_none_after(world: W
     assert "→ <b>PASSED</b>" in replies.text(world.court)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a choice with punctuation (Against.) is refused (parse_choice)",
-)
 async def test_paper_ballots_typed_loosely_are_understood(world: World) -> None:
     await world.with_bot()
     await register(world, 6)
