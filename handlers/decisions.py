@@ -71,6 +71,7 @@ from bot.domain.decisions import (
 from bot.domain.errors import DomainError
 from bot.domain.refs import Ref, find_ref, parse_ref
 from bot.domain.roles import Action, required_role
+from bot.domain.text import one_line
 from bot.domain.units import normalize_label
 from bot.i18n import (
     Html,
@@ -170,7 +171,7 @@ def _fold(text: str) -> str:
 def parse_request(text: str, *, lang: str, tz: str, now: datetime, default_rule: str) -> Request:
     """``Install an elevator | rule=cn-278-special | closes=in 14 days | secret``."""
     segments = [s.strip() for s in text.split("|")]
-    title = " ".join(segments[0].split()) if segments else ""
+    title = one_line(segments[0]) if segments else ""  # nothing invisible makes a title
     if not title:
         raise DomainError("decision.usage")
     if len(title) > MAX_TITLE:

@@ -43,6 +43,7 @@ from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
 from bot.domain.errors import DomainError
+from bot.domain.text import one_line
 
 MAX_TITLE: Final = 200
 MAX_PLACE: Final = 200
@@ -58,7 +59,7 @@ _NONE_WORDS: Final = frozenset({"-", "—", "none", "no", "无", "没有", "не
 
 
 def _clean(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).split())
+    return one_line(unicodedata.normalize("NFKC", text))
 
 
 def _segments(text: str) -> list[str]:

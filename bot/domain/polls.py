@@ -42,7 +42,7 @@ from fractions import Fraction
 from typing import Final, TypeVar
 
 from bot.domain.errors import DomainError
-from bot.domain.text import utf16_len
+from bot.domain.text import one_line, utf16_len
 
 MAX_QUESTION: Final[int] = 300
 MAX_OPTION: Final[int] = 100
@@ -99,12 +99,12 @@ class PollFlags:
 
 def validate_poll(question: str, options: list[str]) -> tuple[str, list[str]]:
     """The trimmed question and options, or a DomainError. Blank options are dropped."""
-    question = " ".join(question.split())
+    question = one_line(question)
     if not question:
         raise DomainError("poll.no_question")
     if len(question) > MAX_QUESTION:
         raise DomainError("poll.question_too_long", limit=MAX_QUESTION, length=len(question))
-    cleaned = [" ".join(o.split()) for o in options]
+    cleaned = [one_line(o) for o in options]
     cleaned = [o for o in cleaned if o]
     if len(cleaned) < MIN_OPTIONS:
         raise DomainError("poll.too_few_options")

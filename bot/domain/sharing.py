@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import when as when_
 from bot.domain.errors import DomainError
+from bot.domain.text import one_line as text_one_line
 
 MAX_TITLE: Final = 100
 MAX_NOTE: Final = 300
@@ -75,8 +76,9 @@ _REMOVE_MARKS: Final = frozenset({"-", "—", "–", "−", "--"})
 
 
 def one_line(text: str) -> str:
-    """Whitespace (line breaks too) collapsed to single spaces, NFC, stripped."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """Whitespace (line breaks too) collapsed to single spaces, NFC, stripped; nothing
+    invisible kept (bot.domain.text.one_line)."""
+    return text_one_line(unicodedata.normalize("NFC", text))
 
 
 def _limited(text: str, limit: int, key: str) -> str:

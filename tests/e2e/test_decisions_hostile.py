@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from storage import decisions, units
 from tests.e2e.conftest import World
 from tests.e2e.test_decisions import LABELS, card_text, claim, open_decision, register
@@ -182,10 +180,6 @@ async def test_huge_ids_in_commands_are_answered(world: World) -> None:
         assert replies.text(world.court), text  # answered, not a crash
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a title of invisible characters opens a decision (parse_request)",
-)
 async def test_titles_that_hide_or_forge_are_refused_or_shown_as_text(world: World) -> None:
     await world.with_bot()
     await register(world, 2)
