@@ -58,6 +58,9 @@ KINDS: Mapping[str, CardTable] = {
     "item": CardTable("items", "card_id", "status IN ('open', 'lent')"),
     "groupbuy": CardTable("groupbuys", "card_id", "status = 'open'"),
     "chain": CardTable("chains", "card_id", "status = 'open'"),
+    "proposal": CardTable(
+        "proposals", "message_id", "stage NOT IN ('reviewed', 'declined', 'expired')"
+    ),
 }
 
 

@@ -64,6 +64,11 @@ PERSONAL: Final[dict[str, dict[str, str]]] = {
     "chain_lines": {"user_id": "id", "user_name": "name"},
     "posts": {"creator_id": "id", "creator_name": "name"},
     "prompts": {"author_id": "id", "member_id": "id"},
+    "proposals": {"author_id": "id"},
+    "proposal_followers": {"user_id": "id"},
+    "proposal_statements": {"author_id": "id"},
+    "proposal_minutes": {"by_id": "id"},
+    "proposal_progress": {"by_id": "id"},
     # a private chat's id is its user's id
     "chats": {"id": "id (private chats)"},
 }
@@ -270,6 +275,32 @@ async def collect(db: Database, user_id: int) -> dict[str, Any]:
         db,
         f"SELECT t.chat_id, {g}, t.id AS post, t.kind, t.text, t.first_local, t.tz, t.rrule,"
         " t.status, t.creator_name FROM posts t WHERE t.creator_id = ? OR t.target_chat_id = ?",
+        (user_id, user_id),
+    )
+    # proposals: supports, statement votes and review answers are the household's (no person)
+    data["proposals"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS proposal, t.title, t.stage, t.created_at"
+        " FROM proposals t WHERE t.author_id = ?",
+        u,
+    )
+    data["proposal_statements"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.proposal_id AS proposal, t.text, t.created_at"
+        " FROM proposal_statements t WHERE t.author_id = ?",
+        u,
+    )
+    data["proposals_followed"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.proposal_id AS proposal FROM proposal_followers t"
+        " WHERE t.user_id = ?",
+        u,
+    )
+    data["proposal_records"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.proposal_id AS proposal, 'minutes' AS kind, t.created_at"
+        f" FROM proposal_minutes t WHERE t.by_id = ? UNION ALL SELECT t.chat_id, {g},"
+        " t.proposal_id, 'progress', t.created_at FROM proposal_progress t WHERE t.by_id = ?",
         (user_id, user_id),
     )
     return data
@@ -542,6 +573,27 @@ async def forget(
             u,
         )
         await anon("posts", "posts", "creator_id", "creator_name")
+
+        # proposals: what they proposed, said or recorded stays the group's, without them;
+        # following one ends (supports, statement votes and review answers are the unit's)
+        for table, col in (
+            ("proposals", "author_id"),
+            ("proposal_statements", "author_id"),
+            ("proposal_minutes", "by_id"),
+            ("proposal_progress", "by_id"),
+        ):
+            await run(
+                done.anonymised,
+                table,
+                f"UPDATE {table} SET {col} = ? WHERE {col} = ?",
+                (NOBODY, user_id),
+            )
+        await run(
+            done.removed,
+            "proposal_followers",
+            "DELETE FROM proposal_followers WHERE user_id = ?",
+            u,
+        )
 
         # households: their claims go; the units stay (ballots are the unit's)
         await run(done.removed, "unit_members", "DELETE FROM unit_members WHERE user_id = ?", u)

@@ -21,6 +21,7 @@ KINDS: Final[dict[str, str]] = {
     "G": "groupbuy",
     "C": "chain",
     "I": "item",
+    "T": "proposal",
 }
 LETTERS: Final[dict[str, str]] = {name: letter for letter, name in KINDS.items()}
 
