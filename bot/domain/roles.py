@@ -35,6 +35,8 @@ class Action(enum.Enum):
     CREATE_DECISION = "create_decision"  # /decide: a formal per-household decision
     MANAGE_DECISIONS = "manage_decisions"  # paper ballots, audit, chasing, early close, export
     PURGE_GROUP = "purge_group"  # /purge: delete everything stored about the group
+    ROLL_CALL = "roll_call"  # /rollcall: an emergency roll-call of every household
+    MANAGE_FACTS = "manage_facts"  # /info set, /info remove, /info pin: the facts board
 
 
 #: Actions whose minimum role is fixed.
@@ -48,6 +50,8 @@ _FIXED: Final[dict[Action, Role]] = {
     Action.CREATE_DECISION: Role.ORGANIZER,
     Action.MANAGE_DECISIONS: Role.LEAD,
     Action.PURGE_GROUP: Role.LEAD,
+    Action.ROLL_CALL: Role.ORGANIZER,
+    Action.MANAGE_FACTS: Role.LEAD,
 }
 
 _WHO_MIN_ROLE: Final[dict[Who, Role]] = {
