@@ -61,6 +61,7 @@ KINDS: Mapping[str, CardTable] = {
     "proposal": CardTable(
         "proposals", "message_id", "stage NOT IN ('reviewed', 'declined', 'expired')"
     ),
+    "rollcall": CardTable("rollcalls", "message_id", "status = 'open'"),
 }
 
 

@@ -22,6 +22,7 @@ KINDS: Final[dict[str, str]] = {
     "C": "chain",
     "I": "item",
     "T": "proposal",
+    "A": "rollcall",  # an emergency roll-call (alarm)
 }
 LETTERS: Final[dict[str, str]] = {name: letter for letter, name in KINDS.items()}
 
