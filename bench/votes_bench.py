@@ -1,29 +1,37 @@
 """Vote benchmark: button presses on one poll, end to end, against the fake Bot API.
 
-    python bench/votes_bench.py [--users 100] [--presses 1000] [--burst 1000] [--latency 0.05]
+    python bench/votes_bench.py [--users 100] [--presses 1000] [--rounds 3]
+                                [--latencies 0,0.05] [--burst 1000] [--skip-burst] [--skip-spent]
 
-Measured in one run, over real HTTP on loopback, with a real SQLite file:
+1. throughput: presses per second until every press is answered, three bots measured in the
+   same run, interleaved (plain, bare, Courtyard; for each latency; ``--rounds`` times), each
+   bot in a process of its own and the fake Bot API in this one, over real HTTP on loopback:
 
-1. baseline: a bare python-telegram-bot Application whose only handler answers the callback
-   query, under the same update processor as Courtyard (``TrackingUpdateProcessor``: the same
-   overall bound and the same per-chat lane for presses), on the same fake API in the same
-   run. Presses per second until every press is answered.
-2. Courtyard: the real Application (``build_app``, Telegram's real limits), N users pressing
-   the option buttons of one poll (vote, move, withdraw). Presses per second until every press
-   is answered (each press: chat and member rows, one write transaction, the answer, a
-   coalesced refresh request) — and the ratio to the baseline.
-3. burst: 1000 presses at once on a fresh poll with the fake enforcing Telegram's limits
+   * plain: the baseline, a plain python-telegram-bot Application — ``concurrent_updates(16)``,
+     PTB's own ``SimpleUpdateProcessor``, one handler that only answers the press;
+   * bare: the same handler under Courtyard's update processor (``TrackingUpdateProcessor``:
+     the per-chat press lane, per-person order, the update-id note left out: no database), so
+     the processor's own cost shows;
+   * Courtyard: the real Application (``build_app``, Telegram's real limits, a real SQLite
+     file), N users pressing the option buttons of one poll (vote, move, withdraw); each press:
+     chat and member rows, one write transaction, the answer, a coalesced card refresh. Checked
+     too: every answer within Telegram's window, the stored counts exactly what the presses add
+     up to, and the card's edits per minute (the group's limit is 20 messages+edits).
+
+   The ratio of each to the plain app of the same round is what counts: other work on the
+   machine disturbs absolute figures.
+2. burst: 1000 presses at once on a fresh poll with the fake enforcing Telegram's limits
    (20 messages+edits per minute per group): edits sent, time until the card shows the exact
    final state, 429 answers (must be 0), and whether the stored counts are exactly what the
    presses add up to (no vote lost or doubled).
-
-4. spent budget: in a fresh group, 20 quick ``/help`` replies spend the group's 20 messages a
+3. spent budget: in a fresh group, 20 quick ``/help`` replies spend the group's 20 messages a
    minute; then 8 residents press "I'd like it" on a listing (each owes the group a hand-over
    message, which must wait for the budget) and ``--spent`` others vote. The delay from each
    press to its answer, from the fake's own records (Telegram drops answers after ~15 s; the
    requirement is 1 s), and whether the hand-over messages still arrive.
 
-``--latency`` delays every Bot API answer of the fake (50 ms is what Telegram takes).
+Latency delays every Bot API answer of the fake (50 ms is what Telegram takes). The HTTP client
+of the bots is chosen as in production (``COURTYARD_HTTP``, see README); ``--http`` sets it.
 """
 
 from __future__ import annotations
@@ -31,7 +39,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -40,7 +50,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 
@@ -53,8 +63,12 @@ from playground import FakeChat, FakeTelegram, FakeUser
 from storage import polls
 
 TOKEN = "123456:BENCH-votes-token-0000000000"
-#: The per-chat lane for button presses of the processor both apps run under.
+#: The per-chat lane for button presses of Courtyard's processor.
 PRESS_LANE = TrackingUpdateProcessor(CONCURRENT_UPDATES).per_chat_presses
+#: The plain app's bound: PTB's SimpleUpdateProcessor with this many updates at once.
+PLAIN_CONCURRENCY = 16
+MARK = "@@ "
+MODES = ("plain", "bare", "courtyard")
 logging.basicConfig(level=logging.ERROR)
 
 
@@ -98,6 +112,224 @@ async def cast(fake: FakeTelegram, users: int) -> tuple[FakeUser, list[FakeUser]
     return lead, people, group
 
 
+# --- throughput: the child process, one bot ------------------------------------------------------
+
+
+def emit(**data: Any) -> None:
+    print(MARK + json.dumps(data), flush=True)
+
+
+def just_answer_app(api: str, mode: str) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The plain app (PTB's own processor) or the bare one (ours), answering presses only."""
+    builder = ApplicationBuilder().token(TOKEN).base_url(api).get_updates_read_timeout(11)
+    if mode == "plain":  # PTB as it comes: its own processor and HTTP client
+        builder = builder.concurrent_updates(PLAIN_CONCURRENCY)
+    else:
+        builder = builder.concurrent_updates(TrackingUpdateProcessor(CONCURRENT_UPDATES))
+        request = production_request()
+        if request is not None:
+            builder = builder.request(request)
+    app = builder.build()
+
+    async def just_answer(update: Update, context: Any) -> None:
+        assert update.callback_query is not None
+        with contextlib.suppress(BadRequest):  # expired while waiting: counted
+            await update.callback_query.answer("ok")
+
+    app.add_handler(CallbackQueryHandler(just_answer))
+    return app
+
+
+def production_request() -> Any:
+    """The request object Courtyard would use for Bot API calls (None: PTB's default)."""
+    try:
+        from bot.http import bot_request
+    except ImportError:
+        return None
+    return bot_request()
+
+
+async def child(mode: str, db_path: str, api: str) -> None:
+    if mode == "courtyard":
+        app = build_app(
+            Settings(token=TOKEN, db_path=Path(db_path), api_url=api),
+            limits=Limits(),
+            poll_timeout=1,
+        )
+    else:
+        app = just_answer_app(api, mode)
+    await start(app)
+    emit(ev="started", pid=os.getpid())
+    reader = asyncio.StreamReader()
+    loop = asyncio.get_running_loop()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while True:
+        line = (await reader.readline()).decode().split()
+        if not line or line[0] == "stop":
+            break
+        if line[0] == "counts":  # the stored counts of a poll, once the card work is done
+            services = app.bot_data["services"]
+            await services.outbox.idle()
+            poll = await polls.get(services.db, int(line[1]))
+            assert poll is not None
+            final = await polls.results(services.db, poll)
+            emit(ev="counts", counts=list(final.counts), voters=final.voters)
+    began = time.monotonic()
+    await stop(app)
+    emit(ev="stopped", seconds=time.monotonic() - began)
+
+
+# --- throughput: this process, the fake Bot API and the residents --------------------------------
+
+
+class Child:
+    def __init__(self, proc: asyncio.subprocess.Process):
+        self.proc = proc
+
+    async def expect(self, event: str, timeout: float = 120) -> dict[str, Any]:  # noqa: ASYNC109
+        assert self.proc.stdout is not None
+        while True:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=timeout)
+            if not line:
+                raise RuntimeError(f"the bot ended before {event!r}")
+            if line.startswith(MARK.encode()):
+                data: dict[str, Any] = json.loads(line[len(MARK) :])
+                assert data["ev"] == event, data
+                return data
+
+    async def say(self, words: str, event: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{words}\n".encode())
+        await self.proc.stdin.drain()
+        return await self.expect(event)
+
+
+def edits_per_minute(fake: FakeTelegram, mark: int, chat_id: int) -> int:
+    """The most card edits (and sends) the group got within any 60 s."""
+    times = sorted(
+        c.at
+        for c in fake.calls[mark:]
+        if c.method in ("editMessageText", "sendMessage")
+        and c.ok
+        and int(c.params.get("chat_id", 0)) == chat_id
+    )
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 60:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+async def throughput(
+    mode: str, latency: float, users: int, presses: int, tmp: Path
+) -> dict[str, Any]:
+    """One bot in a child process, ``presses`` presses on one card; presses per second."""
+    out: dict[str, Any] = {"mode": mode, "latency": latency}
+    async with FakeTelegram(token=TOKEN, bot_username="bench_bot") as fake:
+        if latency > 0:
+            fake.inject("*", delay=latency, times=None)
+        lead, people, group = await cast(fake, users)
+        db = tmp / f"{mode}-{time.monotonic_ns()}.sqlite3"
+        log = open(tmp / f"{mode}.log", "w")  # noqa: SIM115, ASYNC230
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--db",
+            str(db),
+            "--api",
+            fake.base_url,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+        )
+        bot = Child(proc)
+        try:
+            await bot.expect("started")
+            await fake.add_bot(group, by=lead)
+            await asyncio.sleep(0.5)
+
+            async def new_card(question: str) -> tuple[Any, list[str]]:
+                if mode != "courtyard":
+                    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+                    markup = InlineKeyboardMarkup(
+                        [[InlineKeyboardButton(str(i), callback_data=f"b:{i}")] for i in range(3)]
+                    )
+                    card = fake.add_message(
+                        group, fake.bot_dict(), {"text": question, "reply_markup": markup.to_dict()}
+                    )
+                    return card, ["b:0", "b:1", "b:2"]
+                mark = fake.mark()
+                await lead.send(group, f"/poll {question} | Yes | No | Later")
+                sent = await fake.wait_for("sendMessage", since=mark, timeout=30, chat_id=group.id)
+                keyboard = sent.result["reply_markup"]["inline_keyboard"]
+                return sent.result, [row[0]["callback_data"] for row in keyboard[:3]]
+
+            # warm-up: every neighbour presses once (member rows, caches, connections)
+            warm, data = await new_card("Warm-up?")
+            mark = fake.mark()
+            await press_all(people, warm, data[:1], len(people))
+            await answered(fake, mark, len(people))
+            await asyncio.sleep(3.5 if mode == "courtyard" else 0.2)  # the card's edit interval
+
+            card, data = await new_card("Throughput?")
+            mark = fake.mark()
+            began = time.perf_counter()
+            await press_all(people, card, data, presses)
+            out["late"] = await answered(fake, mark, presses)
+            out["rate"] = presses / (time.perf_counter() - began)
+            delays = [
+                c.at - fake.callbacks[str(c.params["callback_query_id"])].created
+                for c in fake.calls[mark:]
+                if c.method == "answerCallbackQuery"
+            ]
+            out["answer_max"] = max(delays)
+            if mode == "courtyard":
+                poll_id = int(data[0].split(":")[2])
+                stored = await bot.say(f"counts {poll_id}", "counts")
+                out["counts_ok"] = tuple(stored["counts"]) == expected_counts(users, presses, 3)
+                out["per_minute"] = edits_per_minute(fake, mark, group.id)
+            out["stop"] = (await bot.say("stop", "stopped"))["seconds"]
+            await asyncio.wait_for(proc.wait(), timeout=30)
+        except BaseException:
+            if proc.returncode is None:
+                proc.kill()
+            log.close()
+            sys.stderr.write((tmp / f"{mode}.log").read_text()[-3000:])
+            raise
+        log.close()
+    return out
+
+
+def report_throughput(runs: list[dict[str, Any]], presses: int) -> None:
+    latencies = sorted({r["latency"] for r in runs})
+    for latency in latencies:
+        print(
+            f"throughput at {latency * 1000:.0f} ms per Bot API call, {presses} presses, one poll"
+            " (presses/s; ratio to the plain app of the same round)"
+        )
+        rounds = [r for r in runs if r["latency"] == latency]
+        by_round: dict[int, dict[str, dict[str, Any]]] = {}
+        for r in rounds:
+            by_round.setdefault(r["round"], {})[r["mode"]] = r
+        print(
+            f"  {'round':>5} {'plain PTB':>10} {'bare (ours)':>12} {'ratio':>6}"
+            f" {'Courtyard':>10} {'ratio':>6}  answer max  late  counts  edits/min  shutdown"
+        )
+        for n, modes in sorted(by_round.items()):
+            plain, bare, ours = modes["plain"], modes["bare"], modes["courtyard"]
+            print(
+                f"  {n:5d} {plain['rate']:10.0f} {bare['rate']:12.0f}"
+                f" {bare['rate'] / plain['rate']:6.2f} {ours['rate']:10.0f}"
+                f" {ours['rate'] / plain['rate']:6.2f}  {ours['answer_max']:8.2f} s"
+                f" {ours['late']:5d}  {'exact' if ours['counts_ok'] else 'WRONG':>6}"
+                f"  {ours['per_minute']:9d}  {ours['stop'] * 1000:5.0f} ms"
+            )
+
+
 def expected_counts(users: int, presses: int, n_options: int) -> tuple[int, ...]:
     """What :func:`press_all` adds up to on a single-choice poll, pressed in order."""
     held: dict[int, frozenset[int]] = {}
@@ -114,44 +346,7 @@ async def press_all(people: list[FakeUser], card: Any, data: list[str], presses:
         await people[n % len(people)].press(card, data[option], check=False)
 
 
-async def baseline(users: int, presses: int, latency: float) -> tuple[float, int]:
-    async with FakeTelegram(token=TOKEN, bot_username="bench_bot") as fake:
-        if latency > 0:
-            fake.inject("*", delay=latency, times=None)
-        lead, people, group = await cast(fake, users)
-        app = (
-            ApplicationBuilder()
-            .token(TOKEN)
-            .base_url(fake.base_url)
-            .concurrent_updates(TrackingUpdateProcessor(CONCURRENT_UPDATES))
-            .get_updates_read_timeout(11)
-            .build()
-        )
-
-        async def just_answer(update: Update, context: Any) -> None:
-            assert update.callback_query is not None
-            with contextlib.suppress(BadRequest):  # expired while waiting: counted
-                await update.callback_query.answer("ok")
-
-        app.add_handler(CallbackQueryHandler(just_answer))
-        await start(app)
-        try:
-            await fake.add_bot(group, by=lead)
-            markup = InlineKeyboardMarkup(
-                [[InlineKeyboardButton(str(i), callback_data=f"b:{i}")] for i in range(3)]
-            )
-            card = await app.bot.send_message(group.id, "baseline", reply_markup=markup)
-            await asyncio.sleep(0.2)
-            mark = fake.mark()
-            began = time.perf_counter()
-            await press_all(people, card, ["b:0", "b:1", "b:2"], presses)
-            late = await answered(fake, mark, presses)
-            return presses / (time.perf_counter() - began), late
-        finally:
-            await stop(app)
-
-
-async def courtyard(users: int, presses: int, burst: int, latency: float) -> dict[str, float]:
+async def burst(users: int, presses: int, latency: float) -> dict[str, float]:
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeTelegram(token=TOKEN, bot_username="bench_bot") as fake:
@@ -165,8 +360,6 @@ async def courtyard(users: int, presses: int, burst: int, latency: float) -> dic
             await start(app)
             services = app.bot_data["services"]
             try:
-                await fake.add_bot(group, by=lead)
-                await asyncio.sleep(0.5)
 
                 async def new_poll(question: str, where: FakeChat) -> tuple[polls.Poll, Any]:
                     mark = fake.mark()
@@ -182,25 +375,8 @@ async def courtyard(users: int, presses: int, burst: int, latency: float) -> dic
                     assert poll is not None and poll.message_id is not None
                     return poll, fake.message(where, poll.message_id)
 
-                # warm-up: every neighbour becomes a known member (one press each)
-                warm, warm_card = await new_poll("Warm-up?", group)
-                mark = fake.mark()
-                await press_all(people, warm_card, [f"pl:v:{warm.id}:0"], len(people))
-                await answered(fake, mark, len(people))
-                await services.outbox.idle()
-
-                poll, card = await new_poll("Throughput?", group)
-                data = [f"pl:v:{poll.id}:{i}" for i in range(3)]
-                mark = fake.mark()
-                began = time.perf_counter()
-                await press_all(people, card, data, presses)
-                results["late"] = await answered(fake, mark, presses)
-                results["rate"] = presses / (time.perf_counter() - began)
-                await services.outbox.idle()
-
                 # the burst, with Telegram's limits enforced by the fake
-                # in a group of its own: the edits above do not count against its minute
-                burst_group = fake.group("Burst Court", admins=[lead], members=people)
+                burst_group = group
                 await fake.add_bot(burst_group, by=lead)
                 await asyncio.sleep(0.5)
                 poll, card = await new_poll("Burst?", burst_group)
@@ -210,8 +386,8 @@ async def courtyard(users: int, presses: int, burst: int, latency: float) -> dic
                 mark = fake.mark()
                 data = [f"pl:v:{poll.id}:{i}" for i in range(3)]
                 began = time.perf_counter()
-                await press_all(people, card, data, burst)
-                results["burst_late"] = await answered(fake, mark, burst)
+                await press_all(people, card, data, presses)
+                results["burst_late"] = await answered(fake, mark, presses)
                 results["burst_answered"] = time.perf_counter() - began
                 exact_at = None
                 deadline = time.monotonic() + 120
@@ -243,7 +419,7 @@ async def courtyard(users: int, presses: int, burst: int, latency: float) -> dic
                 final = await polls.results(services.db, poll)
                 results["burst_voters"] = final.voters
                 results["burst_counts_ok"] = float(
-                    final.counts == expected_counts(len(people), burst, 3)
+                    final.counts == expected_counts(len(people), presses, 3)
                 )
             finally:
                 await stop(app)
@@ -345,36 +521,66 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--presses", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--latencies", default="0,0.05", help="fake API delays to measure, seconds, comma-separated"
+    )
+    parser.add_argument("--modes", default=",".join(MODES), help=argparse.SUPPRESS)
     parser.add_argument("--burst", type=int, default=1000)
-    parser.add_argument("--latency", type=float, default=0.05, help="fake API delay, seconds")
+    parser.add_argument("--latency", type=float, default=0.05, help="for the burst and spent runs")
     parser.add_argument("--spent", type=int, default=40, help="votes with the budget spent")
+    parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--skip-spent", action="store_true")
+    parser.add_argument("--http", help="COURTYARD_HTTP for the bots (httpx or aiohttp)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.http:
+        os.environ["COURTYARD_HTTP"] = args.http
+    if args.child:
+        asyncio.run(child(args.child, args.db, args.api))
+        return
+    latencies = [float(x) for x in args.latencies.split(",") if x]
+    modes = [m for m in args.modes.split(",") if m]
     print(
-        f"votes on one poll: {args.users} users, {args.presses} presses, fake Bot API latency "
-        f"{args.latency * 1000:.0f} ms, concurrency {CONCURRENT_UPDATES}"
+        f"votes on one poll: {args.users} users, {args.presses} presses; plain PTB ="
+        f" concurrent_updates({PLAIN_CONCURRENCY}) with PTB's own HTTP client; bare and Courtyard"
+        f" = our processor ({CONCURRENT_UPDATES} at once, {PRESS_LANE} presses per chat), HTTP"
+        f" client {os.environ.get('COURTYARD_HTTP') or 'default'}"
     )
-    base, base_late = asyncio.run(baseline(args.users, args.presses, args.latency))
-    print(
-        f"  baseline (bare PTB, answer only)    {base:7.0f} presses/s"
-        f"   (same processor as Courtyard: {CONCURRENT_UPDATES} updates at once,"
-        f" {PRESS_LANE} presses per chat)\n                                     "
-        f"   answers too late (query expired): {base_late}"
-    )
-    ours = asyncio.run(courtyard(args.users, args.presses, args.burst, args.latency))
-    print(
-        f"  Courtyard (vote + answer + refresh) {ours['rate']:7.0f} presses/s"
-        f"   ratio {ours['rate'] / base:.2f} of the baseline"
-        f"   answers too late: {ours['late']:.0f}"
-    )
-    print(f"burst of {args.burst} presses on one poll (fake enforces 20 edits/min per group)")
-    print(f"  all presses answered after          {ours['burst_answered']:7.2f} s")
-    print(f"  answers too late (query expired)    {ours['burst_late']:7.0f}")
-    print(f"  card edits sent                     {ours['burst_edits']:7.0f}")
-    print(f"  card exact after                    {ours['burst_exact']:7.2f} s")
-    print(f"  429 (rate-limit) answers            {ours['burst_429']:7.0f}")
-    print(f"  voters on the final card            {ours['burst_voters']:7.0f}")
-    exact = "yes" if ours["burst_counts_ok"] else "NO (votes lost or doubled)"
-    print(f"  counts = what the presses add up to {exact:>7}")
+    if args.rounds > 0:
+        runs: list[dict[str, Any]] = []
+
+        async def interleaved() -> None:
+            with tempfile.TemporaryDirectory() as tmp:
+                for n in range(1, args.rounds + 1):
+                    for latency in latencies:
+                        for mode in modes:
+                            run = await throughput(
+                                mode, latency, args.users, args.presses, Path(tmp)
+                            )
+                            run["round"] = n
+                            runs.append(run)
+
+        asyncio.run(interleaved())
+        report_throughput(runs, args.presses)
+    if not args.skip_burst:
+        ours = asyncio.run(burst(args.users, args.burst, args.latency))
+        print(
+            f"burst of {args.burst} presses on one poll at {args.latency * 1000:.0f} ms"
+            " (fake enforces 20 edits/min per group)"
+        )
+        print(f"  all presses answered after          {ours['burst_answered']:7.2f} s")
+        print(f"  answers too late (query expired)    {ours['burst_late']:7.0f}")
+        print(f"  card edits sent                     {ours['burst_edits']:7.0f}")
+        print(f"  card exact after                    {ours['burst_exact']:7.2f} s")
+        print(f"  429 (rate-limit) answers            {ours['burst_429']:7.0f}")
+        print(f"  voters on the final card            {ours['burst_voters']:7.0f}")
+        exact = "yes" if ours["burst_counts_ok"] else "NO (votes lost or doubled)"
+        print(f"  counts = what the presses add up to {exact:>7}")
+    if args.skip_spent:
+        return
     spent = asyncio.run(spent_budget(args.spent, args.latency))
     fresh = asyncio.run(spent_budget(args.spent, args.latency, spend=False))
     print(
