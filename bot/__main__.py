@@ -7,6 +7,7 @@ courtyard migrate              create or upgrade the database, then exit
 courtyard backup [--to DIR]    online, verified backup; keeps the newest COURTYARD_BACKUP_KEEP
 courtyard restore FILE         replace the (stopped) bot's database with a verified backup
 courtyard health [--full]      the database opens and passes quick_check: exit 0, else 1
+courtyard playground [--demo]  a fake Telegram, the bot against it and a chat page in the browser
 
 ``run``, ``migrate`` and ``restore`` take the database's process lock (bot/lock.py): while a bot
 runs, a second ``run`` and any ``migrate`` or ``restore`` are refused, naming the running one.
@@ -143,6 +144,24 @@ def parser() -> argparse.ArgumentParser:
     health.add_argument(
         "--full", action="store_true", help="PRAGMA integrity_check instead of quick_check"
     )
+    play = sub.add_parser(
+        "playground",
+        help="try Courtyard in the browser: a fake Telegram, the bot, and a local chat page",
+        description="Start a fake Telegram Bot API, the bot against it (as `courtyard run` "
+        "runs it) and a web page that looks like a Telegram group chat; print its address. "
+        "No token, no internet. The database is a file in a temporary folder unless --db.",
+    )
+    play.add_argument("--port", type=int, default=8090, help="the page's port (default 8090)")
+    play.add_argument(
+        "--host", default="127.0.0.1", help="the page's address (default: loopback only)"
+    )
+    play.add_argument(
+        "--lang", default="en", choices=["en", "zh", "ru"], help="language of the building"
+    )
+    play.add_argument(
+        "--demo", action="store_true", help="prepare a building: units, a poll, an event, ..."
+    )
+    play.add_argument("--db", metavar="FILE", help="keep the database in FILE")
     return p
 
 
@@ -584,6 +603,12 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_restore(args.backup_file)
     if args.command == "health":
         return cmd_health(args.full)
+    if args.command == "playground":  # the only place the product loads the playground
+        from playground.launch import run as run_playground
+
+        return run_playground(
+            port=args.port, language=args.lang, demo=args.demo, db=args.db, host=args.host
+        )
     parser().print_help()
     return 0
 

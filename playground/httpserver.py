@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -63,11 +63,25 @@ class HttpResponse:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    #: a body written piece by piece as it comes (server-sent events); the connection then
+    #: closes when the iterator ends, and ``body`` is ignored
+    stream: AsyncGenerator[bytes, None] | None = None
 
     @classmethod
     def json(cls, status: int, payload: Any) -> HttpResponse:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         return cls(status, body)
+
+    def stream_head(self) -> bytes:
+        """The status line and headers of a streamed response (no length: it ends on close)."""
+        lines = [
+            f"HTTP/1.1 {self.status} {HTTPStatus(self.status).phrase}",
+            f"Content-Type: {self.content_type}",
+            "Cache-Control: no-cache",
+            "Connection: close",
+            *(f"{key}: {value}" for key, value in self.headers.items()),
+        ]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def encode(self, keep_alive: bool) -> bytes:
         try:
@@ -154,6 +168,9 @@ class HttpServer:
                     )
                 if writer.is_closing():
                     break
+                if response.stream is not None:
+                    await self._write_stream(writer, response)
+                    break
                 writer.write(response.encode(keep_alive))
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -163,6 +180,19 @@ class HttpServer:
             writer.close()
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
+
+    @staticmethod
+    async def _write_stream(writer: asyncio.StreamWriter, response: HttpResponse) -> None:
+        assert response.stream is not None
+        writer.write(response.stream_head())
+        await writer.drain()
+        try:
+            async for chunk in response.stream:
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            with contextlib.suppress(Exception):
+                await response.stream.aclose()
 
     @staticmethod
     async def _read_request(reader: asyncio.StreamReader) -> HttpRequest | None:

@@ -1,0 +1,310 @@
+"""The playground's cast, and ``--demo``: a believable building prepared by driving the bot.
+
+Without ``--demo`` the playground has a group with its lead and three residents, and no bot yet:
+adding Courtyard is the first thing a visitor does. With ``--demo`` the building is prepared the
+way its residents would prepare it, through the fake Telegram and the running bot only (no row
+is written by hand): the lead adds the bot, sends the register of 12 units as a CSV in private
+and picks the group, residents claim their units, someone opens a poll and neighbours vote, an
+event fills up and gets a waitlist, a few things are offered and asked for, and a formal
+decision is opened and half the households have voted. All of it in the chosen language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import Message
+
+from playground.server import FakeTelegram
+from playground.world import FakeChat, FakeUser
+
+__all__ = ["CAST", "Cast", "build_demo", "make_cast"]
+
+_LOGGER = logging.getLogger("playground.demo")
+
+#: (first name, last name) of the lead, then of the residents, per language
+CAST: dict[str, list[tuple[str, str | None]]] = {
+    "en": [
+        ("Alice", "Adams"),
+        ("Bob", "Baker"),
+        ("Carol", "Chen"),
+        ("David", "Diaz"),
+        ("Emma", "Evans"),
+        ("Frank", "Fischer"),
+        ("Grace", "Green"),
+        ("Henry", "Hall"),
+        ("Iris", "Ito"),
+        ("Jack", "Jones"),
+    ],
+    "zh": [
+        ("王芳", None),
+        ("李伟", None),
+        ("张敏", None),
+        ("刘洋", None),
+        ("陈静", None),
+        ("杨磊", None),
+        ("赵丽", None),
+        ("黄强", None),
+        ("周婷", None),
+        ("吴杰", None),
+    ],
+    "ru": [
+        ("Анна", "Орлова"),
+        ("Борис", "Петров"),
+        ("Вера", "Соколова"),
+        ("Глеб", "Морозов"),
+        ("Дарья", "Волкова"),
+        ("Егор", "Лебедев"),
+        ("Зоя", "Козлова"),
+        ("Игорь", "Новиков"),
+        ("Ксения", "Попова"),
+        ("Лев", "Фёдоров"),
+    ],
+}
+GROUP_TITLE = {"en": "Maple Court", "zh": "枫林苑", "ru": "Кленовый двор"}
+#: how many residents (besides the lead) are in the group without --demo
+SMALL_CAST = 3
+
+#: the register: label, floor area in m²
+UNITS = [
+    ("1-101", "62.5"),
+    ("1-102", "48"),
+    ("1-201", "62.5"),
+    ("1-202", "48"),
+    ("1-301", "75.2"),
+    ("1-302", "48"),
+    ("2-101", "88"),
+    ("2-102", "54.3"),
+    ("2-201", "88"),
+    ("2-202", "54.3"),
+    ("2-301", "96.4"),
+    ("2-302", "54.3"),
+]
+
+WORDS = {
+    "en": {
+        "lead": "lead",
+        "resident": "resident",
+        "preparing": "Preparing the demo building: {step}…",
+        "failed": "The demo building could not be prepared completely: {why}",
+        "csv": "register.csv",
+        "poll": "/poll Which colour for the new gate? | Green | Dark blue | Keep it black",
+        "event": "/event Spring yard cleanup | saturday 10:00 | By the playground | 4",
+        "offers": [
+            "/offer Cordless drill | lend | with a set of bits",
+            "/offer Baby stroller | give | folds flat, good wheels",
+            "/need A tall ladder for one afternoon",
+        ],
+        "decide": "/decide Install bike racks by the main gate | closes=in 14 days",
+        "steps": [
+            "the bot joins",
+            "the register of units",
+            "residents claim their units",
+            "a poll",
+            "an event",
+            "shared items",
+            "a formal decision",
+        ],
+    },
+    "zh": {
+        "lead": "管理员",
+        "resident": "居民",
+        "preparing": "正在准备示范楼：{step}…",
+        "failed": "示范楼没能完全准备好：{why}",
+        "csv": "户号登记.csv",
+        "poll": "/poll 新大门刷什么颜色？| 绿色 | 深蓝色 | 保持黑色",
+        "event": "/event 春季院子大扫除 | 周六 10:00 | 儿童乐园旁 | 4",
+        "offers": [
+            "/offer 充电电钻 | lend | 附一套钻头",
+            "/offer 婴儿推车 | give | 可折叠，轮子很好",
+            "/need 借一个高梯子用一个下午",
+        ],
+        "decide": "/decide 在大门旁安装自行车架 | closes=14天后",
+        "steps": ["机器人入群", "户号登记", "居民认领户号", "投票", "活动", "共享物品", "正式表决"],
+    },
+    "ru": {
+        "lead": "староста",
+        "resident": "житель",
+        "preparing": "Готовим демонстрационный дом: {step}…",
+        "failed": "Демонстрационный дом подготовлен не полностью: {why}",
+        "csv": "реестр.csv",
+        "poll": "/poll Какого цвета будут новые ворота? | Зелёные | Тёмно-синие | Оставить чёрные",
+        "event": "/event Весенний субботник | суббота 10:00 | У детской площадки | 4",
+        "offers": [
+            "/offer Аккумуляторная дрель | lend | с набором свёрл",
+            "/offer Детская коляска | give | складывается, колёса в порядке",
+            "/need Высокая стремянка на полдня",
+        ],
+        "decide": "/decide Поставить велопарковку у главных ворот | closes=через 14 дней",
+        "steps": [
+            "бот входит в группу",
+            "реестр квартир",
+            "жители отмечают квартиры",
+            "опрос",
+            "мероприятие",
+            "вещи",
+            "решение собрания",
+        ],
+    },
+}
+
+
+@dataclass
+class Cast:
+    group: FakeChat
+    lead: FakeUser
+    residents: list[FakeUser]
+
+
+def make_cast(fake: FakeTelegram, language: str, *, demo: bool) -> Cast:
+    """The building's group with its lead and residents (the bot is not in it yet)."""
+    names = CAST.get(language, CAST["en"])
+    people = names if demo else names[: SMALL_CAST + 1]
+    users = [fake.user(first, last, language_code=language) for first, last in people]
+    group = fake.group(
+        GROUP_TITLE.get(language, GROUP_TITLE["en"]), admins=users[:1], members=users[1:]
+    )
+    return Cast(group, users[0], users[1:])
+
+
+class DemoFailed(Exception):
+    pass
+
+
+class _Driver:
+    """Acts through the world and waits for the bot's answers (over its real HTTP calls)."""
+
+    def __init__(self, fake: FakeTelegram, cast: Cast) -> None:
+        self.fake = fake
+        self.cast = cast
+
+    async def settle(self, mark: int, timeout: float = 90.0) -> None:  # noqa: ASYNC109
+        """The bot took every update and has been quiet for a moment (its outbox is paced as
+        Telegram wants it, so a long wait may be the group's budget, not a fault)."""
+        await self.fake.until_confirmed(timeout=timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        seen = -1
+        while loop.time() < deadline:
+            count = len(self.fake.api_calls)
+            if count == seen:
+                return
+            seen = count
+            await asyncio.sleep(0.6)
+
+    async def say(self, person: FakeUser, chat: FakeChat, text: str) -> int:
+        mark = self.fake.mark()
+        await person.send(chat, text)
+        await self.fake.wait_for("sendMessage", since=mark, chat_id=chat.id, timeout=90)
+        return mark
+
+    def card(self, chat: FakeChat, prefix: str, since: int = 0) -> Message | None:
+        """The newest bot message in ``chat`` with a button whose data starts with ``prefix``."""
+        for message in reversed(chat.bot_messages):
+            if message.message_id <= since:
+                break
+            if buttons_of(message, prefix):
+                return message
+        return None
+
+    async def wait_card(self, chat: FakeChat, prefix: str, since: int = 0) -> Message:
+        found: list[Message] = []
+
+        def ready() -> bool:
+            message = self.card(chat, prefix, since)
+            if message is not None:
+                found.append(message)
+            return message is not None
+
+        await self.fake.wait_until(ready, timeout=90, message=f"no card with {prefix} buttons")
+        return found[-1]
+
+    async def press(self, person: FakeUser, message: Message, data: str) -> None:
+        query = await person.press(message, data)  # the button as the message shows it now
+        await self.fake.wait_until(
+            lambda: self.fake.callback_answer(query.id) is not None,
+            timeout=30,
+            message=f"no answer to {data}",
+        )
+
+
+def buttons_of(message: Message, prefix: str) -> list[str]:
+    markup = message.reply_markup
+    rows = markup.inline_keyboard if markup else ()
+    return [
+        str(b.callback_data)
+        for row in rows
+        for b in row
+        if b.callback_data is not None and str(b.callback_data).startswith(prefix)
+    ]
+
+
+async def build_demo(
+    fake: FakeTelegram, cast: Cast, language: str, progress: Callable[[str], None]
+) -> None:
+    """Prepare the demo building through the bot (which must be polling already)."""
+    words = WORDS.get(language, WORDS["en"])
+    steps = words["steps"]
+    drive = _Driver(fake, cast)
+    group, lead, residents = cast.group, cast.lead, cast.residents
+
+    progress(words["preparing"].format(step=steps[0]))
+    mark = fake.mark()
+    await fake.add_bot(group, by=lead)
+    await fake.wait_for("sendMessage", since=mark, chat_id=group.id, timeout=90)
+    await drive.settle(mark)
+
+    progress(words["preparing"].format(step=steps[1]))
+    await drive.say(lead, lead.private, "/start")
+    await drive.say(lead, group, "/settings unit_approval off")  # claims approved at once
+    csv = "unit,area\n" + "".join(f"{label},{area}\n" for label, area in UNITS)
+    newest = max(lead.private.messages, default=0)
+    await lead.send_document(lead.private, filename=words["csv"], content=csv.encode())
+    question = await drive.wait_card(lead.private, f"un:i:{group.id}:", since=newest)
+    mark = fake.mark()
+    await drive.press(lead, question, buttons_of(question, f"un:i:{group.id}:")[0])
+    await drive.settle(mark)
+
+    progress(words["preparing"].format(step=steps[2]))
+    owners = [lead, *residents]
+    for person, (label, _area) in zip(owners, UNITS, strict=False):
+        if person is not lead:
+            await drive.say(person, person.private, "/start")
+        await drive.say(person, group, f"/unit {label}")
+    await drive.say(lead, group, "/settings unit_approval on")  # newcomers wait for the lead
+
+    progress(words["preparing"].format(step=steps[3]))
+    since = max(group.messages)
+    await drive.say(residents[0], group, words["poll"])
+    poll = await drive.wait_card(group, "pl:v:", since)
+    options = buttons_of(poll, "pl:v:")
+    for index, person in enumerate([lead, *residents[1:6]]):
+        await drive.press(person, poll, options[index % 2 if index < 5 else 2])
+
+    progress(words["preparing"].format(step=steps[4]))
+    since = max(group.messages)
+    await drive.say(residents[2], group, words["event"])
+    event = await drive.wait_card(group, "ev:g:", since)
+    going = buttons_of(event, "ev:g:")[0]
+    for person in [residents[2], lead, *residents[3:7]]:  # six for four places: two wait
+        await drive.press(person, event, going)
+
+    progress(words["preparing"].format(step=steps[5]))
+    for person, text in zip(
+        (residents[4], residents[5], residents[6]), words["offers"], strict=True
+    ):
+        await drive.say(person, group, text)
+
+    progress(words["preparing"].format(step=steps[6]))
+    since = max(group.messages)
+    await drive.say(lead, group, words["decide"])
+    decision = await drive.wait_card(group, "dc:v:", since)
+    choices = buttons_of(decision, "dc:v:")
+    voters = [lead, *residents[:5]]  # six of the twelve households
+    for index, person in enumerate(voters):
+        await drive.press(person, decision, choices[0 if index != 3 else 1])
+    await drive.settle(fake.mark())
+    progress("")

@@ -1,0 +1,612 @@
+// Courtyard playground: a Telegram-like group chat over the fake Bot API's world.
+// Plain JavaScript, no build step. Everything the bot or a person wrote is put on the page
+// as text nodes (never as HTML): formatting comes from the message's entities, which the fake
+// parsed from the bot's HTML exactly as Telegram does, so only Telegram's own tags can ever
+// show as formatting and anything else is shown as the characters it is.
+"use strict";
+
+const WORDS = {
+  en: {
+    brand: "Courtyard playground", you_are: "You are", new_person: "A new person",
+    join_group: "Join the group", chats: "Chats", pinned: "Pinned message", replying: "Reply to",
+    menu: "Menu", send: "Send", private_with: "Private chat with {bot}", members: "{n} members",
+    bot_not_in: "{bot} is not in this group.", add_bot: "Add {bot} to the group",
+    remove_bot: "Remove {bot}", start: "Start", start_hint: "Press Start to talk to {bot}.",
+    join: "Join", leave: "Leave the group", not_member: "You are not in this group.",
+    no_commands: "No commands here yet.", reply: "Reply", edited: "edited",
+    attach: "Send a file", write: "Write a message…", name_hint: "Name",
+    joined: "{who} joined the group", left: "{who} left the group",
+    added: "{who} added {whom}", title: "{who} changed the group name to “{title}”",
+    pinned_service: "{who} pinned a message", migrated: "The group became a supergroup",
+    lead: "lead", resident: "resident", offline: "Connection lost, reconnecting…",
+    bot: "bot", download: "Download",
+  },
+  zh: {
+    brand: "Courtyard 体验场", you_are: "您的身份", new_person: "新来的人",
+    join_group: "加入群组", chats: "聊天", pinned: "置顶消息", replying: "回复",
+    menu: "菜单", send: "发送", private_with: "与 {bot} 的私聊", members: "{n} 位成员",
+    bot_not_in: "{bot} 还不在这个群里。", add_bot: "把 {bot} 加入群组",
+    remove_bot: "移除 {bot}", start: "开始", start_hint: "请按“开始”与 {bot} 对话。",
+    join: "加入", leave: "退出群组", not_member: "您不在这个群组里。",
+    no_commands: "这里还没有命令。", reply: "回复", edited: "已编辑",
+    attach: "发送文件", write: "输入消息…", name_hint: "姓名",
+    joined: "{who} 加入了群组", left: "{who} 退出了群组",
+    added: "{who} 添加了 {whom}", title: "{who} 将群名改为“{title}”",
+    pinned_service: "{who} 置顶了一条消息", migrated: "群组已升级为超级群组",
+    lead: "管理员", resident: "居民", offline: "连接中断，正在重连…",
+    bot: "机器人", download: "下载",
+  },
+  ru: {
+    brand: "Песочница Courtyard", you_are: "Вы", new_person: "Новый человек",
+    join_group: "Вступить в группу", chats: "Чаты", pinned: "Закреплённое сообщение",
+    replying: "Ответ на", menu: "Меню", send: "Отправить", private_with: "Личный чат с {bot}",
+    members: "Участников: {n}", bot_not_in: "{bot} пока не в этой группе.",
+    add_bot: "Добавить {bot} в группу", remove_bot: "Удалить {bot}", start: "Начать",
+    start_hint: "Нажмите «Начать», чтобы поговорить с {bot}.", join: "Вступить",
+    leave: "Выйти из группы", not_member: "Вы не состоите в этой группе.",
+    no_commands: "Команд здесь пока нет.", reply: "Ответить", edited: "изменено",
+    attach: "Отправить файл", write: "Сообщение…", name_hint: "Имя",
+    joined: "{who}: вступление в группу", left: "{who}: выход из группы",
+    added: "{who} → {whom}: добавление в группу", title: "{who}: новое название группы «{title}»",
+    pinned_service: "{who}: сообщение закреплено", migrated: "Группа стала супергруппой",
+    lead: "староста", resident: "житель", offline: "Связь потеряна, переподключение…",
+    bot: "бот", download: "Скачать",
+  },
+};
+
+const S = {
+  lang: "en",
+  bot: null,
+  people: [],
+  chats: new Map(),      // id -> chat summary
+  messages: new Map(),   // chat id -> Map(message id -> message)
+  me: null,              // person id
+  open: null,            // chat id
+  replyTo: null,         // message id
+  els: new Map(),        // message id -> element, for the open chat
+};
+
+const $ = (id) => document.getElementById(id);
+
+function w(key, params) {
+  const table = WORDS[S.lang] || WORDS.en;
+  let text = table[key] || WORDS.en[key] || key;
+  for (const [name, value] of Object.entries(params || {})) {
+    text = text.split("{" + name + "}").join(String(value));
+  }
+  return text;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// ---------------------------------------------------------------- talking to the server
+
+async function act(action, body) {
+  const response = await fetch("/api/" + action, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  let answer = {};
+  try { answer = await response.json(); } catch (_) { answer = { error: response.statusText }; }
+  if (!response.ok) {
+    toast(answer.error || response.statusText, true);
+    throw new Error(answer.error || response.statusText);
+  }
+  return answer;
+}
+
+function connect() {
+  const source = new EventSource("/api/events");
+  source.onmessage = (event) => handle(JSON.parse(event.data));
+  source.onerror = () => {
+    document.body.classList.add("offline");
+  };
+  source.onopen = () => document.body.classList.remove("offline");
+}
+
+function handle(event) {
+  switch (event.type) {
+    case "state": loadState(event.state); break;
+    case "message": putMessage(event.chat, event.message); break;
+    case "deleted": dropMessage(event.chat, event.message_id); break;
+    case "chat": S.chats.set(event.chat.id, event.chat); renderChats(); if (event.chat.id === S.open) renderHead(); break;
+    case "people": S.people = event.people; renderWho(); renderChats(); break;
+    case "commands": if (!$("menu").hidden) openMenu(); break;
+    case "status": renderStatus(event.status); break;
+    case "answer": if (S.pending.has(event.query_id)) answered(event); break;
+  }
+}
+S.pending = new Set();
+
+function loadState(state) {
+  S.lang = WORDS[state.language] ? state.language : "en";
+  document.documentElement.lang = S.lang === "zh" ? "zh-Hans" : S.lang;
+  for (const node of document.querySelectorAll("[data-l]")) node.textContent = w(node.dataset.l);
+  $("text").placeholder = w("write");
+  $("new-name").placeholder = w("name_hint");
+  $("attach").title = w("attach");
+  S.bot = state.bot;
+  S.people = state.people;
+  S.chats = new Map(state.chats.map((c) => [c.id, c]));
+  S.messages = new Map();
+  for (const [chat, list] of Object.entries(state.messages)) {
+    S.messages.set(Number(chat), new Map(list.map((m) => [m.message_id, m])));
+  }
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (S.me === null || !S.people.some((p) => p.id === S.me)) {
+    const wanted = Number(params.get("as"));
+    S.me = S.people.some((p) => p.id === wanted) ? wanted : (S.people[0] || {}).id || null;
+  }
+  if (S.open === null || !S.chats.has(S.open)) {
+    const home = [...S.chats.values()].find((c) => c.home);
+    S.open = home ? home.id : S.me;
+  }
+  renderStatus(state.status);
+  renderWho();
+  renderChats();
+  renderOpen();
+}
+
+// ---------------------------------------------------------------- people and chats
+
+function person(id) { return S.people.find((p) => p.id === id); }
+
+function isMember(chat, id) {
+  const status = chat.members[String(id)];
+  return status === "creator" || status === "administrator" || status === "member";
+}
+
+function isAdmin(chat, id) {
+  const status = chat.members[String(id)];
+  return status === "creator" || status === "administrator";
+}
+
+function renderWho() {
+  const select = $("who");
+  select.replaceChildren();
+  for (const p of S.people) {
+    const role = p.role ? " · " + p.role : "";
+    select.append(el("option", { value: p.id, selected: p.id === S.me }, p.name + role));
+  }
+}
+
+function visibleChats() {
+  const groups = [...S.chats.values()].filter(
+    (c) => c.type !== "private" && !c.migrated_to && (isMember(c, S.me) || c.home),
+  );
+  groups.sort((a, b) => (b.home ? 1 : 0) - (a.home ? 1 : 0));
+  const mine = S.chats.get(S.me);
+  return mine ? [...groups, mine] : groups;
+}
+
+function chatName(chat) {
+  return chat.type === "private" ? w("private_with", { bot: S.bot.first_name }) : chat.title;
+}
+
+function renderChats() {
+  const list = $("chats");
+  list.replaceChildren();
+  for (const chat of visibleChats()) {
+    const count = (S.messages.get(chat.id) || new Map()).size;
+    list.append(el("li", {
+      class: chat.id === S.open ? "open" : "",
+      "data-chat": chat.id,
+      "data-testid": chat.type === "private" ? "chat-private" : "chat-group",
+      onclick: () => { S.open = chat.id; S.replyTo = null; renderChats(); renderOpen(); },
+    }, el("span", {}, chatName(chat)), el("span", { class: "count" }, count)));
+  }
+}
+
+function renderStatus(text) {
+  const node = $("status");
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+// ---------------------------------------------------------------- the open chat
+
+function renderOpen() {
+  renderHead();
+  const box = $("messages");
+  box.replaceChildren();
+  S.els = new Map();
+  const messages = S.messages.get(S.open) || new Map();
+  for (const id of [...messages.keys()].sort((a, b) => a - b)) {
+    const node = renderMessage(messages.get(id));
+    S.els.set(id, node);
+    box.append(node);
+  }
+  box.scrollTop = box.scrollHeight;
+  renderReply();
+  $("menu").hidden = true;
+}
+
+function renderHead() {
+  const chat = S.chats.get(S.open);
+  if (!chat) return;
+  $("chat-title").textContent = chatName(chat);
+  const actions = $("chat-actions");
+  actions.replaceChildren();
+  const banner = $("banner");
+  banner.replaceChildren();
+  banner.hidden = true;
+  let canWrite = true;
+  if (chat.type === "private") {
+    $("chat-sub").textContent = "@" + S.bot.username + " · " + w("bot");
+    const me = person(S.me);
+    if (me && !me.started) {
+      banner.append(el("span", {}, w("start_hint", { bot: S.bot.first_name })),
+        el("button", { type: "button", "data-testid": "start", onclick: () => send("/start") }, w("start")));
+      banner.hidden = false;
+    }
+  } else {
+    const count = Object.values(chat.members).filter((s) => s === "creator" || s === "administrator" || s === "member").length;
+    $("chat-sub").textContent = w("members", { n: count });
+    if (!isMember(chat, S.me)) {
+      canWrite = false;
+      banner.append(el("span", {}, w("not_member")),
+        el("button", { type: "button", "data-testid": "join", onclick: () => act("join", { user: S.me, chat: chat.id }) }, w("join")));
+      banner.hidden = false;
+    } else if (chat.bot_status !== "member" && chat.bot_status !== "administrator") {
+      banner.append(el("span", {}, w("bot_not_in", { bot: S.bot.first_name })),
+        el("button", { type: "button", "data-testid": "add-bot", onclick: () => act("add_bot", { user: S.me, chat: chat.id }) },
+          w("add_bot", { bot: S.bot.first_name })));
+      banner.hidden = false;
+    } else if (isAdmin(chat, S.me)) {
+      actions.append(el("button", { type: "button", "data-testid": "remove-bot", onclick: () => act("remove_bot", { user: S.me, chat: chat.id }) },
+        w("remove_bot", { bot: S.bot.first_name })));
+    }
+    if (isMember(chat, S.me) && chat.members[String(S.me)] !== "creator") {
+      actions.append(el("button", { type: "button", "data-testid": "leave", onclick: () => act("leave", { user: S.me, chat: chat.id }) }, w("leave")));
+    }
+  }
+  $("composer").setAttribute("aria-disabled", canWrite ? "false" : "true");
+  renderPinned(chat);
+}
+
+function renderPinned(chat) {
+  const bar = $("pinned");
+  const messages = S.messages.get(chat.id) || new Map();
+  const id = [...chat.pinned].reverse().find((m) => messages.has(m));
+  if (id === undefined) { bar.hidden = true; return; }
+  const message = messages.get(id);
+  $("pinned-text").textContent = firstLine(message);
+  bar.hidden = false;
+  bar.onclick = () => flash(id);
+}
+
+function firstLine(message) {
+  const text = message.text || message.caption || (message.document && message.document.file_name) || "";
+  return text.split("\n")[0].slice(0, 120);
+}
+
+function flash(id) {
+  const node = S.els.get(id);
+  if (!node) return;
+  node.scrollIntoView({ block: "center" });
+  node.classList.add("flash");
+  setTimeout(() => node.classList.remove("flash"), 1200);
+}
+
+function putMessage(chatId, message) {
+  if (!S.messages.has(chatId)) S.messages.set(chatId, new Map());
+  const known = S.messages.get(chatId);
+  const isNew = !known.has(message.message_id);
+  known.set(message.message_id, message);
+  if (isNew) renderChats();
+  if (chatId !== S.open) return;
+  const box = $("messages");
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const node = renderMessage(message);
+  const old = S.els.get(message.message_id);
+  if (old) {
+    old.replaceWith(node);
+  } else {
+    const later = [...S.els.keys()].filter((id) => id > message.message_id).sort((a, b) => a - b)[0];
+    if (later !== undefined) S.els.get(later).before(node); else box.append(node);
+  }
+  S.els.set(message.message_id, node);
+  if (isNew && atBottom) box.scrollTop = box.scrollHeight;
+  renderPinned(S.chats.get(chatId));
+}
+
+function dropMessage(chatId, id) {
+  const known = S.messages.get(chatId);
+  if (known) known.delete(id);
+  if (chatId !== S.open) { renderChats(); return; }
+  const node = S.els.get(id);
+  if (node) node.remove();
+  S.els.delete(id);
+  renderChats();
+  renderPinned(S.chats.get(chatId));
+}
+
+function nameOf(user) {
+  if (!user) return "";
+  return user.last_name ? user.first_name + " " + user.last_name : user.first_name;
+}
+
+function service(message) {
+  const who = nameOf(message.from);
+  if (message.new_chat_members) {
+    const names = message.new_chat_members.map(nameOf).join(", ");
+    return names === who ? w("joined", { who }) : w("added", { who, whom: names });
+  }
+  if (message.left_chat_member) return w("left", { who: nameOf(message.left_chat_member) });
+  if (message.new_chat_title) return w("title", { who, title: message.new_chat_title });
+  if (message.pinned_message) return w("pinned_service", { who });
+  if (message.migrate_to_chat_id || message.migrate_from_chat_id) return w("migrated");
+  return null;
+}
+
+function renderMessage(message) {
+  const text = service(message);
+  if (text !== null) {
+    return el("div", { class: "service", "data-id": message.message_id, "data-testid": "service" }, text);
+  }
+  const fromBot = message.from && message.from.id === S.bot.id;
+  const mine = message.from && message.from.id === S.me;
+  const chat = S.chats.get(S.open);
+  const bubble = el("div", { class: "bubble" });
+  if (chat && chat.type !== "private" && !mine) {
+    bubble.append(el("div", { class: "sender" + (fromBot ? " bot" : "") }, nameOf(message.from)));
+  }
+  if (message.reply_to_message) {
+    const quoted = message.reply_to_message;
+    bubble.append(el("div", { class: "quote", onclick: () => flash(quoted.message_id) },
+      el("b", {}, nameOf(quoted.from)), " ", firstLine(quoted)));
+  }
+  if (message.photo_url) {
+    bubble.append(el("img", { class: "photo", src: message.photo_url, alt: message.caption || "", "data-testid": "photo" }));
+  }
+  if (message.document) {
+    const doc = message.document;
+    bubble.append(el("a", {
+      class: "doc", href: doc.url, download: doc.file_name || "file", "data-testid": "document",
+      title: w("download"),
+    }, el("span", { class: "icon" }, "📄"),
+    el("span", {}, el("div", { class: "name" }, doc.file_name || "file"),
+      el("div", { class: "size" }, size(doc.file_size || 0)))));
+  }
+  const body = message.text !== undefined ? message.text : message.caption;
+  const entities = message.text !== undefined ? message.entities : message.caption_entities;
+  if (body) bubble.append(el("div", { class: "text", "data-testid": "text" }, ...formatted(body, entities || [])));
+  const keyboard = (message.reply_markup || {}).inline_keyboard;
+  if (keyboard && keyboard.length) bubble.append(renderKeyboard(message, keyboard));
+  const time = new Date(message.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const meta = el("div", { class: "meta" },
+    el("button", { type: "button", "data-testid": "reply", onclick: () => { S.replyTo = message.message_id; renderReply(); $("text").focus(); } }, w("reply")),
+    message.edit_date ? w("edited") + " " : "", time);
+  bubble.append(meta);
+  return el("div", {
+    class: "msg" + (mine ? " mine" : "") + (fromBot ? " from-bot" : ""),
+    "data-id": message.message_id,
+    "data-testid": fromBot ? "bot-message" : "message",
+  }, bubble);
+}
+
+function size(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+  return (bytes / 1024 / 1024).toFixed(1) + " MB";
+}
+
+function renderKeyboard(message, rows) {
+  const box = el("div", { class: "keyboard" });
+  for (const row of rows) {
+    const line = el("div", { class: "row" });
+    for (const button of row) {
+      if (button.url && /^https?:\/\//i.test(button.url)) {
+        line.append(el("a", { href: button.url, target: "_blank", rel: "noopener noreferrer" }, button.text));
+      } else if (button.callback_data !== undefined) {
+        line.append(el("button", {
+          type: "button", "data-data": button.callback_data, "data-testid": "button",
+          onclick: () => press(message, button.callback_data),
+        }, button.text));
+      } else {
+        line.append(el("button", { type: "button", disabled: true }, button.text));
+      }
+    }
+    box.append(line);
+  }
+  return box;
+}
+
+// Telegram's entity types, each as the element it shows as; anything else is plain text.
+function wrap(entity, children) {
+  switch (entity.type) {
+    case "bold": return el("b", {}, ...children);
+    case "italic": return el("i", {}, ...children);
+    case "underline": return el("u", {}, ...children);
+    case "strikethrough": return el("s", {}, ...children);
+    case "spoiler": {
+      const node = el("span", { class: "spoiler" }, ...children);
+      node.addEventListener("click", () => node.classList.add("shown"));
+      return node;
+    }
+    case "code": return el("code", {}, ...children);
+    case "pre": return el("pre", {}, el("code", {}, ...children));
+    case "blockquote":
+    case "expandable_blockquote": return el("blockquote", {}, ...children);
+    case "text_link": return link(entity.url, children);
+    case "url": return link(children.map((c) => c.textContent).join(""), children);
+    case "mention":
+    case "text_mention": return el("span", { class: "mention" }, ...children);
+    case "hashtag":
+    case "cashtag": return el("span", { class: "hashtag" }, ...children);
+    case "bot_command": {
+      const command = children.map((c) => c.textContent).join("");
+      return el("span", { class: "command", role: "button", onclick: () => send(command) }, ...children);
+    }
+    default: return el("span", {}, ...children);
+  }
+}
+
+function link(url, children) {
+  let href = String(url || "");
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(href)) href = "http://" + href;
+  if (!/^(https?|tg|mailto):/i.test(href)) return el("span", {}, ...children);
+  return el("a", { href, target: "_blank", rel: "noopener noreferrer" }, ...children);
+}
+
+// Entities nest (the fake produces them from nested HTML tags); offsets are UTF-16 units,
+// as JavaScript strings count.
+function formatted(text, entities) {
+  const sorted = [...entities].sort((a, b) => a.offset - b.offset || b.length - a.length);
+  return build(text, 0, text.length, sorted);
+}
+
+function build(text, start, end, entities) {
+  const out = [];
+  let pos = start;
+  let i = 0;
+  while (i < entities.length) {
+    const e = entities[i];
+    const from = Math.max(e.offset, pos);
+    const to = Math.min(e.offset + e.length, end);
+    i += 1;
+    if (to <= from) continue;
+    if (from > pos) out.push(document.createTextNode(text.slice(pos, from)));
+    const inner = [];
+    while (i < entities.length && entities[i].offset < to) { inner.push(entities[i]); i += 1; }
+    out.push(wrap(e, build(text, from, to, inner)));
+    pos = to;
+  }
+  if (pos < end) out.push(document.createTextNode(text.slice(pos, end)));
+  return out;
+}
+
+// ---------------------------------------------------------------- doing things
+
+async function send(text) {
+  const body = { user: S.me, chat: S.open, text };
+  if (S.replyTo !== null) body.reply_to = S.replyTo;
+  await act("send", body);
+  S.replyTo = null;
+  renderReply();
+}
+
+async function press(message, data) {
+  const answer = await act("press", { user: S.me, chat: S.open, message_id: message.message_id, data });
+  S.pending.add(answer.query_id);
+}
+
+function answered(event) {
+  S.pending.delete(event.query_id);
+  if (!event.text) return;
+  if (event.show_alert) {
+    $("alert-text").textContent = event.text;
+    $("alert").hidden = false;
+    $("alert-ok").focus();
+  } else {
+    toast(event.text, false);
+  }
+}
+
+function toast(text, error) {
+  const node = el("div", { class: "toast" + (error ? " error" : ""), "data-testid": error ? "error" : "toast" }, text);
+  $("toasts").append(node);
+  setTimeout(() => node.remove(), error ? 6000 : 3500);
+}
+
+function renderReply() {
+  const bar = $("reply-bar");
+  const message = S.replyTo !== null && (S.messages.get(S.open) || new Map()).get(S.replyTo);
+  if (!message) { bar.hidden = true; S.replyTo = null; return; }
+  $("reply-text").textContent = nameOf(message.from) + ": " + firstLine(message);
+  bar.hidden = false;
+}
+
+async function openMenu() {
+  const menu = $("menu");
+  const answer = await (await fetch(`/api/menu?chat=${S.open}&user=${S.me}`)).json();
+  menu.replaceChildren();
+  const commands = answer.commands || [];
+  if (!commands.length) menu.append(el("div", { class: "empty" }, w("no_commands")));
+  for (const c of commands) {
+    menu.append(el("div", {
+      class: "cmd", "data-testid": "command", "data-command": c.command,
+      onclick: () => { menu.hidden = true; send("/" + c.command); },
+    }, el("b", {}, "/" + c.command), el("span", {}, c.description)));
+  }
+  menu.hidden = false;
+}
+
+function readFile(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+function setup() {
+  $("who").addEventListener("change", (event) => {
+    S.me = Number(event.target.value);
+    history.replaceState(null, "", "#as=" + S.me);
+    const chat = S.chats.get(S.open);
+    if (!chat || (chat.type === "private" && chat.id !== S.me)) S.open = S.me;
+    S.replyTo = null;
+    renderChats();
+    renderOpen();
+  });
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("text").value.trim();
+    if (!text) return;
+    send(text).then(() => { $("text").value = ""; }, () => {});
+  });
+  $("text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("menu-button").addEventListener("click", () => {
+    if ($("menu").hidden) openMenu(); else $("menu").hidden = true;
+  });
+  $("reply-cancel").addEventListener("click", () => { S.replyTo = null; renderReply(); });
+  $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });
+  $("file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file) return;
+    const content = await readFile(file);
+    const caption = $("text").value.trim();
+    await act("document", { user: S.me, chat: S.open, filename: file.name, content, caption });
+    $("text").value = "";
+  });
+  $("new-person-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const home = [...S.chats.values()].find((c) => c.home);
+    const answer = await act("person", {
+      name: $("new-name").value, language: $("new-lang").value, chat: home ? home.id : "",
+    });
+    $("new-name").value = "";
+    $("new-person").open = false;
+    S.me = answer.user;
+    history.replaceState(null, "", "#as=" + S.me);
+    if (home) S.open = home.id;
+    renderWho();
+    renderChats();
+    renderOpen();
+  });
+  connect();
+}
+
+document.addEventListener("DOMContentLoaded", setup);
