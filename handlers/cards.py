@@ -15,6 +15,10 @@ that moment leaves the card showing a state the database no longer has. So:
   ``2 / group_per_second`` seconds (6 s) — half of its budget, so residents' replies keep the
   other half.
 
+Before the cards are compared, the work a crash may have left half done runs once: features
+register it with :func:`after_start` (an outcome committed but never posted: the decision or
+poll closed, the process died before the outcome message went out).
+
 A closed card whose hash is older than its closing is redrawn too; once a closed card is seen
 to match, its hash is dropped. A card of a group that became a supergroup is compared only if it
 was drawn in the supergroup: without a hash its message id may be one of the old group's, which
@@ -62,6 +66,25 @@ class CardKind:
 
 _KINDS: dict[str, CardKind] = {}
 
+#: Returns how many things it finished (e.g. outcomes posted).
+Unfinished = Callable[[Services], Awaitable[int]]
+_AFTER_START: dict[str, Unfinished] = {}
+
+
+def after_start(name: str, work: Unfinished) -> None:
+    """``work`` runs once at start-up, before the cards are compared (its posts go first)."""
+    _AFTER_START[name] = work
+
+
+async def finish_unfinished(services: Services, report: Report) -> None:
+    """Run every :func:`after_start` work; one failing does not stop the others."""
+    for name, work in sorted(_AFTER_START.items()):
+        try:
+            report.finished += await work(services)
+        except Exception:
+            report.failed += 1
+            log.exception("finishing %s after the start failed", name)
+
 
 def register(name: str, *, render: Render, redraw: Redraw) -> None:
     """A feature's cards: ``name`` is one of ``storage.cards.KINDS``."""
@@ -86,13 +109,14 @@ class Report:
     redrawn: int = 0  # refreshes handed to the feature so far
     pruned: int = 0
     failed: int = 0
+    finished: int = 0  # outcomes and the like a crash had left unposted, posted now
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def line(self) -> str:
         return (
             f"cards checked={self.checked} unchanged={self.unchanged} stale={self.stale}"
             f" unrecorded={self.unrecorded} skipped={self.skipped} pruned={self.pruned}"
-            f" failed={self.failed}"
+            f" failed={self.failed} finished={self.finished}"
         )
 
 
@@ -227,6 +251,7 @@ def start(app: Application[Any, Any, Any, Any, Any, Any], services: Services) ->
         return
 
     async def check(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await finish_unfinished(services, report)
         try:
             per_chat = await reconcile(services, report)
         except Exception:

@@ -123,9 +123,14 @@ _CODES = {"f": FOR, "a": AGAINST, "x": ABSTAIN}
 _CODE_OF = {choice: code for code, choice in _CODES.items()}
 _STATE = "decisions"
 
+#: A scheduled close this much after its deadline says it is late.
+LATE_NOTE = timedelta(minutes=5)
+
 #: Called once a decision has closed and its outcome was posted, with the closed decision
 #: (``final`` holds the totals): features that open decisions (house rules, proposals) learn
-#: the result here. A hook's failure is logged and never undoes the close.
+#: the result here. A hook's failure is logged and never undoes the close. A process that died
+#: between the close and the outcome post runs them at its next start, after posting the
+#: outcome (so a hook may, rarely, see one decision twice: key what it does by decision id).
 ON_CLOSED: list[Callable[[Services, Decision], Awaitable[None]]] = []
 
 _RULE_KEYS = frozenset({"rule", "rules", "правило", "规则"})
@@ -813,28 +818,57 @@ async def close_decision(
     if decision.secret:
         await services.db.scrub()  # the per-unit choices just discarded leave no copy in the log
     closed_decision = await decisions.get(services.db, decision.id)
-    chat = await chats.get(services.db, decision.chat_id)
-    if closed_decision is None or chat is None:
+    if closed_decision is None:
         return True
     refresh_card(services, closed_decision)
+    await announce(services, closed_decision, late=late)
+    return True
+
+
+async def announce(services: Services, closed: Decision, *, late: bool) -> bool:
+    """Post the outcome of a closed decision, mark it announced once delivered (a start-up
+    after a crash posts the outcomes never marked: :func:`announce_unannounced`), then run the
+    ``ON_CLOSED`` hooks. True if the outcome was delivered."""
+    chat = await chats.get(services.db, closed.chat_id)
+    if chat is None:
+        return False
     lang = chat.language
-    again = await count(services, closed_decision)
-    text = render_text(lang, chat.timezone, closed_decision, again, now)
+    again = await count(services, closed)
+    text = render_text(lang, chat.timezone, closed, again, services.clock())
     head = t(lang, "decision.outcome_head")
     if late:
         head += "\n" + t(
             lang,
             "decision.closed_late",
-            due=format_datetime_zone(decision.closes_at, lang, chat.timezone),
+            due=format_datetime_zone(closed.closes_at, lang, chat.timezone),
         )
-    await services.outbox.send(chat.id, f"{head}\n{text}")
-    log.info("decision %s closed in chat %s", decision.id, chat.id)
+    sent = await services.outbox.send(chat.id, f"{head}\n{text}")
+    if sent is not None:
+        await decisions.announced(services.db, closed.id, services.clock())
+    log.info("decision %s closed in chat %s", closed.id, chat.id)
     for hook in ON_CLOSED:
         try:
-            await hook(services, closed_decision)
+            await hook(services, closed)
         except Exception:
-            log.exception("a hook after closing decision %s failed", decision.id)
-    return True
+            log.exception("a hook after closing decision %s failed", closed.id)
+    return sent is not None
+
+
+async def announce_unannounced(services: Services) -> int:
+    """At start-up: the outcomes of decisions that closed but were never posted (the process
+    died between the closing commit and the post). Returns how many were delivered."""
+    posted = 0
+    for decision_id in await decisions.unannounced(services.db):
+        closed = await decisions.get(services.db, decision_id)
+        if closed is None or closed.closed_at is None:
+            continue
+        late = closed.closed_by is None and closed.closed_at - closed.closes_at > LATE_NOTE
+        log.info("decision %s closed without its outcome posted: posting it now", decision_id)
+        posted += await announce(services, closed, late=late)
+    return posted
+
+
+cards.after_start("decision outcomes", announce_unannounced)
 
 
 async def _scheduled_close(services: Services, decision_id: int, *, late: bool) -> None:
@@ -873,7 +907,7 @@ async def _scheduled_close(services: Services, decision_id: int, *, late: bool) 
 async def run_close(services: Services, row: Scheduled, late_by: timedelta) -> None:
     if row.ref_id is None:
         return
-    await _scheduled_close(services, row.ref_id, late=late_by > timedelta(minutes=5))
+    await _scheduled_close(services, row.ref_id, late=late_by > LATE_NOTE)
 
 
 async def missed_close(services: Services, row: Scheduled, late_by: timedelta) -> None:

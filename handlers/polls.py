@@ -249,17 +249,48 @@ async def finish(
     services.scheduler.disarm(stale)
     if poll.anonymous:
         await services.db.scrub()  # the voter keys just deleted leave no copy in the log
+    refresh(services, poll)
+    await announce(services, poll, late=by is None and late_by is not None and late_by > LATE)
+    return True
+
+
+#: A close by the clock this much after the closing time says it is late.
+LATE = timedelta(minutes=1)
+
+
+async def announce(services: Services, poll: polls.Poll, *, late: bool) -> bool:
+    """Post a closed poll's results; marked announced once delivered, so a start-up after a
+    crash between the close and this post posts them (:func:`announce_unannounced`)."""
     chat = await chats.get(services.db, poll.chat_id)
     lang = chat.language if chat else "en"
     tz = chat.timezone if chat else "UTC"
-    refresh(services, poll)
     note = None
-    if by is None and late_by is not None and late_by > timedelta(minutes=1):
-        assert poll.closes_at is not None
+    if late and poll.closes_at is not None:
         note = t(lang, "poll.closed_late", due=format_datetime_zone(poll.closes_at, lang, tz))
     text = results_text(poll, await polls.results(services.db, poll), lang, note)
-    await services.outbox.send(poll.chat_id, text, reply_to=poll.message_id)
-    return True
+    sent = await services.outbox.send(poll.chat_id, text, reply_to=poll.message_id)
+    if sent is not None:
+        await polls.announced(services.db, poll.id, services.clock())
+    return sent is not None
+
+
+async def announce_unannounced(services: Services) -> int:
+    """At start-up: results of polls that closed but were never posted. Returns how many."""
+    posted = 0
+    for poll_id in await polls.unannounced(services.db):
+        poll = await polls.get(services.db, poll_id)
+        if poll is None or poll.closed_at is None:
+            continue
+        late = (
+            poll.closed_by is None
+            and poll.closes_at is not None
+            and poll.closed_at - poll.closes_at > LATE
+        )
+        posted += await announce(services, poll, late=late)
+    return posted
+
+
+cards.after_start("poll results", announce_unannounced)
 
 
 # --- /poll ---------------------------------------------------------------------------------------

@@ -753,3 +753,21 @@ async def open_count(db: Database, chat_id: int) -> int:
         "SELECT count(*) AS n FROM decisions WHERE chat_id = ? AND status = 'open'", (chat_id,)
     )
     return int(row["n"]) if row else 0
+
+
+async def announced(db: Database, decision_id: int, now: datetime) -> None:
+    """The outcome of a closed decision was posted (migration 0015)."""
+    await db.write_one(
+        "UPDATE decisions SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
+        (to_db(now), decision_id),
+    )
+
+
+async def unannounced(db: Database) -> list[int]:
+    """Closed decisions whose outcome was never posted (the process died between the close and
+    the post), in groups the bot is still in, oldest first."""
+    rows = await db.fetchall(
+        "SELECT d.id FROM decisions d JOIN chats c ON c.id = d.chat_id"
+        " WHERE d.status = 'closed' AND d.announced_at IS NULL AND c.active = 1 ORDER BY d.id"
+    )
+    return [int(r["id"]) for r in rows]

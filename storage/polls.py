@@ -386,3 +386,21 @@ async def closing_between(db: Database, chat_id: int, start: datetime, end: date
         (chat_id, to_db(start), to_db(end)),
     )
     return [_poll(r) for r in rows]
+
+
+async def announced(db: Database, poll_id: int, now: datetime) -> None:
+    """The results of a closed poll were posted (migration 0015)."""
+    await db.write_one(
+        "UPDATE polls SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
+        (to_db(now), poll_id),
+    )
+
+
+async def unannounced(db: Database) -> list[int]:
+    """Closed polls whose results were never posted (the process died between the close and
+    the post), in groups the bot is still in, oldest first."""
+    rows = await db.fetchall(
+        "SELECT p.id FROM polls p JOIN chats c ON c.id = p.chat_id"
+        " WHERE p.status = 'closed' AND p.announced_at IS NULL AND c.active = 1 ORDER BY p.id"
+    )
+    return [int(r["id"]) for r in rows]
