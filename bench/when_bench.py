@@ -41,6 +41,7 @@ from dateutil.relativedelta import relativedelta  # noqa: E402
 
 from bot.domain import when as when_module  # noqa: E402
 from bot.domain.errors import DomainError  # noqa: E402
+from bot.domain.when.core import _localize  # noqa: E402
 from tests.domain.test_when_corpus import (  # noqa: E402
     CORPUS,
     FIRST_CORPUS,
@@ -135,7 +136,7 @@ def dateparser_right(case: Case, found: datetime | None) -> bool:
     now = case.base.aware()
     if found is not None:
         zone = ZoneInfo(case.base.tz)
-        found = found.astimezone(zone) if found.tzinfo else when_module._localize(found, zone)
+        found = found.astimezone(zone) if found.tzinfo else _localize(found, zone)
     if case.error is not None:
         if found is None:
             return True

@@ -663,7 +663,7 @@ def test_split_does_not_take_everyday_words_for_a_time(text: str) -> None:
 
 
 def test_traditional_and_cantonese_fold_to_the_grammar_s_words() -> None:
-    from bot.domain.when_zh import fold
+    from bot.domain.when.zh import fold
 
     assert fold("聽日晏晝三點") == "明天下午三点"
     assert fold("今個星期五") == "这个星期五"
@@ -674,7 +674,7 @@ def test_traditional_and_cantonese_fold_to_the_grammar_s_words() -> None:
 
 
 def test_russian_ordinals_in_every_case() -> None:
-    from bot.domain.when_ru import ordinal
+    from bot.domain.when.ru import ordinal
 
     words = {
         "первое": 1, "первого": 1, "первому": 1, "третье": 3, "третьего": 3, "третьему": 3,
