@@ -62,6 +62,8 @@ KINDS: Mapping[str, CardTable] = {
         "proposals", "message_id", "stage NOT IN ('reviewed', 'declined', 'expired')"
     ),
     "rollcall": CardTable("rollcalls", "message_id", "status = 'open'"),
+    "rules_draft": CardTable("rules_versions", "message_id", "status = 'draft'"),
+    "rules_amendment": CardTable("rules_amendments", "message_id", "status = 'pending'"),
 }
 
 
