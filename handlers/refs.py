@@ -47,6 +47,9 @@ Exporter = Callable[[Turn, int], Awaitable[Export]]
 
 CLOSERS: dict[str, Closer] = {}
 EXPORTERS: dict[str, Exporter] = {}
+#: ``/export <word>`` for what has no reference (``/export rules``): the word, folded, to a
+#: feature's own sender (it sends what it exports itself).
+NAMED_EXPORTS: dict[str, Callable[[Turn], Awaitable[None]]] = {}
 
 
 def closer(kind: str) -> Callable[[Closer], Closer]:
@@ -119,6 +122,10 @@ async def close(turn: Turn) -> None:
 async def export(turn: Turn) -> None:
     """/export <ref> or a reply to the card: a CSV to the requester, privately."""
     assert turn.user is not None
+    word = turn.rest.split()[0].casefold() if turn.rest else ""
+    if word in NAMED_EXPORTS:
+        await NAMED_EXPORTS[word](turn)
+        return
     found = target(turn, "refs.export_usage", dict(EXPORTERS))
     table = await EXPORTERS[found.kind](turn, found.id)
     sent = await turn.services.outbox.send_document(
