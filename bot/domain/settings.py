@@ -24,6 +24,10 @@ MAX_RETENTION_DAYS: Final[int] = 3650
 DEFAULT_RETENTION_DAYS: Final[int] = 365
 MAX_EVENT_REMINDERS: Final[int] = 3
 MAX_REMINDER_MINUTES: Final[int] = 14 * 24 * 60
+#: Emergency roll-call: minutes until households not heard from are reminded (and bounds).
+DEFAULT_ROLLCALL_MINUTES: Final[int] = 20
+MIN_ROLLCALL_MINUTES: Final[int] = 5
+MAX_ROLLCALL_MINUTES: Final[int] = 24 * 60
 
 
 class Who(enum.Enum):
@@ -86,6 +90,8 @@ class ChatSettings:
     listing_days: int = 30
     #: days finished things are kept before the daily retention purge deletes them
     retention_days: int = DEFAULT_RETENTION_DAYS
+    #: minutes after a roll-call opens that households not heard from are reminded
+    rollcall_minutes: int = DEFAULT_ROLLCALL_MINUTES
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED:
@@ -100,6 +106,8 @@ class ChatSettings:
             not 1 <= m <= MAX_REMINDER_MINUTES for m in self.event_reminders
         ):
             raise ValueError(f"bad event_reminders {self.event_reminders!r}")
+        if not MIN_ROLLCALL_MINUTES <= self.rollcall_minutes <= MAX_ROLLCALL_MINUTES:
+            raise ValueError(f"bad rollcall_minutes {self.rollcall_minutes!r}")
 
     def extra_json(self) -> str:
         """The settings stored in the chat row's JSON column (language and zone have columns)."""
@@ -115,6 +123,7 @@ class ChatSettings:
                 "event_reminders": list(self.event_reminders),
                 "listing_days": self.listing_days,
                 "retention_days": self.retention_days,
+                "rollcall_minutes": self.rollcall_minutes,
             },
             sort_keys=True,
         )
@@ -144,6 +153,9 @@ class ChatSettings:
             event_reminders=_minutes_or(data.get("event_reminders"), base.event_reminders),
             listing_days=_days_or(data.get("listing_days"), base.listing_days),
             retention_days=_retention_or(data.get("retention_days"), base.retention_days),
+            rollcall_minutes=_rollcall_minutes_or(
+                data.get("rollcall_minutes"), base.rollcall_minutes
+            ),
         )
 
 
@@ -166,6 +178,16 @@ def _retention_or(value: object, default: int) -> int:
         isinstance(value, int)
         and not isinstance(value, bool)
         and MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS
+    ):
+        return value
+    return default
+
+
+def _rollcall_minutes_or(value: object, default: int) -> int:
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and MIN_ROLLCALL_MINUTES <= value <= MAX_ROLLCALL_MINUTES
     ):
         return value
     return default
@@ -198,6 +220,7 @@ class SettingKey(enum.Enum):
     EVENT_REMINDERS = "event_reminders"
     LISTING_DAYS = "listing_days"
     RETENTION_DAYS = "retention_days"
+    ROLLCALL_MINUTES = "rollcall_minutes"
 
 
 _KEY_WORDS: Final[dict[str, SettingKey]] = {
@@ -256,6 +279,11 @@ _KEY_WORDS: Final[dict[str, SettingKey]] = {
     "数据保留": SettingKey.RETENTION_DAYS,
     "срок_хранения": SettingKey.RETENTION_DAYS,
     "хранение": SettingKey.RETENTION_DAYS,
+    "rollcall_minutes": SettingKey.ROLLCALL_MINUTES,
+    "rollcall": SettingKey.ROLLCALL_MINUTES,
+    "点名提醒": SettingKey.ROLLCALL_MINUTES,
+    "点名": SettingKey.ROLLCALL_MINUTES,
+    "перекличка": SettingKey.ROLLCALL_MINUTES,
 }
 
 _ON_OFF_WORDS: Final[dict[str, bool]] = {
@@ -339,6 +367,8 @@ def apply_setting(
         return replace(settings, listing_days=parse_days(value))
     if key is SettingKey.RETENTION_DAYS:
         return replace(settings, retention_days=parse_retention_days(value))
+    if key is SettingKey.ROLLCALL_MINUTES:
+        return replace(settings, rollcall_minutes=parse_rollcall_minutes(value))
     raise DomainError("error.setting_needs_value", key=key.value)  # digest: see set_digest
 
 
@@ -420,6 +450,25 @@ def parse_retention_days(text: str) -> int:
             value=text.strip()[:64],
             min=MIN_RETENTION_DAYS,
             max=MAX_RETENTION_DAYS,
+        )
+    return value
+
+
+def parse_rollcall_minutes(text: str) -> int:
+    """Minutes until a roll-call reminds households not heard from: "20", "20m", "1h",
+    "20分钟", "20 минут"; :data:`MIN_ROLLCALL_MINUTES` to :data:`MAX_ROLLCALL_MINUTES`.
+    Refusal: ``error.bad_rollcall_minutes`` (value, min, max)."""
+    try:
+        offsets = parse_reminder_offsets(text if re.search(r"\D", text.strip()) else text + "m")
+    except DomainError:
+        offsets = ()
+    value = offsets[0] if len(offsets) == 1 else 0
+    if not MIN_ROLLCALL_MINUTES <= value <= MAX_ROLLCALL_MINUTES:
+        raise DomainError(
+            "error.bad_rollcall_minutes",
+            value=text.strip()[:64],
+            min=MIN_ROLLCALL_MINUTES,
+            max=MAX_ROLLCALL_MINUTES,
         )
     return value
 
