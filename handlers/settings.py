@@ -107,6 +107,7 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             t(lang, "settings.event_reminders", value=offsets_value(lang, s.event_reminders)),
             tn(lang, "settings.listing_days", s.listing_days),
             tn(lang, "settings.retention_days", s.retention_days),
+            t(lang, "settings.rollcall_minutes", value=s.rollcall_minutes),
             t(lang, "settings.organizers", names=names),
             tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
         ]
@@ -217,6 +218,8 @@ async def settings(turn: Turn) -> None:
         await turn.reply("settings.saved_listing_days", value=new.listing_days)
     elif key is SettingKey.RETENTION_DAYS:
         await turn.reply("settings.saved_retention_days", value=new.retention_days)
+    elif key is SettingKey.ROLLCALL_MINUTES:
+        await turn.reply("settings.saved_rollcall_minutes", value=new.rollcall_minutes)
     else:
         who = {
             SettingKey.POLLS: new.poll_creators,
