@@ -56,6 +56,7 @@ from handlers import (
     privacy,
     refs,
     roles,
+    rollcall,
     settings,
     sharing,
     start,
@@ -75,7 +76,7 @@ OUTER_BOUND = 4096
 
 #: Feature modules. Each has ``register(app)`` (adds its command, button and message handlers)
 #: and ``setup(services)`` (registers its scheduled kinds and digest sections at start-up).
-FEATURES = (polls, decisions, events, sharing, privacy)
+FEATURES = (polls, decisions, events, sharing, privacy, rollcall)
 
 #: Commands per resident: 8 at once, then 10 a minute (bot/flood.py).
 DEFAULT_FLOOD = FloodLimits(burst=8, per_minute=10)
