@@ -68,6 +68,16 @@ def _next_rule(current: str) -> str:
     return RULE_NAMES[(RULE_NAMES.index(name) + 1) % len(RULE_NAMES)]
 
 
+#: The panel's button walks these acknowledgement deadlines (days) of repair reports.
+REPORT_ACK_STEPS = (1, 2, 3, 7)
+
+
+def _next_report_days(s: ChatSettings) -> ChatSettings:
+    later = [d for d in REPORT_ACK_STEPS if d > s.report_ack_days]
+    ack = later[0] if later else REPORT_ACK_STEPS[0]
+    return replace(s, report_ack_days=ack, report_fix_days=max(ack, s.report_fix_days))
+
+
 def digest_value(lang: str, s: ChatSettings) -> str:
     if not s.digest_rrule or not s.digest_time:
         return t(lang, "settings.digest_off")
@@ -108,6 +118,7 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             tn(lang, "settings.listing_days", s.listing_days),
             tn(lang, "settings.retention_days", s.retention_days),
             t(lang, "settings.rollcall_minutes", value=s.rollcall_minutes),
+            t(lang, "settings.report_days", ack=s.report_ack_days, fix=s.report_fix_days),
             t(lang, "settings.organizers", names=names),
             tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
         ]
@@ -154,6 +165,8 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         rows.append([InlineKeyboardButton(approval, callback_data="st:u")])
         rule = t(lang, "settings.btn_decision_rule", value=s.decision_rule)
         rows.append([InlineKeyboardButton(rule, callback_data="st:k")])
+        overdue = t(lang, "settings.btn_report_days", ack=s.report_ack_days, fix=s.report_fix_days)
+        rows.append([InlineKeyboardButton(overdue, callback_data="st:o")])
     rows.append([InlineKeyboardButton(t(lang, "settings.btn_done"), callback_data="st:x")])
     return InlineKeyboardMarkup(rows)
 
@@ -220,6 +233,10 @@ async def settings(turn: Turn) -> None:
         await turn.reply("settings.saved_retention_days", value=new.retention_days)
     elif key is SettingKey.ROLLCALL_MINUTES:
         await turn.reply("settings.saved_rollcall_minutes", value=new.rollcall_minutes)
+    elif key in (SettingKey.REPORT_ACK_DAYS, SettingKey.REPORT_FIX_DAYS):
+        await turn.reply(
+            f"settings.saved_{key.value}", ack=new.report_ack_days, fix=new.report_fix_days
+        )
     else:
         who = {
             SettingKey.POLLS: new.poll_creators,
@@ -314,6 +331,10 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         chat = await _update(turn, lambda s: replace(s, unit_approval=not s.unit_approval))
     elif op == "k" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, decision_rule=_next_rule(s.decision_rule)))
+    elif op == "o" and arg is None and not chat.is_private:
+        # repair reports: overdue after 1, 2, 3 or 7 days without acknowledgement (the fix
+        # deadline follows when it would come first); other values are typed
+        chat = await _update(turn, _next_report_days)
     elif op == "e" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, event_creators=_NEXT_WHO[s.event_creators]))
     else:

@@ -14,6 +14,13 @@ from typing import Any, Final
 from bot.domain.decisions import parse_rule
 from bot.domain.errors import DomainError
 from bot.domain.languages import SUPPORTED, parse_language
+from bot.domain.proposals import (
+    DEFAULT_EXPIRY_DAYS,
+    DEFAULT_THRESHOLD,
+    parse_expiry_days,
+    parse_threshold,
+    threshold_or_default,
+)
 from bot.domain.timezones import is_valid_timezone, parse_timezone
 
 #: Bounds of the numeric settings.
@@ -28,6 +35,10 @@ MAX_REMINDER_MINUTES: Final[int] = 14 * 24 * 60
 DEFAULT_ROLLCALL_MINUTES: Final[int] = 20
 MIN_ROLLCALL_MINUTES: Final[int] = 5
 MAX_ROLLCALL_MINUTES: Final[int] = 24 * 60
+#: Repair reports: days until one not acknowledged / not fixed is overdue (and the bounds).
+DEFAULT_REPORT_ACK_DAYS: Final[int] = 2
+DEFAULT_REPORT_FIX_DAYS: Final[int] = 14
+MAX_REPORT_DAYS: Final[int] = 90
 
 
 class Who(enum.Enum):
@@ -92,6 +103,13 @@ class ChatSettings:
     retention_days: int = DEFAULT_RETENTION_DAYS
     #: minutes after a roll-call opens that households not heard from are reminded
     rollcall_minutes: int = DEFAULT_ROLLCALL_MINUTES
+    #: supports (a share of the registered households, or a number) that put a proposal on
+    #: the agenda, and the days it collects them before it expires
+    proposal_support: str = DEFAULT_THRESHOLD
+    proposal_days: int = DEFAULT_EXPIRY_DAYS
+    #: repair reports: overdue when not acknowledged / not fixed within these many days
+    report_ack_days: int = DEFAULT_REPORT_ACK_DAYS
+    report_fix_days: int = DEFAULT_REPORT_FIX_DAYS
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED:
@@ -108,6 +126,9 @@ class ChatSettings:
             raise ValueError(f"bad event_reminders {self.event_reminders!r}")
         if not MIN_ROLLCALL_MINUTES <= self.rollcall_minutes <= MAX_ROLLCALL_MINUTES:
             raise ValueError(f"bad rollcall_minutes {self.rollcall_minutes!r}")
+        for days in (self.report_ack_days, self.report_fix_days):
+            if not 1 <= days <= MAX_REPORT_DAYS:
+                raise ValueError(f"bad report days {days!r}")
 
     def extra_json(self) -> str:
         """The settings stored in the chat row's JSON column (language and zone have columns)."""
@@ -124,6 +145,10 @@ class ChatSettings:
                 "listing_days": self.listing_days,
                 "retention_days": self.retention_days,
                 "rollcall_minutes": self.rollcall_minutes,
+                "proposal_support": self.proposal_support,
+                "proposal_days": self.proposal_days,
+                "report_ack_days": self.report_ack_days,
+                "report_fix_days": self.report_fix_days,
             },
             sort_keys=True,
         )
@@ -156,7 +181,24 @@ class ChatSettings:
             rollcall_minutes=_rollcall_minutes_or(
                 data.get("rollcall_minutes"), base.rollcall_minutes
             ),
+            proposal_support=threshold_or_default(_str_or_none(data.get("proposal_support"))).text,
+            proposal_days=_proposal_days_or(data.get("proposal_days"), base.proposal_days),
+            report_ack_days=_report_days_or(data.get("report_ack_days"), base.report_ack_days),
+            report_fix_days=_report_days_or(data.get("report_fix_days"), base.report_fix_days),
         )
+
+
+def _report_days_or(value: object, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_REPORT_DAYS:
+        return value
+    return default
+
+
+def _proposal_days_or(value: object, default: int) -> int:
+    try:
+        return parse_expiry_days(str(value)) if isinstance(value, int) else default
+    except DomainError:
+        return default
 
 
 def _minutes_or(value: object, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -221,6 +263,10 @@ class SettingKey(enum.Enum):
     LISTING_DAYS = "listing_days"
     RETENTION_DAYS = "retention_days"
     ROLLCALL_MINUTES = "rollcall_minutes"
+    PROPOSAL_SUPPORT = "proposal_support"
+    PROPOSAL_DAYS = "proposal_days"
+    REPORT_ACK_DAYS = "report_ack_days"
+    REPORT_FIX_DAYS = "report_fix_days"
 
 
 _KEY_WORDS: Final[dict[str, SettingKey]] = {
@@ -284,6 +330,18 @@ _KEY_WORDS: Final[dict[str, SettingKey]] = {
     "点名提醒": SettingKey.ROLLCALL_MINUTES,
     "点名": SettingKey.ROLLCALL_MINUTES,
     "перекличка": SettingKey.ROLLCALL_MINUTES,
+    "proposal_support": SettingKey.PROPOSAL_SUPPORT,
+    "议题门槛": SettingKey.PROPOSAL_SUPPORT,
+    "порог_предложений": SettingKey.PROPOSAL_SUPPORT,
+    "proposal_days": SettingKey.PROPOSAL_DAYS,
+    "议题期限": SettingKey.PROPOSAL_DAYS,
+    "срок_предложений": SettingKey.PROPOSAL_DAYS,
+    "report_ack_days": SettingKey.REPORT_ACK_DAYS,
+    "报修受理天数": SettingKey.REPORT_ACK_DAYS,
+    "срок_принятия_заявок": SettingKey.REPORT_ACK_DAYS,
+    "report_fix_days": SettingKey.REPORT_FIX_DAYS,
+    "报修完成天数": SettingKey.REPORT_FIX_DAYS,
+    "срок_ремонта": SettingKey.REPORT_FIX_DAYS,
 }
 
 _ON_OFF_WORDS: Final[dict[str, bool]] = {
@@ -333,7 +391,8 @@ def parse_setting_key(text: str) -> SettingKey:
             value=text.strip()[:64],
             choices=(
                 "language, timezone, polls, events, reminders, digest, unit_approval,"
-                " decision_rule, event_reminders, listing_days, retention_days"
+                " decision_rule, event_reminders, listing_days, retention_days, report_ack_days,"
+                " report_fix_days"
             ),
         )
     return key
@@ -369,6 +428,14 @@ def apply_setting(
         return replace(settings, retention_days=parse_retention_days(value))
     if key is SettingKey.ROLLCALL_MINUTES:
         return replace(settings, rollcall_minutes=parse_rollcall_minutes(value))
+    if key is SettingKey.PROPOSAL_SUPPORT:
+        return replace(settings, proposal_support=parse_threshold(value).text)
+    if key is SettingKey.PROPOSAL_DAYS:
+        return replace(settings, proposal_days=parse_expiry_days(value))
+    if key is SettingKey.REPORT_ACK_DAYS:
+        return _report_days(settings, value, ack=True)
+    if key is SettingKey.REPORT_FIX_DAYS:
+        return _report_days(settings, value, ack=False)
     raise DomainError("error.setting_needs_value", key=key.value)  # digest: see set_digest
 
 
@@ -452,6 +519,20 @@ def parse_retention_days(text: str) -> int:
             max=MAX_RETENTION_DAYS,
         )
     return value
+
+
+def _report_days(settings: ChatSettings, value: str, *, ack: bool) -> ChatSettings:
+    """Days until a repair report is overdue: 1 to :data:`MAX_REPORT_DAYS`; the fix deadline
+    may not come before the acknowledgement one. Refusals: ``error.bad_report_days`` (value,
+    max), ``error.report_days_order`` (ack, fix)."""
+    match = re.fullmatch(r"(\d{1,3})\s*(d|days?|天|д|дн|дней|дня|день)?", value.strip().casefold())
+    days = int(match.group(1)) if match else 0
+    if not 1 <= days <= MAX_REPORT_DAYS:
+        raise DomainError("error.bad_report_days", value=value.strip()[:64], max=MAX_REPORT_DAYS)
+    ack, fix = (days, settings.report_fix_days) if ack else (settings.report_ack_days, days)
+    if fix < ack:
+        raise DomainError("error.report_days_order", ack=ack, fix=fix)
+    return replace(settings, report_ack_days=ack, report_fix_days=fix)
 
 
 def parse_rollcall_minutes(text: str) -> int:

@@ -1,0 +1,169 @@
+"""Notices residents confirm, their Got-it rows and the deadline row (kind ``notice_deadline``:
+at the confirm-by time the author is told privately which households have not confirmed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage import scheduled
+from storage.db import Database, from_db, to_db
+
+DEADLINE = "notice_deadline"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    id: int
+    chat_id: int
+    author_id: int
+    author_name: str
+    text: str
+    confirm_by: datetime | None
+    pinned: bool
+    status: str
+    message_id: int | None
+    created_at: datetime
+
+
+_COLS = (
+    "id, chat_id, author_id, author_name, text, confirm_by, pinned, status, message_id, created_at"
+)
+
+
+def _notice(r: aiosqlite.Row) -> Notice:
+    return Notice(
+        id=r["id"],
+        chat_id=r["chat_id"],
+        author_id=r["author_id"],
+        author_name=r["author_name"],
+        text=r["text"],
+        confirm_by=from_db(r["confirm_by"]) if r["confirm_by"] else None,
+        pinned=bool(r["pinned"]),
+        status=r["status"],
+        message_id=r["message_id"],
+        created_at=from_db(r["created_at"]),
+    )
+
+
+async def create(
+    db: Database,
+    *,
+    chat_id: int,
+    author_id: int,
+    author_name: str,
+    text: str,
+    confirm_by: datetime | None,
+    now: datetime,
+) -> tuple[int, int | None]:
+    """Store the notice and, with a deadline, its deadline row: (notice id, row id)."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "INSERT INTO notices (chat_id, author_id, author_name, text, confirm_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                author_id,
+                author_name,
+                text,
+                to_db(confirm_by) if confirm_by else None,
+                to_db(now),
+            ),
+        )
+        notice_id = cur.lastrowid
+        assert notice_id is not None
+        row_id = None
+        if confirm_by is not None:
+            row_id = await scheduled.insert(
+                conn, chat_id=chat_id, kind=DEADLINE, ref_id=notice_id, run_at=confirm_by, now=now
+            )
+    return notice_id, row_id
+
+
+async def get(db: Database, notice_id: int) -> Notice | None:
+    row = await db.fetchone(f"SELECT {_COLS} FROM notices WHERE id = ?", (notice_id,))
+    return _notice(row) if row else None
+
+
+async def set_message(db: Database, notice_id: int, message_id: int, pinned: bool) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE notices SET message_id = ?, pinned = ? WHERE id = ?",
+            (message_id, int(pinned), notice_id),
+        )
+
+
+async def close(db: Database, notice_id: int, now: datetime) -> list[int] | None:
+    """Close an open notice (no more Got it); returns deadline rows to disarm, None if it
+    was closed already."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE notices SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
+            (to_db(now), notice_id),
+        )
+        if cur.rowcount != 1:
+            return None
+        return await scheduled.set_status_for(
+            conn, DEADLINE, notice_id, "cancelled", only=("pending", "paused")
+        )
+
+
+async def confirm(
+    db: Database, notice_id: int, user_id: int, household: str, now: datetime
+) -> bool | None:
+    """Got it: True when it is new, False when this person had confirmed already, None when
+    the notice is not open."""
+    async with db.write() as conn:
+        row = await (
+            await conn.execute("SELECT chat_id, status FROM notices WHERE id = ?", (notice_id,))
+        ).fetchone()
+        if row is None or row["status"] != "open":
+            return None
+        cur = await conn.execute(
+            "INSERT INTO notice_confirms (notice_id, chat_id, user_id, household, at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (notice_id, row["chat_id"], user_id, household, to_db(now)),
+        )
+        return cur.rowcount == 1
+
+
+async def confirmations(db: Database, notice_id: int) -> list[str]:
+    """The household keys that confirmed (one per person; a household may repeat)."""
+    rows = await db.fetchall(
+        "SELECT household FROM notice_confirms WHERE notice_id = ?", (notice_id,)
+    )
+    return [r["household"] for r in rows]
+
+
+async def register(db: Database, chat_id: int) -> list[tuple[int, str]]:
+    """The group's units (id, label)."""
+    rows = await db.fetchall("SELECT id, label FROM units WHERE chat_id = ?", (chat_id,))
+    return [(int(r["id"]), r["label"]) for r in rows]
+
+
+async def unit_members(db: Database, chat_id: int) -> dict[int, list[tuple[int, str]]]:
+    """Approved members of every unit (user id, name), for Remind the rest."""
+    rows = await db.fetchall(
+        "SELECT m.unit_id, m.user_id, coalesce(mb.display_name, '') AS name"
+        " FROM unit_members m LEFT JOIN members mb"
+        " ON mb.chat_id = m.chat_id AND mb.user_id = m.user_id"
+        " WHERE m.chat_id = ? AND m.status = 'approved' ORDER BY m.requested_at",
+        (chat_id,),
+    )
+    found: dict[int, list[tuple[int, str]]] = {}
+    for r in rows:
+        found.setdefault(int(r["unit_id"]), []).append(
+            (int(r["user_id"]), r["name"] or str(r["user_id"]))
+        )
+    return found
+
+
+async def open_notices(db: Database, chat_id: int, limit: int = 20) -> list[Notice]:
+    rows = await db.fetchall(
+        f"SELECT {_COLS} FROM notices WHERE chat_id = ? AND status = 'open'"
+        " ORDER BY id DESC LIMIT ?",
+        (chat_id, limit),
+    )
+    return [_notice(r) for r in rows]
