@@ -448,7 +448,11 @@ def _run(settings: Settings, webhook: bool, lock: Any, identity: tuple[int, int]
     from bot.webhook import run_webhook
     from storage.db import DatabaseError, DatabaseGone
 
-    app = build_app(settings)
+    try:
+        app = build_app(settings)
+    except ValueError as exc:  # COURTYARD_HTTP names no client we have (bot/http.py)
+        print(f"courtyard: {exc}", file=sys.stderr)
+        return 1
     started = app.post_init
 
     async def post_init(application: Any) -> None:  # build_app's start-up, then our jobs
