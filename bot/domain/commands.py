@@ -73,6 +73,8 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("rollcall", Action.ROLL_CALL, _GROUP),
     CommandSpec("helper", Action.USE_BOT, _GROUP),
     CommandSpec("checkonme", Action.USE_BOT, _PRIVATE),
+    CommandSpec("rules", Action.USE_BOT, _GROUP),
+    CommandSpec("amend", Action.USE_BOT, _GROUP),
     CommandSpec("export", Action.USE_BOT, _GROUP),
     CommandSpec("mydata", Action.USE_BOT, _PRIVATE),
     CommandSpec("forgetme", Action.USE_BOT, _PRIVATE),
