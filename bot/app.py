@@ -50,6 +50,7 @@ from handlers import (
     digest,
     errors,
     events,
+    house_rules,
     lifecycle,
     polls,
     posts,
@@ -76,7 +77,7 @@ OUTER_BOUND = 4096
 
 #: Feature modules. Each has ``register(app)`` (adds its command, button and message handlers)
 #: and ``setup(services)`` (registers its scheduled kinds and digest sections at start-up).
-FEATURES = (polls, decisions, events, sharing, privacy, rollcall)
+FEATURES = (polls, decisions, events, sharing, privacy, house_rules, rollcall)
 
 #: Commands per resident: 8 at once, then 10 a minute (bot/flood.py).
 DEFAULT_FLOOD = FloodLimits(burst=8, per_minute=10)
