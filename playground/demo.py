@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from telegram import Message
 
+from playground.page import words
 from playground.server import FakeTelegram
 from playground.world import FakeChat, FakeUser
 
-__all__ = ["CAST", "Cast", "build_demo", "make_cast"]
+__all__ = ["CAST", "LANGUAGES", "Cast", "build_demo", "make_cast"]
 
 _LOGGER = logging.getLogger("playground.demo")
 
@@ -64,7 +65,6 @@ CAST: dict[str, list[tuple[str, str | None]]] = {
         ("Лев", "Фёдоров"),
     ],
 }
-GROUP_TITLE = {"en": "Maple Court", "zh": "枫林苑", "ru": "Кленовый двор"}
 #: how many residents (besides the lead) are in the group without --demo
 SMALL_CAST = 3
 
@@ -84,72 +84,9 @@ UNITS = [
     ("2-302", "54.3"),
 ]
 
-WORDS = {
-    "en": {
-        "lead": "lead",
-        "resident": "resident",
-        "preparing": "Preparing the demo building: {step}…",
-        "failed": "The demo building could not be prepared completely: {why}",
-        "csv": "register.csv",
-        "poll": "/poll Which colour for the new gate? | Green | Dark blue | Keep it black",
-        "event": "/event Spring yard cleanup | saturday 10:00 | By the playground | 4",
-        "offers": [
-            "/offer Cordless drill | lend | with a set of bits",
-            "/offer Baby stroller | give | folds flat, good wheels",
-            "/need A tall ladder for one afternoon",
-        ],
-        "decide": "/decide Install bike racks by the main gate | closes=in 14 days",
-        "steps": [
-            "the bot joins",
-            "the register of units",
-            "residents claim their units",
-            "a poll",
-            "an event",
-            "shared items",
-            "a formal decision",
-        ],
-    },
-    "zh": {
-        "lead": "管理员",
-        "resident": "居民",
-        "preparing": "正在准备示范楼：{step}…",
-        "failed": "示范楼没能完全准备好：{why}",
-        "csv": "户号登记.csv",
-        "poll": "/poll 新大门刷什么颜色？| 绿色 | 深蓝色 | 保持黑色",
-        "event": "/event 春季院子大扫除 | 周六 10:00 | 儿童乐园旁 | 4",
-        "offers": [
-            "/offer 充电电钻 | lend | 附一套钻头",
-            "/offer 婴儿推车 | give | 可折叠，轮子很好",
-            "/need 借一个高梯子用一个下午",
-        ],
-        "decide": "/decide 在大门旁安装自行车架 | closes=14天后",
-        "steps": ["机器人入群", "户号登记", "居民认领户号", "投票", "活动", "共享物品", "正式表决"],
-    },
-    "ru": {
-        "lead": "староста",
-        "resident": "житель",
-        "preparing": "Готовим демонстрационный дом: {step}…",
-        "failed": "Демонстрационный дом подготовлен не полностью: {why}",
-        "csv": "реестр.csv",
-        "poll": "/poll Какого цвета будут новые ворота? | Зелёные | Тёмно-синие | Оставить чёрные",
-        "event": "/event Весенний субботник | суббота 10:00 | У детской площадки | 4",
-        "offers": [
-            "/offer Аккумуляторная дрель | lend | с набором свёрл",
-            "/offer Детская коляска | give | складывается, колёса в порядке",
-            "/need Высокая стремянка на полдня",
-        ],
-        "decide": "/decide Поставить велопарковку у главных ворот | closes=через 14 дней",
-        "steps": [
-            "бот входит в группу",
-            "реестр квартир",
-            "жители отмечают квартиры",
-            "опрос",
-            "мероприятие",
-            "вещи",
-            "решение собрания",
-        ],
-    },
-}
+#: the demo's steps, as the page names them while they run (``playground.step.<name>``)
+STEPS = ("bot", "register", "claims", "poll", "event", "items", "decision")
+LANGUAGES = ("en", "zh", "ru")
 
 
 @dataclass
@@ -164,9 +101,7 @@ def make_cast(fake: FakeTelegram, language: str, *, demo: bool) -> Cast:
     names = CAST.get(language, CAST["en"])
     people = names if demo else names[: SMALL_CAST + 1]
     users = [fake.user(first, last, language_code=language) for first, last in people]
-    group = fake.group(
-        GROUP_TITLE.get(language, GROUP_TITLE["en"]), admins=users[:1], members=users[1:]
-    )
+    group = fake.group(words(language, "demo.group"), admins=users[:1], members=users[1:])
     return Cast(group, users[0], users[1:])
 
 
@@ -193,12 +128,20 @@ class _Driver:
             if count == seen:
                 return
             seen = count
-            await asyncio.sleep(0.6)
+            await asyncio.sleep(0.3)
 
     async def say(self, person: FakeUser, chat: FakeChat, text: str) -> int:
+        """``person`` writes ``text``; returns once the bot answered (in that chat or in
+        private: a claim's confirmation goes to the claimant) and went quiet."""
         mark = self.fake.mark()
         await person.send(chat, text)
-        await self.fake.wait_for("sendMessage", since=mark, chat_id=chat.id, timeout=90)
+        answers = ("sendMessage", "editMessageText", "sendDocument")
+        await self.fake.wait_until(
+            lambda: any(c.ok and c.method in answers for c in self.fake.calls[mark:]),
+            timeout=90,
+            message=f"no answer to {text!r}",
+        )
+        await self.settle(mark)
         return mark
 
     def card(self, chat: FakeChat, prefix: str, since: int = 0) -> Message | None:
@@ -246,29 +189,34 @@ async def build_demo(
     fake: FakeTelegram, cast: Cast, language: str, progress: Callable[[str], None]
 ) -> None:
     """Prepare the demo building through the bot (which must be polling already)."""
-    words = WORDS.get(language, WORDS["en"])
-    steps = words["steps"]
+
+    def say(key: str) -> str:
+        return words(language, f"demo.{key}")
+
+    def step(name: str) -> None:
+        progress(words(language, "status.preparing", step=words(language, f"step.{name}")))
+
     drive = _Driver(fake, cast)
     group, lead, residents = cast.group, cast.lead, cast.residents
 
-    progress(words["preparing"].format(step=steps[0]))
+    step("bot")
     mark = fake.mark()
     await fake.add_bot(group, by=lead)
     await fake.wait_for("sendMessage", since=mark, chat_id=group.id, timeout=90)
     await drive.settle(mark)
 
-    progress(words["preparing"].format(step=steps[1]))
+    step("register")
     await drive.say(lead, lead.private, "/start")
     await drive.say(lead, group, "/settings unit_approval off")  # claims approved at once
     csv = "unit,area\n" + "".join(f"{label},{area}\n" for label, area in UNITS)
     newest = max(lead.private.messages, default=0)
-    await lead.send_document(lead.private, filename=words["csv"], content=csv.encode())
+    await lead.send_document(lead.private, filename=say("csv_name"), content=csv.encode())
     question = await drive.wait_card(lead.private, f"un:i:{group.id}:", since=newest)
     mark = fake.mark()
     await drive.press(lead, question, buttons_of(question, f"un:i:{group.id}:")[0])
     await drive.settle(mark)
 
-    progress(words["preparing"].format(step=steps[2]))
+    step("claims")
     owners = [lead, *residents]
     for person, (label, _area) in zip(owners, UNITS, strict=False):
         if person is not lead:
@@ -276,31 +224,30 @@ async def build_demo(
         await drive.say(person, group, f"/unit {label}")
     await drive.say(lead, group, "/settings unit_approval on")  # newcomers wait for the lead
 
-    progress(words["preparing"].format(step=steps[3]))
+    step("poll")
     since = max(group.messages)
-    await drive.say(residents[0], group, words["poll"])
+    await drive.say(residents[0], group, say("poll"))
     poll = await drive.wait_card(group, "pl:v:", since)
     options = buttons_of(poll, "pl:v:")
     for index, person in enumerate([lead, *residents[1:6]]):
         await drive.press(person, poll, options[index % 2 if index < 5 else 2])
 
-    progress(words["preparing"].format(step=steps[4]))
+    step("event")
     since = max(group.messages)
-    await drive.say(residents[2], group, words["event"])
+    await drive.say(residents[2], group, say("event"))
     event = await drive.wait_card(group, "ev:g:", since)
     going = buttons_of(event, "ev:g:")[0]
     for person in [residents[2], lead, *residents[3:7]]:  # six for four places: two wait
         await drive.press(person, event, going)
 
-    progress(words["preparing"].format(step=steps[5]))
-    for person, text in zip(
-        (residents[4], residents[5], residents[6]), words["offers"], strict=True
-    ):
-        await drive.say(person, group, text)
+    step("items")
+    offers = ("offer_drill", "offer_stroller", "need_ladder")
+    for person, key in zip((residents[4], residents[5], residents[6]), offers, strict=True):
+        await drive.say(person, group, say(key))
 
-    progress(words["preparing"].format(step=steps[6]))
+    step("decision")
     since = max(group.messages)
-    await drive.say(lead, group, words["decide"])
+    await drive.say(lead, group, say("decide"))
     decision = await drive.wait_card(group, "dc:v:", since)
     choices = buttons_of(decision, "dc:v:")
     voters = [lead, *residents[:5]]  # six of the twelve households

@@ -15,8 +15,8 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from playground.demo import WORDS, build_demo, make_cast
-from playground.page import PlaygroundPage
+from playground.demo import LANGUAGES, Cast, build_demo, make_cast
+from playground.page import PlaygroundPage, words
 from playground.server import FakeTelegram
 
 __all__ = ["Playground"]
@@ -38,7 +38,7 @@ class Playground:
     ) -> None:
         self.host = host
         self.port = port
-        self.language = language if language in WORDS else "en"
+        self.language = language if language in LANGUAGES else "en"
         self.demo = demo
         #: a fresh token each time: nothing real can be reached with it
         self.token = f"{100000 + secrets.randbelow(900000)}:PLAYGROUND-{secrets.token_hex(12)}"
@@ -97,10 +97,10 @@ class Playground:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         cast = make_cast(self.fake, self.language, demo=self.demo)
-        words = WORDS[self.language]
         self.page.home = cast.group
-        self.page.roles = {cast.lead.id: words["lead"]}
-        self.page.roles.update({person.id: words["resident"] for person in cast.residents})
+        self.page.roles = {cast.lead.id: words(self.language, "role.lead")}
+        resident = words(self.language, "role.resident")
+        self.page.roles.update({person.id: resident for person in cast.residents})
         await self.fake.start()
         try:
             await self.page.start()
@@ -121,17 +121,13 @@ class Playground:
             await self.page.stop()
             await self.fake.stop()
 
-    async def _demo(self, cast: object) -> None:
-        from playground.demo import Cast
-
-        assert isinstance(cast, Cast)
-
+    async def _demo(self, cast: Cast) -> None:
         def progress(text: str) -> None:
             self.page.status = text
             self.page.changed()
 
         try:
-            progress(WORDS[self.language]["preparing"].format(step="…"))
+            progress(words(self.language, "status.preparing", step="…"))
             await self.fake.wait_until(  # the bot polls once it has started
                 lambda: bool(self.fake.calls_to("getUpdates")), timeout=120
             )
@@ -139,7 +135,7 @@ class Playground:
         except (TimeoutError, LookupError, ValueError) as exc:
             self.demo_error = str(exc).splitlines()[0]
             _LOGGER.error("the demo building could not be prepared: %s", exc)
-            progress(WORDS[self.language]["failed"].format(why=self.demo_error))
+            progress(words(self.language, "status.failed", why=self.demo_error))
         finally:
             self.demo_done.set()
 

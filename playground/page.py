@@ -36,7 +36,7 @@ from playground.httpserver import HttpRequest, HttpResponse, HttpServer
 from playground.server import FakeTelegram
 from playground.world import FakeChat, FakeUser
 
-__all__ = ["PlaygroundPage", "command_menu"]
+__all__ = ["PAGE_WORDS", "PlaygroundPage", "command_menu", "words"]
 
 _LOGGER = logging.getLogger("playground.page")
 
@@ -56,10 +56,32 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+#: the page's own words (``playground.page.<name>`` in locales/*/LC_MESSAGES/playground.po)
+PAGE_WORDS = (
+    *("brand", "you_are", "new_person", "join_group", "chats", "pinned", "replying", "menu"),
+    *("send", "private_with", "members", "bot_not_in", "add_bot", "remove_bot", "start"),
+    *("start_hint", "join", "leave", "not_member", "no_commands", "reply", "edited", "attach"),
+    *("write", "name_hint", "joined", "left", "added", "title", "pinned_service", "migrated"),
+    *("offline", "bot", "download"),
+)
 #: the largest file a person may send from the page (Telegram's bot download limit)
 MAX_UPLOAD = 20 * 1024 * 1024
 #: seconds between two keep-alive comments on an idle event stream
 HEARTBEAT = 15.0
+
+
+def words(language: str, key: str, /, **params: Any) -> str:
+    """A playground text from the catalogs (``playground.<key>``) in ``language`` (en, zh, ru),
+    English when missing; placeholders filled as plain text (the page shows text, not HTML)."""
+    from bot.domain.languages import normalize_language
+    from bot.i18n import FALLBACK, catalog
+
+    code = normalize_language(language) or FALLBACK
+    full = f"playground.{key}"
+    text = catalog(code).gettext(full)
+    if text == full:
+        text = catalog(FALLBACK).gettext(full)
+    return text.format_map(params) if params else text
 
 
 def command_menu(fake: FakeTelegram, chat: FakeChat, user: FakeUser) -> list[JSON]:
@@ -191,6 +213,7 @@ class PlaygroundPage:
         return {
             "bot": self.fake.bot_dict(),
             "language": self.language,
+            "words": {name: words(self.language, f"page.{name}") for name in PAGE_WORDS},
             "status": self.status,
             "people": self.people(),
             "chats": [self.chat_json(chat) for chat in chats],
@@ -315,6 +338,8 @@ class PlaygroundPage:
             return _error(405, "method not allowed")
         if path == "/":
             path = "/static/index.html"
+        if path == "/favicon.ico":
+            return HttpResponse(204, headers=dict(SECURITY_HEADERS))
         if path.startswith("/static/"):
             return self._static(path.removeprefix("/static/"))
         if path == "/api/events":

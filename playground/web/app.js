@@ -5,57 +5,9 @@
 // show as formatting and anything else is shown as the characters it is.
 "use strict";
 
-const WORDS = {
-  en: {
-    brand: "Courtyard playground", you_are: "You are", new_person: "A new person",
-    join_group: "Join the group", chats: "Chats", pinned: "Pinned message", replying: "Reply to",
-    menu: "Menu", send: "Send", private_with: "Private chat with {bot}", members: "{n} members",
-    bot_not_in: "{bot} is not in this group.", add_bot: "Add {bot} to the group",
-    remove_bot: "Remove {bot}", start: "Start", start_hint: "Press Start to talk to {bot}.",
-    join: "Join", leave: "Leave the group", not_member: "You are not in this group.",
-    no_commands: "No commands here yet.", reply: "Reply", edited: "edited",
-    attach: "Send a file", write: "Write a message…", name_hint: "Name",
-    joined: "{who} joined the group", left: "{who} left the group",
-    added: "{who} added {whom}", title: "{who} changed the group name to “{title}”",
-    pinned_service: "{who} pinned a message", migrated: "The group became a supergroup",
-    lead: "lead", resident: "resident", offline: "Connection lost, reconnecting…",
-    bot: "bot", download: "Download",
-  },
-  zh: {
-    brand: "Courtyard 体验场", you_are: "您的身份", new_person: "新来的人",
-    join_group: "加入群组", chats: "聊天", pinned: "置顶消息", replying: "回复",
-    menu: "菜单", send: "发送", private_with: "与 {bot} 的私聊", members: "{n} 位成员",
-    bot_not_in: "{bot} 还不在这个群里。", add_bot: "把 {bot} 加入群组",
-    remove_bot: "移除 {bot}", start: "开始", start_hint: "请按“开始”与 {bot} 对话。",
-    join: "加入", leave: "退出群组", not_member: "您不在这个群组里。",
-    no_commands: "这里还没有命令。", reply: "回复", edited: "已编辑",
-    attach: "发送文件", write: "输入消息…", name_hint: "姓名",
-    joined: "{who} 加入了群组", left: "{who} 退出了群组",
-    added: "{who} 添加了 {whom}", title: "{who} 将群名改为“{title}”",
-    pinned_service: "{who} 置顶了一条消息", migrated: "群组已升级为超级群组",
-    lead: "管理员", resident: "居民", offline: "连接中断，正在重连…",
-    bot: "机器人", download: "下载",
-  },
-  ru: {
-    brand: "Песочница Courtyard", you_are: "Вы", new_person: "Новый человек",
-    join_group: "Вступить в группу", chats: "Чаты", pinned: "Закреплённое сообщение",
-    replying: "Ответ на", menu: "Меню", send: "Отправить", private_with: "Личный чат с {bot}",
-    members: "Участников: {n}", bot_not_in: "{bot} пока не в этой группе.",
-    add_bot: "Добавить {bot} в группу", remove_bot: "Удалить {bot}", start: "Начать",
-    start_hint: "Нажмите «Начать», чтобы поговорить с {bot}.", join: "Вступить",
-    leave: "Выйти из группы", not_member: "Вы не состоите в этой группе.",
-    no_commands: "Команд здесь пока нет.", reply: "Ответить", edited: "изменено",
-    attach: "Отправить файл", write: "Сообщение…", name_hint: "Имя",
-    joined: "{who}: вступление в группу", left: "{who}: выход из группы",
-    added: "{who} → {whom}: добавление в группу", title: "{who}: новое название группы «{title}»",
-    pinned_service: "{who}: сообщение закреплено", migrated: "Группа стала супергруппой",
-    lead: "староста", resident: "житель", offline: "Связь потеряна, переподключение…",
-    bot: "бот", download: "Скачать",
-  },
-};
-
 const S = {
   lang: "en",
+  words: {},             // the page's words in the playground's language (from the catalogs)
   bot: null,
   people: [],
   chats: new Map(),      // id -> chat summary
@@ -69,8 +21,7 @@ const S = {
 const $ = (id) => document.getElementById(id);
 
 function w(key, params) {
-  const table = WORDS[S.lang] || WORDS.en;
-  let text = table[key] || WORDS.en[key] || key;
+  let text = S.words[key] || key;
   for (const [name, value] of Object.entries(params || {})) {
     text = text.split("{" + name + "}").join(String(value));
   }
@@ -133,7 +84,8 @@ function handle(event) {
 S.pending = new Set();
 
 function loadState(state) {
-  S.lang = WORDS[state.language] ? state.language : "en";
+  S.lang = state.language;
+  S.words = state.words;
   document.documentElement.lang = S.lang === "zh" ? "zh-Hans" : S.lang;
   for (const node of document.querySelectorAll("[data-l]")) node.textContent = w(node.dataset.l);
   $("text").placeholder = w("write");
@@ -387,7 +339,8 @@ function renderMessage(message) {
   if (body) bubble.append(el("div", { class: "text", "data-testid": "text" }, ...formatted(body, entities || [])));
   const keyboard = (message.reply_markup || {}).inline_keyboard;
   if (keyboard && keyboard.length) bubble.append(renderKeyboard(message, keyboard));
-  const time = new Date(message.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const locale = { zh: "zh-Hans", ru: "ru", en: "en-GB" }[S.lang] || undefined;
+  const time = new Date(message.date * 1000).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
   const meta = el("div", { class: "meta" },
     el("button", { type: "button", "data-testid": "reply", onclick: () => { S.replyTo = message.message_id; renderReply(); $("text").focus(); } }, w("reply")),
     message.edit_date ? w("edited") + " " : "", time);
