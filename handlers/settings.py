@@ -5,7 +5,7 @@ Typed:  /settings language zh · /settings timezone Asia/Shanghai · /settings p
         /settings unit_approval off · /settings decision_rule cn-278 · /settings event_reminders
         24h, 1h · /settings listing_days 30 · /settings retention_days 365
 Buttons: /settings alone shows a panel; only leads may press it (in a private chat, its owner).
-Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:u
+Callback data (all under 64 bytes): st:l:<lang> st:z st:z:<index> st:b st:p st:e st:r st:d st:u st:t
 st:k (next decision rule) st:x
 """
 
@@ -78,6 +78,15 @@ def _next_report_days(s: ChatSettings) -> ChatSettings:
     return replace(s, report_ack_days=ack, report_fix_days=max(ack, s.report_fix_days))
 
 
+#: The panel's proposal button walks these thresholds (others are typed).
+PROPOSAL_STEPS = ("1/5", "1/10", "1/3", "1/2")
+
+
+def _next_threshold(current: str) -> str:
+    steps = list(PROPOSAL_STEPS)
+    return steps[(steps.index(current) + 1) % len(steps)] if current in steps else steps[0]
+
+
 def digest_value(lang: str, s: ChatSettings) -> str:
     if not s.digest_rrule or not s.digest_time:
         return t(lang, "settings.digest_off")
@@ -114,6 +123,12 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             t(lang, "settings.digest", value=digest_value(lang, s)),
             t(lang, "settings.unit_approval", value=on_off(lang, s.unit_approval)),
             t(lang, "settings.decision_rule", value=s.decision_rule),
+            t(
+                lang,
+                "proposal.settings_line",
+                threshold=s.proposal_support,
+                days=s.proposal_days,
+            ),
             t(lang, "settings.event_reminders", value=offsets_value(lang, s.event_reminders)),
             tn(lang, "settings.listing_days", s.listing_days),
             tn(lang, "settings.retention_days", s.retention_days),
@@ -163,6 +178,8 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         rows.append([InlineKeyboardButton(digest_label, callback_data="st:d")])
         approval = t(lang, "settings.btn_unit_approval", value=on_off(lang, s.unit_approval))
         rows.append([InlineKeyboardButton(approval, callback_data="st:u")])
+        threshold = t(lang, "proposal.btn_settings", value=s.proposal_support)
+        rows.append([InlineKeyboardButton(threshold, callback_data="st:t")])
         rule = t(lang, "settings.btn_decision_rule", value=s.decision_rule)
         rows.append([InlineKeyboardButton(rule, callback_data="st:k")])
         overdue = t(lang, "settings.btn_report_days", ack=s.report_ack_days, fix=s.report_fix_days)
@@ -216,6 +233,10 @@ async def settings(turn: Turn) -> None:
             value=chat.timezone,
             now=format_datetime(turn.now, chat.language, chat.timezone),
         )
+    elif key is SettingKey.PROPOSAL_SUPPORT:
+        await turn.reply("settings.saved_proposal_support", value=new.proposal_support)
+    elif key is SettingKey.PROPOSAL_DAYS:
+        await turn.reply("settings.saved_proposal_days", value=new.proposal_days)
     elif key is SettingKey.UNIT_APPROVAL:
         await turn.reply(
             "settings.saved_unit_approval", value=on_off(chat.language, new.unit_approval)
@@ -326,6 +347,10 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
     elif op == "r" and arg is None and not chat.is_private:
         chat = await _update(
             turn, lambda s: replace(s, reminder_creators=_NEXT_WHO[s.reminder_creators])
+        )
+    elif op == "t" and arg is None and not chat.is_private:
+        chat = await _update(
+            turn, lambda s: replace(s, proposal_support=_next_threshold(s.proposal_support))
         )
     elif op == "u" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, unit_approval=not s.unit_approval))
