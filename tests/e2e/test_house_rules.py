@@ -1,0 +1,176 @@
+"""House rules end to end: a lead drafts the rules (by replying to the draft's card), they are
+ratified by cn-278; a second draft starts from them, a resident amends an article, households
+support it, the lead accepts it, the ratification passes and the new version and its difference
+from the old one are shown; history, compare, export, pin. Then bad input and abuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playground import FakeUser
+from storage import house_rules as store
+from storage import units
+from tests.e2e.conftest import World
+
+LABELS = ["1-101", "1-102", "1-201", "1-202"]
+
+RULES_V1 = """Maple Court house rules
+
+1. Quiet hours are from 22:00 to 7:00.
+2. Bicycles are kept in the bicycle room,
+not in the stairwell.
+3. Rubbish goes to the yard bins by 21:00."""
+
+
+async def setup_building(world: World) -> list[FakeUser]:
+    await world.with_bot()
+    for label, area in zip(LABELS, (60, 70, 80, 90), strict=True):
+        await world.do(world.alice.send(world.court, f"/units add {label} {area}"))
+    people = [world.bob, world.carol, world.wang, world.alice]
+    for person, label in zip(people, LABELS, strict=True):
+        await claim(world, person, label)
+    return people
+
+
+async def claim(world: World, person: FakeUser, label: str) -> None:
+    await world.do(person.send(world.court, f"/unit {label}"))
+    unit = await units.get(world.services.db, world.court.id, label)
+    assert unit is not None
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE unit_members SET status = 'approved', decided_by = ?"
+            " WHERE unit_id = ? AND user_id = ?",
+            (world.alice.id, unit.id, person.id),
+        )
+    found = await units.get_claim(world.services.db, world.court.id, unit.id, person.id)
+    assert found is not None and found.status == units.APPROVED
+
+
+def card(world: World, message_id: int | None) -> Any:
+    assert message_id is not None
+    message = world.fake.message(world.court, message_id)
+    assert message is not None
+    return message
+
+
+async def draft_card(world: World) -> Any:
+    found = await store.draft_of(world.services.db, world.court.id)
+    assert found is not None
+    return card(world, found.message_id)
+
+
+async def ratify_and_pass(world: World, people: list[FakeUser], options: str = "") -> str:
+    """/rules ratify, every household votes for, the lead closes: what the bot said."""
+    replies = await world.do(world.alice.send(world.court, f"/rules ratify {options}".strip()))
+    found = await store.draft_of(world.services.db, world.court.id)
+    assert found is not None and found.decision_id is not None, replies.text(world.court)
+    decision_id = found.decision_id
+    row = await world.services.db.fetchone(
+        "SELECT message_id FROM decisions WHERE id = ?", (decision_id,)
+    )
+    assert row is not None
+    decision_card = card(world, row["message_id"])
+    for person in people:
+        await world.do(person.press(decision_card, f"dc:v:{decision_id}:f"))
+    closed = await world.do(world.alice.send(world.court, f"/close D{decision_id}"))
+    return closed.text(world.court)
+
+
+async def test_draft_amend_ratify_by_cn278_and_show_the_difference(world: World) -> None:
+    people = await setup_building(world)
+    replies = await world.do(world.bob.send(world.court, "/rules"))
+    assert "no house rules yet" in replies.text(world.court)
+
+    # a lead starts the draft and replies to its card with the text
+    replies = await world.do(world.alice.send(world.court, "/rules draft"))
+    assert "Reply to the draft's card" in replies.text(world.court)
+    first = await draft_card(world)
+    replies = await world.do(world.alice.send(world.court, RULES_V1, reply_to=first))
+    assert "The draft now has 3 articles" in replies.text(world.court)
+    text = (await draft_card(world)).text
+    assert "Article 2. Bicycles are kept in the bicycle room,\nnot in the stairwell." in text
+
+    # ratified by cn-278 (the default): version 1
+    said = await ratify_and_pass(world, people)
+    assert "House rules, version 1, are ratified" in said
+    assert "3 articles differ" in said and "<b>Article 1</b> added" in said
+    await world.services.outbox.idle()
+    v1 = await store.by_number(world.services.db, world.court.id, 1)
+    assert v1 is not None
+    assert "ratified as version 1" in card(world, v1.message_id).text
+
+    # a second draft starts from version 1; Bob amends article 2
+    await world.do(world.alice.send(world.court, "/rules draft"))
+    replies = await world.do(
+        world.bob.send(world.court, "/amend 2 Bicycles and scooters are kept in the bicycle room.")
+    )
+    draft = await store.draft_of(world.services.db, world.court.id)
+    assert draft is not None and draft.articles[1].startswith("Bicycles are kept")
+    [amendment] = await store.amendments(world.services.db, draft.id)
+    amendment_card = card(world, amendment.message_id)
+    assert f"Amendment {amendment.id}" in amendment_card.text and "article 2" in amendment_card.text
+    assert "proposed by Bob Baker" in amendment_card.text
+
+    # households support it (one per household, withdrawable); the author cannot
+    replies = await world.do(world.bob.press(amendment_card, f"hr:s:{amendment.id}"))
+    assert "your own amendment" in replies.answer_text()
+    replies = await world.do(world.carol.press(amendment_card, f"hr:s:{amendment.id}"))
+    assert "1-102" in replies.answer_text()
+    replies = await world.do(world.carol.press(amendment_card, f"hr:s:{amendment.id}"))
+    assert "уже" in replies.answer_text()  # Кэрол's Telegram is in Russian
+    await world.do(world.wang.press(amendment_card, f"hr:s:{amendment.id}"))
+    await world.do(world.wang.press(amendment_card, f"hr:u:{amendment.id}"))
+    await world.do(world.wang.press(amendment_card, f"hr:s:{amendment.id}"))
+    await world.services.outbox.idle()
+    assert "Supported by 2 households" in card(world, amendment.message_id).text
+
+    # a resident cannot accept; the lead accepts
+    replies = await world.do(world.bob.press(amendment_card, f"hr:a:{amendment.id}"))
+    assert "leads" in replies.answer_text()
+    replies = await world.do(world.alice.press(amendment_card, f"hr:a:{amendment.id}"))
+    assert f"Amendment {amendment.id} to article 2 is accepted by Alice" in replies.text(
+        world.court
+    )
+    await world.services.outbox.idle()
+    assert "Accepted by Alice" in card(world, amendment.message_id).text
+    draft = await store.draft_of(world.services.db, world.court.id)
+    assert draft is not None
+    assert draft.articles[1] == "Bicycles and scooters are kept in the bicycle room."
+
+    # ratified: version 2, with its difference from version 1
+    said = await ratify_and_pass(world, people)
+    assert "House rules, version 2, are ratified" in said
+    assert "1 article differs" in said
+    assert "<b>Article 2</b> (was 2) changed." in said
+    assert "Was: <s>Bicycles are kept in the bicycle room, not in the stairwell.</s>" in said
+    assert "Now: Bicycles and scooters are kept in the bicycle room." in said
+
+    # /rules shows version 2, article by article, with a Pin button for the lead
+    replies = await world.do(world.alice.send(world.court, "/rules"))
+    [shown] = replies.sent(world.court)
+    assert "House rules, version 2" in shown.params["text"]
+    assert "<b>Article 2.</b> Bicycles and scooters" in shown.params["text"]
+    markup = shown.params["reply_markup"]
+    pin_data = markup["inline_keyboard"][0][0]["callback_data"]
+    replies = await world.do(world.alice.press(shown.result, pin_data))
+    assert replies.answer_text() in ("Pinned.",) or "could not pin" in replies.answer_text()
+    replies = await world.do(world.bob.send(world.court, "/rules"))
+    [shown] = replies.sent(world.court)
+    assert "reply_markup" not in shown.params or not shown.params["reply_markup"]
+
+    # history and compare
+    replies = await world.do(world.bob.send(world.court, "/rules history"))
+    listed = replies.text(world.court)
+    assert listed.index("Version 2") < listed.index("Version 1") and "cn-278" in listed
+    replies = await world.do(world.bob.send(world.court, "/rules compare 1 2"))
+    assert "version 1 → version 2" in replies.text(world.court)
+    assert "Now: Bicycles and scooters" in replies.text(world.court)
+    replies = await world.do(world.bob.send(world.court, "/rules 1"))
+    assert "Not in force: version 2 replaced it." in replies.text(world.court)
+
+    # /export rules: the text as a file
+    replies = await world.do(world.bob.send(world.court, "/export rules"))
+    [doc] = [c for c in replies.calls if c.method == "sendDocument"]
+    content = doc.params["document"].decode("utf-8")
+    assert "# House rules, version 2" in content
+    assert "## Article 2\n\nBicycles and scooters are kept in the bicycle room." in content
