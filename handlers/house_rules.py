@@ -401,14 +401,14 @@ async def _redraw_draft(services: Services, version_id: int) -> None:
         refresh_draft(services, draft)
 
 
-async def _redraw_amendment(services: Services, amendment_id: int) -> None:
+async def redraw_amendment(services: Services, amendment_id: int) -> None:
     found = await store.amendment(services.db, amendment_id)
     if found is not None:
         refresh_amendment(services, found)
 
 
 cards.register("rules_draft", render=render_draft_card, redraw=_redraw_draft)
-cards.register("rules_amendment", render=render_amendment_card, redraw=_redraw_amendment)
+cards.register("rules_amendment", render=render_amendment_card, redraw=redraw_amendment)
 
 
 # --- the outcome of a ratification -------------------------------------------------------------
@@ -636,7 +636,7 @@ async def discard(turn: Turn) -> None:
     await turn.reply("rules.discarded")
     refresh_draft(services, found)
     for amendment_id in withdrawn:
-        await _redraw_amendment(services, amendment_id)
+        await redraw_amendment(services, amendment_id)
 
 
 async def ratify(turn: Turn, options: str) -> None:
@@ -903,7 +903,7 @@ async def amend(turn: Turn) -> None:
         if not await store.withdraw(turn.services.db, amendment.id, turn.user.id, turn.now):
             raise DomainError("rules.not_your_amendment")
         await turn.reply("rules.withdrawn", id=amendment.id)
-        await _redraw_amendment(turn.services, amendment.id)
+        await redraw_amendment(turn.services, amendment.id)
         return
     await _propose(turn, raw)
 
