@@ -64,6 +64,14 @@ PERSONAL: Final[dict[str, dict[str, str]]] = {
     "chain_lines": {"user_id": "id", "user_name": "name"},
     "posts": {"creator_id": "id", "creator_name": "name"},
     "prompts": {"author_id": "id", "member_id": "id"},
+    "rules_versions": {"creator_id": "id", "creator_name": "name"},
+    "rules_amendments": {
+        "author_id": "id",
+        "author_name": "name",
+        "decided_by": "name",
+        "decided_by_id": "id",
+    },
+    "rules_supports": {"user_id": "id"},
     "proposals": {"author_id": "id"},
     "proposal_followers": {"user_id": "id"},
     "proposal_statements": {"author_id": "id"},
@@ -102,6 +110,7 @@ class Forgotten:
     items: set[int] = field(default_factory=set)
     groupbuys: set[int] = field(default_factory=set)
     chains: set[int] = field(default_factory=set)
+    rules_amendments: set[int] = field(default_factory=set)  # amendment cards naming them
     events: set[int] = field(default_factory=set)  # cards that showed their name as creator
     decisions: set[int] = field(default_factory=set)  # cards that named them as closing it
     cards_edited: int = 0  # own listings' cards too old to delete, edited to drop the name
@@ -269,6 +278,30 @@ async def collect(db: Database, user_id: int) -> dict[str, Any]:
         db,
         f"SELECT t.chat_id, {g}, c.id AS chain, c.title, t.user_name, t.text, t.updated_at"
         " FROM chain_lines t JOIN chains c ON c.id = t.chain_id WHERE t.user_id = ?",
+        u,
+    )
+    data["house_rules_drafted"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS version, t.number, t.status, t.created_at"
+        " FROM rules_versions t WHERE t.creator_id = ?",
+        u,
+    )
+    data["house_rules_amendments"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS amendment, t.article, t.text, t.author_name, t.status,"
+        " t.reason, t.created_at FROM rules_amendments t WHERE t.author_id = ?",
+        u,
+    )
+    data["house_rules_amendments_decided"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS amendment, t.status, t.reason, t.decided_by,"
+        " t.decided_at FROM rules_amendments t WHERE t.decided_by_id = ?",
+        u,
+    )
+    data["house_rules_supports"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.amendment_id AS amendment, n.label AS unit, t.at"
+        " FROM rules_supports t LEFT JOIN units n ON n.id = t.unit_id WHERE t.user_id = ?",
         u,
     )
     data["reminders_and_announcements"] = await _rows(
@@ -560,6 +593,36 @@ async def forget(
             )
         )
         await anon("chains", "chains", "creator_id", "creator_name")
+
+        # house rules: drafts and amendments are the group's record and stay without the
+        # person ("former resident"; a lead's decision on an amendment: "a lead"); a
+        # household's support stays the household's, without who pressed
+        done.rules_amendments.update(
+            await _ids(
+                conn,
+                "SELECT id FROM rules_amendments WHERE (author_id = ? OR decided_by_id = ?)"
+                " AND message_id IS NOT NULL",
+                (user_id, user_id),
+            )
+        )
+        await anon("rules_versions", "rules_versions", "creator_id", "creator_name")
+        await anon("rules_amendments", "rules_amendments", "author_id", "author_name")
+        for chat_id in await _ids(
+            conn, "SELECT DISTINCT chat_id FROM rules_amendments WHERE decided_by_id = ?", u
+        ):
+            await run(
+                done.anonymised,
+                "rules_amendments",
+                "UPDATE rules_amendments SET decided_by = ?, decided_by_id = NULL"
+                " WHERE decided_by_id = ? AND chat_id = ?",
+                (placeholders(langs.get(chat_id, "en")).lead, user_id, chat_id),
+            )
+        await run(
+            done.anonymised,
+            "rules_supports",
+            "UPDATE rules_supports SET user_id = ? WHERE user_id = ?",
+            (NOBODY, user_id),
+        )
 
         # reminders they created go; announcements (the group's) stay without their name
         reminders = await _ids(
