@@ -35,6 +35,7 @@ from bot.services import Services
 from handlers import decisions as decisions_h
 from handlers import events as events_h
 from handlers import groupbuys as groupbuys_h
+from handlers import house_rules as house_rules_h
 from handlers import polls as polls_h
 from handlers import rosters as rosters_h
 from handlers import sharing as sharing_h
@@ -226,6 +227,8 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
     for chain_id in done.chains:
         if (chain := await sharing_store.get_chain(db, chain_id)) is not None:
             groupbuys_h.refresh_chain(services, chain)
+    for amendment_id in done.rules_amendments:
+        await house_rules_h.redraw_amendment(services, amendment_id)
     await store.scrub(db)
     log.info(
         "forgot a user: %d row(s) removed, %d anonymised, %d old card(s) edited, %d not",
