@@ -37,6 +37,7 @@ from handlers import events as events_h
 from handlers import groupbuys as groupbuys_h
 from handlers import house_rules as house_rules_h
 from handlers import polls as polls_h
+from handlers import rollcall as rollcall_h
 from handlers import rosters as rosters_h
 from handlers import sharing as sharing_h
 from handlers.common import BOTH, GROUP_ONLY, Turn, button, command, is_id
@@ -215,6 +216,8 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
     for roster_id in done.rosters:
         if (roster := await events_store.get_roster(db, roster_id)) is not None:
             rosters_h.refresh_card(services, roster)
+    for rollcall_id in done.rollcalls:
+        await rollcall_h.redraw(services, rollcall_id)
     for event_id in done.events:
         if (event := await events_store.get(db, event_id)) is not None:
             events_h.refresh_card(services, event)

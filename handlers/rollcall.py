@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 
 NEW = filters.UpdateType.MESSAGE
 PICK_KIND = "rollcall_seen"
+#: PTB handler group of the reply that adds a line (7: sharing, 8: house rules and proposals).
+REPLY_GROUP = 12
 PICK_LASTS = timedelta(minutes=30)
 #: Households offered by one picker (Telegram allows 100 buttons; 48 stay readable).
 PICK_MAX = 48
@@ -191,13 +193,13 @@ def refresh_card(services: Services, found: store.RollCall) -> None:
     )
 
 
-async def _redraw(services: Services, rollcall_id: int) -> None:
+async def redraw(services: Services, rollcall_id: int) -> None:
     found = await store.get(services.db, rollcall_id)
     if found is not None:
         refresh_card(services, found)
 
 
-cards.register("rollcall", render=render, redraw=_redraw)
+cards.register("rollcall", render=render, redraw=redraw)
 
 
 # --- telling leads and helpers --------------------------------------------------------------
@@ -731,13 +733,14 @@ def register(app: Any) -> None:
     app.add_handler(CommandHandler("helper", helper, filters=NEW))
     app.add_handler(CommandHandler("checkonme", checkonme, filters=NEW))
     app.add_handler(CallbackQueryHandler(rollcall_button, pattern=r"^rc:"))
-    # a line for "Need help", as a reply to the card, in a handler group of its own
+    # a line for "Need help", as a reply to the card, in a handler group of its own (in a
+    # shared group the first matching handler of another feature would take the message)
     app.add_handler(
         MessageHandler(
             filters.REPLY & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS & NEW,
             card_reply,
         ),
-        group=8,
+        group=REPLY_GROUP,
     )
 
 

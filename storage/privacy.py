@@ -72,6 +72,12 @@ PERSONAL: Final[dict[str, dict[str, str]]] = {
         "decided_by_id": "id",
     },
     "rules_supports": {"user_id": "id"},
+    "rollcalls": {"creator_id": "id", "creator_name": "name"},
+    "rollcall_answers": {"user_id": "id", "name": "name"},
+    "rollcall_helpers": {"user_id": "id"},
+    "check_on_me": {"user_id": "id"},
+    "volunteer_hours": {"user_id": "id"},
+    "volunteer_prefs": {"user_id": "id"},
     "proposals": {"author_id": "id"},
     "proposal_followers": {"user_id": "id"},
     "proposal_statements": {"author_id": "id"},
@@ -111,6 +117,7 @@ class Forgotten:
     groupbuys: set[int] = field(default_factory=set)
     chains: set[int] = field(default_factory=set)
     rules_amendments: set[int] = field(default_factory=set)  # amendment cards naming them
+    rollcalls: set[int] = field(default_factory=set)  # roll-call cards that listed them
     events: set[int] = field(default_factory=set)  # cards that showed their name as creator
     decisions: set[int] = field(default_factory=set)  # cards that named them as closing it
     cards_edited: int = 0  # own listings' cards too old to delete, edited to drop the name
@@ -279,6 +286,39 @@ async def collect(db: Database, user_id: int) -> dict[str, Any]:
         f"SELECT t.chat_id, {g}, c.id AS chain, c.title, t.user_name, t.text, t.updated_at"
         " FROM chain_lines t JOIN chains c ON c.id = t.chain_id WHERE t.user_id = ?",
         u,
+    )
+    data["rollcalls_started"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS rollcall, t.title, t.status, t.opened_at"
+        " FROM rollcalls t WHERE t.creator_id = ?",
+        u,
+    )
+    data["rollcall_answers"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, r.id AS rollcall, r.title, h.label AS unit, t.name, t.answer,"
+        " t.note, t.answered_at FROM rollcall_answers t JOIN rollcalls r ON r.id = t.rollcall_id"
+        " LEFT JOIN rollcall_units h ON h.id = t.unit_id WHERE t.user_id = ?",
+        u,
+    )
+    data["rollcall_helper"] = await _rows(
+        db, f"SELECT t.chat_id, {g}, t.since FROM rollcall_helpers t WHERE t.user_id = ?", u
+    )
+    data["check_on_me"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.note, t.created_at, t.expires_at FROM check_on_me t"
+        " WHERE t.user_id = ?",
+        u,
+    )
+    data["volunteer_hours"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, r.title AS roster, s.starts_at, s.ends_at, t.minutes, t.status,"
+        " t.claimed_at, t.decided_at FROM volunteer_hours t"
+        " JOIN roster_slots s ON s.id = t.slot_id JOIN rosters r ON r.id = s.roster_id"
+        " WHERE t.user_id = ?",
+        u,
+    )
+    data["volunteer_thanks_public"] = await _rows(
+        db, f"SELECT t.chat_id, {g}, t.public FROM volunteer_prefs t WHERE t.user_id = ?", u
     )
     data["house_rules_drafted"] = await _rows(
         db,
@@ -593,6 +633,39 @@ async def forget(
             )
         )
         await anon("chains", "chains", "creator_id", "creator_name")
+
+        # roll-calls: a household's answer stays the household's, without the person or their
+        # line; an answer of a resident without a household was only theirs and goes; being a
+        # helper, a /checkonme line, volunteer hours and the thank-you choice go
+        done.rollcalls.update(
+            await _ids(
+                conn,
+                "SELECT DISTINCT a.rollcall_id FROM rollcall_answers a"
+                " JOIN rollcalls r ON r.id = a.rollcall_id"
+                " WHERE a.user_id = ? AND a.unit_id IS NULL AND r.message_id IS NOT NULL"
+                " UNION SELECT id FROM rollcalls WHERE creator_id = ? AND message_id IS NOT NULL",
+                (user_id, user_id),
+            )
+        )
+        await run(
+            done.removed,
+            "rollcall_answers",
+            "DELETE FROM rollcall_answers WHERE user_id = ? AND unit_id IS NULL",
+            u,
+        )
+        for chat_id in await _ids(
+            conn, "SELECT DISTINCT chat_id FROM rollcall_answers WHERE user_id = ?", u
+        ):
+            await run(
+                done.anonymised,
+                "rollcall_answers",
+                "UPDATE rollcall_answers SET user_id = ?, name = ?, note = NULL"
+                " WHERE user_id = ? AND chat_id = ?",
+                (NOBODY, placeholders(langs.get(chat_id, "en")).former, user_id, chat_id),
+            )
+        await anon("rollcalls", "rollcalls", "creator_id", "creator_name")
+        for table in ("rollcall_helpers", "check_on_me", "volunteer_hours", "volunteer_prefs"):
+            await run(done.removed, table, f"DELETE FROM {table} WHERE user_id = ?", u)
 
         # house rules: drafts and amendments are the group's record and stay without the
         # person ("former resident"; a lead's decision on an amendment: "a lead"); a
