@@ -63,12 +63,10 @@ from playground import FakeChat, FakeTelegram, FakeUser
 from storage import polls
 
 TOKEN = "123456:BENCH-votes-token-0000000000"
-#: The per-chat lane for button presses of Courtyard's processor.
-PRESS_LANE = TrackingUpdateProcessor(CONCURRENT_UPDATES).per_chat_presses
 #: The plain app's bound: PTB's SimpleUpdateProcessor with this many updates at once.
 PLAIN_CONCURRENCY = 16
 MARK = "@@ "
-MODES = ("plain", "bare", "courtyard")
+MODES = ("plain", "plain-ours", "bare", "courtyard")
 logging.basicConfig(level=logging.ERROR)
 
 
@@ -124,6 +122,8 @@ def just_answer_app(api: str, mode: str) -> Application[Any, Any, Any, Any, Any,
     builder = ApplicationBuilder().token(TOKEN).base_url(api).get_updates_read_timeout(11)
     if mode == "plain":  # PTB as it comes: its own processor and HTTP client
         builder = builder.concurrent_updates(PLAIN_CONCURRENCY)
+    elif mode == "plain-ours":  # PTB's processor, our HTTP client
+        builder = builder.concurrent_updates(PLAIN_CONCURRENCY).request(production_request())
     else:
         builder = builder.concurrent_updates(TrackingUpdateProcessor(CONCURRENT_UPDATES))
         request = production_request()
@@ -150,6 +150,11 @@ def production_request() -> Any:
 
 
 async def child(mode: str, db_path: str, api: str) -> None:
+    lane = os.environ.get("BENCH_PRESS_LANE")
+    if lane:  # an experiment: another press lane for our processor
+        import bot.app
+
+        bot.app.PRESS_LANE = int(lane)
     if mode == "courtyard":
         app = build_app(
             Settings(token=TOKEN, db_path=Path(db_path), api_url=api),
@@ -304,6 +309,10 @@ async def throughput(
     return out
 
 
+#: Column titles of the throughput table.
+TITLES = {"plain-ours": "plain+our HTTP", "bare": "bare (ours)", "courtyard": "Courtyard"}
+
+
 def report_throughput(runs: list[dict[str, Any]], presses: int) -> None:
     latencies = sorted({r["latency"] for r in runs})
     for latency in latencies:
@@ -311,23 +320,30 @@ def report_throughput(runs: list[dict[str, Any]], presses: int) -> None:
             f"throughput at {latency * 1000:.0f} ms per Bot API call, {presses} presses, one poll"
             " (presses/s; ratio to the plain app of the same round)"
         )
-        rounds = [r for r in runs if r["latency"] == latency]
         by_round: dict[int, dict[str, dict[str, Any]]] = {}
-        for r in rounds:
-            by_round.setdefault(r["round"], {})[r["mode"]] = r
-        print(
-            f"  {'round':>5} {'plain PTB':>10} {'bare (ours)':>12} {'ratio':>6}"
-            f" {'Courtyard':>10} {'ratio':>6}  answer max  late  counts  edits/min  shutdown"
-        )
+        for r in runs:
+            if r["latency"] == latency:
+                by_round.setdefault(r["round"], {})[r["mode"]] = r
+        others = [m for m in MODES[1:] if any(m in modes for modes in by_round.values())]
+        head = f"  {'round':>5} {'plain PTB':>10}"
+        for mode in others:
+            head += f" {TITLES[mode]:>15} {'ratio':>5}"
+        if "courtyard" in others:
+            head += "  answer max  late  counts  edits/min  shutdown"
+        print(head)
         for n, modes in sorted(by_round.items()):
-            plain, bare, ours = modes["plain"], modes["bare"], modes["courtyard"]
-            print(
-                f"  {n:5d} {plain['rate']:10.0f} {bare['rate']:12.0f}"
-                f" {bare['rate'] / plain['rate']:6.2f} {ours['rate']:10.0f}"
-                f" {ours['rate'] / plain['rate']:6.2f}  {ours['answer_max']:8.2f} s"
-                f" {ours['late']:5d}  {'exact' if ours['counts_ok'] else 'WRONG':>6}"
-                f"  {ours['per_minute']:9d}  {ours['stop'] * 1000:5.0f} ms"
-            )
+            plain = modes["plain"]["rate"]
+            line = f"  {n:5d} {plain:10.0f}"
+            for mode in others:
+                line += f" {modes[mode]['rate']:15.0f} {modes[mode]['rate'] / plain:5.2f}"
+            if "courtyard" in modes:
+                ours = modes["courtyard"]
+                line += (
+                    f"  {ours['answer_max']:8.2f} s {ours['late']:5d}"
+                    f"  {'exact' if ours['counts_ok'] else 'WRONG':>6}"
+                    f"  {ours['per_minute']:9d}  {ours['stop'] * 1000:5.0f} ms"
+                )
+            print(line)
 
 
 def expected_counts(users: int, presses: int, n_options: int) -> tuple[int, ...]:
@@ -532,12 +548,15 @@ def main() -> None:
     parser.add_argument("--skip-burst", action="store_true")
     parser.add_argument("--skip-spent", action="store_true")
     parser.add_argument("--http", help="COURTYARD_HTTP for the bots (httpx or aiohttp)")
+    parser.add_argument("--press-lane", type=int, help="our processor's press lane (experiment)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.http:
         os.environ["COURTYARD_HTTP"] = args.http
+    if args.press_lane:
+        os.environ["BENCH_PRESS_LANE"] = str(args.press_lane)
     if args.child:
         asyncio.run(child(args.child, args.db, args.api))
         return
@@ -546,7 +565,9 @@ def main() -> None:
     print(
         f"votes on one poll: {args.users} users, {args.presses} presses; plain PTB ="
         f" concurrent_updates({PLAIN_CONCURRENCY}) with PTB's own HTTP client; bare and Courtyard"
-        f" = our processor ({CONCURRENT_UPDATES} at once, {PRESS_LANE} presses per chat), HTTP"
+        f" = our processor ({CONCURRENT_UPDATES} at once,"
+        f" {args.press_lane or TrackingUpdateProcessor(CONCURRENT_UPDATES).per_chat_presses}"
+        " presses per chat), HTTP"
         f" client {os.environ.get('COURTYARD_HTTP') or 'default'}"
     )
     if args.rounds > 0:

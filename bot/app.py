@@ -39,6 +39,7 @@ from bot.domain.languages import SUPPORTED, TELEGRAM_CODES
 from bot.domain.roles import Role
 from bot.domain.settings import ChatSettings
 from bot.flood import FloodGuard, FloodLimits
+from bot.http import bot_request
 from bot.i18n import Html, shorten, t
 from bot.outbox import PRESS, Limits, Outbox, Press
 from bot.roles import Roles
@@ -55,7 +56,9 @@ from handlers import (
     polls,
     posts,
     privacy,
+    proposals,
     refs,
+    reports,
     roles,
     rollcall,
     settings,
@@ -77,13 +80,18 @@ OUTER_BOUND = 4096
 
 #: Feature modules. Each has ``register(app)`` (adds its command, button and message handlers)
 #: and ``setup(services)`` (registers its scheduled kinds and digest sections at start-up).
-FEATURES = (polls, decisions, events, sharing, privacy, house_rules, rollcall)
+FEATURES = (polls, decisions, events, sharing, privacy, house_rules, rollcall, reports, proposals)
 
 #: Commands per resident: 8 at once, then 10 a minute (bot/flood.py).
 DEFAULT_FLOOD = FloodLimits(burst=8, per_minute=10)
 
 #: Updates handled at once. Writes stay serialized by the database lock; see ARCHITECTURE.md.
 CONCURRENT_UPDATES = 16
+
+#: Button presses of one chat handled at once (each only until it is answered; bench/votes_bench.py
+#: has the figures). Below CONCURRENT_UPDATES, so a chat flooding the bot with presses always
+#: leaves slots to the other chats.
+PRESS_LANE = 8
 
 
 def utc_now() -> datetime:
@@ -117,11 +125,14 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     ours, taken after the chat's turn.
     """
 
-    def __init__(self, max_concurrent: int, per_chat: int = 2, per_chat_presses: int = 8):
+    def __init__(
+        self, max_concurrent: int, per_chat: int = 2, per_chat_presses: int | None = None
+    ):
         super().__init__(OUTER_BOUND)
         self.max_concurrent = max_concurrent
         self.per_chat = per_chat
-        self.per_chat_presses = min(per_chat_presses, max_concurrent)
+        lane = PRESS_LANE if per_chat_presses is None else per_chat_presses
+        self.per_chat_presses = min(lane, max_concurrent)
         self.in_flight = 0  # running now
         self.active = 0  # running or waiting for their chat's turn or a slot
         self.processed = 0
@@ -391,7 +402,9 @@ def build_app(
         .base_file_url(file_url_for(settings_.api_url))
         .context_types(ContextTypes(context=CourtyardContext))
         .concurrent_updates(TrackingUpdateProcessor(concurrency))
-        .get_updates_read_timeout(poll_timeout + 10)
+        # COURTYARD_HTTP chooses the client (bot/http.py); PTB's pool sizes and timeouts
+        .request(bot_request())
+        .get_updates_request(bot_request(read_timeout=poll_timeout + 10, connection_pool_size=1))
         .post_init(_startup)
         .post_stop(_stopping)
         .post_shutdown(_shutdown)
