@@ -125,9 +125,7 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     ours, taken after the chat's turn.
     """
 
-    def __init__(
-        self, max_concurrent: int, per_chat: int = 2, per_chat_presses: int | None = None
-    ):
+    def __init__(self, max_concurrent: int, per_chat: int = 2, per_chat_presses: int | None = None):
         super().__init__(OUTER_BOUND)
         self.max_concurrent = max_concurrent
         self.per_chat = per_chat
