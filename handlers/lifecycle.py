@@ -29,6 +29,7 @@ from handlers.common import (
     open_turn,
     user_language,
 )
+from handlers.units import refresh_queue_card
 from storage import chats, members, prompts
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ async def chat_member(update: Update, context: CourtyardContext) -> None:
         await member_joined(turn.services, turn.chat, person)
     else:
         await member_left(turn.services, turn.chat, person.id, display_name(person))
+    await refresh_queue_card(turn.services, turn.chat.id)  # "has left" / suspended lines
 
 
 async def members_joined(update: Update, context: CourtyardContext) -> None:
@@ -117,6 +119,7 @@ async def members_joined(update: Update, context: CourtyardContext) -> None:
         return
     for person in people:
         await member_joined(turn.services, turn.chat, person)
+    await refresh_queue_card(turn.services, turn.chat.id)
 
 
 async def member_gone(update: Update, context: CourtyardContext) -> None:
@@ -129,6 +132,7 @@ async def member_gone(update: Update, context: CourtyardContext) -> None:
     if turn is None or turn.chat.is_private:
         return
     await member_left(turn.services, turn.chat, person.id, display_name(person))
+    await refresh_queue_card(turn.services, turn.chat.id)
 
 
 @button(action=Action.MANAGE_UNITS)
@@ -190,6 +194,8 @@ async def restore_button(turn: Turn, parts: list[str]) -> None:
         await turn.answer("membership.nothing_to_restore")
         text = turn.t("membership.nothing_restored", name=name)
     await services.outbox.edit(turn.chat.id, message.message_id, text, repost=False)
+    if restored:
+        await refresh_queue_card(services, turn.chat.id)  # its suspended lines
 
 
 async def migrated(update: Update, context: CourtyardContext) -> None:

@@ -37,7 +37,8 @@ Choices:
 
 Callback data (all under 64 bytes): un:a:<unit id>:<user id> / un:r:<unit id>:<user id>
 (approve / reject a claim to a registered unit), un:a:n<request id> / un:r:n<request id>
-(approve / reject a request naming a new label), un:p:<page> (register page), un:p:w<page>
+(approve / reject a request naming a new label), un:a:s<unit id>:<user id> (restore a claim
+suspended when its holder left: approving it again), un:p:<page> (register page), un:p:w<page>
 (approval card page), un:i:<group chat id>:<file number> (import the pending CSV there).
 """
 
@@ -62,6 +63,7 @@ from bot.domain.roles import Action, Role
 from bot.domain.units import decode_csv, normalize_label, parse_units_csv, split_label_area
 from bot.i18n import Html, escape, shorten, t, tn
 from bot.services import Services
+from handlers import cards
 from handlers.common import (
     GROUP_ONLY,
     PRIVATE_ONLY,
@@ -69,6 +71,7 @@ from handlers.common import (
     button,
     command,
     display_name,
+    in_group,
     is_id,
     mention,
 )
@@ -96,6 +99,9 @@ MAX_PROBLEMS = 20
 MAX_BATCH = 30
 #: Names on buttons are cut to this.
 BUTTON_NAME = 16
+#: A lead's second Approve press within this many seconds confirms approving the claim of
+#: someone who has left the group.
+CONFIRM_SECONDS = 30.0
 
 _IMPORTS = "unit_imports"
 _STATE = "unit_state"
@@ -120,6 +126,8 @@ class _State:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     #: chats whose card changed while it was being posted: refreshed once it is there
     dirty: set[int] = field(default_factory=set)
+    #: (chat, lead, button data) -> when a lead was asked to confirm approving a leaver's claim
+    confirm: dict[tuple[int, int, str], float] = field(default_factory=dict)
 
 
 def _state(services: Services) -> _State:
@@ -243,7 +251,10 @@ async def _render_queue(
         for number, item in enumerate(waiting[start : start + QUEUE_PAGE], start=start + 1):
             claim = item.claim
             key = "unit.queue_item_new" if claim.is_request else "unit.queue_item"
-            lines.append(t(lang, key, number=number, name=item.name, label=claim.label))
+            line = t(lang, key, number=number, name=item.name, label=claim.label)
+            if item.left:  # approving it needs a second press (decision_button)
+                line += " " + t(lang, "unit.queue_item_left")
+            lines.append(line)
             data = (
                 f"n{claim.request_id}" if claim.is_request else f"{claim.unit_id}:{claim.user_id}"
             )
@@ -278,6 +289,20 @@ async def _render_queue(
         shown = away[:QUEUE_PAGE]
         lines += [
             t(lang, "unit.queue_suspended_item", name=a.name, label=a.claim.label) for a in shown
+        ]
+        rows += [
+            [
+                InlineKeyboardButton(
+                    t(
+                        lang,
+                        "unit.btn_restore_claim",
+                        label=a.claim.label,
+                        name=shorten(a.name, BUTTON_NAME),
+                    ),
+                    callback_data=f"un:a:s{a.claim.unit_id}:{a.claim.user_id}",
+                )
+            ]
+            for a in shown
         ]
         if len(away) > len(shown):
             lines.append(tn(lang, "post.more", len(away) - len(shown)))
@@ -347,6 +372,26 @@ async def queue_changed(turn: Turn, *, reply: bool) -> bool:
             state.dirty.discard(chat_id)
             _refresh_queue(services, chat_id, sent.message_id)
         return True
+
+
+async def _render_queue_card(
+    services: Services, chat_id: int
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """The approval card as the database says now (for the start-up check)."""
+    if await units.queue_card(services.db, chat_id) is None:
+        return None
+    return await _render_queue(services, chat_id)
+
+
+async def refresh_queue_card(services: Services, chat_id: int) -> None:
+    """Bring the group's approval card (if it has one) up to date through the outbox."""
+    card = await units.queue_card(services.db, chat_id)
+    if card is not None:
+        _refresh_queue(services, chat_id, card.message_id)
+
+
+# the approval card is brought up to date after a crash like every other card
+cards.register("unit_queue", render=_render_queue_card, redraw=refresh_queue_card)
 
 
 def _refresh_old(services: Services, chat_id: int, message_id: int) -> None:
@@ -456,6 +501,11 @@ async def decision_button(turn: Turn, parts: list[str]) -> None:
     assert turn.user is not None
     services = turn.services
     db = services.db
+    if approve and len(parts) == 3 and parts[1].startswith("s"):
+        await _restore_pressed(turn, parts[1][1:], parts[2])
+        return
+    if approve:
+        await _confirm_if_left(turn, parts)
     touched: tuple[int, ...] = ()
     if len(parts) == 2:
         raw = parts[1]
@@ -507,6 +557,93 @@ async def decision_button(turn: Turn, parts: list[str]) -> None:
     _spawn(services, _tell(services, chat.id, claim.user_id, private=private, line=line))
 
 
+async def _confirm_if_left(turn: Turn, parts: list[str]) -> None:
+    """Approving the claim of someone who has left the group takes a second press within
+    CONFIRM_SECONDS (the first is answered with why): a household nobody there speaks for is
+    not counted by a slip of the finger."""
+    assert turn.user is not None
+    db = turn.services.db
+    if len(parts) == 2:
+        raw = parts[1]
+        found = (
+            await units.get_request(db, turn.chat.id, int(raw[1:]))
+            if raw.startswith("n") and is_id(raw[1:])
+            else None
+        )
+    elif is_id(parts[1]) and is_id(parts[2], digits=16):
+        found = await units.get_claim(db, turn.chat.id, int(parts[1]), int(parts[2]))
+    else:
+        found = None
+    if found is None:
+        return  # the caller refuses it
+    member = await members.get(db, turn.chat.id, found.user_id)
+    if member is None or member.status != members.LEFT:
+        return
+    asked = _state(turn.services).confirm
+    key = (turn.chat.id, turn.user.id, ":".join(parts))
+    now = time.monotonic()
+    for old in [k for k, at in asked.items() if now - at > CONFIRM_SECONDS]:
+        del asked[old]
+    if key in asked:
+        del asked[key]
+        return
+    asked[key] = now
+    raise DomainError("unit.confirm_left", name=member.display_name, label=found.label)
+
+
+async def _restore_pressed(turn: Turn, raw_unit: str, raw_user: str) -> None:
+    """un:a:s<unit id>:<user id> — a lead approves again (restores) one suspended claim from
+    the approval card; the person must be back in the group."""
+    if not is_id(raw_unit) or not is_id(raw_user, digits=16):
+        raise DomainError("error.stale_button")
+    assert turn.user is not None
+    services = turn.services
+    unit_id, user_id = int(raw_unit), int(raw_user)
+    found = await units.get_claim(services.db, turn.chat.id, unit_id, user_id)
+    if found is None or found.status != units.SUSPENDED:
+        raise DomainError("unit.already_decided")
+    member = await members.get(services.db, turn.chat.id, user_id)
+    name = member.display_name if member else str(user_id)
+    if not await in_group(services, turn.chat, user_id, name=None, now=turn.now):
+        raise DomainError("membership.not_back", name=name)
+    if not await units.restore(services.db, turn.chat.id, unit_id, user_id, by=turn.user.id):
+        raise DomainError("unit.already_decided")
+    await turn.answer("unit.answer_restored", name=name, label=found.label)
+    await refresh_queue_card(services, turn.chat.id)
+
+
+async def _restore_command(turn: Turn, words: list[str]) -> None:
+    """``/units restore 3-502``: restore the suspended claims to the unit of everyone who is
+    back in the group (the others are named: they are not back yet)."""
+    assert turn.user is not None
+    services = turn.services
+    label = normalize_label(" ".join(words))
+    unit_ = await units.get(services.db, turn.chat.id, label)
+    if unit_ is None:
+        raise DomainError("unit.not_found", label=label)
+    away = [
+        w for w in await units.suspended(services.db, turn.chat.id) if w.claim.unit_id == unit_.id
+    ]
+    if not away:
+        raise DomainError("unit.restore_none", label=unit_.label)
+    restored: list[str] = []
+    absent: list[str] = []
+    for item in away:
+        user_id = item.claim.user_id
+        if not await in_group(services, turn.chat, user_id, name=None, now=turn.now):
+            absent.append(item.name)
+        elif await units.restore(services.db, turn.chat.id, unit_.id, user_id, by=turn.user.id):
+            restored.append(item.name)
+    lines = []
+    if restored:
+        lines.append(turn.t("unit.restored", label=unit_.label, names=", ".join(restored)))
+    if absent:
+        lines.append(turn.t("unit.restore_absent", label=unit_.label, names=", ".join(absent)))
+    await turn.say("\n".join(lines))
+    if restored:
+        await refresh_queue_card(services, turn.chat.id)
+
+
 async def _language_of(turn: Turn, user_id: int) -> str:
     """The claimant's language for a private notice: their private chat's, else the group's."""
     private = await chats.get(turn.services.db, user_id)
@@ -537,6 +674,8 @@ async def units_(turn: Turn) -> None:
         await turn.say(text, markup=markup)
     elif op in ("add", "添加", "добавить") and len(args) >= 2:
         await _add(turn, args[1:])
+    elif op in ("restore", "恢复", "восстановить") and len(args) >= 2:
+        await _restore_command(turn, args[1:])
     elif op in ("remove", "delete", "删除", "удалить") and len(args) >= 2:
         assert turn.user is not None
         label = normalize_label(" ".join(args[1:]))

@@ -44,6 +44,7 @@ class CardTable:
     table: str
     message: str
     open: str  # an SQL condition over the row; ``:now`` is the current UTC time
+    id: str = "id"  # the row's id column (the card's ``row_id``)
 
 
 #: Every feature's editable card. A feature registers its renderer under the same name
@@ -64,6 +65,8 @@ KINDS: Mapping[str, CardTable] = {
     "rollcall": CardTable("rollcalls", "message_id", "status = 'open'"),
     "rules_draft": CardTable("rules_versions", "message_id", "status = 'draft'"),
     "rules_amendment": CardTable("rules_amendments", "message_id", "status = 'pending'"),
+    # the one approval card per group (handlers/units.py): its row id is the chat's id
+    "unit_queue": CardTable("unit_queue_cards", "message_id", "1", id="chat_id"),
 }
 
 
@@ -125,12 +128,13 @@ async def listed(db: Database, kinds: Iterable[str], now: datetime) -> list[Card
         open_sql = spec.open.replace(":since", "?")
         params = (since,) * spec.open.count(":since")
         rows = await db.fetchall(
-            f"SELECT t.id, t.chat_id, t.{spec.message} AS message_id, ({open_sql}) AS live"
+            f"SELECT t.{spec.id} AS id, t.chat_id, t.{spec.message} AS message_id,"
+            f" ({open_sql}) AS live"
             f" FROM {spec.table} t"
             f" WHERE t.{spec.message} IS NOT NULL AND (({open_sql}) OR EXISTS ("
             "   SELECT 1 FROM card_digests d"
             f"  WHERE d.chat_id = t.chat_id AND d.message_id = t.{spec.message}))"
-            " ORDER BY t.chat_id, t.id",
+            " ORDER BY 2, 1",  # chat, then row
             params * 2,
         )
         found.extend(

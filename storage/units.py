@@ -75,6 +75,7 @@ class Waiting:
     claim: Claim
     name: str
     requested_at: datetime
+    left: bool = False  # the resident has left the group since (approving needs a confirmation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,26 +460,42 @@ async def waiting(db: Database, chat_id: int) -> list[Waiting]:
     name = "coalesce(mb.display_name, '')"
     claims_ = await db.fetchall(
         "SELECT m.unit_id, m.chat_id, m.user_id, u.label, m.status, m.decided_by,"
-        f" m.requested_at, {name} AS name FROM unit_members m JOIN units u ON u.id = m.unit_id"
+        f" m.requested_at, {name} AS name, mb.status AS presence"
+        " FROM unit_members m JOIN units u ON u.id = m.unit_id"
         " LEFT JOIN members mb ON mb.chat_id = m.chat_id AND mb.user_id = m.user_id"
         " WHERE m.chat_id = ? AND m.status = 'pending'",
         (chat_id,),
     )
     requests = await db.fetchall(
         "SELECT r.id, r.chat_id, r.user_id, r.label, r.status, r.decided_by, r.requested_at,"
-        f" {name} AS name FROM unit_requests r"
+        f" {name} AS name, mb.status AS presence FROM unit_requests r"
         " LEFT JOIN members mb ON mb.chat_id = r.chat_id AND mb.user_id = r.user_id"
         " WHERE r.chat_id = ? AND r.status = 'pending'",
         (chat_id,),
     )
     found = [
-        Waiting(_claim(r), r["name"] or str(r["user_id"]), from_db(r["requested_at"]))
+        Waiting(_claim(r), r["name"] or str(r["user_id"]), from_db(r["requested_at"]), _left(r))
         for r in claims_
     ] + [
-        Waiting(_request(r), r["name"] or str(r["user_id"]), from_db(r["requested_at"]))
+        Waiting(_request(r), r["name"] or str(r["user_id"]), from_db(r["requested_at"]), _left(r))
         for r in requests
     ]
     return sorted(found, key=lambda w: (w.requested_at, natural_key(w.claim.label)))
+
+
+def _left(row: aiosqlite.Row) -> bool:
+    return bool(row["presence"] == "left")
+
+
+async def restore(db: Database, chat_id: int, unit_id: int, user_id: int, *, by: int) -> bool:
+    """A lead restores one suspended claim (approved again, decided by the lead). False if it
+    is not (or no longer) suspended here."""
+    changed = await db.write_one(
+        "UPDATE unit_members SET status = 'approved', decided_by = ?"
+        " WHERE unit_id = ? AND user_id = ? AND chat_id = ? AND status = 'suspended'",
+        (by, unit_id, user_id, chat_id),
+    )
+    return changed == 1
 
 
 async def suspended(db: Database, chat_id: int) -> list[Waiting]:
