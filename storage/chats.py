@@ -188,7 +188,9 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
     Idempotent (Telegram announces a migration in both chats). The old group's message ids
     are forgotten (set to NULL in every table that keeps one). If the supergroup already has a
     row (an update from it arrived first), the old group's settings win and the two member lists
-    are merged, keeping the organizer role from either side. Returns True if rows moved.
+    are merged, keeping the organizer role from either side and each person's presence (the
+    supergroup's where it knows, else the old group's: someone who left stays gone). Returns
+    True if rows moved.
     """
     if old_id == new_id:
         return False
@@ -214,13 +216,15 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
                 )
         new = await (await conn.execute("SELECT id FROM chats WHERE id = ?", (new_id,))).fetchone()
         if new is not None:
+            # presence (0011): what the supergroup knows is newer; else the old group's
             await conn.execute(
-                "INSERT INTO members (chat_id, user_id, display_name, role)"
-                " SELECT ?, user_id, display_name, role FROM members WHERE chat_id = ?"
+                "INSERT INTO members (chat_id, user_id, display_name, role, status)"
+                " SELECT ?, user_id, display_name, role, status FROM members WHERE chat_id = ?"
                 " ON CONFLICT (chat_id, user_id) DO UPDATE SET"
                 "  display_name = excluded.display_name,"
                 "  role = CASE WHEN 'organizer' IN (members.role, excluded.role)"
-                "         THEN 'organizer' ELSE 'resident' END",
+                "         THEN 'organizer' ELSE 'resident' END,"
+                "  status = coalesce(excluded.status, members.status)",
                 (old_id, new_id),
             )
             for table, column in await _child_tables(conn):

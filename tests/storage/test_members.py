@@ -234,3 +234,31 @@ async def test_mydata_says_whether_you_are_in_the_group(db: Database) -> None:
         "Maple": "member",
         "Oak": "left",
     }
+
+
+async def test_presence_survives_a_migration_into_a_supergroup_that_arrived_first(
+    db: Database,
+) -> None:
+    """Bob left the old group (his claim suspended), Carol is in it; updates from the new
+    supergroup came first and wrote Carol (unknown presence), Dave (present) and Eve (who
+    left the supergroup) there."""
+    new_id, dave, eve = -1008888, 9, 10
+    await members.seen(db, GROUP, eve, "Eve", NOW, present=True)  # then left the supergroup
+    await members.seen(db, GROUP, BOB, "Bob", NOW, present=True)
+    await members.seen(db, GROUP, CAROL, "Carol", NOW, present=True)
+    await units.add(db, GROUP, "3-502", None, NOW, by=ALICE)
+    await units.claim(db, GROUP, "3-502", BOB, approved=True, now=NOW)
+    await members.departed(db, GROUP, BOB, "Bob", NOW)
+    await chats.ensure(
+        db, new_id, type="supergroup", title="Maple", defaults=ChatSettings(), now=NOW
+    )
+    await members.seen(db, new_id, CAROL, "Carol C.", NOW)
+    await members.seen(db, new_id, dave, "Dave", NOW, present=True)
+    await members.seen(db, new_id, eve, "Eve", NOW, present=True)
+    await members.departed(db, new_id, eve, "Eve", NOW)
+    assert await chats.migrate(db, GROUP, new_id, NOW)
+    assert await members.presence(db, new_id, eve) == members.LEFT  # the newer word
+    assert await members.presence(db, new_id, BOB) == members.LEFT  # gone stays gone
+    assert await members.presence(db, new_id, CAROL) == members.PRESENT
+    assert await members.presence(db, new_id, dave) == members.PRESENT
+    assert await claim_status(db, new_id, "3-502", BOB) == "suspended"
