@@ -73,6 +73,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("rollcall", Action.ROLL_CALL, _GROUP),
     CommandSpec("helper", Action.USE_BOT, _GROUP),
     CommandSpec("checkonme", Action.USE_BOT, _PRIVATE),
+    CommandSpec("info", Action.USE_BOT, _GROUP),
     CommandSpec("rules", Action.USE_BOT, _GROUP),
     CommandSpec("amend", Action.USE_BOT, _GROUP),
     CommandSpec("export", Action.USE_BOT, _GROUP),
