@@ -81,7 +81,18 @@ OUTER_BOUND = 4096
 
 #: Feature modules. Each has ``register(app)`` (adds its command, button and message handlers)
 #: and ``setup(services)`` (registers its scheduled kinds and digest sections at start-up).
-FEATURES = (polls, decisions, events, sharing, privacy, house_rules, rollcall, reports, proposals, facts)
+FEATURES = (
+    polls,
+    decisions,
+    events,
+    sharing,
+    privacy,
+    house_rules,
+    rollcall,
+    reports,
+    proposals,
+    facts,
+)
 
 #: Commands per resident: 8 at once, then 10 a minute (bot/flood.py).
 DEFAULT_FLOOD = FloodLimits(burst=8, per_minute=10)
