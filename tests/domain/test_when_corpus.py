@@ -169,7 +169,7 @@ CORPUS: tuple[Case, ...] = (
     ok("on weekdays at 7", EN, SH_SAT, "2026-11-23 07:00", WEEKLY_WORKDAYS),
     ok("every month on the 31st", EN, SH_SAT, "2026-12-31 09:00", "FREQ=MONTHLY;BYMONTHDAY=31"),
     ok("every last day of the month", EN, SH_SAT, "2026-11-30 09:00", "FREQ=MONTHLY;BYMONTHDAY=-1"),
-    ok("every 2 days", EN, SH_SAT, "2026-11-23 09:00", "FREQ=DAILY;INTERVAL=2"),
+    ok("every 2 days", EN, SH_SAT, "2026-11-22 09:00", "FREQ=DAILY;INTERVAL=2"),
     ok(
         "every year on dec 5", EN, SH_SAT, "2026-12-05 09:00", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=5"
     ),
@@ -340,7 +340,7 @@ CORPUS: tuple[Case, ...] = (
         "2026-11-23 19:00",
         "FREQ=WEEKLY;BYDAY=MO,TH",
     ),
-    ok("каждые 2 дня", RU, MSK_SAT, "2026-11-23 09:00", "FREQ=DAILY;INTERVAL=2"),
+    ok("каждые 2 дня", RU, MSK_SAT, "2026-11-22 09:00", "FREQ=DAILY;INTERVAL=2"),
     ok("ежедневно в 9:00", RU, MSK_SAT, "2026-11-22 09:00", "FREQ=DAILY"),
     ok("с понедельника по пятницу в 8:00", RU, MSK_SAT, "2026-11-23 08:00", WEEKLY_WORKDAYS),
     ok("каждый вечер", RU, MSK_SAT, "2026-11-21 19:00", "FREQ=DAILY"),

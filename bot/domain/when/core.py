@@ -46,11 +46,14 @@ class When:
 
     ``first`` is aware (tzinfo = ZoneInfo(tz)) and strictly after the ``now`` it was parsed
     against. ``rrule`` is ``None`` or an RFC 5545 RRULE value without DTSTART (DTSTART is
-    ``first``; the time of day is ``first``'s local wall time).
+    ``first``; the time of day is ``first``'s local wall time). ``end`` is set when a range was
+    said ("4-5pm", "下午四五点", "через 10-15 минут"): the reminder goes at the start, ``first``,
+    and the confirmation shows the range up to ``end`` (of the first occurrence).
     """
 
     first: datetime
     rrule: str | None = None
+    end: datetime | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -81,6 +84,8 @@ class _Parts:
     now: bool | None = None  # "now", "сейчас", "现在": at once
     same: bool | None = None  # "same time tomorrow": the time of day it is now
     yearoff: int | None = None  # 明年3月1日: this year = 0, next year = 1
+    until: tuple[int, int, str | None] | None = None  # the end of "4-5pm": (5, 0, "pm")
+    until_rel: tuple[tuple[float, str], ...] | None = None  # the far end of "in 10-15 minutes"
 
 
 def _put(p: _Parts, **values: Any) -> _Parts | None:
@@ -101,6 +106,7 @@ _NAMES: set[str] = set()
 #: "thursday the 4th"), an "every N days" before a bare "every", a date before a time.
 _ORDER: Final[tuple[str, ...]] = (
     "now_en", "now_ru", "now_zh", "nth_en", "nth_zh", "nth_ru", "count_weekday",
+    "range_en", "range_ru", "range_zh", "range_digits", "in_range_en", "in_range_ru", "in_range_zh",
     "ago_en", "ago_ru", "ago_zh",
     "every_n_en", "every_n_ru", "every_en", "every_ru", "every_zh", "every_n_zh",
     "adverb_en", "adverb_ru", "adverb_zh", "ru_po", "unit_en", "unit_ru", "unit_zh",
@@ -262,6 +268,51 @@ def _unit(m: re.Match[str], p: _Parts) -> _Parts | None:
     if kind in ("morning", "evening", "night"):
         return _put(p, unit="day", part=kind)
     return _put(p, unit=kind)
+
+
+def _with_range(
+    p: _Parts,
+    start: tuple[int | None, int | None, str | None],
+    end: tuple[int | None, int | None, str | None],
+    m: re.Match[str],
+) -> _Parts | None:
+    """ "4-5pm", "下午四五点", "в 18–19 часов": the start as the time, the end kept beside it.
+    Each end is (hour, minute, "am"/"pm" or None); an end's am/pm is the start's too unless the
+    start says its own ("11-1pm" is 11:00 to 13:00)."""
+    (h1, m1, a1), (h2, m2, a2) = start, end
+    if h1 is None or h2 is None or m1 is None or m2 is None:
+        return None
+    if not (0 <= h1 <= 24 and 0 <= h2 <= 24 and 0 <= m1 <= 59 and 0 <= m2 <= 59):
+        return None
+    if (h1, m1) == (h2, m2):
+        return None
+    if a1 is None:
+        a1 = "am" if a2 == "pm" and h2 != 12 and h2 < h1 < 12 else a2
+    values: dict[str, Any] = {"hour": h1, "minute": m1, "until": (h2, m2, a2)}
+    if a1 is not None:
+        values["ampm"] = a1
+    mark = m.groupdict().get("rumod")
+    if mark:
+        values["part"] = _CLOCK_MARKS[re.sub(r"\s+", " ", mark)]
+    return _put(p, **values)
+
+
+def _rel_range(p: _Parts, low: str, high: str, unit_word: str) -> _Parts | None:
+    """ "in 10-15 minutes", "через 2-3 дня", "十到十五分钟后": from the nearer end, to the far."""
+    a, b, unit = _number(low), _number(high), _unit_name(unit_word)
+    if a is None or b is None or unit is None or not 0 < a < b:
+        return None
+    return _put(p, rel=((a, unit),), until_rel=((b, unit),))
+
+
+def _every_time(p: _Parts, amount: float, unit: str) -> _Parts | None:
+    """ "every 3 hours", "every 1.5 hours", "every 30 minutes": an hourly or minutely rule."""
+    minutes = amount * (60 if unit == "hour" else 1)
+    if minutes != int(minutes) or minutes < 1:
+        return None
+    if unit == "hour" and amount == int(amount):
+        return _put(p, every=True, interval=int(amount) if amount > 1 else None, unit="hour")
+    return _put(p, every=True, interval=int(minutes) if minutes > 1 else None, unit="minute")
 
 
 def _weekmod(m: re.Match[str], p: _Parts) -> _Parts | None:
@@ -522,7 +573,43 @@ def _named_zone(p: _Parts, c: _Context) -> _Context:
     return replace(c, named=zone)
 
 
+#: The longest range of clocks read as one ("9-11pm"); a longer span is two moments.
+_RANGE_LIMIT: Final = timedelta(hours=12)
+
+
 def _resolve(p: _Parts, c: _Context) -> When:
+    """A reading placed on the calendar; a range ("4-5pm") at its start, its end kept."""
+    if p.until is None and p.until_rel is None:
+        return _resolve_start(p, c)
+    found = _resolve_start(replace(p, until=None, until_rel=None), c)
+    return replace(found, end=_range_end(p, found.first, c))
+
+
+def _range_end(p: _Parts, first: datetime, c: _Context) -> datetime:
+    """Where a range that starts at ``first`` ends: the same day's hour said last, read with
+    the start's am/pm or part of the day unless it has its own ("11-1pm" is 11:00-13:00)."""
+    if p.until_rel is not None:
+        end = _resolve_start(replace(p, rel=p.until_rel, until=None, until_rel=None), c).first
+    else:
+        assert p.until is not None
+        said, minute, period = p.until
+        hour = _hour_of(said, period or p.ampm or _coarse(p.part))
+        if hour is None:
+            raise _NotUnderstood
+        local = first.astimezone(c.wall).replace(tzinfo=None)
+        end = _at(local.date(), hour, minute, c.wall)
+        if not _after(end, first) and period is None and p.ampm is None and hour < 12:
+            end = _at(local.date(), hour + 12, minute, c.wall)  # "between 11 and 1"
+        if not _after(end, first):
+            end = _at(local.date() + timedelta(days=1), hour, minute, c.wall)  # "10pm-1am"
+    if not _after(end, first):
+        raise _NotUnderstood
+    if p.until is not None and end.astimezone(UTC) - first.astimezone(UTC) > _RANGE_LIMIT:
+        raise _NotUnderstood
+    return end.astimezone(c.zone)
+
+
+def _resolve_start(p: _Parts, c: _Context) -> When:
     if p == _EMPTY or p == _Parts(zone=p.zone):
         raise _NotUnderstood
     if p.now:
@@ -793,6 +880,8 @@ def _resolve_recurring(p: _Parts, c: _Context) -> When:
         raise _NotUnderstood
     if p.mode not in (None, "next"):
         raise _NotUnderstood
+    if p.unit in ("hour", "minute"):
+        return _resolve_hourly(p, c)
     hour, minute, said = _clock(p)
     hour %= 24
     today = c.today
@@ -841,14 +930,13 @@ def _resolve_recurring(p: _Parts, c: _Context) -> When:
         raise _NotUnderstood
     start = datetime.combine(today, time(hour, minute))
     if p.interval is not None:
-        if rule.startswith("FREQ=WEEKLY") or rule.startswith("FREQ=MONTHLY;BYDAY"):
-            # "every 2 weeks on monday": the series starts at the first monday ahead, not at
-            # today's week (which would put the first a fortnight away)
-            ahead = _next_occurrence(rule, start, c.now, c.zone)
-            if ahead is None:
-                raise _NotUnderstood
-            start = ahead.replace(tzinfo=None)
-            start = datetime.combine(start.date(), time(hour, minute))
+        # A series starts at its first moment ahead: "every 2 weeks on monday" at the first
+        # monday ahead, not in today's week (which put the first a fortnight away); "every
+        # other day" said at 10:00 tomorrow at 09:00, not the day after
+        ahead = _next_occurrence(rule, start, c.now, c.zone)
+        if ahead is None:
+            raise _NotUnderstood
+        start = datetime.combine(ahead.replace(tzinfo=None).date(), time(hour, minute))
         rule += f";INTERVAL={p.interval}"
     first = _next_occurrence(rule, start, c.now, c.zone)
     if first is None:
@@ -858,10 +946,62 @@ def _resolve_recurring(p: _Parts, c: _Context) -> When:
     return _checked(first, rule, c)
 
 
+#: The longest gap of an hourly or minutely rule: beyond a week, say the days.
+_HOURLY_LIMIT: Final = 7 * 24 * 60
+
+
+def _resolve_hourly(p: _Parts, c: _Context) -> When:
+    """ "every 3 hours", "every 30 minutes from 9:00", "每隔两小时", "каждые полчаса".
+
+    Without a time, the series starts now (to the minute) and the first is one step ahead; with
+    one ("every 2 hours from 9:00"), the series runs from that time today: the first is the
+    next of its steps still ahead. Whether a chat allows such a rule is the feature's rule
+    (:func:`bot.domain.posts.check_frequency`), not the parser's."""
+    if any(x is not None for x in (p.days, p.monthday, p.ymd, p.nth, p.month)):
+        raise _NotUnderstood
+    if p.part is not None and p.hour is None:
+        raise _NotUnderstood  # "every hour in the morning": which hours?
+    minutes = (p.interval or 1) * (60 if p.unit == "hour" else 1)
+    if not 1 <= minutes <= _HOURLY_LIMIT:
+        raise _NotUnderstood
+    if minutes % 60 == 0:
+        rule = "FREQ=HOURLY" + (f";INTERVAL={minutes // 60}" if minutes != 60 else "")
+    else:
+        rule = f"FREQ=MINUTELY;INTERVAL={minutes}"
+    if p.hour is not None:
+        hour, minute, _said = _clock(p)
+        start = _at(c.today, hour, minute, c.wall).astimezone(c.zone).replace(tzinfo=None)
+    else:
+        start = c.now.replace(second=0, microsecond=0, tzinfo=None)
+    first = _next_occurrence(rule, start, c.now, c.zone)
+    if first is None:
+        raise _NotUnderstood
+    return _checked(first, rule, c)
+
+
+def _steps(rule: str) -> timedelta | None:
+    """The step of a plain hourly or minutely rule ("FREQ=HOURLY;INTERVAL=3"), else None."""
+    parts = dict(item.split("=", 1) for item in rule.upper().split(";") if "=" in item)
+    if set(parts) - {"FREQ", "INTERVAL"} or parts.get("FREQ") not in ("HOURLY", "MINUTELY"):
+        return None
+    interval = int(parts.get("INTERVAL", "1") or 1)
+    return timedelta(minutes=interval * (60 if parts["FREQ"] == "HOURLY" else 1))
+
+
 def _next_occurrence(
     rule: str, dtstart: datetime, after: datetime, zone: tzinfo
 ) -> datetime | None:
     """The first occurrence of ``rule`` (naive local ``dtstart``) strictly after ``after``."""
+    step = _steps(rule)
+    if step is not None:  # counted, not iterated from DTSTART (a 15-minute rule a year old)
+        local_after = after.astimezone(zone).replace(tzinfo=None)
+        naive = dtstart + step * max(0, (local_after - dtstart) // step - 2)
+        for _count in range(1000):
+            candidate = _localize(naive, zone)
+            if _after(candidate, after):
+                return candidate
+            naive += step
+        return None  # pragma: no cover - a step is at most a week
     recurrence = rrulestr(rule, dtstart=dtstart)
     local_after = after.astimezone(zone).replace(tzinfo=None)
     begin = max(dtstart, local_after - timedelta(days=1))

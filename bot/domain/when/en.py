@@ -20,18 +20,22 @@ from bot.domain.when.core import (
     _add_numbers,
     _alternation,
     _component,
+    _every_time,
     _filler,
     _int,
     _now,
+    _number,
     _Parts,
     _post_filler,
     _put,
     _rel_amounts,
+    _rel_range,
     _same_time,
     _unit,
     _weekmod,
     _with_days,
     _with_part,
+    _with_range,
     _with_time,
 )
 
@@ -220,14 +224,28 @@ _AMOUNT_WORDS.extend(
 @_component(
     "every_n_en",
     rf"(?:every)\s+(?P<n>other|second|\d{{1,2}}(?:st|nd|rd|th)|{_NUM_EN})\s+"
-    r"(?P<u>days?|weeks?)" + _B,
+    r"(?P<u>days?|weeks?)"
+    + _B
+    + rf"|every\s+(?P<tn>other\s+|\d{{1,4}}(?:[.,]\d{{1,2}})?\s*|(?:{_NUM_EN})\s+)"
+    r"(?P<tu>hours?|hrs?|h|minutes?|mins?|m)"
+    + _B
+    + r"|every\s+(?P<half>half(?:\s+an?|-)?\s*hour|(?:a\s+)?quarter(?:\s+of\s+an)?\s+hour)"
+    + _B,
 )
 def _every_n(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if m.group("half"):
+        return _every_time(p, 30 if m.group("half").startswith("half") else 15, "minute")
+    if m.group("tu"):  # "every 3 hours", "every 30 minutes", "every 2h"
+        word = m.group("tn").strip()
+        amount = 2 if word == "other" else _number(word)
+        if amount is None:
+            return None
+        return _every_time(p, amount, "hour" if m.group("tu").startswith("h") else "minute")
     word = re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", m.group("n"))
     n = 2 if word in ("other", "second") else _int(word)
     if n is None or not 1 <= n <= 365:
         return None
-    unit = "week" if m.group("u").startswith(("week", "нед")) else "day"
+    unit = "week" if m.group("u").startswith("week") else "day"
     return _put(p, every=True, interval=n if n > 1 else None, unit=unit)
 
 
@@ -238,13 +256,13 @@ def _every(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 _ADVERBS: Final[dict[str, str]] = {
     "daily": "day", "everyday": "day", "weekly": "week", "monthly": "month", "yearly": "year",
-    "annually": "year",
+    "annually": "year", "hourly": "hour",
 }  # fmt: skip
 
 
 @_component(
     "adverb_en",
-    r"(?:daily|weekly|monthly|yearly|annually|everyday|weekdays|weekends|on\s+weekdays"
+    r"(?:daily|weekly|monthly|yearly|annually|hourly|everyday|weekdays|weekends|on\s+weekdays"
     r"|on\s+weekends)" + _B,
 )
 def _adverb(m: re.Match[str], p: _Parts) -> _Parts | None:
@@ -259,8 +277,41 @@ def _adverb(m: re.Match[str], p: _Parts) -> _Parts | None:
 _component(
     "unit_en",
     r"(?:(?P<work>week\s?day|work\s?day|business\s+day)|(?P<weekend>weekend)|(?P<day>day)"
-    r"|(?P<week>week)|(?P<month>month)|(?P<year>year))" + _B,
+    r"|(?P<week>week)|(?P<month>month)|(?P<year>year)|(?P<hour>hour)|(?P<minute>minute))" + _B,
 )(_unit)
+
+
+# ---- ranges, taken at their start: "4-5pm", "between 6 and 7 tonight", "in 10-15 minutes"
+
+
+@_component(
+    "range_en",
+    rf"(?:(?P<between>between)\s+|from\s+)?(?P<h1>{_HOUR_EN})(?::(?P<m1>[0-5]\d))?"
+    r"(?:\s*(?P<a1>[ap])\.?m\.?)?\s*(?P<sep>-|–|—|to|till|until|and)\s*"
+    rf"(?P<h2>{_HOUR_EN})(?::(?P<m2>[0-5]\d))?(?:{_AMPM})?{_B}",
+)
+def _range(m: re.Match[str], p: _Parts) -> _Parts | None:
+    sep = m.group("sep")
+    if (sep == "and") != bool(m.group("between")):
+        return None  # "between 6 and 7"; "6 and 7" alone is two numbers
+    h1, h2 = _int(m.group("h1")), _int(m.group("h2"))
+    marked = m.group("between") or m.group("a1") or m.group("ampm") or m.group("m1")
+    if not marked and not m.group(0).startswith("from"):
+        return None  # "4-5" alone: a date, a score, a count?
+    if sep in ("to", "till", "until") and not m.group(0).startswith("from"):
+        return None  # "5 to 6 pm" is five minutes to six; "from 5 to 6 pm" is a range
+    a1 = m.group("a1") + "m" if m.group("a1") else None
+    a2 = m.group("ampm") + "m" if m.group("ampm") else None
+    return _with_range(p, (h1, int(m.group("m1") or 0), a1), (h2, int(m.group("m2") or 0), a2), m)
+
+
+@_component(
+    "in_range_en",
+    r"(?:in|within)\s+(?P<a>\d{1,3})\s*(?:-|–|—|to|or)\s*(?P<b>\d{1,3})\s*"
+    r"(?P<u>minutes?|mins?|hours?|hrs?|days?|weeks?)" + _B,
+)
+def _in_range(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _rel_range(p, m.group("a"), m.group("b"), m.group("u"))
 
 
 # ---- relative offsets

@@ -23,18 +23,22 @@ from bot.domain.when.core import (
     _add_numbers,
     _alternation,
     _component,
+    _every_time,
     _filler,
     _int,
     _now,
+    _number,
     _Parts,
     _post_filler,
     _put,
     _rel_amounts,
+    _rel_range,
     _same_time,
     _unit,
     _weekmod,
     _with_days,
     _with_part,
+    _with_range,
     _with_time,
 )
 
@@ -222,7 +226,7 @@ _RU_MOD_PART: Final[dict[str, str]] = {
     "до полудня": "morning",
 }
 #: The words before a clock ("в 9:30", "около 7").
-PREP: Final = r"в|во|к|около|примерно\s+в"
+PREP: Final = r"в|во|к|около|примерно\s+в|начиная\s+с|с"
 
 
 def _two_words(token: str) -> int | None:
@@ -265,9 +269,22 @@ _AMOUNT_WORDS.append((re.compile(r" с половиной "), 0.5))
 
 @_component(
     "every_n_ru",
-    rf"кажд(?:ые|ый|ую)\s+(?P<n>{_NUM_RU})\s+(?P<u>дн(?:я|ей)|день|недел[иь]|неделю)" + _B,
+    rf"кажд(?:ые|ый|ую)\s+(?P<n>{_NUM_RU})\s+(?P<u>дн(?:я|ей)|день|недел[иь]|неделю)"
+    + _B
+    + rf"|кажд(?:ые|ый|ую)\s+(?P<tn>\d{{1,4}}(?:[.,]\d{{1,2}})?\s*|(?:{_NUM_RU})\s+)"
+    r"(?P<tu>час(?:а|ов)?|ч|минут[уы]?|мин)"
+    + _B
+    + r"|кажд(?:ые|ую)\s+(?P<half>полчаса|пол\s+часа|четверть\s+часа)"
+    + _B,
 )
 def _every_n(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if m.group("half"):  # "каждые полчаса", "каждую четверть часа"
+        return _every_time(p, 15 if m.group("half").startswith("четв") else 30, "minute")
+    if m.group("tu"):  # "каждые 2 часа", "каждые 30 минут", "каждые полтора часа"
+        amount = _number(m.group("tn"))
+        if amount is None:
+            return None
+        return _every_time(p, amount, "hour" if m.group("tu").startswith("ч") else "minute")
     n = _int(m.group("n"))
     if n is None or not 1 <= n <= 365:
         return None
@@ -282,10 +299,11 @@ def _every(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 _ADVERBS: Final[dict[str, str]] = {
     "ежедневно": "day", "еженедельно": "week", "ежемесячно": "month", "ежегодно": "year",
+    "ежечасно": "hour",
 }  # fmt: skip
 
 
-@_component("adverb_ru", r"(?:ежедневно|еженедельно|ежемесячно|ежегодно)" + _B)
+@_component("adverb_ru", r"(?:ежедневно|еженедельно|ежемесячно|ежегодно|ежечасно)" + _B)
 def _adverb(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, every=True, unit=_ADVERBS[m.group(0)])
 
@@ -308,8 +326,40 @@ _component(
     "unit_ru",
     r"(?:(?P<work>будний\s+день|будни|рабочий\s+день)|(?P<weekend>выходные)|(?P<day>день)"
     r"|(?P<week>неделю)|(?P<month>месяц)|(?P<year>год)|(?P<morning>утро)|(?P<evening>вечер)"
-    r"|(?P<night>ночь))" + _B,
+    r"|(?P<night>ночь)|(?P<hour>час)|(?P<minute>минуту))" + _B,
 )(_unit)
+
+
+# ---- ranges, taken at their start: "в 18–19 часов", "с 6 до 7 вечера", "через 10-15 минут"
+
+
+@_component(
+    "range_ru",
+    rf"(?:(?:(?P<prep>в|во|к|около|примерно\s+в)\s+)?(?P<h1>{_HOUR_RU})(?:[:.](?P<m1>[0-5]\d))?"
+    rf"\s*[-–—]\s*(?P<h2>{_HOUR_RU})(?:[:.](?P<m2>[0-5]\d))?"
+    rf"|с\s+(?P<h3>{_HOUR_RU})(?:[:.](?P<m3>[0-5]\d))?(?:\s*час(?:а|ов)?)?\s+до\s+(?P<h4>{_HOUR_RU})"
+    rf"(?:[:.](?P<m4>[0-5]\d))?)(?:\s*(?P<unit>час(?:а|ов)?|ч)(?![а-я]))?(?:\s+{_RU_MOD})?{_B}",
+)
+def _range(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if m.group("h3"):
+        start = (_int(m.group("h3")), int(m.group("m3") or 0), None)
+        end = (_int(m.group("h4")), int(m.group("m4") or 0), None)
+    else:
+        marked = m.group("prep") or m.group("unit") or m.group("rumod") or m.group("m1")
+        if not marked:
+            return None  # "18-19" alone
+        start = (_int(m.group("h1")), int(m.group("m1") or 0), None)
+        end = (_int(m.group("h2")), int(m.group("m2") or 0), None)
+    return _with_range(p, start, end, m)
+
+
+@_component(
+    "in_range_ru",
+    r"через\s+(?P<a>\d{1,3})\s*[-–—]\s*(?P<b>\d{1,3})\s*"
+    r"(?P<u>минут[уы]?|мин|час(?:а|ов)?|дн(?:я|ей)|недел[иь]|месяц(?:а|ев)?)" + _B,
+)
+def _in_range(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _rel_range(p, m.group("a"), m.group("b"), m.group("u"))
 
 
 # ---- relative offsets
@@ -620,14 +670,21 @@ def _end_of_month(m: re.Match[str], p: _Parts) -> _Parts | None:
 
 @_component(
     "ru_raz_v",
-    rf"раз\s+в\s+(?:(?P<n>{_NUM_RU})\s+)?(?P<u>недел[юи]|дн(?:я|ей)|день|сутки|месяц(?:а|ев)?)"
-    + _B,
+    rf"раз\s+в\s+(?:(?P<n>{_NUM_RU})\s+)?(?P<u>недел[юи]|дн(?:я|ей)|день|сутки|месяц(?:а|ев)?"
+    r"|час(?:а|ов)?|минут[уы]?|полчаса)" + _B,
 )
 def _ru_raz_v(m: re.Match[str], p: _Parts) -> _Parts | None:
+    word = m.group("u")
+    if word == "полчаса":
+        return None if m.group("n") else _every_time(p, 30, "minute")
+    if word.startswith(("час", "минут")):  # "раз в 2 часа", "раз в 15 минут"
+        amount = _number(m.group("n")) if m.group("n") else 1.0
+        if amount is None:
+            return None
+        return _every_time(p, amount, "hour" if word.startswith("час") else "minute")
     n = _int(m.group("n")) if m.group("n") else 1
     if n is None or not 1 <= n <= 365:
         return None
-    word = m.group("u")
     unit = "week" if word.startswith("нед") else "month" if word.startswith("мес") else "day"
     return _put(p, every=True, interval=n if n > 1 else None, unit=unit)
 

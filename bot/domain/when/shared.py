@@ -12,10 +12,33 @@ import re
 from typing import Final
 
 from bot.domain.when import en, ru, zh, zones
-from bot.domain.when.core import _B, _coarse, _component, _int, _Parts, _put, _with_time
+from bot.domain.when.core import (
+    _B,
+    _coarse,
+    _component,
+    _int,
+    _Parts,
+    _put,
+    _with_range,
+    _with_time,
+)
 
 _TIME_PREP = rf"(?:(?P<prep>{en.PREP}|{ru.PREP}|{zh.PREP})\s*)?"
 _TIME_SUFFIX = rf"(?:{en._AMPM}|\s+{ru._RU_MOD})?{_B}"
+
+# ---- a range of clocks: "10:00-11:30", "9:30–10:15 pm", "с 10:00 до 11:30" is Russian's
+
+
+@_component(
+    "range_digits",
+    rf"{_TIME_PREP}(?P<h1>\d{{1,2}}):(?P<m1>[0-5]\d)\s*(?:-|–|—|~|到|至|to|till|until)\s*"
+    rf"(?P<h2>\d{{1,2}}):(?P<m2>[0-5]\d){_TIME_SUFFIX}",
+)
+def _range_digits(m: re.Match[str], p: _Parts) -> _Parts | None:
+    end_ampm = m.group("ampm") + "m" if m.group("ampm") else None
+    start = (int(m.group("h1")), int(m.group("m1")), None)
+    return _with_range(p, start, (int(m.group("h2")), int(m.group("m2")), end_ampm), m)
+
 
 # ---- dates
 

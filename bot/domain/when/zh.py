@@ -20,18 +20,22 @@ from bot.domain.when.core import (
     _UNIT_STEMS,
     _alternation,
     _component,
+    _every_time,
     _filler,
     _int,
     _now,
+    _number,
     _Parts,
     _post_filler,
     _put,
     _rel_amounts,
+    _rel_range,
     _same_time,
     _unit,
     _weekmod,
     _with_days,
     _with_part,
+    _with_range,
     _with_time,
 )
 
@@ -180,8 +184,20 @@ def _every(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _put(p, every=True)
 
 
-@_component("every_n_zh", r"每(?P<n>[两二三四五六七八九十]|\d{1,2})个?(?P<u>天|周|星期|礼拜)")
+@_component(
+    "every_n_zh",
+    r"每(?P<n>[两二三四五六七八九十]|\d{1,2})个?(?P<u>天|周|星期|礼拜)"
+    r"|每(?:隔)?(?P<tn>[一两二三四五六七八九十]{1,3}|\d{1,3}(?:\.\d)?|半)(?P<half>个半|半)?个?"
+    r"(?P<tu>小时|钟头|钟|分钟|分)",
+)
 def _every_n_zh(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if m.group("tu"):  # 每两小时, 每隔两小时 (the gap between them: every two hours), 每半小时
+        word = m.group("tn")
+        amount = 0.5 if word == "半" else _number(word)
+        if amount is None or (word == "半" and m.group("half")):
+            return None
+        amount += 0.5 if m.group("half") else 0
+        return _every_time(p, amount, "minute" if m.group("tu").startswith("分") else "hour")
     n = _int(m.group("n"))
     if n is None or not 1 <= n <= 365:
         return None
@@ -197,8 +213,47 @@ def _adverb(m: re.Match[str], p: _Parts) -> _Parts | None:
 _component(
     "unit_zh",
     r"(?:(?P<work>工作日)|(?P<weekend>周末)|(?P<day>天|日)|(?P<week>周|星期|礼拜)|(?P<month>月)"
-    r"|(?P<year>年)|(?P<morning>早上|早晨|早)|(?P<evening>晚上|晚))" + _E,
+    r"|(?P<year>年)|(?P<morning>早上|早晨|早)|(?P<evening>晚上|晚)|(?P<hour>小时|钟头)"
+    r"|(?P<minute>分钟))" + _E,
 )(_unit)
+
+
+# ---- ranges, taken at their start: 下午四五点, 4点到5点, 三点到四点半, 十到十五分钟后
+
+_ZH_HOUR = rf"\d{{1,2}}|[{_ZH_NUMERALS}]{{1,3}}"
+_ZH_MIN = r"半|一刻|三刻|\d{1,2}分?|[零一二三四五六七八九十]{1,3}分"
+
+
+def _zh_minute(word: str | None) -> int | None:
+    if not word:
+        return 0
+    return {"半": 30, "一刻": 15, "三刻": 45}.get(word) or _int(word.rstrip("分"))
+
+
+@_component(
+    "range_zh",
+    rf"(?P<h1>{_ZH_HOUR})(?:点|时)?钟?(?P<m1>{_ZH_MIN})?(?:到|至|-|–|—|~)(?P<h2>{_ZH_HOUR})(?:点|时)"
+    rf"钟?(?P<m2>{_ZH_MIN})?|(?P<a>十一|[一二三四五六七八九])(?P<b>[二三四五六七八九十])(?:点|时)钟?",
+)
+def _range(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if m.group("a"):  # 四五点: four or five, so from four to five
+        a, b = _int(m.group("a")), _int(m.group("b"))
+        if a == 11 and b == 2:
+            b = 12  # 十一二点
+        if a is None or b is None or b != a + 1:
+            return None
+        return _with_range(p, (a, 0, None), (b, 0, None), m)
+    start = (_int(m.group("h1")), _zh_minute(m.group("m1")), None)
+    return _with_range(p, start, (_int(m.group("h2")), _zh_minute(m.group("m2")), None), m)
+
+
+@_component(
+    "in_range_zh",
+    rf"(?:再?过)?(?P<a>{_NUM_ZH})(?:到|至|-|–|~)(?P<b>{_NUM_ZH})个?(?P<u>分钟|小时|钟头|天|周|星期|个月)"
+    r"(?:以后|之后|后)",
+)
+def _in_range(m: re.Match[str], p: _Parts) -> _Parts | None:
+    return _rel_range(p, m.group("a"), m.group("b"), m.group("u").removeprefix("个"))
 
 
 # ---- relative offsets
