@@ -3,6 +3,7 @@ and every key the code uses exists."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import string
 from datetime import UTC, datetime
@@ -133,12 +134,42 @@ def dynamic_keys() -> set[str]:
     keys |= {units.CSV_BAD_LABEL, units.CSV_BAD_AREA, units.CSV_COLUMNS, units.CSV_DUPLICATE}
     keys |= {"decision.no_quorum_units", "decision.no_quorum_area"}
     keys |= {"decision.short_units", "decision.short_area"}
-    # keys the features build at run time (f-strings) are declared next to the code
-    from bot.app import FEATURES
-
-    for feature in FEATURES:
-        keys |= set(getattr(feature, "DYNAMIC_KEYS", ()))
+    # keys the features build at run time (f-strings) are declared next to the code, in
+    # every module that has them (not only the features bot/app.py lists: handlers/units.py)
+    for module in dynamic_key_modules():
+        keys |= set(importlib.import_module(module).DYNAMIC_KEYS)
     return keys
+
+
+def dynamic_key_modules() -> list[str]:
+    """Every module of the bot that declares ``DYNAMIC_KEYS`` (found by reading the source)."""
+    declared = re.compile(r"^DYNAMIC_KEYS\b", re.MULTILINE)
+    found = []
+    for folder in ("bot", "handlers", "storage"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if declared.search(path.read_text("utf-8")):
+                found.append(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    return found
+
+
+def test_dynamic_keys_of_every_module_are_checked() -> None:
+    modules = dynamic_key_modules()
+    assert "handlers.units" in modules and "handlers.decisions" in modules, modules
+    from handlers import units
+
+    assert set(units.DYNAMIC_KEYS) <= dynamic_keys()
+
+
+def test_the_apology_promises_nothing_it_cannot_keep() -> None:
+    """error.internal follows any failure, a database that vanished included: it may not say
+    that nothing was lost, only that what was asked may not have been done."""
+    for lang, promise, truth in (
+        ("en", "lost", "may not have been done"),
+        ("ru", "сохранил", "возможно, не выполнен"),
+        ("zh_Hans", "丢失", "可能没有完成"),
+    ):
+        text = t(lang, "error.internal")
+        assert promise not in text and truth in text, (lang, text)
 
 
 def test_every_key_used_in_code_exists() -> None:
