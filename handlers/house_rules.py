@@ -589,7 +589,13 @@ async def _post_draft_card(turn: Turn, draft_: store.Version) -> None:
 
 
 async def draft(turn: Turn, text: str) -> None:
-    """/rules draft [text]: the draft (started from the version in force) and its text."""
+    """/rules draft [text]: the draft (started from the version in force) and its text.
+    Anyone may read the draft (to amend it); only leads and organizers start or replace it."""
+    if not text.strip() and not await turn.may(Action.CREATE_DECISION):
+        shown = await store.draft_of(turn.services.db, turn.chat.id)
+        if shown is not None:
+            await _post_draft_card(turn, shown)
+            return
     await _allowed(turn, Action.CREATE_DECISION)
     assert turn.user is not None
     services = turn.services
