@@ -43,7 +43,7 @@ from bot.http import bot_request
 from bot.i18n import Html, shorten, t
 from bot.outbox import PRESS, Limits, Outbox, Press
 from bot.roles import Roles
-from bot.scheduler import Scheduler, StoppingJobQueue
+from bot.scheduler import Scheduler
 from bot.services import Clock, Services
 from handlers import (
     cards,
@@ -412,7 +412,6 @@ def build_app(
         .base_file_url(file_url_for(settings_.api_url))
         .context_types(ContextTypes(context=CourtyardContext))
         .concurrent_updates(TrackingUpdateProcessor(concurrency))
-        .job_queue(StoppingJobQueue())  # a stop waits STOP_GRACE for running scheduled actions
         # COURTYARD_HTTP chooses the client (bot/http.py); PTB's pool sizes and timeouts
         .request(bot_request())
         .get_updates_request(bot_request(read_timeout=poll_timeout + 10, connection_pool_size=1))
