@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from storage.db import Database, DatabaseError
+from storage.db import Database, DatabaseError, DatabaseGone
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +300,17 @@ def sweep(db_path: Path, store: KeyStore | None = None) -> Sweep:
     store = store or keys_for(db_path)
     store._ensure_folder()  # a folder the bot cannot use is one sentence at start, not later
     done = Sweep()
-    conn = sqlite3.connect(db_path, timeout=5.0, isolation_level=None)
+    # mode=rw: connecting never creates the file (a plain connect would leave an empty
+    # database where the real one vanished, which the next start would take for a new one)
+    uri = f"{Path(db_path).resolve().as_uri()}?mode=rw"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
+    except sqlite3.OperationalError as exc:
+        if not Path(db_path).exists():
+            raise DatabaseGone(
+                f"the database file {db_path} is gone: the sealed ballots were not checked"
+            ) from exc
+        raise
     try:
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("BEGIN IMMEDIATE")

@@ -363,3 +363,26 @@ async def test_a_keys_folder_the_bot_cannot_use_is_one_sentence_at_start(tmp_pat
         sealing.sweep(path, sealing.KeyStore(blocked))
     assert "cannot use the keys folder" in str(caught.value)
     assert "COURTYARD_KEYS_DIR" in str(caught.value)
+
+
+async def test_the_sweep_never_makes_a_database_where_one_vanished(tmp_path: Path) -> None:
+    """A plain sqlite3.connect creates an empty file at a missing path: the next start would
+    take it for a new database. The sweep opens the file read-write only if it exists."""
+    from storage.db import DatabaseGone
+
+    path = tmp_path / "courtyard.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    path.unlink()
+    for leftover in (tmp_path / "courtyard.sqlite3-wal", tmp_path / "courtyard.sqlite3-shm"):
+        leftover.unlink(missing_ok=True)
+    with pytest.raises(DatabaseGone) as caught:
+        sealing.sweep(path)
+    assert "is gone" in str(caught.value)
+    assert not path.exists()
+    # a path with characters a URI must escape still opens
+    odd = tmp_path / "a dir #1?x" / "court yard%.sqlite3"
+    odd.parent.mkdir()
+    db = await Database.open(odd, create=True)
+    await db.close()
+    assert sealing.sweep(odd).lost == []
