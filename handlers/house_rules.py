@@ -754,6 +754,8 @@ async def history(turn: Turn) -> None:
 
 async def compare(turn: Turn, words: list[str]) -> None:
     db = turn.services.db
+    old: store.Version | None
+    new: store.Version
     if len(words) >= 2:
         a, b = domain.parse_version(words[0]), domain.parse_version(words[1])
         if a is None or b is None:
@@ -856,6 +858,7 @@ async def _reply(update: Any, context: Any) -> None:
     services: Services = context.services
     caption = (message.caption or "").strip()
     by_caption = message.document is not None and _caption_is_draft(caption)
+    found: store.Version | None = None
     if replied is None and not by_caption:
         return
     if replied is not None and not by_caption:
@@ -878,6 +881,7 @@ async def _reply(update: Any, context: Any) -> None:
                 creator_name=display_name(turn.user),
                 now=turn.now,
             )
+        assert found is not None
         await _to_draft(turn, found)
     except DomainError as exc:
         await turn.reply(exc.key, **exc.params)
