@@ -5,12 +5,14 @@ from the old one are shown; history, compare, export, pin. Then bad input and ab
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from playground import FakeUser
+from handlers import house_rules as house_rules_h
+from playground import FakeTelegram, FakeUser
+from storage import chats, units
 from storage import house_rules as store
-from storage import units
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, start_app, stop_app
 
 LABELS = ["1-101", "1-102", "1-201", "1-202"]
 
@@ -174,3 +176,44 @@ async def test_draft_amend_ratify_by_cn278_and_show_the_difference(world: World)
     content = doc.params["document"].decode("utf-8")
     assert "# House rules, version 2" in content
     assert "## Article 2\n\nBicycles and scooters are kept in the bicycle room." in content
+
+
+async def test_a_ratification_open_across_a_restart_still_makes_the_version(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "courtyard.sqlite3"
+    app = await start_app(fake, db_path)
+    world = World(fake, app)
+    try:
+        people = await setup_building(world)
+        await world.do(world.alice.send(world.court, "/rules draft " + RULES_V1))
+        await world.do(world.alice.send(world.court, "/rules ratify"))
+        found = await store.draft_of(world.services.db, world.court.id)
+        assert found is not None and found.decision_id is not None
+        # the digest tells the group the draft is being voted on
+        chat = await chats.get(world.services.db, world.court.id)
+        assert chat is not None
+        line = await house_rules_h.rules_news(world.services, chat, world.services.clock())
+        assert line is not None and f"#D{found.decision_id}" in line
+    finally:
+        await stop_app(app)
+    app = await start_app(fake, db_path)
+    world.app = app
+    try:
+        await world.settle()
+        row = await world.services.db.fetchone(
+            "SELECT message_id FROM decisions WHERE id = ?", (found.decision_id,)
+        )
+        assert row is not None
+        for person in people:
+            await world.do(
+                person.press(card(world, row["message_id"]), f"dc:v:{found.decision_id}:f")
+            )
+        replies = await world.do(world.alice.send(world.court, f"/close D{found.decision_id}"))
+        assert "House rules, version 1, are ratified" in replies.text(world.court)
+        chat = await chats.get(world.services.db, world.court.id)
+        assert chat is not None
+        line = await house_rules_h.rules_news(world.services, chat, world.services.clock())
+        assert line is not None and "Version 1 was ratified this week" in line
+    finally:
+        await stop_app(app)
