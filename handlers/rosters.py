@@ -11,7 +11,8 @@ for the open slots. ``/close R3`` closes the roster (creator or lead), ``/export
 slots and volunteers as CSV. Volunteers are reminded before their slot by the group's
 ``event_reminders`` offsets (scheduled kind ``roster_reminder``, one chain per slot).
 
-Callback data: rs:t:<slot id> take/leave, rs:n:<roster id> still needed.
+Callback data: rs:t:<slot id> take/leave, rs:n:<roster id> still needed, rs:d:<roster id>
+"I did it" after a slot ended (volunteer hours, handlers/hours.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from bot.domain.roles import Action
 from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t
 from bot.services import Services
-from handlers import cards, refs
+from handlers import cards, hours, refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id
 from handlers.events import CARD_BUDGET, collapse, is_manager, tell, when_range
 from storage import chats
@@ -100,7 +101,10 @@ def render_roster(
         )
         rows.append([InlineKeyboardButton(label[:60], callback_data=f"rs:t:{slot.id}")])
     rows.append(
-        [InlineKeyboardButton(t(lang, "roster.btn_needed"), callback_data=f"rs:n:{roster.id}")]
+        [
+            InlineKeyboardButton(t(lang, "roster.btn_needed"), callback_data=f"rs:n:{roster.id}"),
+            InlineKeyboardButton(t(lang, "hours.btn_did"), callback_data=f"rs:d:{roster.id}"),
+        ]
     )
     return text, InlineKeyboardMarkup(rows)
 
@@ -184,10 +188,16 @@ async def _roster_here(turn: Turn, roster_id: int) -> store.Roster:
 
 @button(counts=True)
 async def roster_button(turn: Turn, parts: list[str]) -> None:
-    if len(parts) != 2 or parts[0] not in ("t", "n") or not is_id(parts[1]):
+    if len(parts) != 2 or parts[0] not in ("t", "n", "d") or not is_id(parts[1]):
         raise DomainError("error.stale_button")
     assert turn.user is not None
     services = turn.services
+    if parts[0] == "d":  # "I did it": volunteer hours (handlers/hours.py)
+        found = await store.get_roster(services.db, int(parts[1]))
+        if found is None or found.chat_id != turn.chat.id:
+            raise DomainError("error.stale_button")
+        await hours.did_it(turn, found)
+        return
     if parts[0] == "n":
         found = await store.get_roster(services.db, int(parts[1]))
         if found is None or found.chat_id != turn.chat.id:
