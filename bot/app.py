@@ -52,6 +52,7 @@ from handlers import (
     errors,
     events,
     facts,
+    hours,
     house_rules,
     lifecycle,
     polls,
@@ -92,6 +93,7 @@ FEATURES = (
     reports,
     proposals,
     facts,
+    hours,
 )
 
 #: Commands per resident: 8 at once, then 10 a minute (bot/flood.py).
