@@ -84,6 +84,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("helper", Action.USE_BOT, _GROUP),
     CommandSpec("checkonme", Action.USE_BOT, _PRIVATE),
     CommandSpec("info", Action.USE_BOT, _GROUP),
+    CommandSpec("hours", Action.USE_BOT, _BOTH),
     CommandSpec("rules", Action.USE_BOT, _GROUP),
     CommandSpec("amend", Action.USE_BOT, _GROUP),
     CommandSpec("export", Action.USE_BOT, _GROUP),
