@@ -62,6 +62,8 @@ INTENDED: dict[str, tuple[str, frozenset[str]]] = {
     "groupbuy": ("Rice | 30元 | tomorrow 20:00", frozenset({RES, ORG, LEAD})),
     "chain": ("Dumplings", frozenset({RES, ORG, LEAD})),
     "export": ("P999", frozenset({RES, ORG, LEAD})),
+    "rules": ("", frozenset({RES, ORG, LEAD})),
+    "amend": ("1 Quiet from 23:00", frozenset({RES, ORG, LEAD})),
     # last: they change or delete what the commands above stored
     "mydata": ("", frozenset({RES, ORG, LEAD})),
     "forgetme": ("", frozenset({RES, ORG, LEAD})),
@@ -185,6 +187,8 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
         "/skill plumbing",
         "/groupbuy Rice | 30元 | tomorrow 20:00",
         "/chain Dumplings",
+        "/rules draft 1. Quiet after 22:00\n2. Bicycles in the bicycle room",
+        "/amend 1 Quiet after 23:00",
         "/remind tomorrow 9:00 | bins out",
         "/reminders",
         "/settings",
@@ -195,7 +199,7 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
 
 
 #: Buttons only a lead (or the card's creator, who is the lead here) may press.
-LEAD_ONLY = re.compile(r"^(st:|un:[arp]|dc:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:)")
+LEAD_ONLY = re.compile(r"^(st:|un:[arp]|dc:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:|hr:[adr]:)")
 
 
 async def test_buttons_refuse_residents_and_forged_chats(world: World, tmp_path: Path) -> None:
@@ -258,7 +262,7 @@ async def test_buttons_refuse_residents_and_forged_chats(world: World, tmp_path:
 
 NOT_MEMBER = "Only members of this group can take part"  # membership.not_member_button
 #: Buttons that take part (votes, ballots, sign-ups, slots, orders, requests): members only.
-COUNTING = re.compile(r"^(pl:v:|dc:v:|ev:|rs:t:|rs:n:|gb:[pm]:|it:|sk:)")
+COUNTING = re.compile(r"^(pl:v:|dc:v:|ev:|rs:t:|rs:n:|gb:[pm]:|it:|sk:|hr:[su]:)")
 
 
 async def test_a_non_member_presses_every_button_and_nothing_changes(world: World) -> None:
