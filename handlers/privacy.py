@@ -218,6 +218,18 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
             rosters_h.refresh_card(services, roster)
     for rollcall_id in done.rollcalls:
         await rollcall_h.redraw(services, rollcall_id)
+    if done.reports or done.notices:
+        from handlers import notices as notices_h
+        from handlers import reports as reports_h
+        from storage import notices as notices_store
+        from storage import reports as reports_store
+
+        for report_id in done.reports:
+            if (report := await reports_store.get(db, report_id)) is not None:
+                reports_h.refresh(services, report)
+        for notice_id in done.notices:
+            if (notice := await notices_store.get(db, notice_id)) is not None:
+                notices_h.refresh_card(services, notice)
     for event_id in done.events:
         if (event := await events_store.get(db, event_id)) is not None:
             events_h.refresh_card(services, event)

@@ -29,7 +29,7 @@ class Notice:
 
 
 _COLS = (
-    "id, chat_id, author_id, author_name, text, confirm_by, pinned, status, message_id, created_at"
+    "id, chat_id, author_id, author_name, text, deadline, pinned, status, message_id, created_at"
 )
 
 
@@ -40,7 +40,7 @@ def _notice(r: aiosqlite.Row) -> Notice:
         author_id=r["author_id"],
         author_name=r["author_name"],
         text=r["text"],
-        confirm_by=from_db(r["confirm_by"]) if r["confirm_by"] else None,
+        confirm_by=from_db(r["deadline"]) if r["deadline"] else None,
         pinned=bool(r["pinned"]),
         status=r["status"],
         message_id=r["message_id"],
@@ -61,7 +61,7 @@ async def create(
     """Store the notice and, with a deadline, its deadline row: (notice id, row id)."""
     async with db.write() as conn:
         cur = await conn.execute(
-            "INSERT INTO notices (chat_id, author_id, author_name, text, confirm_by, created_at)"
+            "INSERT INTO notices (chat_id, author_id, author_name, text, deadline, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 chat_id,

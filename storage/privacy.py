@@ -73,6 +73,13 @@ PERSONAL: Final[dict[str, dict[str, str]]] = {
     },
     "rules_supports": {"user_id": "id"},
     "rollcalls": {"creator_id": "id", "creator_name": "name"},
+    "reports": {"reporter_id": "id", "reporter_name": "name"},
+    "report_log": {"by_id": "id", "by_name": "name"},
+    "report_metoo": {"user_id": "id"},
+    "report_copies": {"user_id": "id"},
+    "report_handlers": {"user_id": "id", "name": "name"},
+    "notices": {"author_id": "id", "author_name": "name"},
+    "notice_confirms": {"user_id": "id"},
     "rollcall_answers": {"user_id": "id", "name": "name"},
     "rollcall_helpers": {"user_id": "id"},
     "check_on_me": {"user_id": "id"},
@@ -118,6 +125,8 @@ class Forgotten:
     chains: set[int] = field(default_factory=set)
     rules_amendments: set[int] = field(default_factory=set)  # amendment cards naming them
     rollcalls: set[int] = field(default_factory=set)  # roll-call cards that listed them
+    reports: set[int] = field(default_factory=set)  # report cards that named or counted them
+    notices: set[int] = field(default_factory=set)  # notice cards that named or counted them
     events: set[int] = field(default_factory=set)  # cards that showed their name as creator
     decisions: set[int] = field(default_factory=set)  # cards that named them as closing it
     cards_edited: int = 0  # own listings' cards too old to delete, edited to drop the name
@@ -285,6 +294,45 @@ async def collect(db: Database, user_id: int) -> dict[str, Any]:
         db,
         f"SELECT t.chat_id, {g}, c.id AS chain, c.title, t.user_name, t.text, t.updated_at"
         " FROM chain_lines t JOIN chains c ON c.id = t.chain_id WHERE t.user_id = ?",
+        u,
+    )
+    data["reports"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS report, t.reporter_name, t.what, t.place, t.category,"
+        " t.private, t.status, t.reason, t.created_at FROM reports t WHERE t.reporter_id = ?",
+        u,
+    )
+    data["report_changes_made"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.report_id AS report, t.status, t.by_name, t.reason, t.at"
+        " FROM report_log t WHERE t.by_id = ?",
+        u,
+    )
+    data["report_me_too"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.report_id AS report, t.household, t.at FROM report_metoo t"
+        " WHERE t.user_id = ?",
+        u,
+    )
+    data["report_handler_of"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.category, t.name, t.added_at FROM report_handlers t"
+        " WHERE t.user_id = ?",
+        u,
+    )
+    data["report_private_copies"] = await _rows(
+        db, "SELECT report_id AS report, message_id FROM report_copies WHERE user_id = ?", u
+    )
+    data["notices_posted"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS notice, t.author_name, t.text, t.deadline,"
+        " t.status, t.created_at FROM notices t WHERE t.author_id = ?",
+        u,
+    )
+    data["notices_confirmed"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.notice_id AS notice, t.household, t.at"
+        " FROM notice_confirms t WHERE t.user_id = ?",
         u,
     )
     data["rollcalls_started"] = await _rows(
@@ -729,6 +777,46 @@ async def forget(
             "proposal_followers",
             "DELETE FROM proposal_followers WHERE user_id = ?",
             u,
+        )
+
+        # repair reports: a private report was theirs alone and goes (its overdue rows too);
+        # a group report stays the group's, without them ("former resident"), as do the
+        # changes they made as a handler; Me too, Got it, being a handler and private copies
+        # go (the counts drop by their household)
+        private_reports = await _ids(
+            conn, "SELECT id FROM reports WHERE reporter_id = ? AND private = 1", u
+        )
+        done.disarm += await _cancel_refs(conn, "report_overdue", private_reports)
+        await run(
+            done.removed,
+            "reports",
+            "DELETE FROM reports WHERE reporter_id = ? AND private = 1",
+            u,
+        )
+        done.reports.update(
+            await _ids(
+                conn,
+                "SELECT id FROM reports WHERE reporter_id = ? AND message_id IS NOT NULL"
+                " UNION SELECT report_id FROM report_metoo WHERE user_id = ?"
+                " UNION SELECT report_id FROM report_log WHERE by_id = ?",
+                (user_id, user_id, user_id),
+            )
+        )
+        await anon("reports", "reports", "reporter_id", "reporter_name")
+        await anon("report_log", "report_log", "by_id", "by_name")
+        for table in ("report_metoo", "report_copies", "report_handlers"):
+            await run(done.removed, table, f"DELETE FROM {table} WHERE user_id = ?", u)
+        done.notices.update(
+            await _ids(
+                conn,
+                "SELECT id FROM notices WHERE author_id = ? AND message_id IS NOT NULL"
+                " UNION SELECT notice_id FROM notice_confirms WHERE user_id = ?",
+                (user_id, user_id),
+            )
+        )
+        await anon("notices", "notices", "author_id", "author_name")
+        await run(
+            done.removed, "notice_confirms", "DELETE FROM notice_confirms WHERE user_id = ?", u
         )
 
         # households: their claims go; the units stay (ballots are the unit's)

@@ -382,9 +382,9 @@ async def copies(db: Database, report_id: int) -> list[tuple[int, int]]:
 async def category_names(db: Database, chat_id: int) -> dict[str, str]:
     """The group's own names: renamed built-ins and added categories (key -> name)."""
     rows = await db.fetchall(
-        "SELECT key, name FROM report_categories WHERE chat_id = ? ORDER BY id", (chat_id,)
+        "SELECT key, label FROM report_categories WHERE chat_id = ? ORDER BY id", (chat_id,)
     )
-    return {r["key"]: r["name"] for r in rows}
+    return {r["key"]: r["label"] for r in rows}
 
 
 async def add_category(db: Database, chat_id: int, name: str) -> str | None:
@@ -399,7 +399,7 @@ async def add_category(db: Database, chat_id: int, name: str) -> str | None:
         if row is not None and int(row["n"]) >= rules.MAX_CUSTOM:
             return None
         cur = await conn.execute(
-            "INSERT INTO report_categories (chat_id, key, name) VALUES (?, ?, ?)",
+            "INSERT INTO report_categories (chat_id, key, label) VALUES (?, ?, ?)",
             (chat_id, f"tmp-{name}", name),
         )
         key = f"c{cur.lastrowid}"
@@ -412,8 +412,8 @@ async def add_category(db: Database, chat_id: int, name: str) -> str | None:
 async def rename_category(db: Database, chat_id: int, key: str, name: str) -> None:
     async with db.write() as conn:
         await conn.execute(
-            "INSERT INTO report_categories (chat_id, key, name) VALUES (?, ?, ?)"
-            " ON CONFLICT (chat_id, key) DO UPDATE SET name = excluded.name",
+            "INSERT INTO report_categories (chat_id, key, label) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat_id, key) DO UPDATE SET label = excluded.label",
             (chat_id, key, name),
         )
 

@@ -61,7 +61,7 @@ CREATE TABLE report_categories (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     chat_id    INTEGER NOT NULL REFERENCES chats (id) ON UPDATE CASCADE ON DELETE CASCADE,
     key        TEXT    NOT NULL,
-    name       TEXT    NOT NULL,
+    label      TEXT    NOT NULL,                  -- the category's shown name (not a person)
     UNIQUE (chat_id, key)
 );
 
@@ -81,7 +81,7 @@ CREATE TABLE notices (
     author_id    INTEGER NOT NULL,
     author_name  TEXT    NOT NULL,
     text         TEXT    NOT NULL,
-    confirm_by   TEXT,                            -- UTC, NULL when no date was given
+    deadline     TEXT,                            -- confirm by (UTC), NULL when none was given
     pinned       INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
     status       TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
     message_id   INTEGER,

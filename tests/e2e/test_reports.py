@@ -374,3 +374,43 @@ async def test_a_photo_report(world: World) -> None:
     second = await get(world, 2)
     assert second.photo_id is not None and second.photo_id != report.photo_id
     assert any(c.method == "sendPhoto" and c.ok for c in replies.calls)
+
+
+async def test_mydata_and_forgetme_cover_reports_and_notices(world: World) -> None:
+    from storage import privacy
+    from tests.e2e.test_privacy import last_document, yes_no
+
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Lift stuck | entrance 2"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    await world.do(world.bob.press(card, "rp:c:1:lift"))
+    await world.do(world.carol.press(card, "rp:m:1"))
+    await world.do(world.bob.send(world.bob.private, "/report private the neighbour's dog"))
+    draft = world.fake.last_bot_message(world.bob.private)
+    assert draft is not None
+    await world.do(world.bob.press(draft, "rp:c:2:noise"))
+    await world.do(world.alice.send(world.court, "/notice Bins move to Monday"))
+    notice_card = world.fake.last_bot_message(world.court)
+    assert notice_card is not None
+    await world.do(world.bob.press(notice_card, "nt:g:1"))
+
+    await world.do(world.bob.send(world.bob.private, "/mydata"))
+    data = last_document(world, world.bob.id)["data"]
+    assert sorted(r["what"] for r in data["reports"]) == ["Lift stuck", "the neighbour's dog"]
+    assert [n["notice"] for n in data["notices_confirmed"]] == [1]
+
+    replies = await world.do(world.bob.send(world.bob.private, "/forgetme"))
+    question = replies.sent(world.bob.private)[-1].result
+    await world.do(world.bob.press(question, yes_no(question)[0]))
+    await world.services.outbox.idle()
+    await world.settle()
+    assert await privacy.rows_about(world.services.db, world.bob.id) == {}
+    # his private report is gone; the group's report stays, without him, Кэрол still counted
+    assert await store.get(world.services.db, 2) is None
+    kept = await get(world)
+    assert kept.reporter_id == 0 and kept.reporter_name != "Bob Baker"
+    assert await store.me_too_count(world.services.db, 1) == 1
+    assert "Bob" not in card_of(world, kept)
+    shown = world.fake.message(world.court, notice_card.message_id)
+    assert shown is not None and "Confirmed: 0 of 3 households" in (shown.text or "")
