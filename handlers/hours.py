@@ -10,8 +10,8 @@
 * ``/hours public on|off``: whether your first name may be in that list (in a group: that
   group; privately: all your groups). Off unless you say so.
 
-Callback data: rs:d:<roster id> I did it (handlers/rosters.py), hr:a:<claim id> approve,
-hr:r:<claim id> not done.
+Callback data: rs:d:<roster id> I did it (handlers/rosters.py), vh:a:<claim id> approve,
+vh:r:<claim id> not done.
 """
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ def _approval_markup(lang: str, claim_id: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    t(lang, "hours.btn_approve"), callback_data=f"hr:a:{claim_id}"
+                    t(lang, "hours.btn_approve"), callback_data=f"vh:a:{claim_id}"
                 ),
-                InlineKeyboardButton(t(lang, "hours.btn_reject"), callback_data=f"hr:r:{claim_id}"),
+                InlineKeyboardButton(t(lang, "hours.btn_reject"), callback_data=f"vh:r:{claim_id}"),
             ]
         ]
     )
@@ -277,7 +277,7 @@ async def hours(turn: Turn) -> None:
 
 def register(app: Any) -> None:
     app.add_handler(CommandHandler("hours", hours, filters=NEW))
-    app.add_handler(CallbackQueryHandler(hours_button, pattern=r"^hr:"))
+    app.add_handler(CallbackQueryHandler(hours_button, pattern=r"^vh:"))
 
 
 def setup(services: Services) -> None:
