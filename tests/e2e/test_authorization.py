@@ -64,6 +64,19 @@ INTENDED: dict[str, tuple[str, frozenset[str]]] = {
     "export": ("P999", frozenset({RES, ORG, LEAD})),
     "rules": ("", frozenset({RES, ORG, LEAD})),
     "amend": ("1 Quiet from 23:00", frozenset({RES, ORG, LEAD})),
+    "propose": ("Fix the lights | dark since October", frozenset({RES, ORG, LEAD})),
+    "proposals": ("", frozenset({RES, ORG, LEAD})),
+    "say": ("T999 LED lamps", frozenset({RES, ORG, LEAD})),
+    "review": ("T999 well", frozenset({RES, ORG, LEAD})),
+    "hearing": ("T999 | tomorrow 18:00 | Yard", frozenset({ORG, LEAD})),
+    "coordination": ("T999 | cost | tomorrow 18:00", frozenset({ORG, LEAD})),
+    "minutes": ("T999 | 12 came", frozenset({ORG, LEAD})),
+    "agenda": ("T999", frozenset({LEAD})),
+    "decline": ("T999 the city does it", frozenset({LEAD})),
+    "progress": ("T999 10% ordered", frozenset({LEAD})),
+    "report": ("Lift stuck | entrance 2", frozenset({RES, ORG, LEAD})),
+    "reports": ("", frozenset({RES, ORG, LEAD})),
+    "notice": ("Water off on Tuesday", frozenset({ORG, LEAD})),
     # last: they change or delete what the commands above stored
     "mydata": ("", frozenset({RES, ORG, LEAD})),
     "forgetme": ("", frozenset({RES, ORG, LEAD})),
@@ -187,8 +200,11 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
         "/skill plumbing",
         "/groupbuy Rice | 30元 | tomorrow 20:00",
         "/chain Dumplings",
+        "/report Lift stuck | entrance 2",
+        "/notice Water off on Tuesday | confirm by in 3 days",
         "/rules draft 1. Quiet after 22:00\n2. Bicycles in the bicycle room",
         "/amend 1 Quiet after 23:00",
+        "/propose Fix the lights | dark since October",
         "/remind tomorrow 9:00 | bins out",
         "/reminders",
         "/settings",
@@ -199,7 +215,9 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
 
 
 #: Buttons only a lead (or the card's creator, who is the lead here) may press.
-LEAD_ONLY = re.compile(r"^(st:|un:[arp]|dc:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:|hr:[adr]:)")
+LEAD_ONLY = re.compile(
+    r"^(st:|rp:[sdn]:|nt:[wrp]:|un:[arp]|dc:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:|hr:[adr]:|tp:[avw]:)"
+)
 
 
 async def test_buttons_refuse_residents_and_forged_chats(world: World, tmp_path: Path) -> None:
@@ -262,7 +280,9 @@ async def test_buttons_refuse_residents_and_forged_chats(world: World, tmp_path:
 
 NOT_MEMBER = "Only members of this group can take part"  # membership.not_member_button
 #: Buttons that take part (votes, ballots, sign-ups, slots, orders, requests): members only.
-COUNTING = re.compile(r"^(pl:v:|dc:v:|ev:|rs:t:|rs:n:|gb:[pm]:|it:|sk:|hr:[su]:)")
+COUNTING = re.compile(
+    r"^(pl:v:|rp:m:|nt:g:|dc:v:|ev:|rs:t:|rs:n:|gb:[pm]:|it:|sk:|hr:[su]:|tp:[sfr]:|ts:)"
+)
 
 
 async def test_a_non_member_presses_every_button_and_nothing_changes(world: World) -> None:
