@@ -220,7 +220,8 @@ class AmendRequest:
 
 def parse_amend(raw: str) -> AmendRequest:
     """``3 text``, ``#3 text``, ``第3条 text``, ``第三条 text``, ``статья 3 text``,
-    ``article 3: text``, ``new text`` / ``新 text`` / ``новая text``. Refusal: ``rules.amend_usage``."""
+    ``article 3: text``, ``new text`` / ``新 text`` / ``новая text``.
+    Refusal: ``rules.amend_usage``."""
     text = raw.strip()
     if not text:
         raise DomainError("rules.amend_usage")
