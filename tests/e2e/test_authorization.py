@@ -62,6 +62,11 @@ INTENDED: dict[str, tuple[str, frozenset[str]]] = {
     "groupbuy": ("Rice | 30元 | tomorrow 20:00", frozenset({RES, ORG, LEAD})),
     "chain": ("Dumplings", frozenset({RES, ORG, LEAD})),
     "export": ("P999", frozenset({RES, ORG, LEAD})),
+    "rollcall": ("Fire drill", frozenset({ORG, LEAD})),
+    "helper": ("on", frozenset({RES, ORG, LEAD})),
+    "checkonme": ("", frozenset({RES, ORG, LEAD})),  # private only: answered as such
+    "info": ("", frozenset({RES, ORG, LEAD})),
+    "hours": ("", frozenset({RES, ORG, LEAD})),
     "rules": ("", frozenset({RES, ORG, LEAD})),
     "amend": ("1 Quiet from 23:00", frozenset({RES, ORG, LEAD})),
     "propose": ("Fix the lights | dark since October", frozenset({RES, ORG, LEAD})),
@@ -200,6 +205,7 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
         "/skill plumbing",
         "/groupbuy Rice | 30元 | tomorrow 20:00",
         "/chain Dumplings",
+        "/rollcall Fire drill",
         "/report Lift stuck | entrance 2",
         "/notice Water off on Tuesday | confirm by in 3 days",
         "/rules draft 1. Quiet after 22:00\n2. Bicycles in the bicycle room",
@@ -216,7 +222,7 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
 
 #: Buttons only a lead (or the card's creator, who is the lead here) may press.
 LEAD_ONLY = re.compile(
-    r"^(st:|rp:[sdn]:|nt:[wrp]:|un:[arp]|dc:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:|hr:[adr]:|tp:[avw]:)"
+    r"^(st:|rp:[sdn]:|nt:[wrp]:|un:[arp]|dc:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:|rc:x:|hr:[adr]:|tp:[avw]:)"
 )
 
 
@@ -281,7 +287,7 @@ async def test_buttons_refuse_residents_and_forged_chats(world: World, tmp_path:
 NOT_MEMBER = "Only members of this group can take part"  # membership.not_member_button
 #: Buttons that take part (votes, ballots, sign-ups, slots, orders, requests): members only.
 COUNTING = re.compile(
-    r"^(pl:v:|rp:m:|nt:g:|dc:v:|ev:|rs:t:|rs:n:|gb:[pm]:|it:|sk:|hr:[su]:|tp:[sfr]:|ts:)"
+    r"^(pl:v:|rp:m:|nt:g:|dc:v:|ev:|rs:t:|rs:n:|rs:d:|rc:[ohc]:|gb:[pm]:|it:|sk:|hr:[su]:|tp:[sfr]:|ts:)"
 )
 
 
