@@ -19,14 +19,15 @@ import io
 import logging
 import threading
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_month_names
+from babel.lists import format_list
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -151,19 +152,55 @@ def shorten(text: str, limit: int = 80) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def _nth_weekday(lang: str | None, nth: int, weekday: int) -> str:
+    """ "the last Friday", "最后一个周五", "каждую последнюю пятницу" (rec.nth_<n>_<weekday>)."""
+    return t(lang, f"rec.nth_{'last' if nth == -1 else nth}_{weekday}")
+
+
+def _month_name(lang: str | None, month: int) -> str:
+    """A month's name as it stands after a day: "December", "十二月", "декабря"."""
+    return str(get_month_names("wide", context="format", locale=babel_locale(lang))[month])
+
+
 def describe_rrule(lang: str | None, rrule: str) -> str:
-    """How a recurrence reads: "every Tuesday", "每周二", "по вторникам"."""
+    """How a recurrence reads, in words: "every 2 weeks on Tuesday", "每隔一周的周三",
+    "каждый первый понедельник месяца", "every 3 hours". Only a rule our parser does not
+    write reads as "repeating" (rec.other)."""
     from bot.domain.posts import describe
 
     rec = describe(rrule)
+    n = rec.interval
+    days = format_list([t(lang, f"rec.day_{d}") for d in rec.weekdays], locale=babel_locale(lang))
+    if rec.kind == "minutely":
+        return tn(lang, "rec.minutely", n)
+    if rec.kind == "hourly":
+        return t(lang, "rec.hourly_one") if n == 1 else tn(lang, "rec.hourly", n)
     if rec.kind == "daily":
-        return t(lang, "rec.daily")
+        return t(lang, "rec.daily") if n == 1 else tn(lang, "rec.daily_n", n)
     if rec.kind == "weekdays":
         return t(lang, "rec.weekdays")
-    if rec.kind == "weekly" and rec.interval == 1:
+    if rec.kind == "weekly" and n == 1:
         return t(lang, "rec.list_sep").join(t(lang, f"rec.weekly_{d}") for d in rec.weekdays)
-    if rec.kind == "monthly" and rec.interval == 1 and rec.monthday is not None:
+    if rec.kind == "weekly":
+        return (
+            t(lang, "rec.weekly_other", days=days)
+            if n == 2
+            else tn(lang, "rec.weekly_n", n, days=days)
+        )
+    if rec.kind == "monthly" and n == 1 and rec.monthday == -1:
+        return t(lang, "rec.monthly_last")
+    if rec.kind == "monthly" and n == 1 and rec.monthday is not None:
         return t(lang, "rec.monthly", day=rec.monthday)
+    if rec.kind == "monthly_nth" and n == 1 and rec.nth is not None:
+        return t(lang, "rec.monthly_nth", day=_nth_weekday(lang, rec.nth, rec.weekdays[0]))
+    if rec.kind == "yearly" and rec.month is not None and rec.monthday == -1:
+        return t(lang, "rec.yearly_last", month=_month_name(lang, rec.month))
+    if rec.kind == "yearly" and rec.month is not None and rec.monthday is not None:
+        day = date(2024, rec.month, rec.monthday)  # 2024: February 29th exists
+        return t(lang, "rec.yearly", date=format_skeleton("MMMMd", day, locale=babel_locale(lang)))
+    if rec.kind == "yearly_nth" and rec.month is not None and rec.nth is not None:
+        day_text = _nth_weekday(lang, rec.nth, rec.weekdays[0])
+        return t(lang, "rec.yearly_nth", day=day_text, month=_month_name(lang, rec.month))
     return t(lang, "rec.other")
 
 

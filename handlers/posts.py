@@ -17,14 +17,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import when as when_
 from bot.domain.errors import DomainError
-from bot.domain.posts import clean_text, split_pin
+from bot.domain.posts import check_frequency, clean_text, split_pin
 from bot.domain.roles import Action, required_role
 from bot.i18n import (
     Html,
+    babel_locale,
     describe_rrule,
     format_datetime,
     format_datetime_zone,
@@ -52,9 +54,24 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 10
 
 
-def when_phrase(lang: str, first: datetime, rrule: str | None, tz: str) -> str:
-    """ "Sat 21 Nov, 15:00 (Asia/Shanghai)" or "every Tuesday · next Tue 24 Nov, 20:00 (...)"."""
-    moment = format_datetime_zone(first, lang, tz)
+def _moment(lang: str, first: datetime, end: datetime | None, tz: str) -> str:
+    """ "Sat 21 Nov, 15:00 (Asia/Shanghai)"; a range said ("4-5pm") shows its end too:
+    "Sat 21 Nov, 16:00–17:00 (...)", or with the end's day when it is another one."""
+    if end is None:
+        return format_datetime_zone(first, lang, tz)
+    zone = ZoneInfo(tz)
+    if end.astimezone(zone).date() == first.astimezone(zone).date():
+        clock = format_skeleton("Hm", end.astimezone(zone), locale=babel_locale(lang))
+        return f"{format_datetime(first, lang, tz)}–{clock} ({tz})"
+    return f"{format_datetime(first, lang, tz)} – {format_datetime(end, lang, tz)} ({tz})"
+
+
+def when_phrase(
+    lang: str, first: datetime, rrule: str | None, tz: str, end: datetime | None = None
+) -> str:
+    """ "Sat 21 Nov, 15:00 (Asia/Shanghai)" or "every Tuesday · next Tue 24 Nov, 20:00 (...)";
+    ``end``: the end of a range said, shown after the start ("16:00–17:00")."""
+    moment = _moment(lang, first, end, tz)
     if rrule is None:
         return moment
     return t(lang, "post.recurring", rule=describe_rrule(lang, rrule), next=moment)
@@ -76,6 +93,7 @@ async def _create(
     moment, text = when_.split(" | ".join(segments), lang=turn.lang, tz=tz, now=turn.now)
     text = clean_text(text)
     assert turn.user is not None
+    check_frequency(moment.rrule, private=turn.chat.is_private or target == turn.user.id)
     _, row_id = await posts.create(
         turn.services.db,
         kind=kind,
@@ -90,7 +108,7 @@ async def _create(
         now=turn.now,
     )
     turn.services.scheduler.arm(row_id, moment.first)
-    return when_phrase(turn.lang, moment.first, moment.rrule, tz), text, pin
+    return when_phrase(turn.lang, moment.first, moment.rrule, tz, moment.end), text, pin
 
 
 @command()

@@ -1,7 +1,8 @@
 """Reminders and scheduled announcements ("posts"): what may be said, and how a recurrence reads.
 
-Pure: the text rules, the pin option, and a structured description of an RRULE that the
-catalogs turn into words ("every Tuesday", "每周二", "каждый вторник").
+Pure: the text rules, the pin option, how often a post may repeat, and a structured
+description of an RRULE that the catalogs turn into words ("every 2 weeks on Tuesday",
+"每隔一周的周三", "каждый первый понедельник месяца").
 """
 
 from __future__ import annotations
@@ -36,29 +37,88 @@ def split_pin(segments: list[str]) -> tuple[list[str], bool]:
     return segments, False
 
 
+#: The shortest gap between two posts of one recurring reminder or announcement, in minutes:
+#: a group is not flooded (Telegram allows ~20 messages a minute per group, shared by all), a
+#: private reminder may nag a little more.
+MIN_GAP_GROUP: Final[int] = 60
+MIN_GAP_PRIVATE: Final[int] = 15
+
+
 @dataclass(frozen=True, slots=True)
 class Recurrence:
-    """How a rule reads: ``kind`` is daily, weekdays, weekly, monthly or other."""
+    """How a rule reads. ``kind``: minutely, hourly, daily, weekdays, weekly, monthly (a day of
+    the month, ``monthday`` -1 = the last), monthly_nth (``nth`` ``weekdays[0]``: the first
+    Monday, -1 = the last), yearly (``month`` and ``monthday``), yearly_nth, or other (a rule
+    we do not write; shown as "repeating")."""
 
     kind: str
     weekdays: tuple[int, ...] = ()  # 0 = Monday
     monthday: int | None = None
     interval: int = 1
+    nth: int | None = None
+    month: int | None = None
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text is not None and text.lstrip("-").isdigit() else None
 
 
 def describe(rrule: str) -> Recurrence:
+    """The structure of an RRULE as our grammar writes them (BYHOUR/BYMINUTE, which only keep a
+    DST-moved time, are ignored); anything else is ``other``."""
     parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
-    freq = parts.get("FREQ")
-    interval = int(parts.get("INTERVAL", "1") or 1)
-    days = tuple(
-        WEEKDAYS.index(d[-2:]) for d in parts.get("BYDAY", "").split(",") if d[-2:] in WEEKDAYS
-    )
-    if freq == "DAILY" and interval == 1 and not days:
-        return Recurrence("daily")
-    if freq == "WEEKLY" and interval == 1 and days == (0, 1, 2, 3, 4):
-        return Recurrence("weekdays")
-    if freq == "WEEKLY" and len(days) >= 1:
+    freq = parts.pop("FREQ", None)
+    interval = _int(parts.pop("INTERVAL", "1")) or 1
+    parts.pop("BYHOUR", None)
+    parts.pop("BYMINUTE", None)
+    byday = [d for d in parts.pop("BYDAY", "").split(",") if d]
+    days = tuple(WEEKDAYS.index(d[-2:]) for d in byday if d[-2:] in WEEKDAYS)
+    nths = {_int(d[:-2]) for d in byday if d[:-2]}
+    monthday = _int(parts.pop("BYMONTHDAY", None))
+    month = _int(parts.pop("BYMONTH", None))
+    other = Recurrence("other", interval=interval)
+    if parts or len(days) != len(byday) or interval < 1:
+        return other
+    if nths:
+        nth = nths.pop()
+        if nths or len(days) != 1 or monthday is not None or nth not in (1, 2, 3, 4, 5, -1):
+            return other
+        if freq == "MONTHLY" and month is None:
+            return Recurrence("monthly_nth", weekdays=days, nth=nth, interval=interval)
+        if freq == "YEARLY" and month is not None and 1 <= month <= 12 and interval == 1:
+            return Recurrence("yearly_nth", weekdays=days, nth=nth, month=month)
+        return other
+    valid_day = monthday is not None and (monthday == -1 or 1 <= monthday <= 31)
+    if freq in ("MINUTELY", "HOURLY", "DAILY") and not days and monthday is None and not month:
+        return Recurrence(freq.lower(), interval=interval)
+    if freq == "WEEKLY" and days and monthday is None and month is None:
+        if interval == 1 and days == (0, 1, 2, 3, 4):
+            return Recurrence("weekdays")
         return Recurrence("weekly", weekdays=days, interval=interval)
-    if freq == "MONTHLY" and parts.get("BYMONTHDAY", "").isdigit():
-        return Recurrence("monthly", monthday=int(parts["BYMONTHDAY"]), interval=interval)
-    return Recurrence("other", interval=interval)
+    if freq == "MONTHLY" and valid_day and not days and month is None:
+        return Recurrence("monthly", monthday=monthday, interval=interval)
+    if freq == "YEARLY" and valid_day and not days and month and 1 <= month <= 12 and interval == 1:
+        return Recurrence("yearly", monthday=monthday, month=month)
+    return other
+
+
+def gap_minutes(rrule: str) -> int | None:
+    """The gap between two occurrences of an hourly or minutely rule, None for longer rules."""
+    rec = describe(rrule)
+    if rec.kind == "minutely":
+        return rec.interval
+    if rec.kind == "hourly":
+        return rec.interval * 60
+    return None
+
+
+def check_frequency(rrule: str | None, *, private: bool) -> None:
+    """Refuse a rule that repeats more often than a post may: every hour at most in a group,
+    every 15 minutes in a private chat (DomainError ``post.too_often_group``/``_private``)."""
+    if rrule is None:
+        return
+    gap = gap_minutes(rrule)
+    floor = MIN_GAP_PRIVATE if private else MIN_GAP_GROUP
+    if gap is not None and gap < floor:
+        key = "post.too_often_private" if private else "post.too_often_group"
+        raise DomainError(key, minutes=floor)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.i18n import format_datetime
 from playground import FakeTelegram
 from storage import posts, scheduled
 from storage.db import Database, to_db
@@ -400,3 +401,84 @@ async def test_a_personal_reminder_is_shown_only_to_its_owner(world: World) -> N
     private_list = world.fake.last_bot_message(world.bob.private)
     replies = await world.do(world.bob.press(private_list, f"pp:c:{personal.id}"))
     assert await post_status(world, personal.id) == "cancelled"
+
+
+async def test_hourly_posts_have_a_floor_and_every_rule_reads_in_words(world: World) -> None:
+    """Issue 12: "every 30 minutes" floods a group and is refused with the reason; "every 2
+    hours" goes, and fires again two hours later; fortnightly and nth-weekday rules are said in
+    words in all three languages (never just "repeating")."""
+    await world.with_bot()
+    replies = await world.do(world.alice.send(world.court, "/announce every 30 minutes | Tea"))
+    assert "at most every 60 minutes" in replies.text(world.court)
+    assert await world.services.db.fetchone("SELECT id FROM posts") is None
+
+    replies = await world.do(world.alice.send(world.court, "/announce every 2 hours | Tea"))
+    assert "every 2 hours · next" in replies.text(world.court)
+    post = await last_post(world)
+    assert post.rrule == "FREQ=HOURLY;INTERVAL=2"
+    await make_due(world, post.id)
+    await fire_due(world, world.court.id, expect="Tea")
+    first_due = world.services.clock()
+
+    async def armed_again() -> bool:
+        row = await world.services.db.fetchone(
+            "SELECT run_at FROM scheduled WHERE kind = 'post' AND ref_id = ?"
+            " AND status = 'pending'",
+            (post.id,),
+        )
+        return row is not None
+
+    await eventually(armed_again)
+    row = await world.services.db.fetchone(
+        "SELECT run_at FROM scheduled WHERE kind = 'post' AND ref_id = ? AND status = 'pending'",
+        (post.id,),
+    )
+    following = datetime.fromisoformat(row["run_at"]).replace(tzinfo=UTC)
+    assert timedelta(minutes=100) < following - first_due <= timedelta(hours=2)
+
+    replies = await world.do(
+        world.alice.send(world.court, "/announce every 2 weeks on tuesday 20:00 | Committee")
+    )
+    now = world.services.clock()
+    ahead = (1 - now.weekday()) % 7
+    tuesday = (now + timedelta(days=ahead)).replace(hour=20, minute=0, second=0, microsecond=0)
+    if tuesday <= now:
+        tuesday += timedelta(days=7)
+    shown = format_datetime(tuesday, "en", "UTC")
+    assert f"every 2 weeks on Tuesday · next {shown}" in replies.text(world.court)
+
+    await world.do(world.alice.send(world.court, "/settings language zh"))
+    replies = await world.do(
+        world.alice.send(world.court, "/announce 每隔一周的周三晚上8点 | 开会")
+    )
+    assert "每隔一周的周三 · 下次" in replies.text(world.court)
+    replies = await world.do(world.alice.send(world.court, "/announce 每半小时 | 喝水"))
+    assert "最多每60分钟" in replies.text(world.court)
+    await world.do(world.alice.send(world.court, "/settings language ru"))
+    replies = await world.do(
+        world.alice.send(world.court, "/announce каждый первый понедельник месяца в 19:00 | Сбор")
+    )
+    assert "каждый первый понедельник месяца · в следующий раз" in replies.text(world.court)
+    replies = await world.do(world.alice.send(world.court, "/announce каждые 15 минут | Чай"))
+    assert "не чаще чем раз в 60 минут" in replies.text(world.court)
+
+
+async def test_a_private_reminder_may_repeat_more_often_than_a_group_post(world: World) -> None:
+    await world.do(world.bob.send(world.bob.private, "/start"))
+    replies = await world.do(world.bob.send(world.bob.private, "/remind every 5 minutes stretch"))
+    assert "at most every 15 minutes" in replies.text(world.bob.private)
+    replies = await world.do(world.bob.send(world.bob.private, "/remind every 20 minutes stretch"))
+    assert "every 20 minutes · next" in replies.text(world.bob.private)
+    assert (await last_post(world)).rrule == "FREQ=MINUTELY;INTERVAL=20"
+
+
+async def test_a_range_is_confirmed_with_its_end_and_fires_at_its_start(world: World) -> None:
+    await world.do(world.bob.send(world.bob.private, "/start"))
+    replies = await world.do(
+        world.bob.send(world.bob.private, "/remind tomorrow 4-5pm call the plumber")
+    )
+    text = replies.text(world.bob.private)
+    assert "16:00–17:00 (UTC)" in text and "call the plumber" in text
+    post = await last_post(world)
+    assert post.first_local.hour == 16 and post.first_local.minute == 0
+    assert post.text == "call the plumber"
