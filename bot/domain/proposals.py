@@ -361,7 +361,9 @@ def is_agreed(t: Tally) -> bool:
 
 
 def is_divisive(t: Tally) -> bool:
-    if t.answers < MIN_ANSWERS or t.sided < MIN_ANSWERS:
+    """Both sides hold a third of those who took one (and it is not agreed: 2 for, 1 against
+    is agreement)."""
+    if t.answers < MIN_ANSWERS or t.sided < MIN_ANSWERS or is_agreed(t):
         return False
     return Fraction(min(t.agree, t.disagree), t.sided) >= DIVISIVE_SHARE
 
