@@ -30,6 +30,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Action, Role
 from bot.i18n import Html, escape, format_datetime_zone, shorten, t, tn
 from bot.services import Services
+from handlers import cards, refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention_batches
 from handlers.events import started_bot
 from storage import chats
@@ -124,6 +125,15 @@ def refresh_card(services: Services, notice: store.Notice) -> None:
     )
 
 
+async def _redraw(services: Services, notice_id: int) -> None:
+    found = await store.get(services.db, notice_id)
+    if found is not None:
+        refresh_card(services, found)
+
+
+cards.register("notice", render=render_card, redraw=_redraw)  # brought up to date after a restart
+
+
 # --- /notice ---------------------------------------------------------------------------------
 
 
@@ -199,6 +209,12 @@ async def _close(turn: Turn, words: list[str]) -> None:
     current = await store.get(services.db, notice_id)
     assert current is not None
     refresh_card(services, current)
+
+
+@refs.closer("notice")
+async def close_notice(turn: Turn, notice_id: int) -> None:
+    """/close N3 (or a reply to the card with /close): as /notice close N3."""
+    await _close(turn, [rules.tag(notice_id)])
 
 
 # --- buttons ---------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from bot.domain.errors import DomainError
 from bot.domain.roles import Role
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
-from handlers import digest
+from handlers import cards, digest
 from handlers.common import (
     BOTH,
     GROUP_ONLY,
@@ -321,6 +321,15 @@ def refresh(services: Services, report: store.Report) -> None:
             partial(render_group_card, services, report.id),
             on_moved=moved,
         )
+
+
+async def _redraw(services: Services, report_id: int) -> None:
+    found = await store.get(services.db, report_id)
+    if found is not None:
+        refresh(services, found)
+
+
+cards.register("report", render=render_group_card, redraw=_redraw)  # after a restart
 
 
 async def refresh_all(services: Services, report: store.Report) -> None:

@@ -63,6 +63,10 @@ KINDS: Mapping[str, CardTable] = {
         "proposals", "message_id", "stage NOT IN ('reviewed', 'declined', 'expired')"
     ),
     "rollcall": CardTable("rollcalls", "message_id", "status = 'open'"),
+    "report": CardTable(
+        "reports", "message_id", "status IN ('open', 'acknowledged', 'in_progress', 'fixed')"
+    ),
+    "notice": CardTable("notices", "message_id", "status = 'open'"),
     "rules_draft": CardTable("rules_versions", "message_id", "status = 'draft'"),
     "rules_amendment": CardTable("rules_amendments", "message_id", "status = 'pending'"),
     # the one approval card per group (handlers/units.py): its row id is the chat's id

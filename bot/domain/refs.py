@@ -23,6 +23,8 @@ KINDS: Final[dict[str, str]] = {
     "I": "item",
     "T": "proposal",
     "A": "rollcall",  # an emergency roll-call (alarm)
+    "F": "report",  # a repair or problem report (fix)
+    "N": "notice",
 }
 LETTERS: Final[dict[str, str]] = {name: letter for letter, name in KINDS.items()}
 
