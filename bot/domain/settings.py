@@ -529,10 +529,13 @@ def _report_days(settings: ChatSettings, value: str, *, ack: bool) -> ChatSettin
     days = int(match.group(1)) if match else 0
     if not 1 <= days <= MAX_REPORT_DAYS:
         raise DomainError("error.bad_report_days", value=value.strip()[:64], max=MAX_REPORT_DAYS)
-    ack, fix = (days, settings.report_fix_days) if ack else (settings.report_ack_days, days)
-    if fix < ack:
-        raise DomainError("error.report_days_order", ack=ack, fix=fix)
-    return replace(settings, report_ack_days=ack, report_fix_days=fix)
+    if ack:
+        ack_days, fix_days = days, settings.report_fix_days
+    else:
+        ack_days, fix_days = settings.report_ack_days, days
+    if fix_days < ack_days:
+        raise DomainError("error.report_days_order", ack=ack_days, fix=fix_days)
+    return replace(settings, report_ack_days=ack_days, report_fix_days=fix_days)
 
 
 def parse_rollcall_minutes(text: str) -> int:
