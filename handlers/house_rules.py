@@ -45,6 +45,7 @@ from bot.domain import house_rules as domain
 from bot.domain.chats import Chat
 from bot.domain.decisions import evaluate_totals, parse_rule
 from bot.domain.errors import DomainError
+from bot.domain.languages import SUPPORTED
 from bot.domain.refs import Ref
 from bot.domain.roles import Action, Role, required_role
 from bot.domain.text import utf16_len
@@ -60,6 +61,7 @@ from handlers.common import (
     display_name,
     is_id,
     open_turn,
+    plain,
     role_key,
 )
 from storage import chats, units
@@ -545,6 +547,13 @@ async def _post_version(turn: Turn, version: store.Version, *, pin: bool) -> Non
     if current is not None and current.id != version.id:
         head += "\n" + t(lang, "rules.not_in_force", number=current.number)
     pages = text_pages(lang, head, version)
+    if len(pages) > 1:  # several messages of the group's budget: once a minute
+        shown: dict[tuple[str, int], float] = _state(turn.services)["shown"]
+        key = (f"rules{turn.chat.id}", version.id)
+        last = shown.get(key)
+        if last is not None and time.monotonic() - last < TEXT_COOLDOWN:
+            raise DomainError("rules.just_shown")
+        shown[key] = time.monotonic()
     if len(pages) > MAX_PAGES:
         await turn.say(pages[0] + "\n\n" + t(lang, "rules.long_as_file"))
         await _send_file(turn, version)
@@ -559,18 +568,18 @@ async def _post_version(turn: Turn, version: store.Version, *, pin: bool) -> Non
 
 
 async def _send_file(turn: Turn, version: store.Version) -> None:
+    """The version (or the draft) as a Markdown text file, in the group."""
     lang, tz = turn.lang, turn.chat.timezone
-    assert version.number is not None and version.ratified_at is not None
-    title = t(
-        lang, "rules.file_title", number=version.number, date=_day(version.ratified_at, lang, tz)
-    )
+    if version.number is None or version.ratified_at is None:
+        title = t(lang, "rules.draft_file_title")
+        name, caption = "house-rules-draft.md", t(lang, "rules.draft_file_caption")
+    else:
+        date = _day(version.ratified_at, lang, tz)
+        title = t(lang, "rules.file_title", number=version.number, date=date)
+        name = f"house-rules-v{version.number}.md"
+        caption = t(lang, "rules.file_caption", number=version.number)
     content = plain_text(lang, tz, version, title).encode("utf-8")
-    await turn.services.outbox.send_document(
-        turn.chat.id,
-        content,
-        f"house-rules-v{version.number}.md",
-        caption=t(lang, "rules.file_caption", number=version.number),
-    )
+    await turn.services.outbox.send_document(turn.chat.id, content, name, caption=caption)
 
 
 async def export_rules(turn: Turn) -> None:
@@ -802,12 +811,15 @@ async def _post_diff(turn: Turn, old: store.Version | None, new: store.Version) 
 
 
 def _decode(data: bytes) -> str:
+    """A text file's text: UTF-8 (with or without a BOM), else GB18030, else Windows-1251.
+    A Russian Windows-1251 text is not GB18030: a word of an odd number of letters followed
+    by a space or a line break leaves a byte GB18030 cannot end on."""
     for encoding in ("utf-8-sig", "gb18030", "cp1251"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DomainError("rules.file_unreadable")
+    raise DomainError("rules.file_unreadable")  # pragma: no cover - cp1251 decodes nearly all
 
 
 async def _document_text(turn: Turn) -> str | None:
@@ -865,6 +877,9 @@ async def _reply(update: Any, context: Any) -> None:
         if replied.from_user is None or replied.from_user.id != context.bot.id:
             return
         found = await store.by_message(services.db, chat.id, replied.message_id)
+        if found is None and _looks_like_draft_card(replied.text or ""):
+            # an older card of the draft (someone posted it again since): still the draft
+            found = await store.draft_of(services.db, chat.id)
         if found is None or found.status != store.DRAFT:
             return
     turn = await open_turn(update, context)
@@ -885,6 +900,15 @@ async def _reply(update: Any, context: Any) -> None:
         await _to_draft(turn, found)
     except DomainError as exc:
         await turn.reply(exc.key, **exc.params)
+
+
+def _looks_like_draft_card(text: str) -> bool:
+    """A draft card's first words, in any of our languages ("📝 Draft of the house rules")."""
+    for lang in SUPPORTED:
+        head = plain(t(lang, "rules.draft_head", articles=0)).split("·", 1)[0].strip()
+        if head and text.startswith(head):
+            return True
+    return False
 
 
 def _caption_is_draft(caption: str) -> bool:
@@ -1111,7 +1135,14 @@ async def draft_button(turn: Turn, parts: list[str]) -> None:
     await turn.answer()
     lang = turn.lang
     if parts[0] == "x":
-        for page in text_pages(lang, t(lang, "rules.draft_text_head"), found)[:MAX_PAGES]:
+        pages = text_pages(lang, t(lang, "rules.draft_text_head"), found)
+        if len(pages) > MAX_PAGES:
+            await services.outbox.send(
+                turn.chat.id, pages[0] + "\n\n" + t(lang, "rules.long_as_file")
+            )
+            await _send_file(turn, found)
+            return
+        for page in pages:
             await services.outbox.send(turn.chat.id, page)
         return
     current = await store.current(services.db, turn.chat.id)

@@ -4,8 +4,8 @@ amendments to a draft, and the households that support them.
 A draft is frozen while its ratification (a formal decision, storage/decisions.py) is open:
 neither its text nor its amendments change, so the households vote on one text. When the
 decision closes approved, :func:`ratify` numbers the draft as the next version (in force from
-then on); rejected, :func:`reopen` makes it a draft again that may be amended. Both are keyed
-by the decision id and act once, however often they are called.
+then on, keyed by the decision id: once, however often it is called); rejected, it simply
+stays a draft (its decision closed) that may be amended and put to the vote again.
 """
 
 from __future__ import annotations
@@ -514,12 +514,13 @@ async def decide(
 ) -> Amendment:
     """A lead accepts (the draft's article is replaced, or the new article added, in the same
     transaction) or declines a pending amendment. Refusals: ``rules.amendment_closed``,
-    ``rules.voting``, ``rules.no_article`` (the draft no longer has that article)."""
+    ``rules.voting``, ``rules.amend_outdated`` (the article is no longer the text the
+    amendment was written against: declined, it may be proposed again)."""
     async with db.write() as conn:
         row = await (
             await conn.execute(
-                "SELECT a.status, a.article, a.text, a.version_id, v.articles, v.status AS vs,"
-                " v.decision_id FROM rules_amendments a"
+                "SELECT a.status, a.article, a.base, a.text, a.version_id, v.articles,"
+                " v.status AS vs, v.decision_id FROM rules_amendments a"
                 " JOIN rules_versions v ON v.id = a.version_id WHERE a.id = ?",
                 (amendment_id,),
             )
@@ -529,7 +530,15 @@ async def decide(
         if await _decision_open(conn, row["decision_id"]):
             raise DomainError("rules.voting")
         if accept:
-            changed = rules.amend(json.loads(row["articles"]), row["article"], row["text"])
+            articles = json.loads(row["articles"])
+            number = row["article"]
+            if number is not None and (
+                number > len(articles) or articles[number - 1] != row["base"]
+            ):
+                # the article changed since (another amendment, a new text): this amendment
+                # was written against a text that is gone, and may name another article now
+                raise DomainError("rules.amend_outdated", id=amendment_id, number=number)
+            changed = rules.amend(articles, number, row["text"])
             await conn.execute(
                 "UPDATE rules_versions SET articles = ?, updated_at = ? WHERE id = ?",
                 (_json(changed), to_db(now), row["version_id"]),

@@ -295,3 +295,82 @@ async def test_the_draft_from_a_file(world: World) -> None:
     assert "Only leads and organizers" in replies.text(world.court)
     found = await store.draft_of(world.services.db, world.court.id)
     assert found.articles == ("Quiet", "Clean", "Kind")
+
+
+async def test_a_russian_windows_1251_file(world: World) -> None:
+    await setup_building(world)
+    await world.do(world.alice.send(world.court, "/rules draft"))
+    text = "Правила дома\n1. Тишина с 22:00 до 7:00.\n2. Велосипеды храним в колясочной."
+    replies = await world.do(
+        world.alice.send_document(
+            world.court,
+            filename="правила.txt",
+            content=text.encode("cp1251"),
+            reply_to=await draft_card(world),
+        )
+    )
+    assert "The draft now has 2 articles" in replies.text(world.court)
+    found = await store.draft_of(world.services.db, world.court.id)
+    assert found is not None and found.articles[1] == "Велосипеды храним в колясочной."
+
+
+async def test_an_amendment_written_against_an_older_text_is_not_accepted(world: World) -> None:
+    await with_draft(world)
+    await world.do(world.bob.send(world.court, "/amend 2 Bicycles in the yard."))
+    await world.do(world.carol.send(world.court, "/amend 2 Bicycles in the cellar."))
+    draft = await store.draft_of(world.services.db, world.court.id)
+    first, second = await store.amendments(world.services.db, draft.id)
+    await world.do(world.alice.send(world.court, f"/amend accept {first.id}"))
+    replies = await world.do(world.alice.send(world.court, f"/amend accept {second.id}"))
+    assert f"Article 2 has changed since amendment {second.id}" in replies.text(world.court)
+    draft = await store.draft_of(world.services.db, world.court.id)
+    assert draft.articles[1] == "Bicycles in the yard."
+    # a new text renumbers the articles: an old amendment cannot land on another article
+    await world.do(world.bob.send(world.court, "/amend 3 Rubbish by 20:00."))
+    draft = await store.draft_of(world.services.db, world.court.id)
+    *_, third = await store.amendments(world.services.db, draft.id)
+    await world.do(
+        world.alice.send(world.court, "/rules draft 1. Pets on a leash.\n2. Quiet\n3. Bicycles")
+    )
+    replies = await world.do(world.alice.press(card(world, third.message_id), f"hr:a:{third.id}"))
+    assert "Article 3 has changed" in replies.text(world.court)
+    draft = await store.draft_of(world.services.db, world.court.id)
+    assert draft.articles == ("Pets on a leash.", "Quiet", "Bicycles")
+
+
+async def test_a_reply_to_an_older_draft_card_still_gives_the_text(world: World) -> None:
+    await with_draft(world)
+    old = await draft_card(world)
+    await world.do(world.bob.send(world.court, "/rules draft"))  # a resident posts it again
+    assert (await draft_card(world)).message_id != old.message_id
+    replies = await world.do(world.alice.send(world.court, "1. Only one article", reply_to=old))
+    assert "The draft now has 1 articles" in replies.text(world.court) or "1 article" in (
+        replies.text(world.court)
+    )
+    draft = await store.draft_of(world.services.db, world.court.id)
+    assert draft.articles == ("Only one article",)
+
+
+async def test_long_texts_are_posted_once_a_minute_and_a_long_draft_as_a_file(
+    world: World,
+) -> None:
+    people = await with_draft(world, long_rules(40, 300))
+    await ratify_and_pass(world, people, "majority")
+    first = await world.do(world.bob.send(world.court, "/rules"))
+    assert len(first.sent(world.court)) > 1
+    again = await world.do(world.carol.send(world.court, "/rules"))
+    assert len(again.sent(world.court)) == 1  # "posted a moment ago"
+    await world.do(world.alice.send(world.court, "/rules draft " + long_rules(140, 400)))
+    replies = await world.do(
+        world.bob.press(await draft_card(world), f"hr:x:{(await draft_card_row(world)).id}")
+    )
+    documents = [c for c in replies.calls if c.method == "sendDocument"]
+    assert (
+        len(documents) == 1 and documents[0].params["document"].decode().count("## Article") == 140
+    )
+
+
+async def draft_card_row(world: World) -> store.Version:
+    found = await store.draft_of(world.services.db, world.court.id)
+    assert found is not None
+    return found
