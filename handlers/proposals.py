@@ -83,7 +83,9 @@ NEW = filters.UpdateType.MESSAGE
 KIND = "proposal"
 #: A vote's result is read this long after the decision's deadline (its own close runs first).
 VOTE_SLACK = timedelta(seconds=30)
-VOTE_RETRY = timedelta(minutes=1)
+#: ... and again this often while it stays open (a close the decision could not count waits for
+#: a lead's fix; the decision itself retries hourly).
+VOTE_RETRY = timedelta(minutes=10)
 CARD_BUDGET = 3800
 #: Statements shown on the card per list (agreed, divisive).
 SHOWN = 3
@@ -137,19 +139,22 @@ async def _households(turn: Turn) -> list[tuple[int, str]]:
 
 
 def _target(turn: Turn, words: list[str], usage: str) -> tuple[int, list[str]]:
-    """``T3 rest...`` -> (3, rest); without a reference, the card replied to."""
+    """``T3 rest...`` -> (3, rest); without a reference, the card replied to. A bare number is
+    a reference only when no card is replied to: "/say 5 lamps are out" as a reply to the card
+    is a statement about five lamps, not about T5."""
+    message = turn.message
+    replied = message.reply_to_message if message is not None else None
+    card = find_ref(replied.text or replied.caption or "") if replied is not None else None
+    if card is not None and card.kind != KIND:
+        card = None
     if words:
-        found = parse_ref(words[0].rstrip(":,"), default_kind=KIND)
+        found = parse_ref(words[0].rstrip(":,"), default_kind=None if card else KIND)
         if found is not None:
             if found.kind != KIND:
                 raise DomainError(usage)
             return found.id, words[1:]
-    message = turn.message
-    replied = message.reply_to_message if message is not None else None
-    if replied is not None:
-        card = find_ref(replied.text or replied.caption or "")
-        if card is not None and card.kind == KIND:
-            return card.id, words
+    if card is not None:
+        return card.id, words
     raise DomainError(usage)
 
 
@@ -922,13 +927,7 @@ async def put_to_vote(turn: Turn, p: store.Proposal, options: str) -> None:
         )
     except DomainError:
         # no decision could open (an empty register, areas missing): back where it was
-        async with db.write() as conn:
-            await conn.execute(
-                "UPDATE proposals SET stage = ? WHERE id = ? AND stage = 'vote'", (p.stage, p.id)
-            )
-            await conn.execute(
-                "UPDATE scheduled SET status = 'cancelled' WHERE id = ?", (done.armed[0][0],)
-            )
+        await store.revert_vote(db, p.id, p.stage, [row for row, _ in done.armed])
         raise
     _arm(services, done)
     await store.set_fields(db, p.id, (rules.VOTE,), decision_id=decision_id)
@@ -1100,10 +1099,20 @@ async def run_vote_check(services: Services, row: Scheduled, late_by: timedelta)
     p = await store.get(services.db, row.ref_id)
     if p is None or p.stage != rules.VOTE:
         return
+    if p.decision_id is None:
+        # a crash between the stage's move and the decision's creation: nothing was voted
+        await store.revert_vote(services.db, p.id, rules.AGENDA, [])
+        current = await store.get(services.db, p.id)
+        if current is not None:
+            refresh_card(services, current)
+        return
     if await sync_vote(services, p):
         return
     now = services.clock()
+    decision = await decisions.get(services.db, p.decision_id)
     retry = now + VOTE_RETRY
+    if decision is not None and decision.closes_at + VOTE_SLACK > retry:
+        retry = decision.closes_at + VOTE_SLACK
     async with services.db.write() as conn:
         row_id = await scheduled.insert(
             conn, chat_id=p.chat_id, kind=store.VOTE_CHECK, ref_id=p.id, run_at=retry, now=now

@@ -282,6 +282,23 @@ async def advance(
     return Advanced(current, armed, stale)
 
 
+async def revert_vote(db: Database, proposal_id: int, stage: str, rows: Iterable[int]) -> bool:
+    """Undo a move to the vote that opened no decision (refused, or cut by a crash): back to
+    ``stage``, its pending rows of ``rows`` cancelled."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE proposals SET stage = ? WHERE id = ? AND stage = 'vote'"
+            " AND decision_id IS NULL",
+            (stage, proposal_id),
+        )
+        for row_id in rows:
+            await conn.execute(
+                "UPDATE scheduled SET status = 'cancelled' WHERE id = ? AND status = 'pending'",
+                (row_id,),
+            )
+    return cur.rowcount == 1
+
+
 async def set_fields(db: Database, proposal_id: int, stages: Iterable[str], **fields: Any) -> bool:
     """Change fields (``assignee``, ``review_at``...) while the stage is one of ``stages``."""
     stages = tuple(stages)

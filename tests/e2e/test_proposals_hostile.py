@@ -1,0 +1,248 @@
+"""Proposals attacked: a hostile resident, a careless lead, an elderly user typing loosely. Each
+case is a break found while building (or a door that must stay shut)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from storage import decisions
+from storage import proposals as store
+from tests.e2e.test_proposals import card_of, card_text, claim, current, fire, households, latest
+
+
+async def on_hearing(world, bob) -> store.Proposal:  # type: ignore[no-untyped-def]
+    await world.do(bob.send(world.court, "/propose Fix the courtyard lights | Dark by the bins"))
+    p = await latest(world)
+    await world.do(world.alice.send(world.court, f"/agenda T{p.id}"))
+    await world.do(world.alice.send(world.court, f"/hearing T{p.id} | in 3 days 18:00 | Yard"))
+    p = await current(world, p.id)
+    assert p.stage == "hearing"
+    return p
+
+
+async def test_a_reply_starting_with_a_number_is_a_statement_on_that_card(world) -> None:  # type: ignore[no-untyped-def]
+    bob, *_ = await households(world)
+    await world.do(bob.send(world.court, "/propose Something else | first"))  # T1
+    p = await on_hearing(world, bob)  # T2
+    # "/say 1 lamp…" replying to T2's card once went to T1 ("1" read as a reference)
+    replies = await world.do(
+        bob.send(world.court, "/say 1 lamp is enough by the bins", reply_to=card_of(world, p))
+    )
+    assert "1 lamp is enough by the bins" in replies.text(world.court)
+    [(statement, _)] = await store.statements(world.services.db, p.id)
+    assert statement.text == "1 lamp is enough by the bins"
+    # a plain reply to the card while no meeting is open is left alone (no noise)
+    other = await current(world, 1)
+    replies = await world.do(bob.send(world.court, "nice idea", reply_to=card_of(world, other)))
+    assert not replies.sent(world.court)
+
+
+async def test_two_leads_pressing_put_to_a_vote_open_one_decision(world) -> None:  # type: ignore[no-untyped-def]
+    bob, carol, *_ = await households(world)
+    said = await carol.send(world.court, "hi")
+    await world.do(world.alice.send(world.court, "/grant organizer", reply_to=said))
+    p = await on_hearing(world, bob)
+    card = card_of(world, p)
+    mark = world.fake.mark()
+    await asyncio.gather(world.alice.press(card, f"tp:v:{p.id}"), carol.press(card, f"tp:v:{p.id}"))
+    await world.settle()
+    rows = await world.services.db.fetchall("SELECT id FROM decisions")
+    assert len(rows) == 1
+    p = await current(world, p.id)
+    assert p.stage == "vote" and p.decision_id == rows[0]["id"]
+    texts = " ".join(
+        c.params.get("text", "") for c in world.fake.calls[mark:] if c.method == "sendMessage"
+    )
+    assert "Not at this stage" in texts  # the second press is told, in the group
+
+
+async def test_the_groups_threshold_and_its_bad_values(world) -> None:  # type: ignore[no-untyped-def]
+    bob, carol, wang, *_ = await households(world)
+    for text, expected in (
+        ("/settings proposal_support lots", "is not a threshold"),
+        ("/settings proposal_support 0", "is not a threshold"),
+        ("/settings proposal_days 0", "is not a number of days"),
+        ("/settings proposal_support 30%", "3/10"),
+        ("/settings proposal_days 14", "14 days"),
+    ):
+        replies = await world.do(world.alice.send(world.court, text))
+        assert expected in replies.text(world.court), (text, replies.text(world.court))
+    replies = await world.do(bob.send(world.court, "/settings proposal_support 1"))
+    assert "Sorry, only" in replies.text(world.court)
+    await world.do(bob.send(world.court, "/propose Benches | in the yard"))
+    p = await latest(world)
+    assert "Support: 0 of 3 households needed (threshold 3/10 of 10 registered)" in card_text(
+        world, p
+    )
+    assert (p.expires_at - p.created_at).days == 14
+    for person in (bob, carol):
+        await world.do(person.press(card_of(world, p), f"tp:s:{p.id}"))
+    assert (await current(world, p.id)).stage == "collecting"
+    await world.do(wang.press(card_of(world, p), f"tp:s:{p.id}"))
+    assert (await current(world, p.id)).stage == "agenda"
+    # the panel shows it, and its button walks the usual thresholds
+    replies = await world.do(world.alice.send(world.court, "/settings"))
+    panel = replies.sent(world.court)[-1]
+    assert "Proposals: on the agenda with 3/10" in panel.params["text"]
+    message = world.fake.message(world.court, panel.result["message_id"])
+    await world.do(world.alice.press(message, "st:t"))
+    chat = await world.services.db.fetchone(
+        "SELECT settings FROM chats WHERE id = ?", (world.court.id,)
+    )
+    assert chat is not None and '"proposal_support": "1/5"' in chat["settings"]
+
+
+async def test_one_household_one_support_and_a_shared_unit(world) -> None:  # type: ignore[no-untyped-def]
+    bob, carol, *_ = await households(world)
+    await claim(world, bob, "1-06")  # Bob holds two units
+    partner = world.fake.user("Partner", language_code="en")
+    await world.do(world.fake.join(world.court, partner))
+    await claim(world, partner, "1-02")  # shares Кэрол's unit
+    await world.do(carol.send(world.court, "/propose Bike shed | by the gate"))
+    p = await latest(world)
+    replies = await world.do(bob.press(card_of(world, p), f"tp:s:{p.id}"))
+    assert "1-01, 1-06" in replies.answer_text()
+    assert p.stage == "collecting" and await store.support_count(world.services.db, p.id) == 2
+    assert (await current(world, p.id)).stage == "agenda"  # two households of ten: 1/5
+    await world.do(world.alice.send(world.court, "/propose Paint the gate | green"))
+    q = await latest(world)
+    await world.do(carol.press(card_of(world, q), f"tp:s:{q.id}"))
+    # the same household pressing again withdraws, whoever of them presses (said plainly)
+    replies = await world.do(partner.press(card_of(world, q), f"tp:s:{q.id}"))
+    assert "withdrawn" in replies.answer_text()
+    assert await store.support_count(world.services.db, q.id) == 0
+
+
+async def test_statement_limits_and_repeats(world) -> None:  # type: ignore[no-untyped-def]
+    bob, carol, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    for n in range(5):
+        replies = await world.do(bob.send(world.court, f"/say T{p.id} Point number {n}"))
+        assert f"Point number {n}" in replies.text(world.court)
+    replies = await world.do(bob.send(world.court, f"/say T{p.id} Point number 6"))
+    assert "let others speak too" in replies.text(world.court)
+    replies = await world.do(carol.send(world.court, f"/say T{p.id} point NUMBER 1"))
+    assert "already" in replies.text(world.court) or "уже" in replies.text(world.court)
+    replies = await world.do(carol.send(world.court, f"/say T{p.id} " + "long " * 60))
+    assert "200" in replies.text(world.court)
+    # markup in a statement is shown as typed, never as formatting
+    replies = await world.do(carol.send(world.court, f"/say T{p.id} <b>bold</b> & <i>x"))
+    [sent] = replies.sent(world.court)
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;x" in sent.params["text"]
+
+
+async def test_minutes_as_a_file_and_files_that_are_not(world) -> None:  # type: ignore[no-untyped-def]
+    bob, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    replies = await world.do(
+        world.alice.send_document(
+            world.court,
+            filename="minutes.txt",
+            content="\ufeff12 came.\nAgreed: LED lamps.\n".encode(),
+            caption=f"/minutes T{p.id}",
+        )
+    )
+    assert "Agreed: LED lamps." in replies.text(world.court)
+    replies = await world.do(
+        world.alice.send_document(
+            world.court, filename="minutes.pdf", content=b"%PDF-1.4", caption=f"/minutes T{p.id}"
+        )
+    )
+    assert ".txt or .md" in replies.text(world.court)
+    replies = await world.do(
+        bob.send_document(
+            world.court, filename="m.txt", content=b"mine", caption=f"/minutes T{p.id}"
+        )
+    )
+    assert "Sorry, only" in replies.text(world.court)
+    assert len(await store.minutes(world.services.db, p.id)) == 1
+
+
+async def test_a_crash_between_the_vote_and_its_decision_goes_back(world) -> None:  # type: ignore[no-untyped-def]
+    bob, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    now = world.services.clock()
+    # as a crash would leave it: the stage moved, the check row written, no decision
+    done = await store.advance(
+        world.services.db,
+        p.id,
+        chat_id=world.court.id,
+        to="vote",
+        now=now,
+        schedule=((store.VOTE_CHECK, now),),
+    )
+    assert done.proposal.decision_id is None
+    await fire(world, store.VOTE_CHECK, p.id)
+    assert (await current(world, p.id)).stage == "agenda"
+
+
+async def test_a_vote_that_cannot_open_leaves_the_proposal_where_it_was(world) -> None:  # type: ignore[no-untyped-def]
+    bob, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    replies = await world.do(
+        world.alice.send(world.court, f"/decide T{p.id} | rule=cn-278 | closes=in 3 days")
+    )
+    # every unit has an area here, so cn-278 opens; a rule nobody knows does not
+    assert (await current(world, p.id)).stage == "vote", replies.text(world.court)
+    await world.do(bob.send(world.court, "/propose Second | thing"))
+    q = await latest(world)
+    await world.do(world.alice.send(world.court, f"/agenda T{q.id}"))
+    replies = await world.do(world.alice.send(world.court, f"/decide T{q.id} | rule=whatever"))
+    assert replies.sent(world.court)
+    q = await current(world, q.id)
+    assert q.stage == "agenda" and q.decision_id is None
+    assert len(await world.services.db.fetchall("SELECT id FROM decisions")) == 1
+    # a plain /decide still reaches the decisions feature
+    await world.do(world.alice.send(world.court, "/decide Paint the hall"))
+    assert len(await world.services.db.fetchall("SELECT id FROM decisions")) == 2
+    d = await decisions.get(world.services.db, 2)
+    assert d is not None and d.title == "Paint the hall"
+
+
+async def test_review_remarks_need_an_answer_and_only_households_answer(world) -> None:  # type: ignore[no-untyped-def]
+    bob, carol, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    now = world.services.clock()
+    for stage in ("vote", "decided"):
+        await store.advance(world.services.db, p.id, chat_id=world.court.id, to=stage, now=now)
+    replies = await world.do(bob.send(world.court, f"/review T{p.id} lamps flicker"))
+    assert "is not open" in replies.text(world.court)
+    replies = await world.do(carol.send(world.court, f"/review T{p.id}"))
+    assert "Sorry, only" in replies.text(world.court)
+    await world.do(world.alice.send(world.court, f"/review T{p.id}"))
+    assert (await current(world, p.id)).stage == "review"
+    replies = await world.do(bob.send(world.court, f"/review T{p.id} lamps flicker"))
+    assert "Choose an answer first" in replies.text(world.court)
+    stranger = world.fake.user("Visitor", language_code="en")
+    await world.do(world.fake.join(world.court, stranger))
+    replies = await world.do(stranger.send(world.court, f"/review T{p.id} well"))
+    assert "registered households" in replies.text(world.court)
+    replies = await world.do(bob.send(world.court, f"/review T{p.id} хорошо"))
+    assert await store.review_answers(world.services.db, p.id) == [("well", None)]
+    await world.do(world.alice.send(world.court, f"/close T{p.id}"))
+    p = await current(world, p.id)
+    assert p.stage == "reviewed" and p.result is not None and p.result["well"] == 1
+
+
+async def test_forgetting_the_author_keeps_the_groups_record(world) -> None:  # type: ignore[no-untyped-def]
+    bob, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    await world.do(bob.send(world.court, f"/say T{p.id} LED lamps"))
+    await world.do(bob.send(bob.private, "/start"))
+    await world.do(bob.press(card_of(world, p), f"tp:f:{p.id}"))
+    replies = await world.do(bob.send(bob.private, "/forgetme"))
+    confirm = replies.sent(bob.id)[-1]
+    buttons = confirm.params["reply_markup"]["inline_keyboard"]
+    yes = next(b["callback_data"] for row in buttons for b in row if b["callback_data"])
+    await world.do(bob.press(world.fake.message(bob.private, confirm.result["message_id"]), yes))
+    db = world.services.db
+    for sql in (
+        "SELECT count(*) AS n FROM proposals WHERE author_id = ?",
+        "SELECT count(*) AS n FROM proposal_statements WHERE author_id = ?",
+        "SELECT count(*) AS n FROM proposal_followers WHERE user_id = ?",
+    ):
+        row = await db.fetchone(sql, (bob.id,))
+        assert row is not None and row["n"] == 0, sql
+    [(statement, _)] = await store.statements(db, p.id)
+    assert statement.text == "LED lamps" and statement.author_id == 0
+    assert (await current(world, p.id)).title == "Fix the courtyard lights"
