@@ -43,7 +43,8 @@ _T2S: Final = str.maketrans(
     "药铺银齐吗么们这里于为来过还进条样总数价钱员写",
 )
 
-_SEPARATORS: Final = re.compile(r"\s*[:：|｜]\s*")
+#: A colon after a digit is part of a time ("bins Mon 20:00"), not the key's end.
+_SEPARATORS: Final = re.compile(r"(?<!\d)\s*[:：]\s*|\s*[|｜]\s*")
 _PUNCT: Final = re.compile(r"[\W_]+", re.UNICODE)
 
 #: Words a question starts with (folded), by language; and Chinese question endings.
