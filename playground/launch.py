@@ -108,18 +108,32 @@ class Playground:
             await self.fake.stop()
             raise
         self._ready.set()
-        demo: asyncio.Task[None] | None = None
+        tasks = [asyncio.create_task(self._announce(), name="playground-announce")]
         if self.demo:
-            demo = asyncio.create_task(self._demo(cast), name="playground-demo")
+            tasks.append(asyncio.create_task(self._demo(cast), name="playground-demo"))
         try:
             await self._stop.wait()
         finally:
-            if demo is not None:
-                demo.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await demo
+                    await task
             await self.page.stop()
             await self.fake.stop()
+
+    async def _bot_polls(self) -> None:
+        """Until the bot asks for updates (a long poll is answered, so recorded, only later)."""
+        while self.fake._poll_waiter is None and not self.fake.calls_to("getUpdates"):
+            await asyncio.sleep(0.05)  # a waiting long poll notifies nobody: look again
+
+    async def _announce(self) -> None:
+        """Print the page's address once the bot is up (it answers from the first click)."""
+        await self._bot_polls()
+        preparing = "; the demo building is being prepared" if self.demo else ""
+        print(
+            f"Courtyard playground: open {self.url} in your browser (Ctrl-C stops it{preparing})",
+            flush=True,
+        )
 
     async def _demo(self, cast: Cast) -> None:
         def progress(text: str) -> None:
@@ -128,9 +142,7 @@ class Playground:
 
         try:
             progress(words(self.language, "status.preparing", step="…"))
-            await self.fake.wait_until(  # the bot polls once it has started
-                lambda: bool(self.fake.calls_to("getUpdates")), timeout=120
-            )
+            await self._bot_polls()
             await build_demo(self.fake, cast, self.language, progress)
         except (TimeoutError, LookupError, ValueError) as exc:
             self.demo_error = str(exc).splitlines()[0]
@@ -193,10 +205,8 @@ def run(
         status = cmd_migrate()
         if status != 0:
             return status
-        print(f"the playground's database: {db_path}", flush=True)
-        print(
-            f"Courtyard playground: open {playground.url} in your browser "
-            f"(Ctrl-C stops it{'; the demo building is being prepared' if demo else ''})",
-            flush=True,
-        )
-        return cmd_run()
+        print(f"the playground's database: {db_path}; starting the bot", flush=True)
+        try:
+            return cmd_run()
+        except KeyboardInterrupt:  # Ctrl-C before the bot was up: a normal end too
+            return 0

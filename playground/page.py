@@ -399,6 +399,9 @@ class PlaygroundPage:
             result = await action(params)
         except (BadAction, ValueError, LookupError) as exc:  # the world's refusals too
             return _error(400, str(exc))
+        # not every change wakes the world's watchers (a group message the bot may not see
+        # under privacy mode notifies nobody): show it now
+        self._broadcast()
         return _json(200, {"ok": True, **result})
 
     # ------------------------------------------------------------------ actions

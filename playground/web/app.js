@@ -439,7 +439,22 @@ function build(text, start, end, entities) {
     out.push(wrap(e, build(text, from, to, inner)));
     pos = to;
   }
-  if (pos < end) out.push(document.createTextNode(text.slice(pos, end)));
+  if (pos < end) out.push(...commands(text.slice(pos, end)));
+  return out;
+}
+
+// As Telegram's apps do, a /command in plain text can be tapped to send it.
+function commands(text) {
+  const out = [];
+  const pattern = /(^|[\s(])(\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?)(?=$|[\s.,;:!?)])/g;
+  let pos = 0;
+  for (const found of text.matchAll(pattern)) {
+    const start = found.index + found[1].length;
+    if (start > pos) out.push(document.createTextNode(text.slice(pos, start)));
+    out.push(wrap({ type: "bot_command" }, [document.createTextNode(found[2])]));
+    pos = start + found[2].length;
+  }
+  if (pos < text.length) out.push(document.createTextNode(text.slice(pos)));
   return out;
 }
 
@@ -522,7 +537,12 @@ function setup() {
     event.preventDefault();
     const text = $("text").value.trim();
     if (!text) return;
-    send(text).then(() => { $("text").value = ""; }, () => {});
+    send(text).then(() => { $("text").value = ""; $("text").style.height = ""; }, () => {});
+  });
+  $("text").addEventListener("input", () => {
+    const box = $("text");
+    box.style.height = "auto";
+    box.style.height = Math.min(box.scrollHeight + 2, 150) + "px";
   });
   $("text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

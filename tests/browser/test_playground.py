@@ -1,0 +1,198 @@
+"""The playground in a real browser: ``courtyard playground`` as a newcomer starts it, the page
+in headless Chromium, every step a click or typed line as a person would do it.
+
+A lead adds the bot and switches the group's language with the settings panel's button; a
+resident votes by clicking a poll's button and sees the card change in place; a resident's
+private export (/mydata) is downloaded; what people type is shown as typed, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import Page, Running
+
+
+def test_a_lead_adds_the_bot_and_switches_the_language(page: Page) -> None:
+    page.be("Alice Adams")
+    page.open_group()
+    page.shot("01-before-the-bot")
+    page.one("[data-testid=add-bot]").click()
+    page.bot_says(r"Hello, Maple Court")
+    # the command menu is what the bot registered for a lead of this group, in English
+    page.one("[data-testid=menu-button]").click()
+    page.until(
+        lambda: [c for c in page.find_all("[data-testid=command]") if "/settings" in c.text],
+        "the lead's command menu to list /settings",
+    )
+    page.one("[data-testid=menu-button]").click()  # closed again
+
+    page.write("/settings")
+    panel = page.bot_says(r"Settings of Maple Court")
+    panel_id = panel.get_attribute("data-id")
+    page.press(panel, "Русский")
+    # the same message, edited in place: now in Russian
+    edited = page.until(
+        lambda: [
+            m
+            for m in page.bot_messages()
+            if m.get_attribute("data-id") == panel_id and "Настройки группы" in m.text
+        ],
+        "the settings panel to turn Russian in place",
+    )[0]
+    assert "edited" in edited.text or "изменено" in edited.text
+    page.shot("02-settings-in-russian")
+    page.write("/start")
+    page.bot_says(r"Я Courtyard, помощник этого дома")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found with the playground: a lead's /help in Russian is longer than Telegram's "
+    "4096 characters, and the lead is told 'something went wrong' (handlers/start.py)",
+)
+def test_a_leads_help_in_russian_fits_in_a_message(page: Page) -> None:
+    page.be("Alice Adams")
+    page.open_group()
+    page.one("[data-testid=add-bot]").click()
+    page.bot_says(r"Hello, Maple Court")
+    page.write("/settings language ru")
+    page.bot_says(r"Русский")
+    page.write("/help")
+    page.bot_says(r"Что можно сделать в этой группе", timeout=8)
+
+
+def test_a_resident_votes_by_clicking_and_sees_the_card_change(page: Page) -> None:
+    page.be("Alice Adams")
+    page.open_group()
+    page.one("[data-testid=add-bot]").click()
+    page.bot_says(r"Hello, Maple Court")
+    page.write("/poll Paint the gate? | Green | Blue")
+    card = page.bot_says(r"Paint the gate\?")
+    card_id = card.get_attribute("data-id")
+    assert "Bob Baker" not in card.text
+
+    page.be("Bob Baker")
+    page.open_group()
+    card = page.until(
+        lambda: [m for m in page.bot_messages() if m.get_attribute("data-id") == card_id],
+        "the poll card in Bob's view",
+    )[0]
+    started = time.monotonic()
+    page.press(card, "Green")
+    page.until(lambda: page.find_all("[data-testid=toast]"), "the press to be answered (a toast)")
+    changed = page.until(
+        lambda: [
+            m
+            for m in page.bot_messages()
+            if m.get_attribute("data-id") == card_id and "Bob Baker" in m.text
+        ],
+        "the card to show Bob's vote",
+    )[0]
+    seconds = time.monotonic() - started
+    assert re.search(r"Green\D+1", changed.text), changed.text
+    assert len([m for m in page.bot_messages() if "Paint the gate?" in m.text]) == 1  # in place
+    page.shot("03-a-resident-voted")
+    print(f"press to changed card: {seconds:.2f} s")
+
+
+def test_a_private_export_is_downloaded(page: Page, downloads: Path) -> None:
+    page.be("Bob Baker")
+    page.open_private()
+    page.one("[data-testid=start]").click()
+    page.bot_says(r"Hello, Bob")
+    page.write("/mydata")
+    document = page.until(lambda: page.find_all("[data-testid=document]"), "the export")[0]
+    name = document.find_element("css selector", ".name").text
+    assert name.endswith(".json"), name
+    for old in downloads.glob("*"):
+        old.unlink()
+    document.click()
+    deadline = time.monotonic() + 10
+    files: list[Path] = []
+    while time.monotonic() < deadline:
+        files = [f for f in downloads.glob("*") if not f.name.endswith(".crdownload")]
+        if files:
+            break
+        time.sleep(0.05)
+    assert [f.name for f in files] == [name]
+    data = json.loads(files[0].read_text("utf-8"))
+    assert isinstance(data["courtyard_data_for_user_id"], int)
+    page.shot("04-private-export")
+
+
+def test_what_people_type_is_shown_as_typed_and_the_bots_html_as_formatting(
+    page: Page,
+) -> None:
+    page.be("Alice Adams")
+    page.open_group()
+    page.one("[data-testid=add-bot]").click()
+    welcome = page.bot_says(r"Hello, Maple Court")
+    assert welcome.find_elements("css selector", ".text b, .text i, .text code, .text a")
+    hostile = '<b>not bold</b> <img src=x onerror="document.title=1"> <script>x()</script>'
+    page.write(hostile)
+    mine = page.until(
+        lambda: [m for m in page.find_all("[data-testid=message]") if "not bold" in m.text],
+        "the typed line",
+    )[0]
+    assert hostile in mine.text
+    assert not mine.find_elements("css selector", "img, script, .text b")
+    assert page.driver.title != "1"
+
+
+def test_a_new_person_joins_and_a_reply_shows_what_it_answers(page: Page) -> None:
+    page.be("Alice Adams")
+    page.open_group()
+    page.one("[data-testid=add-bot]").click()
+    page.bot_says(r"Hello, Maple Court")
+    page.one("#new-person summary").click()
+    page.one("[data-testid=new-name]").send_keys("Olga Ivanova")
+    page.one("[data-testid=new-lang]").send_keys("Русский")
+    page.one("[data-testid=new-person-add]").click()
+    page.until(lambda: "Olga Ivanova" in page.one("[data-testid=who]").text, "Olga in the switcher")
+    page.until(
+        lambda: [s for s in page.find_all("[data-testid=service]") if "Olga" in s.text],
+        "Olga's joining in the chat",
+    )
+    welcome = page.bot_says(r"Hello, Maple Court")
+    welcome.find_element("css selector", "[data-testid=reply]").click()
+    page.write("/help")
+    reply = page.until(
+        lambda: [m for m in page.find_all("[data-testid=message]") if "/help" in m.text],
+        "Olga's reply",
+    )[-1]
+    assert reply.find_elements("css selector", ".quote")
+    page.bot_says(r"/help|/start", timeout=20)
+
+
+def test_the_playground_stops_cleanly_and_its_page_answers_only_on_loopback(
+    playground: Running,
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(playground.url, headers={"Host": "evil.example:80"})
+    try:
+        urllib.request.urlopen(request, timeout=5)
+        raise AssertionError("a foreign Host header was answered")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 421
+    with urllib.request.urlopen(playground.url, timeout=5) as answer:
+        assert b"Courtyard" in answer.read()
+        policy = answer.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "http" not in policy
+    form = urllib.request.Request(
+        playground.url + "api/send",
+        data=b"user=1&chat=1&text=hi",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        urllib.request.urlopen(form, timeout=5)
+        raise AssertionError("a form post was accepted")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 415
