@@ -695,6 +695,8 @@ def test_corpus_split_round_trip(case: Case) -> None:
 def test_corpus_recurrences_keep_their_wall_time(case: Case) -> None:
     """The next ten occurrences of each recurrence keep the wall time it was said with."""
     when = parse(case.text, lang=case.lang, tz=case.base.tz, now=case.base.aware())
+    if "HOURLY" in (when.rrule or "") or "MINUTELY" in (when.rrule or ""):
+        return  # every few hours: the wall time moves by design (test_when_issue12.py)
     wall = case.first[11:16] if case.first else ""
     if "BYHOUR" in (when.rrule or ""):
         wall = "02:30"  # the first fell into the gap; the rule carries the time said

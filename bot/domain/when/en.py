@@ -192,7 +192,8 @@ _EN_WD_INDEX: Final[dict[str, int]] = {
 _AMPM = r"(?:\s*(?=[ap]\.?\s?m(?![a-zа-я]))|(?=[ap]\.?(?![a-zа-я])))(?P<ampm>[ap])(?:\.?\s?m)?\.?"
 #: The words before a clock ("at 9:30", "around 7pm").
 PREP: Final = (
-    r"(?:at|for|by|from|starting)(?:\s+(?:about|around|approximately|roughly))?|@|around|about"
+    r"(?:at|for|by|from|starting(?:\s+(?:at|from))?|beginning\s+at)"
+    r"(?:\s+(?:about|around|approximately|roughly))?|@|around|about"
     r"|approximately|roughly"
 )
 _PREP_EN = rf"(?:(?P<prep>{PREP})\s*)?"

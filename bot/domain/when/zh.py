@@ -75,6 +75,7 @@ _WORDS: Final[dict[str, str]] = {
     "而家": "现在",
     "宜家": "现在",
     "即刻": "立刻",
+    "嘅": "的",  # Cantonese: 下個禮拜嘅禮拜三
 }
 _WORD_PATTERN: Final = re.compile("|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True)))
 #: "三点一个字" is 3:05 in Cantonese: a 字 is five minutes on the clock face.
