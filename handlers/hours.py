@@ -23,6 +23,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain import hours as rules
 from bot.domain.errors import DomainError
+from bot.domain.events import Slot
 from bot.domain.roles import Role
 from bot.domain.settings import parse_on_off
 from bot.i18n import Html, escape, shorten, t
@@ -52,7 +53,7 @@ async def did_it(turn: Turn, roster: rosters_store.Roster) -> None:
     mine = [s for s in slots if any(v == uid for v, _ in s.volunteers)]
     if not mine:
         raise DomainError("hours.not_volunteer")
-    claimed: list[tuple[int, rosters_store.Slot]] = []
+    claimed: list[tuple[int, Slot]] = []
     refusal: DomainError | None = None
     for slot in mine:
         try:
