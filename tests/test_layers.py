@@ -29,9 +29,13 @@ def _imports(tree: ast.AST) -> list[tuple[ast.AST, str, bool]]:
                 found.extend((child, alias.name, inside) for alias in child.names)
             elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
                 found.append((child, child.module, inside))
-            elif isinstance(child, ast.Call) and getattr(child.func, "id", "") == "__import__":
-                if child.args and isinstance(child.args[0], ast.Constant):
-                    found.append((child, str(child.args[0].value), inside))
+            elif (
+                isinstance(child, ast.Call)
+                and getattr(child.func, "id", "") == "__import__"
+                and child.args
+                and isinstance(child.args[0], ast.Constant)
+            ):
+                found.append((child, str(child.args[0].value), inside))
             visit(child, inside)
 
     visit(tree, True)

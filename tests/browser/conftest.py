@@ -129,7 +129,7 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def start_playground(tmp: Path, *args: str, timeout: float = 30.0) -> Running:  # noqa: ASYNC109
+def start_playground(tmp: Path, *args: str, timeout: float = 30.0) -> Running:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "playground", "--port", "0", *args],
         cwd=tmp,
