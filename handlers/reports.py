@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 
 NEW = filters.UpdateType.MESSAGE
 LIST_LIMIT = 15
+#: Every category (a lead's view of private reports).
+ALL: frozenset[str] = frozenset({"*"})
 
 #: Buttons of the states a handler sets in one press.
 _STATE_OPS = {"a": rules.ACKNOWLEDGED, "p": rules.IN_PROGRESS, "f": rules.FIXED}
@@ -133,12 +135,24 @@ async def category_names(services: Services, chat: Chat, lang: str) -> dict[str,
 # --- who handles a report --------------------------------------------------------------------
 
 
+async def named_handlers(
+    services: Services, group: Chat, category: str | None
+) -> list[tuple[int, str]]:
+    """The people a lead named for the category who are still in the group (someone who
+    left never sees the building's reports again, private ones least of all)."""
+    from storage import members
+
+    found = []
+    for uid, name in await store.handlers_of(services.db, group.id, category):
+        if await members.presence(services.db, group.id, uid) != members.LEFT:
+            found.append((uid, name))
+    return found
+
+
 async def may_handle(services: Services, group: Chat, user_id: int, category: str | None) -> bool:
     if await services.roles.role_of(group, user_id) >= Role.LEAD:
         return True
-    return any(
-        uid == user_id for uid, _ in await store.handlers_of(services.db, group.id, category)
-    )
+    return any(uid == user_id for uid, _ in await named_handlers(services, group, category))
 
 
 async def recipients(
@@ -146,7 +160,7 @@ async def recipients(
 ) -> list[tuple[int, str]]:
     """Who is told of a new or overdue report: the category's named handlers, else the leads
     (not bots, not the anonymous "Group" administrator)."""
-    named = await store.handlers_of(services.db, group.id, category)
+    named = await named_handlers(services, group, category)
     if named:
         return named
     people = []
@@ -159,7 +173,7 @@ async def recipients(
 
 
 def _bot_id(services: Services) -> int:
-    head = services.settings.token.split(":", 1)[0]
+    head = (services.settings.token or "").split(":", 1)[0]
     return int(head) if head.isdigit() else 0
 
 
@@ -373,9 +387,10 @@ def _photo_of(message: Message | None) -> str | None:
 async def report(turn: Turn) -> None:
     raw = turn.rest
     words = raw.split()
-    if words and rules.parse_ref(words[0]) is not None:
-        report_id = rules.parse_ref(words[0])
-        assert report_id is not None
+    report_id = rules.parse_ref(words[0]) if words else None
+    # "/report F12 fixed" acts on #F12; "/report F2 corridor light is out" (F2: a floor, a
+    # flat) is a new report
+    if report_id is not None and (len(words) == 1 or rules.parse_state(words[1]) is not None):
         await _act(turn, report_id, words[1:])
         return
     if turn.chat.is_private:
@@ -642,14 +657,19 @@ async def reports_(turn: Turn) -> None:
     if turn.chat.is_private:
         await _private_list(turn)
         return
-    await turn.say(await report_list(turn.services, turn.chat, turn.lang, include_private=False))
+    await turn.say(await report_list(turn.services, turn.chat, turn.lang))
 
 
-async def report_list(services: Services, group: Chat, lang: str, *, include_private: bool) -> str:
+async def report_list(
+    services: Services, group: Chat, lang: str, *, private_of: frozenset[str] | None = None
+) -> str:
+    """The open reports; private ones only of the categories in ``private_of`` (a handler's;
+    every category for a lead: ``ALL``)."""
     found = [
         r
         for r in await store.active(services.db, group.id, limit=200)
-        if include_private or not r.private
+        if not r.private
+        or (private_of is not None and (private_of is ALL or r.category in private_of))
     ]
     if not found:
         return t(lang, "report.none")
@@ -685,15 +705,19 @@ async def _private_list(turn: Turn) -> None:
     services = turn.services
     parts = []
     for group in await _groups_of(services, turn.user.id):
-        is_lead = await services.roles.role_of(group, turn.user.id) >= Role.LEAD
-        named = await store.all_handlers(services.db, group.id)
-        if not is_lead and not any(
-            uid == turn.user.id
-            for cat in named
-            for uid, _ in await store.handlers_of(services.db, group.id, cat)
-        ):
-            continue
-        parts.append(await report_list(services, group, turn.lang, include_private=True))
+        mine: frozenset[str] = ALL
+        if await services.roles.role_of(group, turn.user.id) < Role.LEAD:
+            names = await category_names(services, group, turn.lang)
+            handled = set()
+            for key in names:
+                if any(
+                    uid == turn.user.id for uid, _ in await named_handlers(services, group, key)
+                ):
+                    handled.add(key)
+            if not handled:
+                continue
+            mine = frozenset(handled)
+        parts.append(await report_list(services, group, turn.lang, private_of=mine))
     if not parts:
         raise DomainError("report.private_list_none")
     await turn.say("\n\n".join(parts) + "\n\n" + turn.t("report.private_list_hint"))

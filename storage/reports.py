@@ -181,11 +181,12 @@ async def set_message(db: Database, report_id: int, message_id: int) -> None:
 
 
 async def set_category(db: Database, report_id: int, reporter_id: int, key: str) -> bool:
-    """The reporter chooses (or changes) the category while nobody has acted on it yet."""
+    """The reporter chooses the category, once (a replayed or forged press of another
+    category changes nothing: the handlers were routed by the first)."""
     async with db.write() as conn:
         cur = await conn.execute(
             "UPDATE reports SET category = ? WHERE id = ? AND reporter_id = ?"
-            " AND status IN ('open', 'draft')",
+            " AND category IS NULL AND status IN ('open', 'draft')",
             (key, report_id, reporter_id),
         )
         return cur.rowcount == 1

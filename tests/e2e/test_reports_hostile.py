@@ -1,0 +1,87 @@
+"""Repair reports attacked and used loosely: a report that starts with a flat or floor label
+such as "F2", a reporter replaying another category after the handlers were routed, a named
+handler who left the building's group, a handler of one category reading another category's
+private reports, and a household pressing Me too twice through two members."""
+
+from __future__ import annotations
+
+from storage import reports as store
+from tests.e2e.conftest import World
+from tests.e2e.test_reports import building, buttons, card_of, get
+
+
+async def test_a_report_starting_with_a_floor_label_is_a_new_report(world: World) -> None:
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Door broken | entrance 1"))
+    replies = await world.do(world.carol.send(world.court, "/report F1 corridor light is out"))
+    assert "Report #F2" in replies.text(world.court)
+    second = await get(world, 2)
+    assert second.what == "F1 corridor light is out"
+    assert (await get(world, 1)).status == "open"  # #F1 untouched
+
+
+async def test_a_replayed_category_neither_changes_nor_reroutes(world: World) -> None:
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Lift stuck"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    await world.do(world.bob.press(card, "rp:c:1:lift"))
+    replies = await world.do(world.bob.press(card, "rp:c:1:noise", check=False))
+    assert replies.answers() and not replies.text(world.alice.private)
+    assert (await get(world)).category == "lift"
+    assert "Category: Lift" in card_of(world, await get(world))
+
+
+async def test_a_handler_who_left_sees_and_does_nothing(world: World) -> None:
+    await building(world)
+    said = await world.carol.send(world.court, "я слежу за водой")
+    await world.do(world.alice.send(world.court, "/reports handler water", reply_to=said))
+    await world.do(world.fake.leave(world.court, world.carol))
+    # a private water report goes to the leads now, not to Кэрол
+    await world.do(world.bob.send(world.bob.private, "/report private water from the ceiling"))
+    draft = world.fake.last_bot_message(world.bob.private)
+    assert draft is not None
+    replies = await world.do(world.bob.press(draft, "rp:c:1:water"))
+    assert not replies.text(world.carol.private)
+    assert "water from the ceiling" in replies.text(world.alice.private)
+    replies = await world.do(world.carol.send(world.carol.private, "/report F1"))
+    assert "нет заявки #F1" in replies.text(world.carol.private)
+    replies = await world.do(world.carol.send(world.carol.private, "/report F1 fixed"))
+    assert (await get(world)).status == "open"
+
+
+async def test_a_handler_reads_only_the_private_reports_of_their_category(world: World) -> None:
+    await building(world)
+    said = await world.bob.send(world.court, "I look after the water")
+    await world.do(world.alice.send(world.court, "/reports handler water", reply_to=said))
+    for text, category in (("noise from 1-03 at night", "noise"), ("no hot water", "water")):
+        await world.do(world.carol.send(world.carol.private, f"/report {text}"))
+        draft = world.fake.last_bot_message(world.carol.private)
+        assert draft is not None
+        data = next(
+            d for d in buttons(world, world.carol.private, draft.message_id) if d.endswith(category)
+        )
+        await world.do(world.carol.press(draft, data))
+    listed = (await world.do(world.bob.send(world.bob.private, "/reports"))).text(world.bob.private)
+    assert "no hot water" in listed and "noise from 1-03" not in listed
+    replies = await world.do(world.bob.send(world.bob.private, "/report F1"))
+    assert "no report #F1" in replies.text(world.bob.private)
+    lead = (await world.do(world.alice.send(world.alice.private, "/reports"))).text(
+        world.alice.private
+    )
+    assert "no hot water" in lead and "noise from 1-03" in lead
+
+
+async def test_one_me_too_per_household_across_its_members(world: World) -> None:
+    await building(world)
+    flatmate = world.fake.user("Zoe", language_code="en")
+    world.court.members[flatmate.id] = "member"
+    await world.do(flatmate.send(world.court, "/unit 1-02"))  # Кэрол's flat
+    await world.do(world.bob.send(world.court, "/report Entrance door does not lock"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    replies = await world.do(world.carol.press(card, "rp:m:1"))
+    assert "Counted" not in replies.answer_text()  # her own language
+    replies = await world.do(flatmate.press(card, "rp:m:1"))
+    assert "already" in replies.answer_text()
+    assert await store.me_too_count(world.services.db, 1) == 1
