@@ -136,9 +136,10 @@ def _day(moment: datetime, lang: str, tz: str) -> str:
 
 def version_head(lang: str, tz: str, version: store.Version) -> str:
     assert version.number is not None and version.ratified_at is not None
-    return t(
+    return tn(
         lang,
         "rules.head",
+        len(version.articles),
         number=version.number,
         date=_day(version.ratified_at, lang, tz),
         rule=version.rule or "",
@@ -299,7 +300,7 @@ def render_draft(
         return t(lang, "rules.draft_ratified", number=draft.number), None
     if draft.status == store.DISCARDED:
         return t(lang, "rules.draft_discarded"), None
-    lines = [t(lang, "rules.draft_head", articles=len(draft.articles))]
+    lines = [tn(lang, "rules.draft_head", len(draft.articles), articles=len(draft.articles))]
     if not draft.has_text:
         lines.append(t(lang, "rules.draft_empty"))
     else:
@@ -630,7 +631,8 @@ async def _set_text(turn: Turn, found: store.Version, raw: str) -> None:
     current = await store.current(services.db, turn.chat.id)
     changes = domain.diff(current.articles if current else (), parsed.articles)
     key = "rules.draft_saved"
-    await turn.reply(key, articles=len(parsed.articles), changes=len(changes))
+    count = len(parsed.articles)
+    await turn.say(tn(turn.lang, key, count, articles=count, changes=len(changes)))
     if lost:
         await turn.reply("rules.amendments_lost", count=lost)
     again = await store.get(services.db, found.id)
@@ -681,7 +683,8 @@ async def _ratify(turn: Turn, options: str) -> None:
         raise DomainError("rules.unchanged", number=current.number)
     numbers = [v.number for v in await store.ratified(db, turn.chat.id) if v.number]
     number = domain.next_version(numbers)
-    title = turn.t("rules.decision_title", number=number, articles=len(found.articles))
+    count = len(found.articles)
+    title = tn(turn.lang, "rules.decision_title", count, number=number, articles=count)
     segments = [s.strip() for s in options.split("|")] if options.strip() else []
     request = decisions_.parse_request(
         " | ".join([title, *segments]),
@@ -724,13 +727,16 @@ async def history(turn: Turn) -> None:
         raise DomainError("rules.none")
     lines = [turn.t("rules.history_head")]
     if found is not None:
-        lines.append(turn.t("rules.history_draft", articles=len(found.articles)))
+        count = len(found.articles)
+        lines.append(tn(turn.lang, "rules.history_draft", count, articles=count))
     for v in versions[:30]:
         assert v.number is not None and v.ratified_at is not None
         ref = Ref("decision", v.decision_id).tag if v.decision_id else "—"
         lines.append(
-            turn.t(
+            tn(
+                lang,
                 "rules.history_item",
+                len(v.articles),
                 number=v.number,
                 date=_day(v.ratified_at, lang, tz),
                 articles=len(v.articles),
@@ -905,7 +911,7 @@ async def _reply(update: Any, context: Any) -> None:
 def _looks_like_draft_card(text: str) -> bool:
     """A draft card's first words, in any of our languages ("📝 Draft of the house rules")."""
     for lang in SUPPORTED:
-        head = plain(t(lang, "rules.draft_head", articles=0)).split("·", 1)[0].strip()
+        head = plain(tn(lang, "rules.draft_head", 2, articles=2)).split("·", 1)[0].strip()
         if head and text.startswith(head):
             return True
     return False
