@@ -24,11 +24,10 @@ approved unit of the presser, and pressing Support again withdraws it. Nobody is
 pressed what; the card shows counts only.
 
 The vote's outcome: a formal decision (handlers/decisions.py) is created with the group's
-default rule. Its closing is learnt without touching the decisions feature: a lead's
-``/close D4`` goes through the closer registered here around the decision's own, a "Close now"
-press is looked at after the decision's handler ran (a later handler group), and a scheduled
-row at the decision's deadline (``proposal_vote``) reads the decision's state — whichever comes
-first moves the proposal (a compare-and-set: once).
+default rule. Its closing reaches the proposal through ``handlers.decisions.ON_CLOSED`` (however
+it closed: the deadline, "Close now", ``/close D4``, the start-up after a crash), and a
+scheduled row at the decision's deadline (``proposal_vote``) reads the decision's state in case
+a hook was lost — whichever comes first moves the proposal (a compare-and-set: once).
 """
 
 from __future__ import annotations
@@ -75,6 +74,7 @@ from handlers.common import (
 from storage import chats, decisions, scheduled, units
 from storage import events as events_store
 from storage import proposals as store
+from storage.decisions import Decision
 from storage.scheduled import Scheduled
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,9 @@ CARD_BUDGET = 3800
 SHOWN = 3
 #: Progress updates shown on the card (all of them are in the export).
 SHOWN_PROGRESS = 3
-#: Handler groups of our own (a group runs its first matching handler only: sharing uses 7,
-#: house rules 8, roll-calls 12 for their replies).
+#: The handler group of replies to the card (a group runs its first matching handler only:
+#: sharing uses 7, house rules 8, roll-calls 12 for their replies).
 REPLY_GROUP = 14
-AFTER_GROUP = 15
 #: Proposals listed by /proposals.
 LIST_LIMIT = 30
 
@@ -1068,28 +1067,9 @@ async def _after_decision_closed(services: Services, decision_id: int) -> None:
         await sync_vote(services, p)
 
 
-async def close_button_after(update: Update, context: CourtyardContext) -> None:
-    """After the decisions feature handled a "Close now" press (dc:c:<id>), in a later handler
-    group: a proposal waiting for that decision moves at once. Answers nothing (answered)."""
-    query = update.callback_query
-    parts = (query.data or "").split(":") if query is not None else []
-    if len(parts) == 3 and is_id(parts[2]):
-        await _after_decision_closed(context.services, int(parts[2]))
-
-
-def _wrap_decision_closer() -> None:
-    """``/close D4``: the decision's own closer, then the proposal that waits for it."""
-    original = refs.CLOSERS.get("decision")
-    if original is None or getattr(original, "_proposals", False):
-        return
-
-    async def close_then_follow(turn: Turn, decision_id: int) -> None:
-        assert original is not None
-        await original(turn, decision_id)
-        await _after_decision_closed(turn.services, decision_id)
-
-    close_then_follow._proposals = True  # type: ignore[attr-defined]
-    refs.CLOSERS["decision"] = close_then_follow
+async def on_decision_closed(services: Services, decision: Decision) -> None:
+    """``handlers.decisions.ON_CLOSED``: a proposal waiting for this decision moves at once."""
+    await _after_decision_closed(services, decision.id)
 
 
 async def run_vote_check(services: Services, row: Scheduled, late_by: timedelta) -> None:
@@ -1492,8 +1472,6 @@ def register(app: Any) -> None:
     app.add_handler(CallbackQueryHandler(review_start_button, pattern=r"^tp:w:"))
     app.add_handler(CallbackQueryHandler(review_button, pattern=r"^tp:r:"))
     app.add_handler(CallbackQueryHandler(statement_button, pattern=r"^ts:"))
-    # after the decisions feature's own handlers (group 0): a "Close now" that closed a vote
-    app.add_handler(CallbackQueryHandler(close_button_after, pattern=r"^dc:c:"), group=AFTER_GROUP)
     app.add_handler(
         MessageHandler(
             filters.REPLY & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS & NEW,
@@ -1501,7 +1479,8 @@ def register(app: Any) -> None:
         ),
         group=REPLY_GROUP,
     )
-    _wrap_decision_closer()
+    if on_decision_closed not in decisions_handlers.ON_CLOSED:
+        decisions_handlers.ON_CLOSED.append(on_decision_closed)
 
 
 def setup(services: Services) -> None:

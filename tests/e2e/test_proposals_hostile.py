@@ -246,3 +246,30 @@ async def test_forgetting_the_author_keeps_the_groups_record(world) -> None:  # 
     [(statement, _)] = await store.statements(db, p.id)
     assert statement.text == "LED lamps" and statement.author_id == 0
     assert (await current(world, p.id)).title == "Fix the courtyard lights"
+
+
+async def test_a_lost_close_hook_is_made_up_by_the_deadline_check(world) -> None:  # type: ignore[no-untyped-def]
+    from handlers import decisions as decisions_handlers
+    from handlers import proposals as proposals_handlers
+
+    bob, carol, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    await world.do(world.alice.send(world.court, f"/decide T{p.id}"))
+    p = await current(world, p.id)
+    assert p.decision_id is not None
+    decision = await decisions.get(world.services.db, p.decision_id)
+    assert decision is not None
+    vote_card = world.fake.message(world.court, decision.message_id)
+    await world.do(bob.press(vote_card, f"dc:v:{decision.id}:f"))
+    await world.do(carol.press(vote_card, f"dc:v:{decision.id}:f"))
+    hooks = decisions_handlers.ON_CLOSED
+    hooks.remove(proposals_handlers.on_decision_closed)  # as if the process died right there
+    try:
+        await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
+    finally:
+        hooks.append(proposals_handlers.on_decision_closed)
+    assert (await current(world, p.id)).stage == "vote"
+    await fire(world, store.VOTE_CHECK, p.id)
+    p = await current(world, p.id)
+    assert p.stage == "decided" and p.review_at is not None
+    assert "Review on" in card_text(world, p)
