@@ -72,7 +72,7 @@ from bot.domain.errors import DomainError
 from bot.domain.refs import Ref, find_ref, parse_ref
 from bot.domain.roles import Action, required_role
 from bot.domain.text import one_line
-from bot.domain.units import normalize_label
+from bot.domain.units import normalize_label, normalize_part
 from bot.i18n import (
     Html,
     babel_locale,
@@ -141,6 +141,9 @@ _SECRET_WORDS = frozenset(
     {"secret", "anonymous", "秘密", "匿名", "无记名", "тайно", "тайное", "анонимно"}
 )
 _OPEN_WORDS = frozenset({"open", "公开", "открыто", "открытое"})
+#: ``part=entrance 2``: a decision of one part of the building (its households only).
+_PART_KEYS = frozenset({"part", "scope", "部分", "范围", "仅限", "часть", "только"})
+
 _OPTION_RE = re.compile(r"^([\w-]+)\s*(?:[=:：]\s*|\s+)(.+)$")
 
 #: Keys built at run time (tests/test_i18n.py checks they exist).
@@ -167,6 +170,7 @@ class Request:
     rule: Rule
     secret: bool
     closes: datetime
+    part: str | None = None  # only this part of the building's households count
 
 
 def _fold(text: str) -> str:
@@ -174,7 +178,8 @@ def _fold(text: str) -> str:
 
 
 def parse_request(text: str, *, lang: str, tz: str, now: datetime, default_rule: str) -> Request:
-    """``Install an elevator | rule=cn-278-special | closes=in 14 days | secret``."""
+    """``Install an elevator | rule=cn-278-special | closes=in 14 days | secret | part=entrance
+    2``."""
     segments = [s.strip() for s in text.split("|")]
     title = one_line(segments[0]) if segments else ""  # nothing invisible makes a title
     if not title:
@@ -184,6 +189,7 @@ def parse_request(text: str, *, lang: str, tz: str, now: datetime, default_rule:
     rule: Rule | None = None
     secret = False
     closes: datetime | None = None
+    part: str | None = None
     for segment in segments[1:]:
         if not segment:
             continue
@@ -202,6 +208,9 @@ def parse_request(text: str, *, lang: str, tz: str, now: datetime, default_rule:
                 raise DomainError("decision.bad_closing")
             closes = moment.first
             continue
+        if match and key in _PART_KEYS:
+            part = normalize_part(_value_of(segment))
+            continue
         try:
             rule = parse_rule(segment)  # "rule=two-thirds quorum=1/2" or just "two-thirds"
         except DomainError as exc:
@@ -210,7 +219,7 @@ def parse_request(text: str, *, lang: str, tz: str, now: datetime, default_rule:
             raise DomainError("decision.unknown_option", value=segment[:64]) from None
     if rule is None:
         rule = parse_rule(default_rule)
-    return Request(title, rule, secret, closes or now + timedelta(days=DEFAULT_DAYS))
+    return Request(title, rule, secret, closes or now + timedelta(days=DEFAULT_DAYS), part)
 
 
 def _value_of(segment: str) -> str:
@@ -401,12 +410,16 @@ def _day(moment: datetime, lang: str, tz: str) -> str:
 
 
 def electorate_line(lang: str, tz: str, decision: Decision, counted: Count) -> str:
-    """🏠 12 households, 1 034 m² · fixed on 2 Dec"""
+    """🏠 12 households, 1 034 m² · fixed on 2 Dec (· only entrance 2)"""
     day = _day(decision.created_at, lang, tz)
     n = counted.households
     if counted.area is None:
-        return tn(lang, "decision.electorate_units", n, date=day)
-    return tn(lang, "decision.electorate", n, area=_number(counted.area, lang), date=day)
+        line = tn(lang, "decision.electorate_units", n, date=day)
+    else:
+        line = tn(lang, "decision.electorate", n, area=_number(counted.area, lang), date=day)
+    if decision.part is not None:  # a decision of one part of the building
+        line += " · " + t(lang, "decision.only_part", part=decision.part)
+    return line
 
 
 def change_line(lang: str, tz: str, change: Change) -> str:
@@ -620,6 +633,7 @@ async def decide(turn: Turn) -> None:
         creator_name=display_name(turn.user),
         closes_at=request.closes,
         now=turn.now,
+        part=request.part,
     )
     turn.services.scheduler.arm(row_id, request.closes)
     rendered = await render(turn.services, decision_id)

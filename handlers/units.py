@@ -60,7 +60,13 @@ from telegram.error import TelegramError
 from bot.domain.errors import DomainError
 from bot.domain.refs import Ref
 from bot.domain.roles import Action, Role
-from bot.domain.units import decode_csv, normalize_label, parse_units_csv, split_label_area
+from bot.domain.units import (
+    decode_csv,
+    normalize_label,
+    parse_units_csv_parts,
+    split_label_area,
+    split_part,
+)
 from bot.i18n import Html, escape, shorten, t, tn
 from bot.services import Services
 from handlers import cards
@@ -110,7 +116,7 @@ _FILE_NUMBERS = itertools.count(1)
 
 @dataclass(frozen=True, slots=True)
 class PendingImport:
-    rows: list[tuple[str, Fraction | None]]
+    rows: list[tuple[str, Fraction | None, str | None]]  # label, area, part of the building
     problems: list[tuple[int, str]]
     at: float
     number: int = 0
@@ -698,9 +704,13 @@ async def _add(turn: Turn, words: list[str]) -> None:
     """``3-502 89.5``, ``3-502``, ``3 栋 502 89.5平米``, ``кв. 12 80 кв. м``: see
     ``split_label_area`` (a word where the area was expected is refused)."""
     assert turn.user is not None
-    label, area = split_label_area(words)
+    head, part = split_part(" ".join(words))  # "3-502 80 | entrance 2": its part of the building
+    if not head.split():
+        raise DomainError("unit.units_usage")
+    label, area = split_label_area(head.split())
+    before = await units.get(turn.services.db, turn.chat.id, label)
     done = await units.add_unit(
-        turn.services.db, turn.chat.id, label, area, turn.now, by=turn.user.id
+        turn.services.db, turn.chat.id, label, area, turn.now, by=turn.user.id, part=part
     )
     unit_ = done.unit
     shown = format_area(unit_.area) if unit_.area is not None else None
@@ -711,8 +721,14 @@ async def _add(turn: Turn, words: list[str]) -> None:
             text = turn.t("unit.added_area", label=unit_.label, area=shown)
     elif done.changed and shown is not None:
         text = turn.t("unit.updated_area", label=unit_.label, area=shown)
-    else:
+    elif part is None or (before is not None and (before.part or "") == part):
         text = turn.t("unit.exists", label=unit_.label)
+    else:
+        text = turn.t("unit.saved")
+    if part and unit_.part:
+        text += "\n" + turn.t("unit.part_set", part=unit_.part)  # the register's spelling
+    elif part == "" and before is not None and before.part:
+        text += "\n" + turn.t("unit.part_cleared")
     await turn.say(text + _told(turn, done.decisions))
     await refresh_decisions(turn.services, done.decisions)
 
@@ -735,6 +751,8 @@ async def _register_page(turn: Turn, page: int) -> tuple[str, InlineKeyboardMark
         room = max(budget // PAGE_SIZE - len(entry.unit.label) - 40, 20)
         names = _names(entry.members, room)
         line = turn.t("unit.register_item", label=entry.unit.label, area=area, names=Html(names))
+        if entry.unit.part:
+            line += " " + turn.t("unit.register_part", part=entry.unit.part)
         if entry.pending:
             line += " " + turn.t("unit.register_pending", pending=entry.pending)
         if entry.suspended:
@@ -828,7 +846,7 @@ async def csv_document(turn: Turn) -> None:
         raise DomainError("unit.csv_download_failed") from None
     if len(data) > MAX_CSV_BYTES:
         raise DomainError("unit.csv_file_too_big", limit=MAX_CSV_BYTES // 1000)
-    rows, problems = parse_units_csv(decode_csv(data))
+    rows, problems = parse_units_csv_parts(decode_csv(data))
     lines = _problem_lines(turn.lang, problems)
     if not rows:
         await turn.say("\n".join([turn.t("unit.csv_empty"), *lines]))

@@ -30,6 +30,7 @@ import aiosqlite
 
 from bot.domain.decisions import Totals, parse_rule
 from bot.domain.errors import DomainError
+from bot.domain.units import part_key
 from storage import scheduled
 from storage import secrets as sealing
 from storage.db import Database, from_db, to_db
@@ -74,6 +75,8 @@ class Decision:
     final: Final | None
     #: when closing was first refused because the count was impossible (None: never)
     blocked_at: datetime | None = None
+    #: the part of the building whose households it counts (None: the whole building)
+    part: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -172,7 +175,7 @@ def final_from_json(text: str) -> Final:
 
 _COLS = (
     "id, chat_id, title, rule, secret, creator_id, creator_name, created_at, closes_at, status,"
-    " closed_at, closed_by, message_id, totals, blocked_at"
+    " closed_at, closed_by, message_id, totals, blocked_at, part"
 )
 
 
@@ -193,6 +196,7 @@ def _decision(row: aiosqlite.Row) -> Decision:
         message_id=row["message_id"],
         final=final_from_json(row["totals"]) if row["totals"] else None,
         blocked_at=from_db(row["blocked_at"]) if row["blocked_at"] else None,
+        part=row["part"],
     )
 
 
@@ -215,20 +219,38 @@ async def create(
     creator_name: str,
     closes_at: datetime,
     now: datetime,
+    part: str | None = None,
 ) -> tuple[int, int]:
-    """Store the decision, its electorate (the chat's register as it is now) and its closing
-    row in one transaction: (decision id, row id).
+    """Store the decision, its electorate (the chat's register as it is now — only the units
+    of ``part`` when it is scoped to a part of the building) and its closing row in one
+    transaction: (decision id, row id).
 
-    Refuses, storing nothing, a chat without units (``decision.no_units``) and an area rule
-    while a unit has no area (``decision.missing_area_labels``: the labels, how many)."""
+    Refuses, storing nothing, a chat without units (``decision.no_units``), a part without
+    units (``decision.no_units_in_part``, naming the parts there are) and an area rule while a
+    unit has no area (``decision.missing_area_labels``: the labels, how many)."""
     async with db.write() as conn:
         register = await (
             await conn.execute(
-                "SELECT id, label, area_num, area_den FROM units WHERE chat_id = ?", (chat_id,)
+                "SELECT id, label, area_num, area_den, part FROM units WHERE chat_id = ?",
+                (chat_id,),
             )
         ).fetchall()
         if not register:
             raise DomainError("decision.no_units")
+        if part is not None:
+            wanted = part_key(part)
+            named: dict[str, str] = {}
+            for r in sorted(register, key=lambda r: r["id"]):
+                if r["part"]:
+                    named.setdefault(part_key(r["part"]), r["part"])
+            register = [r for r in register if r["part"] and part_key(r["part"]) == wanted]
+            if not register:
+                raise DomainError(
+                    "decision.no_units_in_part",
+                    part=part,
+                    parts=", ".join(sorted(named.values(), key=_natural)) or "—",
+                )
+            part = named[wanted]  # as the register spells it
         if parse_rule(rule).needs_area:
             lacking = sorted((r["label"] for r in register if r["area_num"] is None), key=_natural)
             if lacking:
@@ -240,7 +262,7 @@ async def create(
                 )
         cur = await conn.execute(
             "INSERT INTO decisions (chat_id, title, rule, secret, creator_id, creator_name,"
-            " created_at, closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, closes_at, part) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 title,
@@ -250,6 +272,7 @@ async def create(
                 creator_name,
                 to_db(now),
                 to_db(closes_at),
+                part,
             ),
         )
         decision_id = cur.lastrowid
@@ -602,9 +625,12 @@ async def register_changed(
     old_area: Fraction | None,
     by_user: int,
     now: datetime,
+    part: str | None = None,
 ) -> list[int]:
     """A lead changed the register: apply it to every open decision of the chat, as an audit
-    entry; the ids of the decisions touched (refresh their cards after the commit).
+    entry; the ids of the decisions touched (refresh their cards after the commit). ``part``
+    is the unit's part of the building: a unit added joins a decision scoped to a part only
+    when it is in that part.
 
     Runs inside the caller's write transaction (the register change and this are one commit).
 
@@ -623,8 +649,8 @@ async def register_changed(
         raise ValueError(f"bad register change {kind!r}")
     rows = await (
         await conn.execute(
-            "SELECT id, rule, closes_at FROM decisions WHERE chat_id = ? AND status = 'open'"
-            " ORDER BY id",
+            "SELECT id, rule, closes_at, part FROM decisions WHERE chat_id = ?"
+            " AND status = 'open' ORDER BY id",
             (chat_id,),
         )
     ).fetchall()
@@ -642,6 +668,13 @@ async def register_changed(
         now_area = _area(current["area_num"], current["area_den"]) if current else None
         if kind == ADDED and inside and now_area == area:
             continue  # already there as it is
+        if (
+            kind == ADDED
+            and not inside
+            and row["part"] is not None
+            and (part is None or part_key(part) != part_key(row["part"]))
+        ):
+            continue  # a unit of another part (or of none) is not one of its households
         if kind in (REMOVED, AREA) and not inside:
             continue  # not one of this decision's units (or removed already)
         if kind == AREA and now_area == area:

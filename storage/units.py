@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
 
 import aiosqlite
 
 from bot.domain.errors import DomainError
-from bot.domain.units import skeleton
+from bot.domain.units import part_key, skeleton
 from storage.db import Database, from_db, to_db
 
 PENDING = "pending"
@@ -48,6 +48,7 @@ class Unit:
     chat_id: int
     label: str
     area: Fraction | None
+    part: str | None = None  # the part of the building (entrance, building), as a lead wrote it
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,13 @@ def _area(row: aiosqlite.Row) -> Fraction | None:
 
 
 def _unit(row: aiosqlite.Row) -> Unit:
-    return Unit(id=row["id"], chat_id=row["chat_id"], label=row["label"], area=_area(row))
+    return Unit(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        label=row["label"],
+        area=_area(row),
+        part=row["part"],
+    )
 
 
 def _claim(row: aiosqlite.Row) -> Claim:
@@ -173,7 +180,7 @@ _CLAIM_SQL = (
 _REQUEST_SQL = (
     "SELECT id, chat_id, user_id, label, status, decided_by, requested_at FROM unit_requests"
 )
-_UNIT_SQL = "SELECT id, chat_id, label, area_num, area_den FROM units"
+_UNIT_SQL = "SELECT id, chat_id, label, area_num, area_den, part FROM units"
 
 
 async def _register_changed(
@@ -201,6 +208,7 @@ async def _register_changed(
         old_area=old_area,
         by_user=by or 0,
         now=now,
+        part=unit.part,
     )
 
 
@@ -221,15 +229,21 @@ async def _find(conn: aiosqlite.Connection, chat_id: int, label: str) -> Unit | 
 
 
 async def _insert_unit(
-    conn: aiosqlite.Connection, chat_id: int, label: str, area: Fraction | None, now: datetime
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    label: str,
+    area: Fraction | None,
+    now: datetime,
+    part: str | None = None,
 ) -> Unit:
     num, den = _parts(area)
     cur = await conn.execute(
-        "INSERT INTO units (chat_id, label, area_num, area_den, created_at) VALUES (?, ?, ?, ?, ?)",
-        (chat_id, label, num, den, to_db(now)),
+        "INSERT INTO units (chat_id, label, area_num, area_den, created_at, part)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (chat_id, label, num, den, to_db(now), part or None),
     )
     assert cur.lastrowid is not None
-    return Unit(id=cur.lastrowid, chat_id=chat_id, label=label, area=area)
+    return Unit(id=cur.lastrowid, chat_id=chat_id, label=label, area=area, part=part or None)
 
 
 async def get(db: Database, chat_id: int, label: str) -> Unit | None:
@@ -536,10 +550,12 @@ async def add_unit(
     now: datetime,
     *,
     by: int | None = None,
+    part: str | None = None,
 ) -> Added:
-    """A lead adds a unit or updates its area. ``None`` keeps the area. A look-alike of a
+    """A lead adds a unit or updates its area (and its part of the building: ``None`` keeps
+    it, ``""`` takes the unit out of its part). ``None`` keeps the area. A look-alike of a
     registered label is that unit (its label as first registered)."""
-    result = await import_rows(db, chat_id, [(label, area)], now, by=by)
+    result = await import_rows(db, chat_id, [(label, area, part)], now, by=by)
     unit = await get(db, chat_id, label)
     assert unit is not None
     return Added(unit, result.added == 1, result.updated == 1, result.decisions)
@@ -548,24 +564,42 @@ async def add_unit(
 async def import_rows(
     db: Database,
     chat_id: int,
-    rows: Iterable[tuple[str, Fraction | None]],
+    rows: Iterable[tuple[str, Fraction | None] | tuple[str, Fraction | None, str | None]],
     now: datetime,
     *,
     by: int | None = None,
 ) -> ImportResult:
     """A lead adds or updates many units in one transaction. Never duplicates, look-alikes
     included: a known label gets the new area (a row without an area leaves the stored one
-    alone). Every change is told to open decisions in the same transaction; a DomainError from
-    them rolls the whole import back."""
+    alone). A row's third value is the unit's part of the building (``None`` or no third value
+    keeps it, ``""`` takes the unit out of its part); a part changes no open decision (their
+    households were fixed when they opened). Every other change is told to open decisions in
+    the same transaction; a DomainError from them rolls the whole import back."""
     added = updated = unchanged = 0
     touched: set[int] = set()
     async with db.write() as conn:
         known = await _units_by_skeleton(conn, chat_id)
-        for label, area in rows:
+        # one part, one spelling: "entrance  2" joins the "Entrance 2" already registered
+        spelled: dict[str, str] = {}
+        for held in sorted(known.values(), key=lambda u: u.id):
+            if held.part:
+                spelled.setdefault(part_key(held.part), held.part)
+        for row in rows:
+            label, area = row[0], row[1]
+            part = row[2] if len(row) > 2 else None
+            if part:
+                part = spelled.setdefault(part_key(part), part)
             key = skeleton(label)
             unit = known.get(key)
+            moved = False
+            if unit is not None and part is not None and (unit.part or "") != part:
+                await conn.execute(
+                    "UPDATE units SET part = ? WHERE id = ?", (part or None, unit.id)
+                )
+                unit = known[key] = replace(unit, part=part or None)
+                moved = True
             if unit is None:
-                unit = known[key] = await _insert_unit(conn, chat_id, label, area, now)
+                unit = known[key] = await _insert_unit(conn, chat_id, label, area, now, part)
                 added += 1
                 kind, old = "added", None
             elif area is not None and unit.area != area:
@@ -575,11 +609,14 @@ async def import_rows(
                     (num, den, unit.id),
                 )
                 old = unit.area
-                unit = known[key] = Unit(unit.id, chat_id, unit.label, area)
+                unit = known[key] = replace(unit, area=area)
                 updated += 1
                 kind = "area"
             else:
-                unchanged += 1
+                if moved:
+                    updated += 1
+                else:
+                    unchanged += 1
                 continue
             touched.update(
                 await _register_changed(

@@ -132,6 +132,7 @@ def dynamic_keys() -> set[str]:
     from bot.domain import units
 
     keys |= {units.CSV_BAD_LABEL, units.CSV_BAD_AREA, units.CSV_COLUMNS, units.CSV_DUPLICATE}
+    keys |= {units.CSV_BAD_PART}
     keys |= {"decision.no_quorum_units", "decision.no_quorum_area"}
     keys |= {"decision.short_units", "decision.short_area"}
     # keys the features build at run time (f-strings) are declared next to the code, in

@@ -45,6 +45,7 @@ from fractions import Fraction
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.text import one_line
 
 #: Longest label, in characters, after normalisation.
 MAX_LABEL: Final[int] = 32
@@ -361,7 +362,44 @@ def decode_csv(data: bytes) -> str:
 
 
 def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[tuple[int, str]]]:
-    """Read a register: one unit per line, the label and optionally the area in m².
+    """:func:`parse_units_csv_parts` without the parts: (label, area) rows."""
+    rows, problems = parse_units_csv_parts(text)
+    return [(label, area) for label, area, _ in rows], problems
+
+
+#: A third header cell that names the part of the building a unit is in (en, zh, ru).
+PART_HEADERS: Final[frozenset[str]] = frozenset(
+    {
+        "part",
+        "entrance",
+        "staircase",
+        "building",
+        "block",
+        "section",
+        "单元",
+        "楼栋",
+        "栋",
+        "楼",
+        "楼号",
+        "分区",
+        "подъезд",
+        "корпус",
+        "секция",
+        "часть",
+        "строение",
+    }
+)
+
+#: Reported by :func:`parse_units_csv_parts` for a part cell it cannot take.
+CSV_BAD_PART: Final[str] = "unit.csv_bad_part"
+
+
+def parse_units_csv_parts(
+    text: str,
+) -> tuple[list[tuple[str, Fraction | None, str | None]], list[tuple[int, str]]]:
+    """Read a register: one unit per line, the label and optionally the area in m², and — when
+    the header's third cell names one (:data:`PART_HEADERS`: "entrance", "单元", "подъезд") — the
+    part of the building it is in (an empty cell keeps the stored part, "-" takes it out).
 
     * The separator is the first of tab, semicolon, comma found in the first non-blank line
       (so "3-502;89,5" reads a decimal comma). Quotes work as in any CSV.
@@ -372,7 +410,8 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
       its second cell an area word (:data:`LABEL_HEADERS`, :data:`AREA_HEADERS`; en, zh, ru).
     * Returns the rows as (normalised label, area or None), in order of first appearance, and
       the problems as (line number, key), line numbers counted from 1 in the file. Keys:
-      ``unit.csv_bad_label``, ``unit.csv_bad_area``, ``unit.csv_columns`` (the line is skipped)
+      ``unit.csv_bad_label``, ``unit.csv_bad_area``, ``unit.csv_bad_part``, ``unit.csv_columns``
+      (the line is skipped)
       and the warning ``unit.duplicate_in_file`` (reported at the later line, whose values win;
       look-alikes such as "1-01" and "1-О1" are duplicates, the first spelling is kept).
     * More than :data:`MAX_CSV_ROWS` data rows raise ``DomainError("unit.csv_too_large",
@@ -382,11 +421,12 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
     lines = text.splitlines(keepends=True)
     first = next((line for line in lines if line.strip()), "")
     delimiter = next((d for d in "\t;," if d in first), ",")
-    rows: dict[str, tuple[str, Fraction | None]] = {}  # by skeleton
+    rows: dict[str, tuple[str, Fraction | None, str | None]] = {}  # by skeleton
     problems: list[tuple[int, str]] = []
     reader = csv.reader(lines, delimiter=delimiter)
     seen_first = False
     data_rows = 0
+    columns = 2  # three when the header names a part column
     for cells in reader:
         line = reader.line_num
         cells = [c.strip() for c in cells]
@@ -397,11 +437,13 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
         if not seen_first:
             seen_first = True
             if _is_header(cells):
+                if len(cells) == 3 and _header_word(cells[2]) in PART_HEADERS:
+                    columns = 3
                 continue
         data_rows += 1
         if data_rows > MAX_CSV_ROWS:
             raise DomainError("unit.csv_too_large", limit=MAX_CSV_ROWS)
-        if len(cells) > 2:
+        if len(cells) > columns:
             problems.append((line, CSV_COLUMNS))
             continue
         try:
@@ -410,15 +452,22 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
             problems.append((line, CSV_BAD_LABEL))
             continue
         try:
-            area = parse_area(cells[1]) if len(cells) == 2 else None
+            area = parse_area(cells[1]) if len(cells) >= 2 else None
         except DomainError:
             problems.append((line, CSV_BAD_AREA))
             continue
+        part: str | None = None
+        if len(cells) == 3:
+            try:
+                _, part = split_part("|" + cells[2])
+            except DomainError:
+                problems.append((line, CSV_BAD_PART))
+                continue
         key = skeleton(label)
         if key in rows:
             problems.append((line, CSV_DUPLICATE))
             label = rows[key][0]  # a look-alike of an earlier line: that line's label is kept
-        rows[key] = (label, area)
+        rows[key] = (label, area, part)
     return list(rows.values()), problems
 
 
@@ -431,3 +480,40 @@ def _header_word(cell: str) -> str:
     word = unicodedata.normalize("NFKC", cell).casefold()
     word = _PARENS_RE.sub("", word)
     return " ".join(word.split()).strip(" :：")
+
+
+# --- parts of the building -------------------------------------------------------------------
+
+#: The longest name of a part ("Entrance 2", "3号楼", "корпус Б").
+MAX_PART: Final[int] = 40
+
+#: Written instead of a part to take a unit out of its part.
+NO_PART_WORDS: Final[frozenset[str]] = frozenset({"-", "—", "none", "无", "нет"})
+
+
+def normalize_part(text: str) -> str:
+    """A part's name as it is shown: compatibility forms folded, invisible characters dropped,
+    spaces collapsed; at most MAX_PART characters (``unit.bad_part``)."""
+    part = one_line(unicodedata.normalize("NFKC", text))
+    if not part or len(part) > MAX_PART:
+        raise DomainError("unit.bad_part", value=_shorten(text), limit=MAX_PART)
+    return part
+
+
+def part_key(text: str) -> str:
+    """What two spellings of one part share: "Entrance 2", "entrance  2" and "ENTRANCE 2"."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def split_part(text: str) -> tuple[str, str | None]:
+    """``3-502 80 | entrance 2`` -> ("3-502 80", "entrance 2"); without ``|`` the part is None
+    (keep it); ``| -`` is "" (take the unit out of its part)."""
+    head, bar, tail = text.partition("|")
+    if not bar:
+        return text, None
+    tail = tail.strip()
+    if not tail:
+        raise DomainError("unit.bad_part", value="", limit=MAX_PART)
+    if tail.casefold() in NO_PART_WORDS:
+        return head, ""
+    return head, normalize_part(tail)

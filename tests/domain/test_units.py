@@ -12,6 +12,7 @@ from bot.domain.errors import DomainError
 from bot.domain.units import (
     CSV_BAD_AREA,
     CSV_BAD_LABEL,
+    CSV_BAD_PART,
     CSV_COLUMNS,
     CSV_DUPLICATE,
     MAX_CSV_ROWS,
@@ -20,8 +21,11 @@ from bot.domain.units import (
     normalize_label,
     parse_area,
     parse_units_csv,
+    parse_units_csv_parts,
+    part_key,
     skeleton,
     split_label_area,
+    split_part,
 )
 
 
@@ -402,3 +406,55 @@ def test_units_add_words_return_or_refuse_in_words_we_can_translate(words: list[
         assert normalize_label(label) == label
         assert area is None or area > 0
         assert skeleton(label) == skeleton(normalize_label(label))
+
+
+# --- parts of the building -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "head", "part"),
+    [
+        ("3-502 80 | entrance 2", "3-502 80 ", "entrance 2"),
+        ("3-502 80|2单元", "3-502 80", "2单元"),
+        ("кв. 12 | подъезд  2", "кв. 12 ", "подъезд 2"),
+        ("3-502 | Ｂ栋", "3-502 ", "B栋"),  # full-width folded
+        ("3-502 | -", "3-502 ", ""),  # out of its part
+        ("3-502 | нет", "3-502 ", ""),
+        ("3-502 80", "3-502 80", None),  # no bar: the stored part is kept
+        ("3-502 | entrance\u200b 2", "3-502 ", "entrance 2"),
+    ],
+)
+def test_split_part(text: str, head: str, part: str | None) -> None:
+    assert split_part(text) == (head, part)
+
+
+@pytest.mark.parametrize("text", ["3-502 |", "3-502 |   ", "3-502 | \u200b", "3-502 | " + "x" * 41])
+def test_a_part_must_be_a_visible_name(text: str) -> None:
+    with pytest.raises(DomainError) as info:
+        split_part(text)
+    assert info.value.key == "unit.bad_part"
+
+
+def test_part_key_makes_spellings_one() -> None:
+    assert part_key("Entrance 2") == part_key("entrance  2") == part_key("ENTRANCE 2")
+    assert part_key("Ｂ栋") == part_key("b栋")
+    assert part_key("Entrance 2") != part_key("Entrance 3")
+
+
+def test_csv_part_column_only_when_the_header_names_it() -> None:
+    rows, problems = parse_units_csv_parts(
+        "unit;area;entrance\n3-501;;1\n3-502;89,5;1\n3-503;70;-\n3-504\n3-505;1;" + "x" * 41 + "\n"
+    )
+    assert rows == [
+        ("3-501", None, "1"),
+        ("3-502", Fraction("89.5"), "1"),
+        ("3-503", Fraction(70), ""),
+        ("3-504", None, None),
+    ]
+    assert problems == [(6, CSV_BAD_PART)]
+    # without a part header a third cell is still refused (it may be the decimals of 89,5)
+    rows, problems = parse_units_csv_parts("3-502,89,5\n")
+    assert rows == [] and problems == [(1, CSV_COLUMNS)]
+    assert parse_units_csv("подъезд,площадь,корпус\n1,50,А\n") == ([("1", Fraction(50))], [])
+    rows, _ = parse_units_csv_parts("房号,面积,楼栋\n3-502,80,3号楼\n")
+    assert rows == [("3-502", Fraction(80), "3号楼")]
