@@ -168,6 +168,9 @@ RANGES: tuple[tuple[str, str, str, str, str], ...] = (
     ("M", RU, "с 6 до 7 вечера", "2026-02-10 18:00", "2026-02-10 19:00"),
     ("M", RU, "завтра с 10:00 до 11:30", "2026-02-11 10:00", "2026-02-11 11:30"),
     ("M", RU, "через 2-3 дня", "2026-02-12 04:30", "2026-02-13 04:30"),
+    ("M", RU, "между 6 и 7 вечера", "2026-02-10 18:00", "2026-02-10 19:00"),
+    ("T", EN, "8am-9pm", "2026-02-10 08:00", "2026-02-10 21:00"),  # a working day, 13 hours
+    ("Z", ZH, "上午九十点", "2026-02-10 09:00", "2026-02-10 10:00"),
 )
 
 
@@ -191,6 +194,8 @@ def test_a_range_is_taken_at_its_start_and_keeps_its_end(
         "4-5",
         "6 and 7",
         "7pm",
+        "6am-6am",  # no span
+        "1am-11pm",  # longer than 18 hours: two moments, not one range
     ],
 )
 def test_what_is_not_a_range(text: str) -> None:
@@ -366,3 +371,18 @@ def test_a_rule_we_do_not_write_still_reads() -> None:
         assert describe_rrule(EN, rule) == "repeating"
     # understood, but not a rule the grammar writes: still said, as "repeating"
     assert describe_rrule(RU, "FREQ=MONTHLY;BYMONTHDAY=1;INTERVAL=2") == "регулярно"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "hour"),
+    [("二十一点", ZH, 21), ("十二点", ZH, 12), ("с 6 и 7", RU, None), ("в 2-3 часа", RU, 2)],
+)
+def test_numbers_that_only_look_like_ranges(text: str, lang: str, hour: int | None) -> None:
+    """二十一点 is 21:00 (not 20 or 21), 十二点 is noon; "с 6 и 7" is neither range nor time."""
+    base = BASES["T"]
+    if hour is None:
+        with pytest.raises(DomainError):
+            parse(text, lang=lang, tz=base.tz, now=base.aware())
+        return
+    when = parse(text, lang=lang, tz=base.tz, now=base.aware())
+    assert when.first.hour == hour

@@ -574,7 +574,7 @@ def _named_zone(p: _Parts, c: _Context) -> _Context:
 
 
 #: The longest range of clocks read as one ("9-11pm"); a longer span is two moments.
-_RANGE_LIMIT: Final = timedelta(hours=12)
+_RANGE_LIMIT: Final = timedelta(hours=18)
 
 
 def _resolve(p: _Parts, c: _Context) -> When:

@@ -337,11 +337,13 @@ _component(
     "range_ru",
     rf"(?:(?:(?P<prep>в|во|к|около|примерно\s+в)\s+)?(?P<h1>{_HOUR_RU})(?:[:.](?P<m1>[0-5]\d))?"
     rf"\s*[-–—]\s*(?P<h2>{_HOUR_RU})(?:[:.](?P<m2>[0-5]\d))?"
-    rf"|с\s+(?P<h3>{_HOUR_RU})(?:[:.](?P<m3>[0-5]\d))?(?:\s*час(?:а|ов)?)?\s+до\s+(?P<h4>{_HOUR_RU})"
-    rf"(?:[:.](?P<m4>[0-5]\d))?)(?:\s*(?P<unit>час(?:а|ов)?|ч)(?![а-я]))?(?:\s+{_RU_MOD})?{_B}",
+    rf"|(?P<from>с|между)\s+(?P<h3>{_HOUR_RU})(?:[:.](?P<m3>[0-5]\d))?(?:\s*час(?:а|ов)?)?"
+    rf"\s+(?P<to>до|и)\s+(?P<h4>{_HOUR_RU})(?:[:.](?P<m4>[0-5]\d))?)(?:\s*(?P<unit>час(?:а|ов)?|ч)(?![а-я]))?(?:\s+{_RU_MOD})?{_B}",
 )
 def _range(m: re.Match[str], p: _Parts) -> _Parts | None:
     if m.group("h3"):
+        if (m.group("from") == "между") != (m.group("to") == "и"):
+            return None  # "с 6 до 7", "между 6 и 7"
         start = (_int(m.group("h3")), int(m.group("m3") or 0), None)
         end = (_int(m.group("h4")), int(m.group("m4") or 0), None)
     else:
