@@ -693,17 +693,24 @@ async def _ratify(turn: Turn, options: str) -> None:
         now=turn.now,
         default_rule=DEFAULT_RULE,
     )
-    decision_id, row_id = await decision_store.create(
-        db,
-        chat_id=turn.chat.id,
-        title=request.title,
-        rule=request.rule.text,
-        secret=request.secret,
-        creator_id=turn.user.id,
-        creator_name=display_name(turn.user),
-        closes_at=request.closes,
-        now=turn.now,
-    )
+    try:
+        decision_id, row_id = await decision_store.create(
+            db,
+            chat_id=turn.chat.id,
+            title=request.title,
+            rule=request.rule.text,
+            secret=request.secret,
+            creator_id=turn.user.id,
+            creator_name=display_name(turn.user),
+            closes_at=request.closes,
+            now=turn.now,
+        )
+    except DomainError as exc:
+        if exc.key != "decision.missing_area_labels":
+            raise
+        # owners' rules count floor area; a residents' convention need not
+        await turn.say(turn.t(exc.key, **exc.params) + "\n" + turn.t("rules.area_hint"))
+        return
     services.scheduler.arm(row_id, request.closes)
     if not await store.open_ratification(db, found.id, decision_id, request.rule.text, turn.now):
         log.warning("draft %s changed while its ratification opened", found.id)  # pragma: no cover

@@ -217,3 +217,48 @@ async def test_a_ratification_open_across_a_restart_still_makes_the_version(
         assert line is not None and "Version 1 was ratified this week" in line
     finally:
         await stop_app(app)
+
+
+async def test_mydata_and_forgetme_cover_the_house_rules(world: World) -> None:
+    from tests.e2e.test_privacy import last_document, yes_no
+
+    await setup_building(world)
+    await world.do(world.bob.send(world.bob.private, "/start"))
+    await world.do(world.alice.send(world.court, "/rules draft " + RULES_V1))
+    await world.do(world.bob.send(world.court, "/amend 2 Bicycles in the cellar."))
+    await world.do(world.carol.send(world.court, "/amend 3 Rubbish by 20:00."))
+    draft = await store.draft_of(world.services.db, world.court.id)
+    assert draft is not None
+    bobs, carols = await store.amendments(world.services.db, draft.id)
+    await world.do(world.bob.press(card(world, carols.message_id), f"hr:s:{carols.id}"))
+    await world.do(world.bob.send(world.bob.private, "/mydata"))
+    data = last_document(world, world.bob.id)["data"]
+    assert [a["text"] for a in data["house_rules_amendments"]] == ["Bicycles in the cellar."]
+    assert [s["unit"] for s in data["house_rules_supports"]] == ["1-101"]
+
+    replies = await world.do(world.bob.send(world.bob.private, "/forgetme"))
+    question = replies.sent(world.bob.private)[-1].result
+    await world.do(world.bob.press(question, yes_no(question)[0]))
+    await world.services.outbox.idle()
+    await world.settle()
+    text = card(world, bobs.message_id).text
+    assert "Bob" not in text and "former resident" in text
+    assert (await store.amendment(world.services.db, carols.id)).supports == 1  # the household's
+    row = await world.services.db.fetchone(
+        "SELECT count(*) AS n FROM rules_supports WHERE user_id = ?", (world.bob.id,)
+    )
+    assert row is not None and row["n"] == 0
+
+
+async def test_cn278_needs_every_area_and_the_answer_says_what_else_to_do(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/units add 1-101"))
+    await world.do(world.alice.send(world.court, "/rules draft 1. Quiet"))
+    replies = await world.do(world.alice.send(world.court, "/rules ratify"))
+    said = replies.text(world.court)
+    assert "no area is known for: 1-101" in said
+    assert "/rules ratify majority" in said
+    found = await store.draft_of(world.services.db, world.court.id)
+    assert found is not None and found.decision_id is None
+    replies = await world.do(world.alice.send(world.court, "/rules ratify majority"))
+    assert "counted under majority" in replies.text(world.court)
