@@ -495,7 +495,7 @@ def normalize_part(text: str) -> str:
     """A part's name as it is shown: compatibility forms folded, invisible characters dropped,
     spaces collapsed; at most MAX_PART characters (``unit.bad_part``)."""
     part = one_line(unicodedata.normalize("NFKC", text))
-    if not part or len(part) > MAX_PART:
+    if not part or len(part) > MAX_PART or "|" in part:  # "entrance 2 | x": a second field
         raise DomainError("unit.bad_part", value=_shorten(text), limit=MAX_PART)
     return part
 

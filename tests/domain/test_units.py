@@ -428,7 +428,10 @@ def test_split_part(text: str, head: str, part: str | None) -> None:
     assert split_part(text) == (head, part)
 
 
-@pytest.mark.parametrize("text", ["3-502 |", "3-502 |   ", "3-502 | \u200b", "3-502 | " + "x" * 41])
+@pytest.mark.parametrize(
+    "text",
+    ["3-502 |", "3-502 |   ", "3-502 | \u200b", "3-502 | " + "x" * 41, "3-502 | entrance 2 | 5"],
+)
 def test_a_part_must_be_a_visible_name(text: str) -> None:
     with pytest.raises(DomainError) as info:
         split_part(text)
