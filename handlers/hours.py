@@ -117,7 +117,8 @@ async def _ask_organizer(
             group=group.title or "",
         )
 
-    private = await started_bot(services, roster.creator_id)
+    own = claim.user_id == roster.creator_id  # the organizer's own hours: a lead confirms
+    private = None if own else await started_bot(services, roster.creator_id)
     sent = None
     if private is not None:
         lang = private.language
@@ -129,7 +130,10 @@ async def _ask_organizer(
         )
     if sent is None:
         lang = group.language
-        body = t(lang, "hours.ask_group", organizer=mention(roster.creator_id, roster.creator_name))
+        organizer = mention(roster.creator_id, roster.creator_name)
+        body = (
+            t(lang, "hours.ask_leads") if own else t(lang, "hours.ask_group", organizer=organizer)
+        )
         sent = await services.outbox.send(
             group.id,
             body + "\n" + text(lang),
@@ -157,6 +161,8 @@ async def hours_button(turn: Turn, parts: list[str]) -> None:
     if group is None:
         raise DomainError("error.stale_button")
     uid = turn.user.id
+    if uid == claim.user_id:
+        raise DomainError("hours.not_own")  # nobody confirms their own hours, not even a lead
     if uid != claim.creator_id and await services.roles.role_of(group, uid) < Role.LEAD:
         raise DomainError("hours.not_organizer")
     approve = parts[0] == "a"

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -73,6 +73,9 @@ PICK_LASTS = timedelta(minutes=30)
 PICK_MAX = 48
 #: ``Services.state`` key: (roll-call id, user id) already mentioned as unreachable.
 STATE = "rollcall"
+#: ``Services.state`` key: (roll-call id, household) -> when its Need help was last told.
+TOLD_STATE = "rollcall_told"
+RETELL_AFTER = timedelta(minutes=10)
 OFF_WORDS = frozenset({"off", "remove", "delete", "关", "关闭", "删除", "выкл", "удалить"})
 
 #: Keys chosen at run time.
@@ -469,7 +472,7 @@ async def _answer(turn: Turn, found: store.RollCall, answer: rules.Answer) -> No
     else:
         await turn.answer("rollcall.answered_help", alert=True, units=units)
     refresh_card(services, found)
-    if answer is rules.Answer.HELP:
+    if answer is rules.Answer.HELP and _first_cry(services, found.id, units, turn.now):
         await _tell_responders(
             services,
             turn.chat,
@@ -478,6 +481,17 @@ async def _answer(turn: Turn, found: store.RollCall, answer: rules.Answer) -> No
             {"title": found.title, "who": name, "units": units},
             skip=uid,
         )
+
+
+def _first_cry(services: Services, rollcall_id: int, units: str, now: datetime) -> bool:
+    """Whether this household's "Need help" is news: pressing Need help, OK, Need help again
+    within :data:`RETELL_AFTER` tells the leads and helpers once, not at every press."""
+    told: dict[tuple[int, str], datetime] = services.state.setdefault(TOLD_STATE, {})
+    last = told.get((rollcall_id, units))
+    if last is not None and now - last < RETELL_AFTER:
+        return False
+    told[(rollcall_id, units)] = now
+    return True
 
 
 async def _offer_picker(turn: Turn, found: store.RollCall) -> None:
@@ -490,6 +504,8 @@ async def _offer_picker(turn: Turn, found: store.RollCall) -> None:
     offered = [h for h in households if h.label in silent and h.id not in own]
     if not offered:
         raise DomainError("rollcall.nobody_silent")
+    if await store.open_prompt(services.db, turn.chat.id, PICK_KIND, turn.user.id, turn.now):
+        raise DomainError("rollcall.pick_open")  # one picker each: presses cannot flood the group
     await turn.answer()
     prompt_id = await prompts.create(
         services.db, turn.chat.id, PICK_KIND, turn.now, author_id=turn.user.id, lasts=PICK_LASTS

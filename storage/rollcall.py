@@ -400,3 +400,16 @@ async def groups_of(db: Database, user_id: int) -> list[int]:
         "SELECT chat_id FROM members WHERE user_id = ? AND status IS NOT 'left'", (user_id,)
     )
     return [int(r["chat_id"]) for r in rows]
+
+
+async def open_prompt(
+    db: Database, chat_id: int, kind: str, author_id: int, now: datetime
+) -> int | None:
+    """The message of this person's picker still open in the chat (one at a time each)."""
+    row = await db.fetchone(
+        "SELECT message_id FROM prompts WHERE chat_id = ? AND kind = ? AND author_id = ?"
+        " AND state = 'open' AND message_id IS NOT NULL AND (expires_at IS NULL OR expires_at > ?)"
+        " ORDER BY id DESC LIMIT 1",
+        (chat_id, kind, author_id, to_db(now)),
+    )
+    return int(row["message_id"]) if row else None

@@ -133,3 +133,21 @@ async def test_an_organizer_without_a_private_chat_is_asked_in_the_group(world: 
     assert "Confirmed" in replies.answer_text()
     shown = world.fake.message(world.court, message.message_id)
     assert shown is not None and "confirmed 2 h for Кэрол" in (shown.text or "")
+
+
+async def test_nobody_confirms_their_own_hours(world: World) -> None:
+    await setup_group(world)
+    await world.do(world.bob.send(world.bob.private, "/start"))
+    card, (first, _) = await roster_with_past_slot(world)
+    await world.do(world.bob.press(card, f"rs:t:{first.id}"))  # the organizer volunteers too
+    await move_to_past(world, first.id, hours=3)
+    mark = world.fake.mark()
+    replies = await world.do(world.bob.press(card, "rs:d:1"))
+    assert private_calls(world, world.bob, mark) == []  # not asked to confirm his own
+    assert "Leads, the organizer's own hours" in replies.text(world.court)
+    ask = world.fake.last_bot_message(world.court)
+    assert ask is not None
+    replies = await world.do(world.bob.press(ask, "vh:a:1"))
+    assert "someone else" in replies.answer_text()
+    replies = await world.do(world.alice.press(ask, "vh:a:1"))
+    assert "Confirmed" in replies.answer_text()

@@ -283,3 +283,75 @@ async def test_check_on_me_is_private_expiring_and_forgotten(world: World) -> No
     replies = await world.do(dan.send(dan.private, "/checkonme off"))
     assert "Removed" in replies.text(dan.private)
     assert await store.check_on_me_of(world.services.db, dan.id, world.services.clock()) == []
+
+
+async def test_presses_cannot_flood_the_group_or_the_helpers(world: World) -> None:
+    await building(world)
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(world.alice.send(world.court, "/rollcall Smoke in the stairwell"))
+    card = world.fake.last_bot_message(world.court)
+    assert card is not None
+    # the picker: one open at a time per neighbour
+    replies = await world.do(world.bob.press(card, "rc:c:1"))
+    assert len(replies.sent(world.court)) == 1
+    for _ in range(5):
+        replies = await world.do(world.bob.press(card, "rc:c:1"))
+        assert replies.sent(world.court) == [] and "already above" in replies.answer_text()
+    # Need help, OK, Need help... tells the lead once, not at every press
+    mark = world.fake.mark()
+    for data in ("rc:h:1", "rc:o:1", "rc:h:1", "rc:o:1", "rc:h:1"):
+        await world.do(world.carol.press(card, data))
+    told = [t for t in private_texts(world, world.alice, mark) if "needs help" in t]
+    assert len(told) == 1
+    assert "Need help (1): 2-102" in await card_text(world)  # the last press counts
+
+
+async def test_a_restart_in_the_middle_loses_nothing(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.conftest import stop_app
+    from tests.e2e.test_cards_after_restart import started
+
+    people = await building(world)
+    await world.do(world.alice.send(world.court, "/rollcall Earthquake drill"))
+    card = world.fake.last_bot_message(world.court)
+    assert card is not None
+    await world.do(world.bob.press(card, "rc:o:1"))
+    await stop_app(world.app)
+    again = await started(world.fake, world.services.settings.db_path, before=world)
+    try:
+        replies = await again.do(world.carol.press(card, "rc:h:1"))  # the old card still works
+        assert "2-102" in replies.answer_text()
+        mark = again.fake.mark()
+        await make_due(again, store.REMINDER, 1)  # the reminder row was re-armed at start-up
+        await fire(again)
+        said = await again.fake.wait_for("sendMessage", since=mark, chat_id=world.court.id)
+        assert "still not heard from 2-103, 2-104, 2-105, 2-106" in said.params["text"]
+        await again.settle()
+        shown = await card_text(again)
+        assert "OK 1 · need help 1" in shown
+    finally:
+        await stop_app(again.app)
+        world.app = again.app  # the fixture stops it once more: harmless
+    del people, tmp_path
+
+
+def test_a_card_of_a_thousand_households_fits_in_one_message() -> None:
+    from datetime import UTC, datetime
+
+    from bot.domain.rollcall import Answer, tally
+    from bot.domain.text import utf16_len
+    from handlers.rollcall import render_card
+
+    labels = [f"Block {n // 100}-{n:04d}-東" for n in range(1000)]
+    answers = {
+        label: (Answer.OK, Answer.HELP, Answer.SEEN)[n % 4]
+        for n, label in enumerate(labels)
+        if n % 4 != 3
+    }
+    found = store.RollCall(
+        1, -1, 1, "A" * 200, "Ф" * 200, "open", 5, datetime(2026, 12, 2, tzinfo=UTC), None
+    )
+    for lang in ("en", "ru", "zh_Hans"):
+        text, markup = render_card(lang, "Asia/Shanghai", found, tally(labels, answers))
+        assert utf16_len(text) <= 4096, (lang, utf16_len(text))
+        assert "#A1" in text and markup is not None
+        assert "1000" in text  # the counts are whole even when the lists are cut
