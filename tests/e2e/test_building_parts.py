@@ -121,3 +121,19 @@ async def test_a_csv_with_a_part_column_sets_the_parts(world: World) -> None:
         "3-503": ("2单元", 70),
         "3-504": (None, 71),
     }, parts
+
+
+async def test_a_part_is_text_and_typed_loosely(world: World) -> None:
+    await world.with_bot()
+    replies = await do(
+        world, world.alice.send(world.court, "/units add 1-01 50 | <b>East</b> & co")
+    )
+    sent = replies.sent(world.court)[-1].params["text"]
+    assert "&lt;b&gt;East&lt;/b&gt; &amp; co" in sent, sent
+    await do(world, world.alice.send(world.court, "/units add 2-01 60 | 2单元"))
+    decision, _ = await open_decision(world, "/decide Lift | rule=majority | 范围：２单元")
+    assert decision.part == "2单元"
+    decision, _ = await open_decision(world, "/decide Door | Part = <B>EAST</B> & CO")
+    assert decision.part == "<b>East</b> & co"
+    text = world.fake.calls_to("sendMessage", chat_id=world.court.id)[-1].params["text"]
+    assert "only &lt;b&gt;East&lt;/b&gt; &amp; co" in text, text
