@@ -112,6 +112,9 @@ DYNAMIC_KEYS: frozenset[str] = frozenset(
         "report.overdue_group",
         "report.overdue_group_private",
         "report.new_private",
+        "report.reopened_private",
+        "report.reopened_group",
+        "report.reopened_group_private",
         "report.new_group",
         "report.new_group_private",
         "report.ask_fixed_private",
@@ -847,7 +850,13 @@ async def report_button(turn: Turn, parts: list[str]) -> None:
                 "report.already", state=Html(t(turn.personal_lang, f"report.state_{found.status}"))
             )
         await turn.answer("report.thanks_confirmed" if op == "y" else "report.reopened")
-        await change_state(turn, group, found, target, reason=None, by_reporter=True)
+        current = await change_state(turn, group, found, target, reason=None, by_reporter=True)
+        if target == rules.OPEN:  # not really fixed: its handlers hear it again
+            people = await recipients(services, group, current.category)
+            key = "report.reopened_group_private" if current.private else "report.reopened_group"
+            await tell(
+                services, group, people, "report.reopened_private", key, _params(group, current)
+            )
     elif op == "s" or op in ("d", "n", "r"):
         if not await may_handle(services, group, uid, found.category):
             raise DomainError("report.not_handler")

@@ -85,3 +85,109 @@ async def test_one_me_too_per_household_across_its_members(world: World) -> None
     replies = await world.do(flatmate.press(card, "rp:m:1"))
     assert "already" in replies.answer_text()
     assert await store.me_too_count(world.services.db, 1) == 1
+
+
+async def test_not_really_reopens_and_the_clocks_start_again(world: World) -> None:
+    from datetime import timedelta
+
+    from storage import scheduled
+
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Heating cold on floor 2"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    await world.do(world.bob.press(card, "rp:c:1:other"))
+    first = await scheduled.pending_for(world.services.db, store.OVERDUE, 1)
+    await world.do(world.alice.send(world.court, "/report F1 fixed"))
+    asked = world.fake.last_bot_message(world.bob.private)
+    assert asked is not None
+    world.fake.advance(60)
+    replies = await world.do(world.bob.press(asked, "rp:x:1"))
+    assert "Reopened" in replies.answer_text()
+    assert "reopened by its reporter" in replies.text(world.alice.private)  # the lead hears it
+    report = await get(world)
+    assert report.status == "open" and not report.flagged_ack
+    row = await scheduled.pending_for(world.services.db, store.OVERDUE, 1)
+    assert first is not None and row is not None and row.id != first.id
+    assert row.run_at == report.since + timedelta(days=2)
+    replies = await world.do(world.bob.press(asked, "rp:x:1", check=False))  # replayed
+    assert "already" in replies.answer_text()
+
+
+async def test_a_check_missed_while_the_bot_was_down_is_flagged_late(world: World) -> None:
+    from datetime import timedelta
+
+    from storage.db import to_db
+    from tests.e2e.test_reports import backdate, fire
+
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Gate does not close"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    await world.do(world.bob.press(card, "rp:c:1:safety"))
+    await backdate(world, 1, 3)
+    long_ago = world.services.clock() - timedelta(hours=5)  # beyond the scheduler's grace
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE scheduled SET run_at = ?, due_at = ? WHERE kind = ? AND ref_id = 1",
+            (to_db(long_ago), to_db(long_ago), store.OVERDUE),
+        )
+    mark = world.fake.mark()
+    await fire(world)
+    call = await world.fake.wait_for("sendMessage", since=mark, chat_id=world.alice.id)
+    assert "not acknowledged within 2 days" in call.params["text"]
+
+
+async def test_the_digest_counts_open_and_overdue_public_reports(world: World) -> None:
+    from datetime import timedelta
+
+    from storage.db import to_db
+    from tests.e2e.test_reports import backdate
+
+    await building(world)
+    await world.do(world.alice.send(world.court, "/settings digest every sunday 18:00"))
+    await world.do(world.bob.send(world.court, "/report Lift stuck"))
+    await world.do(world.carol.send(world.court, "/report Мусор у подъезда"))
+    await world.do(world.carol.send(world.carol.private, "/report private secret matter"))
+    await backdate(world, 1, 5)
+    due = world.services.clock() - timedelta(seconds=1)
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE scheduled SET run_at = ? WHERE kind = 'digest' AND status = 'pending'",
+            (to_db(due),),
+        )
+    mark = world.fake.mark()
+    world.services.scheduler.disarm(list(world.services.scheduler._armed))
+    await world.services.scheduler.refill()
+    call = await world.fake.wait_for("sendMessage", since=mark, chat_id=world.court.id)
+    text = call.params["text"]
+    assert "Repair reports</b>: 2 open, 1 overdue" in text
+    assert "#F1 Lift stuck" in text and "secret" not in text
+
+
+async def test_a_private_report_from_someone_in_two_buildings(world: World) -> None:
+    await building(world)
+    oak = world.fake.group("Oak Yard", admins=[world.alice], members=[world.bob])
+    await world.with_bot(oak)
+    await world.do(world.bob.send(oak, "/reports"))
+    await world.do(world.bob.send(world.bob.private, "/report private dog barking all night"))
+    question = world.fake.last_bot_message(world.bob.private)
+    assert question is not None and "Which building" in (question.text or "")
+    choices = buttons(world, world.bob.private, question.message_id)
+    assert f"rp:g:1:{oak.id}" in choices and f"rp:g:1:{world.court.id}" in choices
+    # a forged group he is not in is refused
+    lime = world.fake.group("Lime", admins=[world.alice], members=[world.carol])
+    await world.with_bot(lime)
+    replies = await world.do(world.bob.press(question, f"rp:g:1:{lime.id}", check=False))
+    assert replies.answers() and (await get(world)).chat_id == world.bob.id
+    replies = await world.do(world.bob.press(question, f"rp:g:1:{oak.id}"))
+    draft = world.fake.last_bot_message(world.bob.private)
+    assert draft is not None and "rp:c:1:noise" in buttons(
+        world, world.bob.private, draft.message_id
+    )
+    replies = await world.do(world.bob.press(draft, "rp:c:1:noise"))
+    report = await get(world)
+    assert report.chat_id == oak.id and report.status == "open"
+    assert "Oak Yard" in replies.text(world.alice.private)
+    replies = await world.do(world.bob.press(question, f"rp:g:1:{world.court.id}", check=False))
+    assert (await get(world)).chat_id == oak.id  # sent already: the old question is dead
