@@ -98,6 +98,8 @@ DYNAMIC_KEYS: frozenset[str] = frozenset(
     {
         "rules.status_pending",
         "rules.status_accepted",
+        "rules.status_accepted_plain",
+        "rules.change_changed_same",
         "rules.status_declined",
         "rules.status_withdrawn",
         "rules.change_changed",
@@ -126,8 +128,13 @@ def _lock(services: Services, chat_id: int) -> asyncio.Lock:
 # --- rendering -------------------------------------------------------------------------------
 
 
+def numeral(lang: str, number: int) -> str:
+    """An article's number as the language writes it: 第十二条 in Chinese, 12 elsewhere."""
+    return domain.chinese_numeral(number) if lang == "zh_Hans" else str(number)
+
+
 def article_block(lang: str, number: int, text: str) -> str:
-    return t(lang, "rules.article", number=number) + " " + escape(text)
+    return t(lang, "rules.article", number=numeral(lang, number)) + " " + escape(text)
 
 
 def _day(moment: datetime, lang: str, tz: str) -> str:
@@ -177,7 +184,8 @@ def plain_text(lang: str, tz: str, version: store.Version, title: str) -> str:
     if version.preamble:
         lines += [version.preamble, ""]
     for n, article in enumerate(version.articles, start=1):
-        lines += [f"## {t(lang, 'rules.article_plain', number=n)}", "", article, ""]
+        heading = t(lang, "rules.article_plain", number=numeral(lang, n))
+        lines += [f"## {heading}", "", article, ""]
     return "\n".join(lines)
 
 
@@ -186,12 +194,15 @@ def change_lines(lang: str, changes: Sequence[domain.Change], budget: int = PAGE
     for change in changes:
         old = escape(shorten(change.old or "", 600))
         new = escape(shorten(change.new or "", 600))
+        key = f"rules.change_{change.kind}"
+        if change.kind == domain.CHANGED and change.old_number == change.new_number:
+            key = "rules.change_changed_same"
         blocks.append(
             t(
                 lang,
-                f"rules.change_{change.kind}",
-                old_number=change.old_number or 0,
-                new_number=change.new_number or 0,
+                key,
+                old_number=numeral(lang, change.old_number or 0),
+                new_number=numeral(lang, change.new_number or 0),
                 old=Html(old),
                 new=Html(new),
             )
@@ -218,7 +229,7 @@ def diff_pages(
 def amendment_target(lang: str, amendment: store.Amendment) -> str:
     if amendment.article is None:
         return t(lang, "rules.to_new_article")
-    return t(lang, "rules.to_article", number=amendment.article)
+    return t(lang, "rules.to_article", number=numeral(lang, amendment.article))
 
 
 def render_amendment(
@@ -237,9 +248,12 @@ def render_amendment(
         lines.append(t(lang, "rules.amendment_now", text=shorten(amendment.base, 1200)))
     lines.append(t(lang, "rules.amendment_proposed", text=shorten(amendment.text, 2000)))
     lines.append(tn(lang, "rules.supported_by", amendment.supports))
+    key = f"rules.status_{amendment.status}"
+    if amendment.status == store.ACCEPTED and not amendment.reason:
+        key = "rules.status_accepted_plain"
     status = t(
         lang,
-        f"rules.status_{amendment.status}",
+        key,
         name=shorten(amendment.decided_by or "", 64),
         reason=amendment.reason or "—",
     )
@@ -323,7 +337,10 @@ def render_draft(
     else:
         if last is not None and not last.is_open:
             lines.append(t(lang, "rules.draft_rejected", ref=Ref("decision", last.id).tag))
-        lines.append(tn(lang, "rules.draft_pending", pending))
+        if pending:
+            lines.append(tn(lang, "rules.draft_pending", pending))
+        else:
+            lines.append(t(lang, "rules.draft_no_pending"))
         lines.append(t(lang, "rules.draft_how"))
     text = "\n".join(lines)
     if voting is not None or not draft.has_text:
@@ -1034,7 +1051,9 @@ async def decide_amendment(
         by_name=display_name(turn.user),
         now=turn.now,
     )
-    key = "rules.accepted_notice" if accept else "rules.declined_notice"
+    key = "rules.declined_notice"
+    if accept:
+        key = "rules.accepted_notice" if reason else "rules.accepted_notice_plain"
     text = turn.t(
         key,
         id=done.id,

@@ -109,6 +109,30 @@ def chinese_number(text: str) -> int | None:
     return total + (digit or 0)
 
 
+_CN_NUMERALS: Final[str] = "零一二三四五六七八九"
+
+
+def chinese_numeral(number: int) -> str:
+    """12 -> "十二", 103 -> "一百零三", 20 -> "二十", 110 -> "一百一十" (1 to 9999), as
+    articles are numbered in Chinese (第十二条); anything else as digits."""
+    if not 0 < number < 10_000:
+        return str(number)
+    digits = [int(d) for d in f"{number:04d}"]
+    units = ("千", "百", "十", "")
+    out: list[str] = []
+    zero = False
+    for digit, unit in zip(digits, units, strict=True):
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out.append("零")
+            zero = False
+        out.append(_CN_NUMERALS[digit] + unit)
+    text = "".join(out)
+    return text[1:] if text.startswith("一十") else text
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
     """A text of rules: the preamble ("" if none) and the articles, numbered by position."""

@@ -246,3 +246,23 @@ def test_version_numbers_are_never_given_twice(numbers: tuple, expected: int) ->
 )
 def test_version_words(word: str, version: int | str | None) -> None:
     assert hr.parse_version(word) == version
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (1, "一"),
+        (10, "十"),
+        (12, "十二"),
+        (20, "二十"),
+        (101, "一百零一"),
+        (110, "一百一十"),
+        (1001, "一千零一"),
+        (0, "0"),
+        (10_000, "10000"),
+    ],
+)
+def test_chinese_numerals_and_back(number: int, text: str) -> None:
+    assert hr.chinese_numeral(number) == text
+    if 0 < number < 10_000:
+        assert hr.chinese_number(text) == number
