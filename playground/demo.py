@@ -112,9 +112,10 @@ class DemoFailed(Exception):
 class _Driver:
     """Acts through the world and waits for the bot's answers (over its real HTTP calls)."""
 
-    def __init__(self, fake: FakeTelegram, cast: Cast) -> None:
+    def __init__(self, fake: FakeTelegram, cast: Cast, quiet: float) -> None:
         self.fake = fake
         self.cast = cast
+        self.quiet = quiet
 
     async def settle(self, mark: int, timeout: float = 90.0) -> None:  # noqa: ASYNC109
         """The bot took every update and has been quiet for a moment (its outbox is paced as
@@ -128,7 +129,7 @@ class _Driver:
             if count == seen:
                 return
             seen = count
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(self.quiet)
 
     async def say(self, person: FakeUser, chat: FakeChat, text: str) -> int:
         """``person`` writes ``text``; returns once the bot answered (in that chat or in
@@ -186,9 +187,15 @@ def buttons_of(message: Message, prefix: str) -> list[str]:
 
 
 async def build_demo(
-    fake: FakeTelegram, cast: Cast, language: str, progress: Callable[[str], None]
+    fake: FakeTelegram,
+    cast: Cast,
+    language: str,
+    progress: Callable[[str], None],
+    *,
+    quiet: float = 0.3,
 ) -> None:
-    """Prepare the demo building through the bot (which must be polling already)."""
+    """Prepare the demo building through the bot (which must be polling already). After each
+    line a person writes, the bot's answer is awaited and then ``quiet`` seconds of silence."""
 
     def say(key: str) -> str:
         return words(language, f"demo.{key}")
@@ -196,7 +203,7 @@ async def build_demo(
     def step(name: str) -> None:
         progress(words(language, "status.preparing", step=words(language, f"step.{name}")))
 
-    drive = _Driver(fake, cast)
+    drive = _Driver(fake, cast, quiet)
     group, lead, residents = cast.group, cast.lead, cast.residents
 
     step("bot")

@@ -123,7 +123,7 @@ class Playground:
 
     async def _bot_polls(self) -> None:
         """Until the bot asks for updates (a long poll is answered, so recorded, only later)."""
-        while self.fake._poll_waiter is None and not self.fake.calls_to("getUpdates"):
+        while self.fake._poll_waiter is None and not self.fake.calls_to("getUpdates"):  # noqa: ASYNC110
             await asyncio.sleep(0.05)  # a waiting long poll notifies nobody: look again
 
     async def _announce(self) -> None:

@@ -375,8 +375,9 @@ class PlaygroundPage:
         if stored is None:
             return _error(404, "no such file")
         headers = dict(SECURITY_HEADERS)
-        mime = stored.mime_type or "application/octet-stream"
-        photo = stored.file_path.startswith("photos/") and mime.startswith("image/")
+        image = _image_type(stored.content)
+        photo = stored.file_path.startswith("photos/") and image is not None
+        mime = image if photo and image else stored.mime_type or "application/octet-stream"
         if not photo or "download" in parse_qs(request.query):
             name = stored.file_name or stored.file_path.rsplit("/", 1)[-1]
             ascii_name = name.encode("ascii", "replace").decode().replace('"', "_")
@@ -488,6 +489,21 @@ class PlaygroundPage:
             if chat.is_group and chat.migrated_to is None:
                 await self.fake.join(chat, user)
         return {"user": user.id}
+
+
+def _image_type(content: bytes) -> str | None:
+    """The image type the bytes begin with (photos are shown only as what they are)."""
+    for magic, mime in (
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+    ):
+        if content.startswith(magic):
+            return mime
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 def _sse(event: JSON) -> bytes:
