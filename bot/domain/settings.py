@@ -392,7 +392,7 @@ def parse_setting_key(text: str) -> SettingKey:
             choices=(
                 "language, timezone, polls, events, reminders, digest, unit_approval,"
                 " decision_rule, event_reminders, listing_days, retention_days, report_ack_days,"
-                " report_fix_days"
+                " report_fix_days, rollcall_minutes"
             ),
         )
     return key
