@@ -149,6 +149,7 @@ def _readings(text: str) -> Iterator[_Parts]:
 _NO_DATEPARSER = re.compile(
     r"\d\s*[/.\-]\s*\d|every|each|daily|weekly|monthly|кажд|ежедн|еженед|ежемес|по\s+будн|每|天天"
     r"|(?:next|this)\s+week|недел|[下本这上]个?(?:周|星期|礼拜)"
+    r"|weekend|выходн|周末"  # a weekend is a span, not a moment (and asking was the slowest path)
 )
 _DATEPARSER_PERIODS: Final = frozenset({"time", "day", "part_of_day"})
 #: Bare numbers ("9 noon": September 21st?) and month names ("dec noon": December 21st?) are
