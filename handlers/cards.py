@@ -31,6 +31,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -69,6 +70,12 @@ _KINDS: dict[str, CardKind] = {}
 #: Returns how many things it finished (e.g. outcomes posted).
 Unfinished = Callable[[Services], Awaitable[int]]
 _AFTER_START: dict[str, Unfinished] = {}
+
+
+def started_at(services: Services) -> datetime | None:
+    """When this process started (None before :func:`start`)."""
+    report = services.state.get(STATE)
+    return report.started if isinstance(report, Report) else None
 
 
 def after_start(name: str, work: Unfinished) -> None:
@@ -110,6 +117,9 @@ class Report:
     pruned: int = 0
     failed: int = 0
     finished: int = 0  # outcomes and the like a crash had left unposted, posted now
+    #: when this process started: work left unfinished is work of an earlier process (a close
+    #: made since, by a start-up job running beside the check, is posted by that job)
+    started: datetime | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def line(self) -> str:
@@ -244,7 +254,7 @@ def start(app: Application[Any, Any, Any, Any, Any, Any], services: Services) ->
     """At start-up: record what the outbox draws from now on, and once the application runs,
     bring every card that changed since it was last drawn up to date."""
     services.outbox.on_drawn = partial(record, services)
-    report = services.state[STATE] = Report()
+    report = services.state[STATE] = Report(started=services.clock())
     job_queue = app.job_queue
     if job_queue is None:  # pragma: no cover - build_app always has one
         report.done.set()

@@ -872,10 +872,13 @@ async def announce_unannounced(services: Services) -> int:
     """At start-up: the outcomes of decisions that closed but were never posted (the process
     died between the closing commit and the post). Returns how many were delivered."""
     posted = 0
+    since = cards.started_at(services)
     for decision_id in await decisions.unannounced(services.db):
         closed = await decisions.get(services.db, decision_id)
         if closed is None or closed.closed_at is None:
             continue
+        if since is not None and closed.closed_at >= since:
+            continue  # closed by this process: its own close posts it
         late = closed.closed_by is None and closed.closed_at - closed.closes_at > LATE_NOTE
         log.info("decision %s closed without its outcome posted: posting it now", decision_id)
         posted += await announce(services, closed, late=late)

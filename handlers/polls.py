@@ -277,10 +277,13 @@ async def announce(services: Services, poll: polls.Poll, *, late: bool) -> bool:
 async def announce_unannounced(services: Services) -> int:
     """At start-up: results of polls that closed but were never posted. Returns how many."""
     posted = 0
+    since = cards.started_at(services)
     for poll_id in await polls.unannounced(services.db):
         poll = await polls.get(services.db, poll_id)
         if poll is None or poll.closed_at is None:
             continue
+        if since is not None and poll.closed_at >= since:
+            continue  # closed by this process: its own close posts it
         late = (
             poll.closed_by is None
             and poll.closes_at is not None

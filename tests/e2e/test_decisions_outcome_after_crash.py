@@ -161,3 +161,47 @@ async def test_a_poll_closed_by_a_process_that_died_before_the_results_is_announ
         assert outcomes(world, before, "Paint the door?") == []
     finally:
         await stop_app(world.app)
+
+
+async def test_a_deadline_passed_while_down_is_announced_once_at_start(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """The start-up close of an overdue decision and the start-up search for unannounced
+    outcomes run side by side: the outcome is posted once, even while its post is slow."""
+    import sqlite3
+    from datetime import timedelta
+
+    from storage.db import to_db
+
+    db_path = tmp_path / "courtyard.sqlite3"
+    world = await started(fake, db_path)
+    head = decision_handlers.t("en", "decision.outcome_head")
+    try:
+        await world.with_bot()
+        await register(world, 1)
+        decision, _ = await open_decision(world, "/decide Lift | rule=majority")
+        past = to_db(world.services.clock() - timedelta(minutes=1))
+    finally:
+        await stop_app(world.app)
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE decisions SET closes_at = ? WHERE id = ?", (past, decision.id))
+        conn.execute(
+            "UPDATE scheduled SET run_at = ?1, due_at = ?1 WHERE kind = 'decision_close'"
+            " AND ref_id = ?2",
+            (past, decision.id),
+        )
+    conn.close()
+    before = fake.mark()
+    slow = fake.inject("sendMessage", delay=0.5, times=None, chat_id=world.court.id)
+    world = await started(fake, db_path, world)
+    try:
+        await fake.wait_until(
+            lambda: len(outcomes(world, before, head)) >= 1, timeout=10, message="the outcome"
+        )
+        await world.settle()
+        await world.services.outbox.idle()
+        slow.cancel()
+        assert len(outcomes(world, before, head)) == 1, outcomes(world, before, head)
+    finally:
+        await stop_app(world.app)
