@@ -774,6 +774,8 @@ async def statement_reply(update: Update, context: CourtyardContext) -> None:
     found = await store.get(context.services.db, card.id)
     if found is None or found.stage not in rules.MEETINGS:
         return  # a reply to the card is a statement only while a meeting hears them
+    if found.message_id != replied.message_id or found.chat_id != replied.chat.id:
+        return  # a reply to another message that names the proposal ("see #T9") is talk
 
     @command(where=GROUP_ONLY, counts=True)
     async def body(turn: Turn) -> None:
