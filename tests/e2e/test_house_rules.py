@@ -5,6 +5,7 @@ from the old one are shown; history, compare, export, pin. Then bad input and ab
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +263,38 @@ async def test_cn278_needs_every_area_and_the_answer_says_what_else_to_do(world:
     assert found is not None and found.decision_id is None
     replies = await world.do(world.alice.send(world.court, "/rules ratify majority"))
     assert "counted under majority" in replies.text(world.court)
+
+
+async def test_cards_changed_under_a_stopped_bot_are_redrawn(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    from tests.e2e.test_cards_after_restart import started, truthful
+
+    db_path = tmp_path / "courtyard.sqlite3"
+    world = await started(fake, db_path)
+    try:
+        await setup_building(world)
+        await world.do(world.alice.send(world.court, "/rules draft " + RULES_V1))
+        await world.do(world.bob.send(world.court, "/amend 2 Bicycles in the cellar."))
+        draft = await store.draft_of(world.services.db, world.court.id)
+        assert draft is not None
+        [amendment] = await store.amendments(world.services.db, draft.id)
+        assert [c for c in await truthful(world) if c.startswith("rules_")] == []
+    finally:
+        await stop_app(world.app)
+    # while the bot is down, Кэрол's support lands in the database (its refresh lost in a crash)
+    conn = sqlite3.connect(db_path)
+    with conn:
+        unit = conn.execute("SELECT id FROM units WHERE label = '1-102'").fetchone()[0]
+        conn.execute(
+            "INSERT INTO rules_supports (amendment_id, chat_id, unit_id, user_id, at)"
+            " VALUES (?, ?, ?, ?, '2026-01-01T00:00:00Z')",
+            (amendment.id, world.court.id, unit, world.carol.id),
+        )
+    conn.close()
+    world = await started(fake, db_path, world)
+    try:
+        assert [c for c in await truthful(world) if c.startswith("rules_")] == []
+        assert "Supported by 1 household" in card(world, amendment.message_id).text
+    finally:
+        await stop_app(world.app)
