@@ -218,7 +218,7 @@ async def render_card(
         lines.append(
             t(lang, "report.card_category", category=names.get(report.category, report.category))
         )
-    elif report.status in (rules.OPEN, rules.DRAFT):
+    elif report.status in rules.ACTIVE or report.status == rules.DRAFT:
         lines.append(t(lang, "report.card_choose_category"))
     lines.append(
         t(
@@ -260,7 +260,8 @@ def _keyboard(
 ) -> InlineKeyboardMarkup | None:
     rid = report.id
     rows: list[list[InlineKeyboardButton]] = []
-    if report.status in (rules.OPEN, rules.DRAFT) and report.category is None and not for_handler:
+    choosing = report.status in rules.ACTIVE or report.status == rules.DRAFT
+    if choosing and report.category is None and not for_handler:
         buttons = [
             InlineKeyboardButton(name, callback_data=f"rp:c:{rid}:{key}")
             for key, name in names.items()
@@ -893,16 +894,23 @@ async def _choose_group(turn: Turn, found: store.Report, raw: str) -> None:
 async def _choose_category(turn: Turn, found: store.Report, key: str) -> None:
     assert turn.user is not None
     services = turn.services
-    if found.reporter_id != turn.user.id:
-        raise DomainError("report.only_reporter")
     group = await chats.get(services.db, found.chat_id)
     if group is None or group.is_private:
         raise DomainError("error.stale_button")
+    by_lead = False
+    if found.reporter_id != turn.user.id:
+        # a reporter who did not choose (an elderly neighbour, a hurried one): a lead may,
+        # on the group's card, so that the report reaches its handlers
+        public_card = not found.private and turn.chat.id == found.chat_id
+        if not public_card or await services.roles.role_of(group, turn.user.id) < Role.LEAD:
+            raise DomainError("report.only_reporter")
+        by_lead = True
     names = await category_names(services, group, turn.personal_lang)
     if key not in names:
         raise DomainError("error.stale_button")
     first = found.category is None
-    if not await store.set_category(services.db, found.id, turn.user.id, key):
+    chooser = None if by_lead else turn.user.id
+    if not await store.set_category(services.db, found.id, chooser, key):
         raise DomainError(
             "report.already", state=Html(t(turn.personal_lang, f"report.state_{found.status}"))
         )

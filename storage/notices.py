@@ -130,11 +130,22 @@ async def confirm(
 
 
 async def confirmations(db: Database, notice_id: int) -> list[str]:
-    """The household keys that confirmed (one per person; a household may repeat)."""
-    rows = await db.fetchall(
-        "SELECT household FROM notice_confirms WHERE notice_id = ?", (notice_id,)
+    """The households that confirmed, as the register says now: ``u<unit>`` for every unit a
+    confirming person holds (one who holds two flats confirms for both; a claim approved after
+    the press counts), ``p<user>`` for a confirming person with no approved unit."""
+    units = await db.fetchall(
+        "SELECT DISTINCT m.unit_id FROM notice_confirms c JOIN unit_members m"
+        " ON m.chat_id = c.chat_id AND m.user_id = c.user_id AND m.status = 'approved'"
+        " WHERE c.notice_id = ?",
+        (notice_id,),
     )
-    return [r["household"] for r in rows]
+    alone = await db.fetchall(
+        "SELECT c.user_id FROM notice_confirms c WHERE c.notice_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM unit_members m WHERE m.chat_id = c.chat_id AND m.user_id = c.user_id"
+        " AND m.status = 'approved')",
+        (notice_id,),
+    )
+    return [f"u{r['unit_id']}" for r in units] + [f"p{r['user_id']}" for r in alone]
 
 
 async def register(db: Database, chat_id: int) -> list[tuple[int, str]]:

@@ -180,14 +180,15 @@ async def set_message(db: Database, report_id: int, message_id: int) -> None:
         )
 
 
-async def set_category(db: Database, report_id: int, reporter_id: int, key: str) -> bool:
-    """The reporter chooses the category, once (a replayed or forged press of another
-    category changes nothing: the handlers were routed by the first)."""
+async def set_category(db: Database, report_id: int, reporter_id: int | None, key: str) -> bool:
+    """The category is chosen once, by the reporter (``reporter_id``) or, for a reporter who
+    did not, by a lead (``None``); a replayed or forged press of another category changes
+    nothing: the handlers were routed by the first."""
     async with db.write() as conn:
         cur = await conn.execute(
-            "UPDATE reports SET category = ? WHERE id = ? AND reporter_id = ?"
-            " AND category IS NULL AND status IN ('open', 'draft')",
-            (key, report_id, reporter_id),
+            "UPDATE reports SET category = ? WHERE id = ? AND (? IS NULL OR reporter_id = ?)"
+            " AND category IS NULL AND status IN ('open', 'acknowledged', 'in_progress', 'draft')",
+            (key, report_id, reporter_id, reporter_id),
         )
         return cur.rowcount == 1
 

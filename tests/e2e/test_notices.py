@@ -170,3 +170,21 @@ async def test_pin_languages_bad_input_and_forged_presses(world: World) -> None:
         return world.services.outbox.pending_refreshes == 0
 
     await eventually(none_pending)
+
+
+async def test_one_press_confirms_every_flat_of_its_holder(world: World) -> None:
+    await building(world)
+    await world.do(world.alice.send(world.court, "/units add 1-05"))
+    await world.do(world.bob.send(world.court, "/unit 1-05"))  # Bob holds 1-01 and 1-05
+    replies = await world.do(world.alice.send(world.court, "/notice Lift inspection on Friday"))
+    assert "#N1" in replies.text(world.court), replies.text(world.court)
+    notice = await store.get(world.services.db, 1)
+    assert notice is not None
+    card = world.fake.message(world.court, notice.message_id or 0)
+    assert card is not None
+    await world.do(world.bob.press(card, "nt:g:1"))
+    shown = world.fake.message(world.court, card.message_id)
+    assert shown is not None and "Confirmed: 2 of 5 households" in (shown.text or "")
+    replies = await world.do(world.alice.press(card, "nt:w:1"))
+    listed = replies.text(world.alice.private)
+    assert "(3 households): 1-02, 1-03, 1-04" in listed

@@ -191,3 +191,20 @@ async def test_a_private_report_from_someone_in_two_buildings(world: World) -> N
     assert "Oak Yard" in replies.text(world.alice.private)
     replies = await world.do(world.bob.press(question, f"rp:g:1:{world.court.id}", check=False))
     assert (await get(world)).chat_id == oak.id  # sent already: the old question is dead
+
+
+async def test_a_lead_chooses_the_category_a_reporter_left_unchosen(world: World) -> None:
+    await building(world)
+    said = await world.carol.send(world.court, "сантехник — я")
+    await world.do(world.alice.send(world.court, "/reports handler water", reply_to=said))
+    await world.do(world.wang.send(world.court, "/report 楼道漏水"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    replies = await world.do(world.bob.press(card, "rp:c:1:water"))  # a resident may not
+    assert "Only the person who reported" in replies.answer_text()
+    replies = await world.do(world.alice.press(card, "rp:c:1:water"))
+    assert "Water" in replies.answer_text()
+    assert "楼道漏水" in replies.text(world.carol.private)  # routed to the water handler
+    assert (await get(world)).category == "water"
+    replies = await world.do(world.wang.press(card, "rp:c:1:noise", check=False))
+    assert (await get(world)).category == "water"  # chosen once
