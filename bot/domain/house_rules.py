@@ -275,10 +275,37 @@ def parse_amend(raw: str) -> AmendRequest:
     raise DomainError("rules.amend_usage")
 
 
+#: What people type to strike an article out; an amendment replaces or adds (see the notes).
+DELETE_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "delete",
+        "remove",
+        "strike",
+        "-",
+        "—",
+        "–",
+        "x",
+        "删除",
+        "删去",
+        "删掉",
+        "去掉",
+        "取消",
+        "удалить",
+        "убрать",
+        "исключить",
+        "удалить статью",
+    }
+)
+
+
 def amendment_text(text: str, article: int | None, count: int) -> str:
     """The proposed text as stored: a heading of the same article typed in front of it
-    ("3. …", "第三条 …") is dropped; the same checks as an article."""
+    ("3. …", "第三条 …") is dropped; the same checks as an article. A word for striking the
+    article out ("delete", "删除", "удалить") is refused (``rules.no_delete``): it would
+    become the article's text."""
     number = article if article is not None else count + 1
+    if fold(text).rstrip(".!。！") in DELETE_WORDS:
+        raise DomainError("rules.no_delete", number=number)
     found = _heading(text.split("\n", 1)[0], None)
     if found is not None and found[1] == number:
         rest = text.split("\n", 1)

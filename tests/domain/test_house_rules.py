@@ -266,3 +266,10 @@ def test_chinese_numerals_and_back(number: int, text: str) -> None:
     assert hr.chinese_numeral(number) == text
     if 0 < number < 10_000:
         assert hr.chinese_number(text) == number
+
+
+@pytest.mark.parametrize("word", ["delete", "Delete.", "remove", "-", "删除", "删除。", "удалить"])
+def test_an_amendment_that_only_says_delete_is_refused(word: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        hr.amendment_text(word, 3, 5)
+    assert caught.value.key == "rules.no_delete" and caught.value.params == {"number": 3}

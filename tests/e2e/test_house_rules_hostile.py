@@ -110,6 +110,8 @@ async def test_bad_amendments_are_answered(world: World) -> None:
         "/amend 2": "Write it like this",  # no text and no message replied to
         "/amend decline": "only",  # a lead's word, whatever follows
         "/amend withdraw 1": "no amendment 1",
+        "/amend 3 delete": "cannot strike an article out",
+        "/amend 3 删除": "cannot strike an article out",
     }
     for text, expected in cases.items():
         replies = await world.do(world.bob.send(world.court, text))
