@@ -62,7 +62,8 @@ PAGE_WORDS = (
     *("send", "private_with", "members", "bot_not_in", "add_bot", "remove_bot", "start"),
     *("start_hint", "join", "leave", "not_member", "no_commands", "reply", "edited", "attach"),
     *("write", "name_hint", "joined", "left", "added", "title", "pinned_service", "migrated"),
-    *("offline", "bot", "download"),
+    *("offline", "bot", "download", "make_admin", "unmake_admin", "refused", "only_admins"),
+    *("gone", "already", "empty", "need_name", "empty_file", "too_big", "too_long"),
 )
 #: the largest file a person may send from the page (Telegram's bot download limit)
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -116,7 +117,26 @@ def command_menu(fake: FakeTelegram, chat: FakeChat, user: FakeUser) -> list[JSO
 
 
 class BadAction(Exception):
-    """An action the page asked for that the world refuses (shown to the person)."""
+    """An action the page asked for that the world refuses (shown to the person in the page's
+    language: ``word`` names the page word, the English text is for logs and tests)."""
+
+    def __init__(self, message: str, word: str = "refused") -> None:
+        super().__init__(message)
+        self.word = word
+
+
+#: the world's refusals (developer English), as the page word that tells a person
+_REFUSALS = (
+    ("is not a member", "not_member"),
+    ("is not an administrator", "only_admins"),
+    ("no longer exists", "gone"),
+    ("has no button", "gone"),
+    ("already in", "already"),
+)
+
+
+def _word_for(message: str) -> str:
+    return next((word for part, word in _REFUSALS if part in message), "refused")
 
 
 class PlaygroundPage:
@@ -149,6 +169,8 @@ class PlaygroundPage:
             "document": self._act_document,
             "add_bot": self._act_add_bot,
             "remove_bot": self._act_remove_bot,
+            "promote_bot": self._act_promote_bot,
+            "demote_bot": self._act_demote_bot,
             "person": self._act_person,
             "join": self._act_join,
             "leave": self._act_leave,
@@ -398,8 +420,10 @@ class PlaygroundPage:
             if not isinstance(params, dict):
                 raise BadAction("actions take a JSON object")
             result = await action(params)
-        except (BadAction, ValueError, LookupError) as exc:  # the world's refusals too
-            return _error(400, str(exc))
+        except BadAction as exc:
+            return _error(400, str(exc), exc.word)
+        except (ValueError, LookupError) as exc:  # the world's refusals, in its own words
+            return _error(400, str(exc), _word_for(str(exc)))
         # not every change wakes the world's watchers (a group message the bot may not see
         # under privacy mode notifies nobody): show it now
         self._broadcast()
@@ -423,9 +447,9 @@ class PlaygroundPage:
         user, chat = self._user(params), self._chat(params)
         text = str(params.get("text") or "").strip()
         if not text:
-            raise BadAction("write something first")
+            raise BadAction("write something first", "empty")
         if len(text) > 4096:
-            raise BadAction("a message holds at most 4096 characters")
+            raise BadAction("a message holds at most 4096 characters", "too_long")
         reply_to = params.get("reply_to")
         message = await user.send(
             chat, text, reply_to=int(reply_to) if reply_to not in (None, "") else None
@@ -450,9 +474,9 @@ class PlaygroundPage:
         except (binascii.Error, ValueError):
             raise BadAction("the file did not arrive whole") from None
         if not filename or not content:
-            raise BadAction("choose a file that is not empty")
+            raise BadAction("choose a file that is not empty", "empty_file")
         if len(content) > MAX_UPLOAD:
-            raise BadAction("files up to 20 MB only")
+            raise BadAction("files up to 20 MB only", "too_big")
         caption = str(params.get("caption") or "").strip() or None
         message = await user.send_document(
             chat, filename=filename, content=content, caption=caption
@@ -467,6 +491,14 @@ class PlaygroundPage:
         await self.fake.remove_bot(self._chat(params), by=self._user(params), kicked=False)
         return {}
 
+    async def _act_promote_bot(self, params: JSON) -> JSON:
+        await self.fake.promote_bot(self._chat(params), by=self._user(params))
+        return {}
+
+    async def _act_demote_bot(self, params: JSON) -> JSON:
+        await self.fake.demote_bot(self._chat(params), by=self._user(params))
+        return {}
+
     async def _act_join(self, params: JSON) -> JSON:
         await self.fake.join(self._chat(params), self._user(params))
         return {}
@@ -478,7 +510,7 @@ class PlaygroundPage:
     async def _act_person(self, params: JSON) -> JSON:
         name = " ".join(str(params.get("name") or "").split())[:64]
         if not name:
-            raise BadAction("a new person needs a name")
+            raise BadAction("a new person needs a name", "need_name")
         language = str(params.get("language") or "en").strip().lower()
         if language not in ("en", "zh", "ru", "de", "es", "fr"):
             language = "en"
@@ -516,5 +548,8 @@ def _json(status: int, payload: Any) -> HttpResponse:
     return response
 
 
-def _error(status: int, message: str) -> HttpResponse:
-    return _json(status, {"ok": False, "error": message})
+def _error(status: int, message: str, word: str | None = None) -> HttpResponse:
+    payload: JSON = {"ok": False, "error": message}
+    if word is not None:
+        payload["word"] = word
+    return _json(status, payload)

@@ -54,7 +54,7 @@ async function act(action, body) {
   let answer = {};
   try { answer = await response.json(); } catch (_) { answer = { error: response.statusText }; }
   if (!response.ok) {
-    toast(answer.error || response.statusText, true);
+    toast(answer.word ? w(answer.word) : answer.error || response.statusText, true);
     throw new Error(answer.error || response.statusText);
   }
   return answer;
@@ -63,10 +63,8 @@ async function act(action, body) {
 function connect() {
   const source = new EventSource("/api/events");
   source.onmessage = (event) => handle(JSON.parse(event.data));
-  source.onerror = () => {
-    document.body.classList.add("offline");
-  };
-  source.onopen = () => document.body.classList.remove("offline");
+  source.onerror = () => { $("offline").hidden = false; };
+  source.onopen = () => { $("offline").hidden = true; };
 }
 
 function handle(event) {
@@ -89,6 +87,7 @@ function loadState(state) {
   document.documentElement.lang = S.lang === "zh" ? "zh-Hans" : S.lang;
   for (const node of document.querySelectorAll("[data-l]")) node.textContent = w(node.dataset.l);
   $("text").placeholder = w("write");
+  $("offline").textContent = w("offline");
   $("new-name").placeholder = w("name_hint");
   $("attach").title = w("attach");
   S.bot = state.bot;
@@ -219,6 +218,11 @@ function renderHead() {
           w("add_bot", { bot: S.bot.first_name })));
       banner.hidden = false;
     } else if (isAdmin(chat, S.me)) {
+      const admin = chat.bot_status === "administrator";
+      actions.append(el("button", {
+        type: "button", "data-testid": admin ? "demote-bot" : "promote-bot",
+        onclick: () => act(admin ? "demote_bot" : "promote_bot", { user: S.me, chat: chat.id }),
+      }, w(admin ? "unmake_admin" : "make_admin", { bot: S.bot.first_name })));
       actions.append(el("button", { type: "button", "data-testid": "remove-bot", onclick: () => act("remove_bot", { user: S.me, chat: chat.id }) },
         w("remove_bot", { bot: S.bot.first_name })));
     }

@@ -19,7 +19,7 @@ import pytest
 
 from playground import FakeTelegram
 from playground.demo import UNITS, build_demo, make_cast
-from playground.page import PlaygroundPage, command_menu, words
+from playground.page import PAGE_WORDS, PlaygroundPage, command_menu, words
 from tests.e2e.conftest import TOKEN, start_app, stop_app
 
 
@@ -141,6 +141,7 @@ async def test_actions_the_world_refuses_are_told_and_change_nothing(
         status, answer = await act(page, action, **params)
         assert status == 400, (action, answer)
         assert says in answer["error"], (action, answer)
+        assert answer["word"] in PAGE_WORDS, answer  # told in the page's language
     assert len(group.messages) == before
     status, _, _ = await http(page, "POST", "/api/send", b"user=1", {"Content-Type": "text/plain"})
     assert status == 415

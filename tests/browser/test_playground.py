@@ -196,3 +196,38 @@ def test_the_playground_stops_cleanly_and_its_page_answers_only_on_loopback(
         raise AssertionError("a form post was accepted")
     except urllib.error.HTTPError as exc:
         assert exc.code == 415
+
+
+def test_a_pinned_announcement_shows_in_the_pinned_bar(page: Page) -> None:
+    page.be("Alice Adams")
+    page.open_group()
+    page.one("[data-testid=add-bot]").click()
+    page.bot_says(r"Hello, Maple Court")
+    page.one("[data-testid=promote-bot]").click()  # pinning needs an admin bot, as on Telegram
+    page.one("[data-testid=demote-bot]")
+    page.write("/announce now | Water is off on Tuesday, 9:00-12:00 | pin")
+    page.bot_says(r"Water is off on Tuesday", timeout=20)
+    bar = page.until(
+        lambda: [b for b in page.find_all("[data-testid=pinned]") if b.is_displayed()],
+        "the pinned bar",
+    )[0]
+    assert "Water is off on Tuesday" in bar.text
+    page.shot("05-pinned")
+
+
+def test_a_refused_action_is_told_in_the_pages_language(page: Page) -> None:
+    page.be("Alice Adams")
+    page.open_group()
+    page.one("[data-testid=add-bot]").click()
+    page.bot_says(r"Hello, Maple Court")
+    page.write("/poll Paint the gate? | Green | Blue")
+    page.bot_says(r"Paint the gate\?")
+    page.be("Bob Baker")
+    page.open_group()
+    page.one("[data-testid=leave]").click()
+    page.one("[data-testid=join]")  # Bob is out: the composer is off, the Join button shown
+    assert page.one("#composer").get_attribute("aria-disabled") == "true"
+    page.press(page.bot_says(r"Paint the gate\?"), "Green")  # an old card still shows
+    error = page.one("[data-testid=error]")
+    assert error.text == "You are not in this group."
+    assert "Bob Baker" not in page.bot_says(r"Paint the gate\?").text
