@@ -208,3 +208,19 @@ async def test_a_lead_chooses_the_category_a_reporter_left_unchosen(world: World
     assert (await get(world)).category == "water"
     replies = await world.do(world.wang.press(card, "rp:c:1:noise", check=False))
     assert (await get(world)).category == "water"  # chosen once
+
+
+async def test_a_me_too_neighbour_who_blocked_the_bot_is_told_in_the_group(world: World) -> None:
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Broken mailbox lock"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    await world.do(world.bob.press(card, "rp:c:1:other"))
+    await world.do(world.carol.press(card, "rp:m:1"))
+    world.carol.block_bot()  # Telegram now answers 403 to anything sent to her
+    await world.settle()
+    replies = await world.do(world.alice.press(card, "rp:s:1:p"))
+    assert not replies.text(world.carol.private)
+    said = replies.text(world.court)
+    assert f"tg://user?id={world.carol.id}" in said and "#F1" in said
+    assert "in progress" in replies.text(world.bob.private)
