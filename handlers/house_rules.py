@@ -213,6 +213,7 @@ def change_lines(lang: str, changes: Sequence[domain.Change], budget: int = PAGE
 def diff_pages(
     lang: str, title: str, old: store.Version | None, new: store.Version, budget: int = PAGE
 ) -> list[str]:
+    """Every page of the comparison (see :func:`send_diff` for how many are posted)."""
     changes = domain.diff(old.articles if old else (), new.articles)
     blocks = change_lines(lang, changes)
     if old is not None and old.preamble != new.preamble:
@@ -220,10 +221,31 @@ def diff_pages(
     if not blocks:
         blocks = [t(lang, "rules.no_changes")]
     head = title + "\n" + tn(lang, "rules.changes_count", len(changes))
-    pages = paginate(head, blocks, budget)
-    if len(pages) > MAX_PAGES:
-        pages = [*pages[: MAX_PAGES - 1], t(lang, "rules.more_changes")]
-    return pages
+    return paginate(head, blocks, budget)
+
+
+async def send_diff(
+    services: Services,
+    chat_id: int,
+    lang: str,
+    title: str,
+    old: store.Version | None,
+    new: store.Version,
+) -> None:
+    """The comparison in the chat; when it takes more than MAX_PAGES messages, the first
+    pages and the whole comparison as a text file."""
+    pages = diff_pages(lang, title, old, new)
+    if len(pages) <= MAX_PAGES:
+        for page in pages:
+            await services.outbox.send(chat_id, page)
+        return
+    for page in pages[: MAX_PAGES - 1]:
+        await services.outbox.send(chat_id, page)
+    await services.outbox.send(chat_id, t(lang, "rules.more_changes"))
+    content = "\n\n".join(plain(page) for page in pages).encode("utf-8")
+    await services.outbox.send_document(
+        chat_id, content, "house-rules-changes.txt", caption=plain(title)[:1000]
+    )
 
 
 def amendment_target(lang: str, amendment: store.Amendment) -> str:
@@ -467,8 +489,7 @@ async def on_decision_closed(services: Services, decision: Decision) -> None:
     assert ratified.number is not None
     before = await store.previous(services.db, chat.id, ratified.number)
     title = t(lang, "rules.ratified", number=ratified.number, ref=ref)
-    for page in diff_pages(lang, title, before, ratified):
-        await services.outbox.send(chat.id, page)
+    await send_diff(services, chat.id, lang, title, before, ratified)
     refresh_draft(services, ratified)
     log.info("house rules version %s ratified in chat %s", ratified.number, chat.id)
 
@@ -833,8 +854,7 @@ def _name(lang: str, version: store.Version | None) -> str:
 async def _post_diff(turn: Turn, old: store.Version | None, new: store.Version) -> None:
     lang = turn.lang
     title = t(lang, "rules.compare_head", old=_name(lang, old), new=_name(lang, new))
-    for page in diff_pages(lang, title, old, new):
-        await turn.say(page)
+    await send_diff(turn.services, turn.chat.id, lang, title, old, new)
 
 
 # --- replies and files to the draft's card ----------------------------------------------------
@@ -1179,8 +1199,7 @@ async def draft_button(turn: Turn, parts: list[str]) -> None:
         return
     current = await store.current(services.db, turn.chat.id)
     title = t(lang, "rules.compare_head", old=_name(lang, current), new=_name(lang, found))
-    for page in diff_pages(lang, title, current, found):
-        await services.outbox.send(turn.chat.id, page)
+    await send_diff(services, turn.chat.id, lang, title, current, found)
 
 
 async def _ratify_press(turn: Turn, found: store.Version) -> None:
@@ -1245,8 +1264,7 @@ async def compare_button(turn: Turn, parts: list[str]) -> None:
     await turn.answer()
     lang = turn.lang
     title = t(lang, "rules.compare_head", old=_name(lang, old), new=_name(lang, new))
-    for page in diff_pages(lang, title, old, new):
-        await turn.services.outbox.send(turn.chat.id, page)
+    await send_diff(turn.services, turn.chat.id, lang, title, old, new)
 
 
 # --- digest ----------------------------------------------------------------------------------

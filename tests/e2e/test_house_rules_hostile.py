@@ -256,6 +256,11 @@ async def test_long_rules_are_split_below_telegrams_limit_or_sent_as_a_file(
         assert len(pages) == 1 and len(documents) == 1
         content = documents[0].params["document"].decode("utf-8")
         assert f"## Article {count}\n" in content
+        # a comparison too long for four messages: three, a note, and the whole of it as a file
+        replies = await world.do(world.bob.send(world.court, "/rules compare 1"))
+        assert len(replies.sent(world.court)) == 4
+        [changes] = [c for c in replies.calls if c.method == "sendDocument"]
+        assert changes.params["document"].decode("utf-8").count(" added: ") == count
     else:
         assert 1 < len(pages) <= 4 and not documents
         joined = "\n".join(pages)
