@@ -47,7 +47,6 @@ from bot.services import Services
 from handlers import cards, refs
 from handlers.common import (
     GROUP_ONLY,
-    PRIVATE_ONLY,
     CourtyardContext,
     Turn,
     button,
@@ -357,10 +356,17 @@ async def helper(turn: Turn) -> None:
     await turn.reply("rollcall.helper_on")
 
 
-@command(where=PRIVATE_ONLY)
+@command()
 async def checkonme(turn: Turn) -> None:
     assert turn.user is not None
     services = turn.services
+    if not turn.chat.is_private:
+        # a personal line typed in the group: taken down if the bot may, never stored
+        if turn.rest and turn.message is not None:
+            await services.outbox.delete(turn.chat.id, turn.message.message_id)
+        link = f"https://t.me/{services.bot_username}?start=checkonme"
+        await turn.say(turn.t("rollcall.checkonme_private_only", link=link))
+        return
     lang = turn.personal_lang
     text = turn.rest
     if not text:

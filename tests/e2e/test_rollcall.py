@@ -262,7 +262,9 @@ async def test_check_on_me_is_private_expiring_and_forgotten(world: World) -> No
     await world.do(world.alice.send(world.alice.private, "/start"))
     await world.do(dan.send(dan.private, "/start"))
     replies = await world.do(dan.send(world.court, "/checkonme wheelchair"))
-    assert "privately" in replies.text(world.court) or "private" in replies.text(world.court)
+    assert "send this to me privately" in replies.text(world.court)
+    assert [c for c in replies.calls if c.method == "deleteMessage"]  # taken down if it may
+    assert await store.check_on_me_of(world.services.db, dan.id, world.services.clock()) == []
     replies = await world.do(dan.send(dan.private, "/checkonme wheelchair, 5th floor"))
     assert "Maple Court" in replies.text(dan.private)
     lines = await store.check_on_me_of(world.services.db, dan.id, world.services.clock())
