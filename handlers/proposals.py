@@ -1293,14 +1293,9 @@ async def review(turn: Turn) -> None:
         raise DomainError("proposal.review_usage")
     if not await turn.is_member():
         raise DomainError("membership.not_member")
-    words = text.split(None, 1)
-    answer = rules.parse_answer(words[0])
-    remark_text = words[1] if answer is not None and len(words) > 1 else (None if answer else text)
-    remark = None
-    if remark_text:
-        remark = " ".join(remark_text.split())
-        if len(remark) > rules.MAX_REMARK:
-            raise DomainError("proposal.text_too_long", limit=rules.MAX_REMARK)
+    answer, remark = rules.split_answer(text)
+    if remark is not None and len(remark) > rules.MAX_REMARK:
+        raise DomainError("proposal.text_too_long", limit=rules.MAX_REMARK)
     households = await _households(turn)
     if not await store.answer_review(turn.services.db, p.id, households, answer, remark, turn.now):
         raise DomainError("proposal.review_not_open", ref=ref_of(p.id).text)

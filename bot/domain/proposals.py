@@ -438,3 +438,15 @@ _ANSWER_WORDS: Final[dict[str, str]] = {
 
 def parse_answer(word: str) -> str | None:
     return _ANSWER_WORDS.get(_one_line(word).casefold())
+
+
+def split_answer(text: str) -> tuple[str | None, str | None]:
+    """``partly one lamp flickers`` -> (partly, "one lamp flickers"); ``не сделано совсем`` ->
+    (not, "совсем"); a text without an answer word is a remark alone (None, text)."""
+    words = _one_line(text or "").split(" ")
+    for size in (2, 1):
+        if len(words) >= size and (answer := parse_answer(" ".join(words[:size]))) is not None:
+            rest = " ".join(words[size:])
+            return answer, rest or None
+    line = _one_line(text or "")
+    return None, line or None

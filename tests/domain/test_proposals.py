@@ -307,3 +307,18 @@ def test_review_verdict(answers: list[str], verdict: str | None) -> None:
 )
 def test_review_words(word: str, answer: str | None) -> None:
     assert rules.parse_answer(word) == answer
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "remark"),
+    [
+        ("partly one lamp flickers", "partly", "one lamp flickers"),
+        ("well", "well", None),
+        ("не сделано совсем", "not", "совсем"),
+        ("未完成 灯还是不亮", "not", "灯还是不亮"),
+        ("the lamps flicker", None, "the lamps flicker"),
+        ("  ", None, None),
+    ],
+)
+def test_review_answer_and_remark(text: str, answer: str | None, remark: str | None) -> None:
+    assert rules.split_answer(text) == (answer, remark)
