@@ -215,7 +215,7 @@ _AMOUNT_WORDS.extend(
     (
         (re.compile(r"\s+more(?=\s)"), 0.0),
         (re.compile(r"\s*and an? half$"), 0.5),
-        (re.compile(r" and a half "), 0.5),
+        (re.compile(r" and an? half "), 0.5),
     )
 )
 
@@ -288,7 +288,7 @@ _component(
 @_component(
     "range_en",
     rf"(?:(?P<between>between)\s+|from\s+)?(?P<h1>{_HOUR_EN})(?::(?P<m1>[0-5]\d))?"
-    r"(?:\s*(?P<a1>[ap])\.?m\.?)?\s*(?P<sep>-|–|—|to|till|until|and)\s*"
+    r"(?:\s*(?P<a1>[ap])(?:\.?m)?\.?)?\s*(?P<sep>-|–|—|to|till|until|and)\s*"
     rf"(?P<h2>{_HOUR_EN})(?::(?P<m2>[0-5]\d))?(?:{_AMPM})?{_B}",
 )
 def _range(m: re.Match[str], p: _Parts) -> _Parts | None:
@@ -322,7 +322,7 @@ _REL_UNIT_EN = (
     r"|months?|years?|yrs?|y)"
 )
 _REL_PART_EN = (
-    rf"(?<![0-9a-zа-я]){_AMOUNT_EN}(?:and\s+a\s+half\s+|more\s+)?{_REL_UNIT_EN}"
+    rf"(?<![0-9a-zа-я]){_AMOUNT_EN}(?:and\s+an?\s+half\s+|more\s+)?{_REL_UNIT_EN}"
     rf"(?:\s+and\s+an?\s+half)?{_B}"
 )
 _REL_SPECIAL_AMOUNTS: Final[dict[str, tuple[float, str]]] = {
@@ -496,16 +496,22 @@ _EN_ORDINALS: Final[dict[str, int]] = {
 }
 
 
+#: "of the month", "of next month", "of the current month", "of each month".
+_OF_MONTH = r"(?:the\s+)?(?:(?:each|every|this|next|current|following)\s+)?month"
+
+
 @_component(
     "monthday_en",
-    rf"(?:on\s+)?(?P<the>the\s+)?(?:(?P<n>\d{{1,2}}){_ORD_EN}|(?P<w>{_alternation(_EN_ORDINALS)}"
-    rf"|{_ORD_WORDS_EN}))"
-    r"(?:\s+day)?(?:\s+of\s+(?:the|each|every|this|next)\s+month)?" + _B,
+    rf"(?:on\s+)?(?P<the>the\s+)?(?:(?P<n>\d{{1,2}}){_ORD_EN}|(?P<n2>\d{{1,2}})(?=\s+of\s+{_OF_MONTH})"
+    rf"|(?P<w>{_alternation(_EN_ORDINALS)}|{_ORD_WORDS_EN}))"
+    rf"(?:\s+day)?(?:\s+of\s+{_OF_MONTH})?" + _B,
 )
 def _monthday_en(m: re.Match[str], p: _Parts) -> _Parts | None:
-    text = m.group(0)
+    text = re.sub(r"\s+", " ", m.group(0)).replace("following month", "next month")
+    text = text.replace("current month", "this month")
     word = re.sub(r"\s+", " ", m.group("w") or "")
-    day = int(m.group("n")) if m.group("n") else _EN_ORDINALS.get(word) or ORDINALS[word]
+    number = m.group("n") or m.group("n2")  # "the 20th", "20 of next month"
+    day = int(number) if number else _EN_ORDINALS.get(word) or ORDINALS[word]
     bare = word and "month" not in text and "day" not in text and not p.every
     if bare and (not m.group("the") or word in ("last", "first", "second")):
         return None  # "first" alone is not a date; "the twenty first" is
