@@ -499,7 +499,10 @@ async def _act(turn: Turn, report_id: int, words: list[str]) -> None:
     if group is None or (not turn.chat.is_private and group.id != turn.chat.id):
         raise DomainError("report.not_found", ref=rules.tag(report_id))
     handler = await may_handle(services, group, turn.user.id, found.category)
-    if found.private and not handler and found.reporter_id != turn.user.id:
+    # a private report, and in a private chat any report, only for its reporter and handlers
+    # (a resident of another building must not read this one's reports by trying numbers)
+    hidden = found.private or turn.chat.is_private
+    if hidden and not handler and found.reporter_id != turn.user.id:
         raise DomainError("report.not_found", ref=rules.tag(report_id))
     if not words:
         if not turn.chat.is_private:

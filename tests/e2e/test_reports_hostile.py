@@ -224,3 +224,15 @@ async def test_a_me_too_neighbour_who_blocked_the_bot_is_told_in_the_group(world
     said = replies.text(world.court)
     assert f"tg://user?id={world.carol.id}" in said and "#F1" in said
     assert "in progress" in replies.text(world.bob.private)
+
+
+async def test_a_stranger_cannot_read_reports_by_trying_numbers(world: World) -> None:
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Smell of gas in entrance 3"))
+    stranger = world.fake.user("Mallory", language_code="en")
+    for text in ("/report F1", "/report F1 ack", "/report F2"):
+        replies = await world.do(stranger.send(stranger.private, text))
+        said = replies.text(stranger.private)
+        assert "no report" in said and "gas" not in said, text
+    replies = await world.do(world.bob.send(world.bob.private, "/report F1"))  # its reporter
+    assert "Smell of gas" in replies.text(world.bob.private)
