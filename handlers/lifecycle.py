@@ -29,7 +29,7 @@ from handlers.common import (
     open_turn,
     user_language,
 )
-from handlers.units import refresh_queue_card
+from handlers.units import post_queue_card_anew, refresh_queue_card
 from storage import chats, members, prompts
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,7 @@ async def move_chat(context: CourtyardContext, old: int, new: int) -> None:
     services.roles.move(old, new)
     if moved:
         log.info("chat %s moved to supergroup %s", old, new)
+        await post_queue_card_anew(services, new)
 
 
 async def title_changed(update: Update, context: CourtyardContext) -> None:

@@ -396,6 +396,23 @@ async def refresh_queue_card(services: Services, chat_id: int) -> None:
         _refresh_queue(services, chat_id, card.message_id)
 
 
+async def post_queue_card_anew(services: Services, chat_id: int) -> bool:
+    """After the group became a supergroup (its old card's id names another message there):
+    post the approval card anew if claims are waiting or suspended. True if posted."""
+    db = services.db
+    async with _lock(services, chat_id):
+        if await units.queue_card(db, chat_id) is not None:
+            return False  # posted in the supergroup already
+        if not await units.waiting(db, chat_id) and not await units.suspended(db, chat_id):
+            return False
+        text, markup = await _render_queue(services, chat_id, page=0)
+        sent = await services.outbox.send(chat_id, text, reply_markup=markup, silent=True)
+        if sent is None:
+            return False
+        await units.set_queue_card(db, chat_id, sent.message_id, now=services.clock())
+        return True
+
+
 # the approval card is brought up to date after a crash like every other card
 cards.register("unit_queue", render=_render_queue_card, redraw=refresh_queue_card)
 

@@ -163,8 +163,8 @@ async def cards_without_message(
         open_sql = spec.open.replace(":since", "?")
         params = (since,) * spec.open.count(":since")
         rows = await db.fetchall(
-            f"SELECT id FROM {spec.table} WHERE chat_id = ? AND {spec.message} IS NULL"
-            f" AND ({open_sql}) ORDER BY id",
+            f"SELECT {spec.id} AS id FROM {spec.table} WHERE chat_id = ?"
+            f" AND {spec.message} IS NULL AND ({open_sql}) ORDER BY 1",
             (chat_id, *params),
         )
         found.extend((kind, int(r["id"])) for r in rows)
@@ -176,7 +176,8 @@ async def set_card_message(db: Database, kind: str, row_id: int, message_id: int
     spec = cards.KINDS[kind]
     async with db.write() as conn:
         cur = await conn.execute(
-            f"UPDATE {spec.table} SET {spec.message} = ? WHERE id = ? AND {spec.message} IS NULL",
+            f"UPDATE {spec.table} SET {spec.message} = ?"
+            f" WHERE {spec.id} = ? AND {spec.message} IS NULL",
             (message_id, row_id),
         )
         return cur.rowcount == 1
@@ -214,6 +215,9 @@ async def migrate(db: Database, old_id: int, new_id: int, now: datetime) -> bool
                 await conn.execute(
                     f'UPDATE "{table}" SET "{held}" = NULL WHERE "{column}" = ?', (old_id,)
                 )
+        # the approval card's row cannot hold a NULL message: the row goes, and the card is
+        # posted anew in the supergroup (handlers/lifecycle.py move_chat)
+        await conn.execute("DELETE FROM unit_queue_cards WHERE chat_id = ?", (old_id,))
         new = await (await conn.execute("SELECT id FROM chats WHERE id = ?", (new_id,))).fetchone()
         if new is not None:
             # presence (0011): what the supergroup knows is newer; else the old group's

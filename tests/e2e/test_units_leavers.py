@@ -193,3 +193,40 @@ async def test_the_approval_card_is_brought_up_to_date_after_a_crash(
         assert edits(fake, before, world.court) == []
     finally:
         await stop_app(world.app)
+
+
+async def test_the_approval_card_is_posted_anew_in_a_supergroup_and_never_edited_by_old_id(
+    world: World,
+) -> None:
+    await world.with_bot()
+    await do(world, world.alice.send(world.court, "/units add 3-502 80"))
+    await do(world, world.bob.send(world.court, "/unit 3-502"))
+    old = await units.queue_card(world.services.db, world.court.id)
+    assert old is not None
+    new = await world.fake.upgrade_to_supergroup(world.court, by=world.alice)
+    await calm(world)
+    card = await units.queue_card(world.services.db, new.id)
+    assert card is not None and card.message_id != old.message_id
+    shown = world.fake.message(new, card.message_id)
+    assert shown is not None and "Bob Baker — 3-502" in (shown.text or "")
+    # the supergroup fills with messages whose ids include the old card's; claims and presses
+    # reach the new card only
+    for _ in range(6):
+        await do(world, world.carol.send(new, "/help"))
+    mark = world.fake.mark()
+    await do(world, world.carol.send(new, "/unit 3-502"))
+    pending = await units.get_claim(
+        world.services.db,
+        new.id,
+        (await units.get(world.services.db, new.id, "3-502")).id,
+        world.bob.id,
+    )
+    assert pending is not None
+    await do(world, world.alice.press(shown, f"un:a:{pending.unit_id}:{world.bob.id}"))
+    await world.services.outbox.idle()
+    edited = {
+        int(c.params["message_id"])
+        for c in world.fake.calls[mark:]
+        if c.method == "editMessageText" and int(c.params["chat_id"]) == new.id
+    }
+    assert edited <= {card.message_id}, (edited, card.message_id)
