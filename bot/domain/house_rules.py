@@ -164,12 +164,17 @@ def _clean_block(lines: Sequence[str]) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
+#: Control characters (but line breaks and tabs), surrogates and private-use characters: the
+#: Unicode categories Cc, Cs and Co.
+_INVISIBLE_RE: Final[re.Pattern[str]] = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U0010ffff]"
+)
+
+
 def clean_article(text: str, number: int) -> str:
     """An article's text as stored: trimmed, without control characters, not empty, not too
     long (``rules.empty_article``, ``rules.article_too_long``)."""
-    cleaned = "".join(
-        c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs", "Co")
-    )
+    cleaned = _INVISIBLE_RE.sub("", text)
     cleaned = _clean_block(cleaned.replace("\t", " ").splitlines())
     if not cleaned:
         raise DomainError("rules.empty_article", number=number)
