@@ -4,6 +4,8 @@
 /units                   (group, leads) the register: label, area, approved residents; paged
 /units add 3-502 89.5    (leads) add a unit or update its area (area optional)
 /units remove 3-502      (leads) remove a unit and every claim to it
+/units restore 3-502     (leads) restore the claims to it a departure suspended (people back)
+/units add 3-502 80 | entrance 2   (leads) also set the unit's part of the building
 CSV document             (private, leads) bulk import into a group the sender leads
 
 Choices:
@@ -21,6 +23,12 @@ Choices:
 * A resident may hold several units; several residents may share one. With the group setting
   ``unit_approval`` on (the default) a claim to a registered unit waits for a lead; with it off
   it is approved at once. A lead's own claim to a registered unit is approved at once.
+* People who leave. A claim still waiting whose resident has left is marked on the approval
+  card and approving it takes a second press within CONFIRM_SECONDS; claims suspended by a
+  departure are listed with a Restore button (working once the person is back), and
+  ``/units restore`` does the same when the leads' notice never arrived. The card follows
+  departures, returns and restores (handlers/lifecycle.py), is redrawn after a crash like
+  every card (``cards.register("unit_queue")``) and is posted anew after a supergroup move.
 * Quiet onboarding. The group sees one approval card (per group) that leads work through:
   Approve / Reject per claim, paged, edited in place through the outbox's coalesced refresh (a
   new card is posted only when nothing else was waiting, or the card is a day old). What a
