@@ -273,3 +273,16 @@ def test_an_amendment_that_only_says_delete_is_refused(word: str) -> None:
     with pytest.raises(DomainError) as caught:
         hr.amendment_text(word, 3, 5)
     assert caught.value.key == "rules.no_delete" and caught.value.params == {"number": 3}
+
+
+def test_the_invisible_characters_are_the_categories_cc_cs_co() -> None:
+    import sys
+    import unicodedata
+
+    # every character of the Basic Multilingual Plane, and every 7th beyond
+    for code in [*range(0x10000), *range(0x10000, sys.maxunicode + 1, 7), 0xF0000, 0x10FFFD]:
+        char = chr(code)
+        if char in "\n\t" or code in (0xFFFFE, 0xFFFFF, 0x10FFFE, 0x10FFFF):  # kept / noncharacters
+            continue
+        invisible = unicodedata.category(char) in ("Cc", "Cs", "Co")
+        assert bool(hr._INVISIBLE_RE.match(char)) == invisible, hex(code)
