@@ -914,8 +914,10 @@ async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, i
     """Delete a group's finished things whose end is before ``cutoff``: closed polls,
     decisions, group buys and chains (by closing time), events (by their end, or start),
     rosters (by their last slot), returned loans (by return), withdrawn, given or expired
-    listings (by their listing end; no loan newer than the cutoff), delivery failures, done
-    reminders and finished scheduled rows. Idempotent. Returns deleted counts per table."""
+    listings (by their listing end; no loan newer than the cutoff), settled repair reports
+    (confirmed, duplicate, not ours: by their last change), closed notices and those whose
+    confirm-by time passed, delivery failures, done reminders and finished scheduled rows.
+    Idempotent. Returns deleted counts per table."""
     c = to_db(cutoff)
     counts: dict[str, int] = {}
     statements = {
@@ -959,6 +961,16 @@ async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, i
             " AND created_at < ? AND NOT EXISTS (SELECT 1 FROM scheduled s WHERE s.kind = 'post'"
             " AND s.ref_id = posts.id AND (s.status IN ('pending', 'paused', 'running')"
             " OR coalesce(s.fired_at, s.run_at) >= ?))",
+            (chat_id, c, c),
+        ),
+        "reports": (
+            "DELETE FROM reports WHERE chat_id = ? AND status IN ('confirmed', 'duplicate',"
+            " 'not_ours') AND changed_at < ?",
+            (chat_id, c),
+        ),
+        "notices": (
+            "DELETE FROM notices WHERE chat_id = ? AND (status = 'closed' AND closed_at < ?"
+            " OR deadline < ?)",
             (chat_id, c, c),
         ),
         "delivery_failures": (
