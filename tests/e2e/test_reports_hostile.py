@@ -236,3 +236,25 @@ async def test_a_stranger_cannot_read_reports_by_trying_numbers(world: World) ->
         assert "no report" in said and "gas" not in said, text
     replies = await world.do(world.bob.send(world.bob.private, "/report F1"))  # its reporter
     assert "Smell of gas" in replies.text(world.bob.private)
+
+
+async def test_the_panel_walks_the_overdue_days_and_typing_refuses_nonsense(world: World) -> None:
+    await world.with_bot()
+    replies = await world.do(world.alice.send(world.court, "/settings"))
+    panel = replies.sent(world.court)[-1].result
+    assert "Repair reports overdue after: 2 days" in panel["text"]
+    replies = await world.do(world.alice.press(panel, "st:o"))
+    chat = await world.services.db.fetchone(
+        "SELECT settings FROM chats WHERE id = ?", (world.court.id,)
+    )
+    assert chat is not None and '"report_ack_days": 3' in chat["settings"]
+    replies = await world.do(world.bob.press(panel, "st:o"))  # a resident
+    assert "Only" in replies.answer_text()
+    for raw, expected in (
+        ("/settings report_ack_days 0", "not a number of days"),
+        ("/settings report_ack_days lots", "not a number of days"),
+        ("/settings report_fix_days 1", "cannot come before"),  # before the 3-day ack
+        ("/settings report_fix_days 30 дней", "overdue when not fixed within 30 days"),
+    ):
+        replies = await world.do(world.alice.send(world.court, raw))
+        assert expected in replies.text(world.court), raw
