@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
+from playground import FakeUser
 from storage import decisions
 from storage import proposals as store
+from tests.e2e.conftest import World
 from tests.e2e.test_proposals import card_of, card_text, claim, current, fire, households, latest
 
 
-async def on_hearing(world, bob) -> store.Proposal:  # type: ignore[no-untyped-def]
+async def on_hearing(world: World, bob: FakeUser) -> store.Proposal:
     await world.do(bob.send(world.court, "/propose Fix the courtyard lights | Dark by the bins"))
     p = await latest(world)
     await world.do(world.alice.send(world.court, f"/agenda T{p.id}"))
@@ -22,7 +22,7 @@ async def on_hearing(world, bob) -> store.Proposal:  # type: ignore[no-untyped-d
     return p
 
 
-async def test_a_reply_starting_with_a_number_is_a_statement_on_that_card(world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reply_starting_with_a_number_is_a_statement_on_that_card(world: World) -> None:
     bob, *_ = await households(world)
     await world.do(bob.send(world.court, "/propose Something else | first"))  # T1
     p = await on_hearing(world, bob)  # T2
@@ -39,7 +39,7 @@ async def test_a_reply_starting_with_a_number_is_a_statement_on_that_card(world)
     assert not replies.sent(world.court)
 
 
-async def test_two_leads_pressing_put_to_a_vote_open_one_decision(world) -> None:  # type: ignore[no-untyped-def]
+async def test_two_leads_pressing_put_to_a_vote_open_one_decision(world: World) -> None:
     bob, carol, *_ = await households(world)
     said = await carol.send(world.court, "hi")
     await world.do(world.alice.send(world.court, "/grant organizer", reply_to=said))
@@ -58,7 +58,7 @@ async def test_two_leads_pressing_put_to_a_vote_open_one_decision(world) -> None
     assert "Not at this stage" in texts  # the second press is told, in the group
 
 
-async def test_the_groups_threshold_and_its_bad_values(world) -> None:  # type: ignore[no-untyped-def]
+async def test_the_groups_threshold_and_its_bad_values(world: World) -> None:
     bob, carol, wang, *_ = await households(world)
     for text, expected in (
         ("/settings proposal_support lots", "is not a threshold"),
@@ -94,7 +94,7 @@ async def test_the_groups_threshold_and_its_bad_values(world) -> None:  # type: 
     assert chat is not None and '"proposal_support": "1/5"' in chat["settings"]
 
 
-async def test_one_household_one_support_and_a_shared_unit(world) -> None:  # type: ignore[no-untyped-def]
+async def test_one_household_one_support_and_a_shared_unit(world: World) -> None:
     bob, carol, *_ = await households(world)
     await claim(world, bob, "1-06")  # Bob holds two units
     partner = world.fake.user("Partner", language_code="en")
@@ -115,7 +115,7 @@ async def test_one_household_one_support_and_a_shared_unit(world) -> None:  # ty
     assert await store.support_count(world.services.db, q.id) == 0
 
 
-async def test_statement_limits_and_repeats(world) -> None:  # type: ignore[no-untyped-def]
+async def test_statement_limits_and_repeats(world: World) -> None:
     bob, carol, *_ = await households(world)
     p = await on_hearing(world, bob)
     for n in range(5):
@@ -133,7 +133,7 @@ async def test_statement_limits_and_repeats(world) -> None:  # type: ignore[no-u
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;x" in sent.params["text"]
 
 
-async def test_minutes_as_a_file_and_files_that_are_not(world) -> None:  # type: ignore[no-untyped-def]
+async def test_minutes_as_a_file_and_files_that_are_not(world: World) -> None:
     bob, *_ = await households(world)
     p = await on_hearing(world, bob)
     replies = await world.do(
@@ -160,7 +160,7 @@ async def test_minutes_as_a_file_and_files_that_are_not(world) -> None:  # type:
     assert len(await store.minutes(world.services.db, p.id)) == 1
 
 
-async def test_a_crash_between_the_vote_and_its_decision_goes_back(world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_crash_between_the_vote_and_its_decision_goes_back(world: World) -> None:
     bob, *_ = await households(world)
     p = await on_hearing(world, bob)
     now = world.services.clock()
@@ -178,7 +178,7 @@ async def test_a_crash_between_the_vote_and_its_decision_goes_back(world) -> Non
     assert (await current(world, p.id)).stage == "agenda"
 
 
-async def test_a_vote_that_cannot_open_leaves_the_proposal_where_it_was(world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_vote_that_cannot_open_leaves_the_proposal_where_it_was(world: World) -> None:
     bob, *_ = await households(world)
     p = await on_hearing(world, bob)
     replies = await world.do(
@@ -201,7 +201,7 @@ async def test_a_vote_that_cannot_open_leaves_the_proposal_where_it_was(world) -
     assert d is not None and d.title == "Paint the hall"
 
 
-async def test_review_remarks_need_an_answer_and_only_households_answer(world) -> None:  # type: ignore[no-untyped-def]
+async def test_review_remarks_need_an_answer_and_only_households_answer(world: World) -> None:
     bob, carol, *_ = await households(world)
     p = await on_hearing(world, bob)
     now = world.services.clock()
@@ -226,7 +226,7 @@ async def test_review_remarks_need_an_answer_and_only_households_answer(world) -
     assert p.stage == "reviewed" and p.result is not None and p.result["well"] == 1
 
 
-async def test_forgetting_the_author_keeps_the_groups_record(world) -> None:  # type: ignore[no-untyped-def]
+async def test_forgetting_the_author_keeps_the_groups_record(world: World) -> None:
     bob, *_ = await households(world)
     p = await on_hearing(world, bob)
     await world.do(bob.send(world.court, f"/say T{p.id} LED lamps"))
@@ -250,7 +250,7 @@ async def test_forgetting_the_author_keeps_the_groups_record(world) -> None:  # 
     assert (await current(world, p.id)).title == "Fix the courtyard lights"
 
 
-async def test_a_lost_close_hook_is_made_up_by_the_deadline_check(world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_lost_close_hook_is_made_up_by_the_deadline_check(world: World) -> None:
     from handlers import decisions as decisions_handlers
     from handlers import proposals as proposals_handlers
 
@@ -277,13 +277,7 @@ async def test_a_lost_close_hook_is_made_up_by_the_deadline_check(world) -> None
     assert "Review on" in card_text(world, p)
 
 
-@pytest.mark.xfail(
-    reason="storage/chats.cards_without_message selects column 'id' of every card table, and the"
-    " unit_queue kind's id column is chat_id (CardTable.id, commit 38f8d5b): the repost after"
-    " the move fails for every kind. Passes with 'SELECT {spec.id} AS id' there.",
-    strict=False,
-)
-async def test_a_proposal_survives_its_group_becoming_a_supergroup(world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_proposal_survives_its_group_becoming_a_supergroup(world: World) -> None:
     bob, carol, *_ = await households(world)
     p = await on_hearing(world, bob)
     await world.do(bob.send(world.court, f"/say T{p.id} LED lamps"))
@@ -303,7 +297,7 @@ async def test_a_proposal_survives_its_group_becoming_a_supergroup(world) -> Non
     assert statement.text == "LED lamps"
 
 
-async def test_the_digest_lists_proposals_under_way(world) -> None:  # type: ignore[no-untyped-def]
+async def test_the_digest_lists_proposals_under_way(world: World) -> None:
     from handlers import digest
     from handlers import proposals as proposals_handlers
 
