@@ -26,7 +26,7 @@ rc:x:<id> close, rc:s:<prompt id>:<household id> the picker's choice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -43,6 +43,7 @@ from bot.domain.roles import Action
 from bot.domain.settings import parse_on_off
 from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t
+from bot.roles import GROUP_ANONYMOUS_BOT
 from bot.services import Services
 from handlers import cards, refs
 from handlers.common import (
@@ -75,6 +76,8 @@ STATE = "rollcall"
 #: ``Services.state`` key: (roll-call id, household) -> when its Need help was last told.
 TOLD_STATE = "rollcall_told"
 RETELL_AFTER = timedelta(minutes=10)
+#: Telegram's own account (channel posts, service messages): an administrator of no one's.
+TELEGRAM_SERVICE = 777000
 OFF_WORDS = frozenset({"off", "remove", "delete", "关", "关闭", "删除", "выкл", "удалить"})
 
 #: Keys chosen at run time.
@@ -216,6 +219,8 @@ async def _responders(services: Services, chat: Chat) -> list[tuple[int, str, bo
         log.warning("could not list the leads of %s: %s", chat.id, exc)
         admins = frozenset()
     for uid in admins:
+        if uid in (services.outbox.bot.id, GROUP_ANONYMOUS_BOT, TELEGRAM_SERVICE):
+            continue  # the bot itself, "Group" (an anonymous admin), Telegram: nobody to tell
         member = await members.get(services.db, chat.id, uid)
         found[uid] = (member.display_name if member else str(uid), True)
     for uid, name in await store.helpers(services.db, chat.id):
@@ -244,7 +249,9 @@ async def _tell_responders(
     for uid, name, lead in people:
         private = await started_bot(services, uid)
         if private is not None:
-            text = t(private.language, key, group=chat.title or "", **params)
+            lang = private.language
+            given = {k: v(lang) if callable(v) else v for k, v in params.items()}
+            text = t(lang, key, group=chat.title or "", **given)
             if await services.outbox.send(uid, text, report=False) is not None:
                 if lead:
                     reached.append((uid, private))
@@ -484,9 +491,16 @@ async def _answer(turn: Turn, found: store.RollCall, answer: rules.Answer) -> No
             turn.chat,
             found,
             "rollcall.help_private",
-            {"title": found.title, "who": name, "units": units},
+            {"title": found.title, "who": name, "units": _units_param(recorded)},
             skip=uid,
         )
+
+
+def _units_param(labels: Sequence[str | None]) -> Callable[[str], str]:
+    """The households named in a private message: their labels, or "no unit" in the
+    recipient's language for a resident without one."""
+    shown = ", ".join(label for label in labels if label)
+    return lambda lang: shown or t(lang, "rollcall.no_unit")
 
 
 def _first_cry(services: Services, rollcall_id: int, units: str, now: datetime) -> bool:
@@ -613,14 +627,13 @@ async def card_reply(update: Any, context: CourtyardContext) -> None:
     if not labels:
         return  # an ordinary reply: only a "Need help" answer takes a line
     name = display_name(turn.user)
-    units = ", ".join(label for label in labels if label) or name
     await turn.reply("rollcall.note_added")
     await _tell_responders(
         services,
         turn.chat,
         found,
         "rollcall.help_note_private",
-        {"title": found.title, "who": name, "units": units, "note": note},
+        {"title": found.title, "who": name, "units": _units_param(labels), "note": note},
         skip=turn.user.id,
     )
 

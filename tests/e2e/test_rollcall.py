@@ -357,3 +357,16 @@ def test_a_card_of_a_thousand_households_fits_in_one_message() -> None:
         assert utf16_len(text) <= 4096, (lang, utf16_len(text))
         assert "#A1" in text and markup is not None
         assert "1000" in text  # the counts are whole even when the lists are cut
+
+
+async def test_the_bot_as_an_administrator_is_nobody_to_tell(world: World) -> None:
+    await world.do(world.fake.add_bot(world.court, by=world.alice, admin=True))
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(world.alice.send(world.court, "/rollcall Gas smell"))
+    card = world.fake.last_bot_message(world.court)
+    assert card is not None
+    mark = world.fake.mark()
+    replies = await world.do(world.bob.press(card, "rc:h:1"))
+    assert "Bob Baker (no unit) needs help" in "\n".join(private_texts(world, world.alice, mark))
+    assert replies.text(world.court) == ""  # nobody unreachable: the bot is not a lead to tell
+    assert not any("Could not be told" in t for t in private_texts(world, world.alice, mark))
