@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.domain.errors import DomainError
-from bot.domain.text import utf16_len
+from bot.domain.text import one_line, utf16_len
 
 #: Limits (UTF-16 units, as Telegram counts): an article fits in one message with its heading.
 MAX_ARTICLE: Final[int] = 3000
@@ -145,7 +145,15 @@ class Text:
             raise ValueError("a text of rules has at least one article")
 
 
+#: Format characters a copied text may carry at a line's start (a BOM, zero-width spaces,
+#: bidi marks): never part of a heading.
+_LEADING_FORMAT_RE: Final[re.Pattern[str]] = re.compile(
+    "^[\\s\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+"
+)
+
+
 def _heading(line: str, style: str | None) -> tuple[str, int, str] | None:
+    line = _LEADING_FORMAT_RE.sub("", line)
     for name, pattern in _STYLES:
         if style is not None and name != style:
             continue
@@ -171,11 +179,16 @@ _INVISIBLE_RE: Final[re.Pattern[str]] = re.compile(
 )
 
 
+def _visible_block(text: str) -> str:
+    return _clean_block([one_line(line) for line in _INVISIBLE_RE.sub("", text).splitlines()])
+
+
 def clean_article(text: str, number: int) -> str:
-    """An article's text as stored: trimmed, without control characters, not empty, not too
+    """An article's text as stored: each line as a reader sees it (control and format
+    characters — zero-width spaces, bidi overrides that would turn the card around — dropped,
+    spaces collapsed: :func:`bot.domain.text.one_line`), the lines kept; not empty, not too
     long (``rules.empty_article``, ``rules.article_too_long``)."""
-    cleaned = _INVISIBLE_RE.sub("", text)
-    cleaned = _clean_block(cleaned.replace("\t", " ").splitlines())
+    cleaned = _visible_block(text)
     if not cleaned:
         raise DomainError("rules.empty_article", number=number)
     if utf16_len(cleaned) > MAX_ARTICLE:
@@ -218,7 +231,7 @@ def parse_text(raw: str) -> Text:
         raise DomainError("rules.no_articles")
     if len(blocks) > MAX_ARTICLES:
         raise DomainError("rules.too_many", limit=MAX_ARTICLES)
-    head = _clean_block(preamble)
+    head = _visible_block("\n".join(preamble))
     if utf16_len(head) > MAX_PREAMBLE:
         raise DomainError("rules.preamble_too_long", limit=MAX_PREAMBLE)
     articles = tuple(clean_article("\n".join(b), n) for n, b in enumerate(blocks, start=1))

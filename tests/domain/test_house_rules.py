@@ -23,8 +23,7 @@ from bot.domain.errors import DomainError
         ("第一条 安静\n第二条 整洁", "", ("安静", "整洁")),
         ("第1条：安静\n第2条：整洁", "", ("安静", "整洁")),
         (
-            "第九条 a\n" * 0
-            + "\n".join(
+            "\n".join(
                 f"第{n}条 x{i}"
                 for i, n in enumerate(
                     ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"], 1
@@ -46,6 +45,12 @@ from bot.domain.errors import DomainError
         ),
         ("1. Quiet\nfrom 22:00\n\n\n\nto 7:00", "", ("Quiet\nfrom 22:00\n\nto 7:00",)),
         ("\ufeff1. BOM first\r\n2. CRLF", "", ("BOM first", "CRLF")),
+        (
+            "\u200b1. Copied\n\u00a02. From Word",
+            "",
+            ("Copied", "From Word"),
+        ),
+        ("\u3000\u3000第一条 安静\n\u3000\u3000第二条 整洁", "", ("安静", "整洁")),
     ],
 )
 def test_articles_are_read_however_they_are_numbered(
@@ -286,3 +291,23 @@ def test_the_invisible_characters_are_the_categories_cc_cs_co() -> None:
             continue
         invisible = unicodedata.category(char) in ("Cc", "Cs", "Co")
         assert bool(hr._INVISIBLE_RE.match(char)) == invisible, hex(code)
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("1. a\u202eb", "ab"),  # a bidi override would turn the card around
+        ("1. Quiet\u200b hours", "Quiet hours"),
+        ("1. Family 👨\u200d👩\u200d👧 room", "Family 👨\u200d👩\u200d👧 room"),  # joiners kept
+        ("1.   Quiet    hours  \n   from 22:00", "Quiet hours\nfrom 22:00"),
+    ],
+)
+def test_articles_are_kept_as_a_reader_sees_them(text: str, article: str) -> None:
+    assert hr.parse_text(text).articles == (article,)
+
+
+@pytest.mark.parametrize("text", ["1. \u200b\u2060\n2. b", "1. \u3164\n2. b", "1. \u202e\n2. b"])
+def test_an_invisible_article_is_empty(text: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        hr.parse_text(text)
+    assert caught.value.key == "rules.empty_article" and caught.value.params == {"number": 1}
