@@ -934,7 +934,9 @@ async def _choose_category(turn: Turn, found: store.Report, key: str) -> None:
         await refresh_all(services, current)
         await services.outbox.send(
             turn.user.id,
-            tn(turn.personal_lang, "report.private_sent", reached, ref=rules.tag(found.id)),
+            tn(turn.personal_lang, "report.private_sent", reached, ref=rules.tag(found.id))
+            if reached
+            else t(turn.personal_lang, "report.private_sent_none", ref=rules.tag(found.id)),
         )
         return
     current = await store.get(services.db, found.id)

@@ -258,3 +258,17 @@ async def test_the_panel_walks_the_overdue_days_and_typing_refuses_nonsense(worl
     ):
         replies = await world.do(world.alice.send(world.court, raw))
         assert expected in replies.text(world.court), raw
+
+
+async def test_a_private_report_when_no_handler_has_a_private_chat(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.bob.send(world.court, "/reports"))  # Bob is known in the group
+    await world.do(world.bob.send(world.bob.private, "/report private my neighbour shouts at me"))
+    draft = world.fake.last_bot_message(world.bob.private)
+    assert draft is not None
+    replies = await world.do(world.bob.press(draft, "rp:c:1:noise"))
+    told = replies.text(world.bob.private)
+    assert "None of the people who handle reports" in told
+    said = replies.text(world.court)
+    assert f"tg://user?id={world.alice.id}" in said and "#F1" in said
+    assert "shouts" not in said and "neighbour" not in said
