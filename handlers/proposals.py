@@ -11,6 +11,7 @@
                                                   button on the card)
 /progress T3 [40%] <text> · /progress T3 assign <who>   leads: progress, who carries it out
 /review T3                                 leads: start the review early
+/review T3 <when>                          leads: move the review date (default 3 months on)
 /review T3 <well|partly|not> [remark]      households, while the review is open (also buttons)
 /export T3                                 the whole record as CSV (privately)
 
@@ -1277,6 +1278,13 @@ async def review(turn: Turn) -> None:
     proposal_id, text = _split_ref(turn, "proposal.review_usage")
     p = await _ours(turn, proposal_id)
     if p.stage != rules.REVIEW:
+        if (
+            text
+            and p.stage in (rules.DECIDED, rules.PROGRESS)
+            and await turn.may(Action.MANAGE_DECISIONS)
+        ):
+            await _move_review(turn, p, text)
+            return
         if text:
             raise DomainError("proposal.review_not_open", ref=ref_of(p.id).text)
         await _may(turn, Action.MANAGE_DECISIONS)
@@ -1301,6 +1309,24 @@ async def review(turn: Turn) -> None:
         raise DomainError("proposal.review_not_open", ref=ref_of(p.id).text)
     await turn.reply("proposal.review_noted", ref=ref_of(p.id).tag)
     refresh_card(turn.services, p)
+
+
+async def _move_review(turn: Turn, p: store.Proposal, text: str) -> None:
+    """``/review T3 1 march 10:00`` (a lead): the review opens then instead."""
+    moment = when_.parse(text, lang=turn.lang, tz=turn.chat.timezone, now=turn.now)
+    if moment.rrule is not None:
+        raise DomainError("event.no_recurrence")
+    moved = await store.move_review(turn.services.db, p.id, moment.first, turn.now)
+    if moved is None:
+        raise DomainError("proposal.wrong_stage", stage=Html(turn.t(f"proposal.stage_{p.stage}")))
+    stale, row_id = moved
+    turn.services.scheduler.disarm(stale)
+    turn.services.scheduler.arm(row_id, moment.first)
+    current = await store.get(turn.services.db, p.id)
+    if current is not None:
+        refresh_card(turn.services, current)
+    when = format_datetime(moment.first, turn.lang, turn.chat.timezone)
+    await turn.reply("proposal.review_moved", when=when, ref=ref_of(p.id).tag)
 
 
 async def run_review_open(services: Services, row: Scheduled, late_by: timedelta) -> None:

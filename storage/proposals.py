@@ -299,6 +299,34 @@ async def revert_vote(db: Database, proposal_id: int, stage: str, rows: Iterable
     return cur.rowcount == 1
 
 
+async def move_review(
+    db: Database, proposal_id: int, run_at: datetime, now: datetime
+) -> tuple[list[int], int] | None:
+    """A lead's new review date: the pending opening row is replaced, while the proposal is
+    decided or in progress. Returns (rows to disarm, the new row), or None at another stage."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE proposals SET review_at = ? WHERE id = ? AND stage IN ('decided', 'progress')",
+            (to_db(run_at), proposal_id),
+        )
+        if cur.rowcount != 1:
+            return None
+        stale = await scheduled.set_status_for(
+            conn, REVIEW_OPEN, proposal_id, "cancelled", only=("pending",)
+        )
+        found = await _get(conn, proposal_id)
+        assert found is not None
+        row_id = await scheduled.insert(
+            conn,
+            chat_id=found.chat_id,
+            kind=REVIEW_OPEN,
+            ref_id=proposal_id,
+            run_at=run_at,
+            now=now,
+        )
+    return stale, row_id
+
+
 async def set_fields(db: Database, proposal_id: int, stages: Iterable[str], **fields: Any) -> bool:
     """Change fields (``assignee``, ``review_at``...) while the stage is one of ``stages``."""
     stages = tuple(stages)

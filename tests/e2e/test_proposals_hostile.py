@@ -4,6 +4,7 @@ case is a break found while building (or a door that must stay shut)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from playground import FakeUser
 from storage import decisions
@@ -326,3 +327,34 @@ async def test_the_digest_lists_proposals_under_way(world: World) -> None:
     assert (
         listing.index("collecting support") < listing.index("hearing") < listing.index("declined")
     )
+
+
+async def test_a_lead_moves_the_review_date_and_residents_cannot(world: World) -> None:
+    bob, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    now = world.services.clock()
+    review_at = now + timedelta(days=90)
+    done = await store.advance(world.services.db, p.id, chat_id=world.court.id, to="vote", now=now)
+    done = await store.advance(
+        world.services.db,
+        p.id,
+        chat_id=world.court.id,
+        to="decided",
+        now=now,
+        fields={"decided_at": now, "review_at": review_at},
+        schedule=((store.REVIEW_OPEN, review_at),),
+    )
+    replies = await world.do(bob.send(world.court, f"/review T{p.id} in 2 weeks"))
+    assert "is not open" in replies.text(world.court)
+    replies = await world.do(world.alice.send(world.court, f"/review T{p.id} in 2 weeks 10:00"))
+    assert "will open on" in replies.text(world.court)
+    p = await current(world, p.id)
+    assert p.review_at is not None and timedelta(days=13) < p.review_at - now < timedelta(days=15)
+    rows = await world.services.db.fetchall(
+        "SELECT status, run_at FROM scheduled WHERE kind = ? AND ref_id = ? ORDER BY id",
+        (store.REVIEW_OPEN, p.id),
+    )
+    assert [r["status"] for r in rows] == ["cancelled", "pending"]
+    replies = await world.do(world.alice.send(world.court, f"/review T{p.id} yesterday"))
+    assert replies.sent(world.court) and (await current(world, p.id)).review_at == p.review_at
+    assert done.proposal.stage == "decided"
