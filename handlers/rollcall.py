@@ -151,6 +151,8 @@ def render_card(
     ]
     if not closed:
         head.append(t(lang, "rollcall.card_hint"))
+        if not tally.households:
+            head.append(t(lang, "rollcall.card_no_register"))
     tag = Ref("rollcall", rollcall.id).tag
     budget = CARD_BUDGET - sum(utf16_len(h) + 1 for h in head) - utf16_len(tag) - 200
     text = "\n".join([*head, "", *_lists(lang, tally, budget), "", tag])

@@ -370,3 +370,19 @@ async def test_the_bot_as_an_administrator_is_nobody_to_tell(world: World) -> No
     assert "Bob Baker (no unit) needs help" in "\n".join(private_texts(world, world.alice, mark))
     assert replies.text(world.court) == ""  # nobody unreachable: the bot is not a lead to tell
     assert not any("Could not be told" in t for t in private_texts(world, world.alice, mark))
+
+
+async def test_a_group_without_a_register_answers_person_by_person(world: World) -> None:
+    await setup_group(world)
+    replies = await world.do(world.alice.send(world.court, "/rollcall Flood warning"))
+    assert "No units are registered here" in replies.text(world.court)
+    card = world.fake.last_bot_message(world.court)
+    assert card is not None
+    await world.do(world.bob.press(card, "rc:o:1"))
+    await world.do(world.carol.press(card, "rc:h:1"))
+    shown = await card_text(world)
+    assert "Households: 0" in shown and "Bob Baker ✅" in shown and "Кэрол 🆘" in shown
+    replies = await world.do(world.bob.press(card, "rc:c:1"))
+    assert "Every household has answered" in replies.answer_text()
+    replies = await world.do(world.alice.send(world.court, "/close", reply_to=card))
+    assert "Residents without a unit (2)" in replies.text(world.court)
