@@ -109,6 +109,25 @@ class Ticker:
         }
 
 
+def sqlite_threads_busy() -> list[str]:
+    """What aiosqlite's threads are running now (the queued function of each busy one)."""
+    import threading
+
+    frames = sys._current_frames()
+    busy = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident or 0)
+        while frame is not None:
+            if "function" in frame.f_locals and frame.f_code.co_name in (
+                "run",
+                "_connection_worker_thread",
+            ):
+                busy.append(f"{type(thread).__name__}: {frame.f_locals['function']!r}"[:400])
+                break
+            frame = frame.f_back
+    return busy
+
+
 def emit(**data: Any) -> None:
     print(MARK + json.dumps(data), flush=True)
 
@@ -175,13 +194,39 @@ async def child(mode: str, db_path: str, api: str) -> None:
         if line in ("", "stop"):
             break
         emit(ev=line, **phase, **state())
+    # the order of Application.run_polling's stop; each step timed
     t0 = time.monotonic()
-    await app.updater.stop()
-    await app.stop()
-    await app.shutdown()
+    steps: dict[str, float] = {}
+
+    async def step(name: str, work: Any) -> None:
+        began = time.monotonic()
+        await work
+        steps[name] = time.monotonic() - began
+
+    busy_at_stop = sqlite_threads_busy()
+    await step("updater", app.updater.stop())
+    running = len(app.job_queue._executor._pending_futures) if app.job_queue else 0
+    await step("app.stop (updates, jobs)", app.stop())
+    if app.post_stop is not None:
+        await step("post_stop (outbox)", app.post_stop(app))
+    await step("app.shutdown", app.shutdown())
+    extra: dict[str, Any] = {}
+    if services is not None:  # post_shutdown's two steps, timed apart
+        extra["refreshes_left"] = services.outbox.pending_refreshes
+        extra["tasks_left"] = len(services.outbox._tasks)
+        wal = str(services.db.path) + "-wal"
+        extra["wal_mb"] = os.stat(wal).st_size / 1e6 if os.path.exists(wal) else 0.0
+        extra["queued"] = [c._tx.qsize() for c in (services.db._writer, services.db._reader)]
+        extra["busy"] = busy_at_stop + ["(at the close)"] + sqlite_threads_busy()
+        extra["stopped_rows"] = services.scheduler.stats.get("stopped", 0)
+        await step("outbox.close", services.outbox.close())
+        await step("db: checkpoint", services.db._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await step("db: reader close", services.db._reader.close())
+        await step("db: writer close", services.db._writer.close())
+        await step("db.close", services.db.close())
     if app.post_shutdown is not None:
-        await app.post_shutdown(app)
-    emit(ev="stopped", seconds=time.monotonic() - t0)
+        await step("post_shutdown (the rest)", app.post_shutdown(app))
+    emit(ev="stopped", seconds=time.monotonic() - t0, steps=steps, running_jobs=running, **extra)
 
 
 # --- the database (parent side) -----------------------------------------------------------------
@@ -396,6 +441,11 @@ def seed(path: Path, groups: int, rows: int, now: datetime, cluster_at: datetime
         )
     }
     conn.close()
+    # built with synchronous=OFF: its pages may still wait in the page cache, and the bot's first
+    # checkpoint (at its close) would pay for flushing all 93 MB of them, which a database in
+    # use for a while never does: the shutdown measured 7-28 s in db.close before this
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
     return {"cards": cards, "counts": counts, "overdue": overdue, "cluster": cluster, "near": near}
 
 
@@ -704,6 +754,19 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     row("messages sent / edits in steady", lambda r: pair(r["sends"], r["edits"]), ratio=False)
     row("failed Bot API calls in steady", lambda r: r["failed"], ",d", ratio=False)
     row("shutdown (ms)", lambda r: r["stop"]["seconds"] * 1000, ".0f")
+    row("  jobs running at the stop", lambda r: r["stop"].get("running_jobs", 0), ",.0f", False)
+    row(
+        "  scheduled sends stopped unsent",
+        lambda r: r["stop"].get("stopped_rows", 0),
+        ",.0f",
+        False,
+    )
+    row("  WAL at the close (MB)", lambda r: r["stop"].get("wal_mb", 0), ".1f", False)
+    print(f"  queued at the close (writer, reader): {results[-1]['stop'].get('queued')}")
+    for busy in results[-1]["stop"].get("busy", []):
+        print(f"  busy at the close: {busy}")
+    for name in results[-1]["stop"].get("steps", {}):
+        row(f"  {name} (ms)", lambda r, n=name: r["stop"].get("steps", {}).get(n, 0) * 1000, ".0f")
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ from bot.http import bot_request
 from bot.i18n import Html, shorten, t
 from bot.outbox import PRESS, Limits, Outbox, Press
 from bot.roles import Roles
-from bot.scheduler import Scheduler
+from bot.scheduler import Scheduler, StoppingJobQueue
 from bot.services import Clock, Services
 from handlers import (
     cards,
@@ -181,21 +181,21 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     async def _checked(
         self, update: object, chat: Any, press: bool, coroutine: Awaitable[Any]
     ) -> asyncio.Future[Any] | None:
-        update_id = getattr(update, "update_id", None)
-        first_time = self.first_time
-        if (
-            first_time is not None
-            and isinstance(update_id, int)
-            and not await first_time(update_id)
-        ):
-            self.skipped += 1
-            log.warning("update %s was handled before a restart; skipped", update_id)
-            if asyncio.iscoroutine(coroutine):
-                coroutine.close()  # never awaited: no "was never awaited" warning
-            return None
         query = getattr(update, "callback_query", None)
         query_id = getattr(query, "id", None) if press else None
-        return await self._run(chat, query_id, coroutine)
+        return await self._run(update, chat, query_id, coroutine)
+
+    async def _first_time(self, update: object, coroutine: Awaitable[Any]) -> bool:
+        """Note the update's id; False (and the handler dropped) if it was handled before."""
+        update_id = getattr(update, "update_id", None)
+        first_time = self.first_time
+        if first_time is None or not isinstance(update_id, int) or await first_time(update_id):
+            return True
+        self.skipped += 1
+        log.warning("update %s was handled before a restart; skipped", update_id)
+        if asyncio.iscoroutine(coroutine):
+            coroutine.close()  # never awaited: no "was never awaited" warning
+        return False
 
     async def _in_order(
         self, who: tuple[int, int], update: object, chat: Any, coroutine: Awaitable[Any]
@@ -218,11 +218,13 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
                 self._pressers[who] = (lock, waiting - 1)
 
     async def _run(
-        self, chat: Any, query_id: str | None, coroutine: Awaitable[Any]
+        self, update: object, chat: Any, query_id: str | None, coroutine: Awaitable[Any]
     ) -> asyncio.Future[Any] | None:
         """Run the update in its chat's lane. A press leaves its lane as soon as it is answered:
         what it still has to send (a message waiting for the group's budget, a card refresh)
-        is returned to be awaited outside the lane, so the next presses are answered at once."""
+        is returned to be awaited outside the lane, so the next presses are answered at once.
+        The update id is noted inside the lane: 600 presses of one group waiting for their
+        turn do not queue for the database's write lock ahead of another group's press."""
         press = query_id is not None
         key = (chat.id if chat is not None else 0, press)
         semaphore, users = self._chats.get(key, (None, 0))
@@ -234,6 +236,8 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
             async with semaphore, self._slots:
                 self.in_flight += 1
                 try:
+                    if not await self._first_time(update, coroutine):
+                        return None
                     if query_id is None:
                         await coroutine
                         return None
@@ -414,6 +418,7 @@ def build_app(
         .base_file_url(file_url_for(settings_.api_url))
         .context_types(ContextTypes(context=CourtyardContext))
         .concurrent_updates(TrackingUpdateProcessor(concurrency))
+        .job_queue(StoppingJobQueue())  # a stop waits STOP_GRACE for running scheduled actions
         # COURTYARD_HTTP chooses the client (bot/http.py); PTB's pool sizes and timeouts
         .request(bot_request())
         .get_updates_request(bot_request(read_timeout=poll_timeout + 10, connection_pool_size=1))
@@ -480,6 +485,8 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         flood=FloodGuard(app.bot_data["flood"]) if app.bot_data.get("flood") else None,
     )
     outbox.hooks = StorageHooks(services)
+    if isinstance(app.job_queue, StoppingJobQueue):  # a stop ends the waits of scheduled sends
+        app.job_queue.on_stop.append(outbox.stop_background)
     app.bot_data["services"] = services
     scheduler.register(
         "post",

@@ -107,6 +107,14 @@ class NoHooks:
 #: Telegram's limit for a media caption.
 MAX_CAPTION = 1024
 
+
+class Stopping(BaseException):
+    """Raised in a scheduled action's send that was still waiting for its turn when the bot
+    began to stop (:meth:`Outbox.stop_background`): nothing was sent, the action runs again at
+    the next start (bot/scheduler.py). Like a cancellation, no ``except Exception`` of a
+    feature takes it for a failure and marks the action done."""
+
+
 #: Set while a scheduled action runs (bot/scheduler.py): its sends are *background* sends,
 #: which take their own budget before the global one, so 500 reminders due in one second never
 #: make residents' replies queue behind them.
@@ -262,6 +270,7 @@ class Outbox:
         self.limits = limits or Limits()
         self._clock = clock
         self._sleep = sleep
+        self._stopping = asyncio.Event()  # set by stop_background
         self._global = TokenBucket(
             self.limits.global_per_second, self.limits.global_per_second, clock
         )
@@ -305,6 +314,8 @@ class Outbox:
             BACKGROUND.set(True)  # replies to residents go first
             try:
                 await work
+            except Stopping:
+                log.info("%s: not finished, the bot is stopping", name)
             except Exception:
                 log.exception("%s: failed", name)
 
@@ -339,7 +350,30 @@ class Outbox:
         """Wait ``delay`` for a turn; an unanswered press is answered before a long wait."""
         if delay > self.limits.press_patience:
             await self._answer_press_now()
-        await self._sleep(delay)
+        await self._wait(delay)
+
+    def stop_background(self) -> None:
+        """The bot is stopping: scheduled sends still waiting for their turn give up (raising
+        :class:`Stopping`) instead of holding the stop; sends on their way finish."""
+        self._stopping.set()
+
+    async def _wait(self, delay: float) -> None:
+        """Sleep ``delay``; a scheduled send's wait ends early, with :class:`Stopping`, when
+        the bot stops (replies to residents still wait: the stop lets them finish)."""
+        if not BACKGROUND.get():
+            await self._sleep(delay)
+            return
+        if self._stopping.is_set():
+            raise Stopping
+        sleeping = asyncio.ensure_future(self._sleep(delay))
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({sleeping, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            stopped.cancel()
+        if self._stopping.is_set():
+            raise Stopping
 
     async def _answer_press_now(self) -> None:
         press = PRESS.get()
@@ -359,7 +393,7 @@ class Outbox:
                 # scheduled sends queue in their own budget first (see BACKGROUND)
                 delay = self._background.reserve()
                 if delay > 0:
-                    await self._sleep(delay)
+                    await self._wait(delay)
             # the chat's turn first; the global token is taken only when the message can go
             delay = self._bucket(chat_id).reserve()
             if delay > 0:
@@ -369,7 +403,7 @@ class Outbox:
                 # reminders slow down rather than replies queueing behind them
                 step = 1.0 / self.limits.global_per_second
                 while self._global.available() < self.limits.reply_reserve:
-                    await self._sleep(step)
+                    await self._wait(step)
             delay = self._global.reserve()
             if delay > 0:
                 await self._pause(delay)
@@ -450,7 +484,7 @@ class Outbox:
                     attempts,
                     pause,
                 )
-                await self._sleep(pause)
+                await self._wait(pause)
 
     async def _drawn(
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
@@ -746,6 +780,8 @@ class Outbox:
                     if state.on_moved is not None:
                         await state.on_moved(new_id)
                     message_id = new_id
+            except Stopping:
+                break  # the bot is stopping; the next start redraws its cards
             except Exception:
                 # one failed refresh must not swallow the requests that came in meanwhile
                 state.last = self._clock()

@@ -17,7 +17,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.request import HTTPXRequest
 
-from bot.outbox import PRESS, Limits, Outbox, Press, TokenBucket
+from bot.outbox import BACKGROUND, PRESS, Limits, Outbox, Press, Stopping, TokenBucket
 from playground import FakeChat, FakeTelegram, FakeUser
 
 TOKEN = "123456:TEST-outbox-units"
@@ -507,3 +507,31 @@ async def test_a_send_with_room_in_the_budget_leaves_the_press_to_its_handler(
         assert fake.callback_answer(query.id) == {"text": "Introduced", "show_alert": False}
     finally:
         PRESS.reset(token)
+
+
+async def test_a_stop_ends_the_wait_of_scheduled_sends_only(
+    bot: Bot, fake: FakeTelegram, court: FakeChat
+) -> None:
+    """After ``stop_background`` a scheduled send still waiting for its turn gives up without
+    sending (``Stopping``); a reply to a resident waits on and is sent."""
+    outbox = Outbox(bot, limits=replace(Limits(), group_burst=1, group_per_second=2.0))
+    assert await outbox.send(court.id, "first") is not None  # the group's burst is spent
+
+    async def scheduled(text: str) -> object:
+        token = BACKGROUND.set(True)
+        try:
+            return await outbox.send(court.id, text)
+        finally:
+            BACKGROUND.reset(token)
+
+    waiting = asyncio.ensure_future(scheduled("reminder"))
+    reply = asyncio.ensure_future(outbox.send(court.id, "reply"))
+    await asyncio.sleep(0.05)
+    outbox.stop_background()
+    with pytest.raises(Stopping):
+        await waiting
+    assert await reply is not None
+    with pytest.raises(Stopping):  # and a scheduled send that comes later gives up at once
+        await scheduled("later")
+    assert delivered(fake, "reminder") == 0 and delivered(fake, "later") == 0
+    assert delivered(fake, "reply") == 1

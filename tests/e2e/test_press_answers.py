@@ -113,3 +113,51 @@ async def test_presses_are_answered_at_once_while_the_group_budget_is_spent(
     assert all(c.at > last_answer for c in handovers), "the budget was not spent"
     stored = await polls.results(world.services.db, poll)
     assert stored.voters == len(people) - 8
+
+
+async def test_a_group_flooding_the_bot_with_presses_does_not_starve_another(
+    world: World,
+) -> None:
+    """600 presses at once on one group's poll (Telegram answering in 50 ms): a resident of
+    another group pressing a moment later is answered, and has their command replied to, while
+    most of the flood still waits — the flooding group holds only its own press lane, and its
+    waiting presses do not queue ahead of others anywhere (not for the database either)."""
+    fake = world.fake
+    crowd = [fake.user(f"Neighbour {n}", language_code="en") for n in range(100)]
+    for person in crowd:
+        await fake.join(world.court, person)
+    other = fake.group("Oak Court", admins=[world.alice], members=[world.carol])
+    await world.with_bot()
+    await world.with_bot(other)
+    await world.do(world.alice.send(world.court, "/poll Paint the gate? | Green | Blue"))
+    flooded = await polls.get(world.services.db, 1)
+    await world.do(world.alice.send(other, "/poll New bins? | Yes | No"))
+    quiet = await polls.get(world.services.db, 2)
+    assert flooded and flooded.message_id and quiet and quiet.message_id
+    card = fake.message(world.court, flooded.message_id)
+    their_card = fake.message(other, quiet.message_id)
+    for person in crowd:  # every resident known first (one press each)
+        await person.press(card, f"pl:v:{flooded.id}:0")
+    await world.settle(timeout=30)
+
+    fake.inject("*", delay=0.05, times=None)
+    flood = [
+        await crowd[n % len(crowd)].press(card, f"pl:v:{flooded.id}:{(n // len(crowd)) % 2}")
+        for n in range(600)
+    ]
+    await asyncio.sleep(0.1)  # the flood is under way
+    mark = fake.mark()
+    press = await world.carol.press(their_card, f"pl:v:{quiet.id}:0")
+    await world.carol.send(other, "/help")
+    waited = await answered_within(world, press.id)
+    reply = await fake.wait_for("sendMessage", since=mark, timeout=30, chat_id=other.id)
+    answered_at = fake.callbacks[press.id].created + waited
+    flood_at = [await answered_within(world, q.id) + fake.callbacks[q.id].created for q in flood]
+    after_press = sum(1 for at in flood_at if at > answered_at)
+    after_reply = sum(1 for at in flood_at if at > reply.at)
+    # both came while most of the flood was still unanswered (queued behind it, none would)
+    assert after_press >= len(flood) // 2, (after_press, waited)
+    assert after_reply >= len(flood) // 3, after_reply
+    assert waited <= ANSWER_BOUND * 2, waited  # a loaded machine; the fake's window is 15 s
+    await world.settle(timeout=30)
+    assert (await polls.results(world.services.db, quiet)).counts == (1, 0)
