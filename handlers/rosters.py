@@ -86,8 +86,9 @@ def render_roster(
             )
         )
     text = "\n".join([*head, "", *lines, "", tag])
-    if roster.status != "open":
-        return text, None
+    did = InlineKeyboardButton(t(lang, "hours.btn_did"), callback_data=f"rs:d:{roster.id}")
+    if roster.status != "open":  # volunteers still say "I did it" after the roster is closed
+        return text, InlineKeyboardMarkup([[did]])
     rows = []
     for number, slot in enumerate(slots, start=1):
         full = not rules.open_places(slot, roster.per_slot)
@@ -103,7 +104,7 @@ def render_roster(
     rows.append(
         [
             InlineKeyboardButton(t(lang, "roster.btn_needed"), callback_data=f"rs:n:{roster.id}"),
-            InlineKeyboardButton(t(lang, "hours.btn_did"), callback_data=f"rs:d:{roster.id}"),
+            did,
         ]
     )
     return text, InlineKeyboardMarkup(rows)

@@ -121,6 +121,7 @@ async def test_an_organizer_without_a_private_chat_is_asked_in_the_group(world: 
     card, (first, _) = await roster_with_past_slot(world)  # Bob never opened a private chat
     await world.do(world.carol.press(card, f"rs:t:{first.id}"))
     await move_to_past(world, first.id, hours=2)
+    await world.do(world.bob.send(world.court, "/close R1"))  # closed: "I did it" still works
     replies = await world.do(world.carol.press(card, "rs:d:1"))
     asked = replies.text(world.court)
     assert f"tg://user?id={world.bob.id}" in asked and "2 h" in asked

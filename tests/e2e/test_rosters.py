@@ -66,7 +66,11 @@ async def test_a_gate_duty_roster(world: World) -> None:
     replies = await world.do(world.bob.send(world.court, "/close R1"))
     assert "is closed" in replies.text(world.court)
     shown = world.fake.message(world.court, card.message_id)
-    assert "Closed" in (shown.text or "") and shown.reply_markup is None
+    assert "Closed" in (shown.text or "") and shown.reply_markup is not None
+    # a closed roster keeps only "I did it" (volunteer hours)
+    assert [b.callback_data for row in shown.reply_markup.inline_keyboard for b in row] == [
+        "rs:d:1"
+    ]
     for slot in (first, second):
         assert (
             await scheduled.pending_for(world.services.db, store.ROSTER_REMINDER, slot.id) is None
