@@ -86,6 +86,8 @@ DEFAULT_RULE = "cn-278"
 CONFIRM_SECONDS = 60.0
 #: Whole-text presses of one draft: at most one posting per this many seconds.
 TEXT_COOLDOWN = 60.0
+#: A text sent to replace the draft waits this long for its sender's Replace press.
+PENDING_SECONDS = 600.0
 _STATE = "house_rules"
 
 ACCEPT_WORDS = frozenset({"accept", "接受", "采纳", "принять", "принимаю"})
@@ -111,7 +113,7 @@ DYNAMIC_KEYS: frozenset[str] = frozenset(
 
 def _state(services: Services) -> dict[str, Any]:
     state: dict[str, Any] = services.state.setdefault(
-        _STATE, {"confirm": {}, "shown": {}, "locks": {}}
+        _STATE, {"confirm": {}, "shown": {}, "locks": {}, "pending": {}}
     )
     return state
 
@@ -662,8 +664,51 @@ async def draft(turn: Turn, text: str) -> None:
     await _post_draft_card(turn, found)
 
 
-async def _set_text(turn: Turn, found: store.Version, raw: str) -> None:
+async def _set_text(turn: Turn, found: store.Version, raw: str, *, confirm: bool = False) -> None:
+    """The draft's new text. With ``confirm`` (a reply or a file, which a lead may send by
+    mistake — a comment replying to the card), a draft that has a text already is replaced
+    only after the sender's Replace press."""
     parsed = domain.parse_text(raw)
+    if await _voting(turn.services, found) is not None:
+        raise DomainError("rules.voting")
+    same = (parsed.preamble, parsed.articles) == (found.preamble, found.articles)
+    if confirm and found.has_text and not same:
+        await _ask_replace(turn, found, parsed)
+        return
+    await _store_text(turn, found, parsed)
+
+
+async def _ask_replace(turn: Turn, found: store.Version, parsed: domain.Text) -> None:
+    assert turn.user is not None
+    pending: dict[tuple[int, int], tuple[int, domain.Text, float]] = _state(turn.services)[
+        "pending"
+    ]
+    if len(pending) > 1000:
+        pending.clear()
+    pending[(turn.chat.id, turn.user.id)] = (found.id, parsed, time.monotonic())
+    changes = domain.diff(found.articles, parsed.articles)
+    count = len(parsed.articles)
+    text = tn(
+        turn.lang,
+        "rules.replace_ask",
+        count,
+        old=len(found.articles),
+        articles=count,
+        changes=len(changes),
+    )
+    vid = found.id
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(turn.t("rules.btn_replace"), callback_data=f"hr:y:{vid}"),
+                InlineKeyboardButton(turn.t("rules.btn_keep"), callback_data=f"hr:n:{vid}"),
+            ]
+        ]
+    )
+    await turn.say(text, markup=markup)
+
+
+async def _store_text(turn: Turn, found: store.Version, parsed: domain.Text) -> None:
     services = turn.services
     lost = await store.set_text(services.db, found.id, parsed, turn.now)
     current = await store.current(services.db, turn.chat.id)
@@ -906,7 +951,7 @@ async def _to_draft(turn: Turn, found: store.Version) -> None:
     text = await _document_text(turn)
     if text is None:
         text = message.text or ""
-    await _set_text(turn, found, text)
+    await _set_text(turn, found, text, confirm=True)
 
 
 async def _reply(update: Any, context: Any) -> None:
@@ -1228,6 +1273,45 @@ async def _ratify_press(turn: Turn, found: store.Version) -> None:
         await turn.say(turn.t(exc.key, **exc.params))
 
 
+@button(action=Action.CREATE_DECISION)
+async def replace_button(turn: Turn, parts: list[str]) -> None:
+    """hr:y:<draft> replace the draft's text with the one its presser sent; hr:n:<draft> keep
+    the draft. Only the person who sent the text answers (the text waits in memory only: after
+    a restart it is sent again)."""
+    if len(parts) != 2 or parts[0] not in ("y", "n"):
+        raise DomainError("error.stale_button")
+    found = await _own_version(turn, parts[1])
+    assert turn.user is not None
+    pending: dict[tuple[int, int], tuple[int, domain.Text, float]] = _state(turn.services)[
+        "pending"
+    ]
+    key = (turn.chat.id, turn.user.id)
+    waiting = pending.get(key)
+    if waiting is None or waiting[0] != found.id or time.monotonic() - waiting[2] > PENDING_SECONDS:
+        raise DomainError("rules.replace_gone")
+    del pending[key]
+    message = turn.query.message if turn.query is not None else None
+    if parts[0] == "n":
+        await turn.answer("rules.replace_kept")
+        if message is not None:
+            await turn.services.outbox.edit(
+                turn.chat.id, message.message_id, turn.t("rules.replace_kept"), repost=False
+            )
+        return
+    if found.status != store.DRAFT:
+        raise DomainError("rules.no_draft")
+    await turn.answer("rules.replacing")
+    try:
+        await _store_text(turn, found, waiting[1])
+    except DomainError as exc:  # answered already: the refusal goes to the group
+        await turn.say(turn.t(exc.key, **exc.params))
+        return
+    if message is not None:
+        await turn.services.outbox.edit(
+            turn.chat.id, message.message_id, turn.t("rules.replace_done"), repost=False
+        )
+
+
 @button(action=Action.MANAGE_DECISIONS)
 async def pin_button(turn: Turn, parts: list[str]) -> None:
     """hr:p:<version id> — pin the /rules message pressed."""
@@ -1313,6 +1397,7 @@ def register(app: Any) -> None:
     app.add_handler(CallbackQueryHandler(decide_button, pattern=r"^hr:[ad]:"))
     app.add_handler(CallbackQueryHandler(draft_button, pattern=r"^hr:[xcr]:"))
     app.add_handler(CallbackQueryHandler(pin_button, pattern=r"^hr:p:"))
+    app.add_handler(CallbackQueryHandler(replace_button, pattern=r"^hr:[yn]:"))
     app.add_handler(CallbackQueryHandler(compare_button, pattern=r"^hr:v:"))
     # replies to the draft's card and files captioned /rules draft, in a handler group of
     # their own so that other features' message handlers still see every message

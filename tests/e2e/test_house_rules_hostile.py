@@ -287,6 +287,8 @@ async def test_the_draft_from_a_file(world: World) -> None:
             caption="/rules draft",
         )
     )
+    [question] = replies.sent(world.court)
+    replies = await world.do(world.alice.press(question.result, f"hr:y:{found.id}"))
     assert "The draft now has 3 articles" in replies.text(world.court)
     replies = await world.do(
         world.alice.send_document(
@@ -351,6 +353,14 @@ async def test_a_reply_to_an_older_draft_card_still_gives_the_text(world: World)
     await world.do(world.bob.send(world.court, "/rules draft"))  # a resident posts it again
     assert (await draft_card(world)).message_id != old.message_id
     replies = await world.do(world.alice.send(world.court, "1. Only one article", reply_to=old))
+    # the draft has a text: its sender confirms the replacement (a comment by reply is no text)
+    [question] = replies.sent(world.court)
+    assert "The draft has 3 articles. Replace its whole text" in question.params["text"]
+    draft = await store.draft_of(world.services.db, world.court.id)
+    assert draft.articles[0] != "Only one article"
+    replies = await world.do(world.bob.press(question.result, f"hr:y:{draft.id}"))
+    assert replies.answers()[0].get("show_alert")  # a resident may not
+    replies = await world.do(world.alice.press(question.result, f"hr:y:{draft.id}"))
     assert "The draft now has 1 article (" in replies.text(world.court)
     draft = await store.draft_of(world.services.db, world.court.id)
     assert draft.articles == ("Only one article",)
@@ -379,3 +389,21 @@ async def draft_card_row(world: World) -> store.Version:
     found = await store.draft_of(world.services.db, world.court.id)
     assert found is not None
     return found
+
+
+async def test_a_comment_replying_to_the_draft_card_replaces_nothing_unless_confirmed(
+    world: World,
+) -> None:
+    await with_draft(world)
+    replies = await world.do(
+        world.alice.send(world.court, "1. I like article 2 best", reply_to=await draft_card(world))
+    )
+    [question] = replies.sent(world.court)
+    draft = await store.draft_of(world.services.db, world.court.id)
+    replies = await world.do(world.alice.press(question.result, f"hr:n:{draft.id}"))
+    assert "kept as it was" in replies.answer_text()
+    await world.services.outbox.idle()
+    assert "kept as it was" in world.fake.message(world.court, question.result["message_id"]).text
+    replies = await world.do(world.alice.press(question.result, f"hr:y:{draft.id}", check=False))
+    assert "no longer open" in replies.answer_text()
+    assert (await store.draft_of(world.services.db, world.court.id)).articles == draft.articles
