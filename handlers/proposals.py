@@ -34,6 +34,8 @@ a hook was lost — whichever comes first moves the proposal (a compare-and-set:
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -98,6 +100,12 @@ REPLY_GROUP = 14
 #: Proposals listed by /proposals.
 LIST_LIMIT = 30
 
+#: Letters typed for the T of #T3 on a Cyrillic or Greek keyboard (Т, т, Τ, τ).
+_LOOKALIKE_T = frozenset("ТтΤτ")
+#: A reference at the start of a command's text: T3, #t3, т3, T-3, or a bare 3, followed by
+#: a space, a colon, a comma, a bar or nothing (after NFKC: "T3，" is "T3,").
+_HEAD_REF = re.compile(r"(#?[A-Za-zТтΤτ]?-?\d{1,12})(?=[\s:,、|]|$)[\s:,、]*")
+
 _REVIEW_CODES = {"w": rules.WELL, "p": rules.PARTLY, "n": rules.NOT_DONE}
 _STATEMENT_CODES = {"a": rules.AGREE, "d": rules.DISAGREE, "p": rules.PASS}
 
@@ -138,39 +146,39 @@ async def _households(turn: Turn) -> list[tuple[int, str]]:
     raise DomainError("proposal.no_unit")
 
 
-def _target(turn: Turn, words: list[str], usage: str) -> tuple[int, list[str]]:
-    """``T3 rest...`` -> (3, rest); without a reference, the card replied to. A bare number is
-    a reference only when no card is replied to: "/say 5 lamps are out" as a reply to the card
-    is a statement about five lamps, not about T5."""
+def _replied_card(turn: Turn) -> int | None:
+    """The proposal whose card (or statement, or minutes) the command replies to."""
     message = turn.message
     replied = message.reply_to_message if message is not None else None
     card = find_ref(replied.text or replied.caption or "") if replied is not None else None
-    if card is not None and card.kind != KIND:
-        card = None
-    if words:
-        found = parse_ref(words[0].rstrip(":,"), default_kind=None if card else KIND)
-        if found is not None:
-            if found.kind != KIND:
-                raise DomainError(usage)
-            return found.id, words[1:]
-    if card is not None:
-        return card.id, words
-    raise DomainError(usage)
+    return card.id if card is not None and card.kind == KIND else None
 
 
 def _split_ref(turn: Turn, usage: str) -> tuple[int, str]:
-    """``/cmd T3 | rest`` or ``/cmd T3 rest``: the proposal id and the rest of the text."""
-    raw = turn.rest
-    head, bar, tail = raw.partition("|")
-    words = head.split()
-    proposal_id, rest = _target(turn, words, usage)
-    text = " ".join(rest)
-    if bar:
-        text = (text + " | " + tail).strip(" |") if text else tail.strip()
-    elif words and len(words) > len(rest):
-        # keep the line breaks of what followed the reference
-        text = raw.split(None, 1)[1] if len(raw.split(None, 1)) > 1 else ""
-    return proposal_id, text.strip()
+    """``/cmd T3 | rest``, ``/cmd T3 rest``, ``/cmd т3: rest``, ``/cmd T3，rest`` or, as a
+    reply to the card, ``/cmd rest``: the proposal id and the rest (its line breaks kept).
+
+    A bare number is a reference only when no card is replied to: "/say 5 lamps are out" as a
+    reply to the card is a statement about five lamps, not about T5; and a first word that is
+    another kind's reference ("D3 was a mess") is text when a card is replied to."""
+    raw = unicodedata.normalize("NFKC", turn.rest).strip()
+    card = _replied_card(turn)
+    match = _HEAD_REF.match(raw)
+    if match is not None:
+        token = match.group(1)
+        bare = token.lstrip("#")[:1].isdigit()
+        if not (bare and card is not None):
+            head = token.lstrip("#")[:1]
+            if head in _LOOKALIKE_T:
+                token = token.replace(head, "T", 1)
+            found = parse_ref(token, default_kind=KIND)
+            if found is not None and found.kind == KIND:
+                return found.id, raw[match.end() :].lstrip("| ").strip()
+            if found is not None and card is None:
+                raise DomainError(usage)
+    if card is not None:
+        return card, raw.lstrip("| ").strip()
+    raise DomainError(usage)
 
 
 async def _ours(turn: Turn, proposal_id: int) -> store.Proposal:

@@ -358,3 +358,26 @@ async def test_a_lead_moves_the_review_date_and_residents_cannot(world: World) -
     replies = await world.do(world.alice.send(world.court, f"/review T{p.id} yesterday"))
     assert replies.sent(world.court) and (await current(world, p.id)).review_at == p.review_at
     assert done.proposal.stage == "decided"
+
+
+async def test_references_as_people_type_them(world: World) -> None:
+    bob, carol, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    for text in (
+        f"/say Т{p.id} Cyrillic T typed",  # a Russian keyboard's Т
+        f"/say т{p.id}: lower case and a colon",
+        f"/say #T{p.id} with the card's hash",
+        f"/say t{p.id}，full-width comma",
+    ):
+        replies = await world.do(carol.send(world.court, text))
+        assert "Statement" in replies.text(world.court) or "Тезис" in replies.text(world.court), (
+            text,
+            replies.text(world.court),
+        )
+    texts = [s.text for s, _ in await store.statements(world.services.db, p.id)]
+    assert texts == [
+        "Cyrillic T typed",
+        "lower case and a colon",
+        "with the card's hash",
+        "full-width comma",
+    ]
