@@ -7,9 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from bot.domain import notices as nt
 from bot.domain import reports as rp
 from bot.domain.errors import DomainError
+from tests.fuzz.test_parsers import EXAMPLES, text
+from tests.test_i18n import ENGLISH
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -218,3 +223,32 @@ def test_refs() -> None:
     assert rp.parse_ref("F" + "9" * 13) is None
     assert rp.find_ref("🛠 Report #F3 — open\n… see #F2\n\n#F3") == 3
     assert rp.find_ref("no tag") is None
+
+
+# --- fuzz: every parser answers with a value or a translated refusal ------------------------
+
+FUZZED = {
+    "report": rp.parse_report,
+    "reason": rp.parse_reason,
+    "state": rp.parse_state,
+    "ref": rp.parse_ref,
+    "category name": rp.clean_category_name,
+    "category key": lambda raw: rp.category_key(raw, {"lift": "Lift", "c1": "Parking"}),
+    "notice": nt.parse_notice,
+    "notice ref": nt.parse_ref,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUZZED))
+def test_parsers_never_fail_untranslated(name: str) -> None:
+    parser = FUZZED[name]
+
+    @settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+    @given(raw=st.one_of(text, st.sampled_from(["private", "pin", "F", "#F0", "| by", "私密"])))
+    def run(raw: str) -> None:
+        try:
+            parser(raw)
+        except DomainError as exc:
+            assert exc.key in ENGLISH, exc.key
+
+    run()
