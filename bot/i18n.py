@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -162,6 +163,19 @@ def _month_name(lang: str | None, month: int) -> str:
     return str(get_month_names("wide", context="format", locale=babel_locale(lang))[month])
 
 
+def _daily_hours(lang: str | None, hours: tuple[int, ...], minute: int) -> str:
+    """ "every 2 hours from 08:00 to 20:00" when evenly spaced, else "every day at 08:00,
+    12:00 and 19:00"."""
+    clock = [f"{h:02d}:{minute:02d}" for h in hours]
+    steps = {b - a for a, b in pairwise(hours)}
+    if len(steps) == 1:
+        step = steps.pop()
+        if step == 1:
+            return t(lang, "rec.hourly_window_one", start=clock[0], end=clock[-1])
+        return tn(lang, "rec.hourly_window", step, start=clock[0], end=clock[-1])
+    return t(lang, "rec.daily_at", times=format_list(clock, locale=babel_locale(lang)))
+
+
 def describe_rrule(lang: str | None, rrule: str) -> str:
     """How a recurrence reads, in words: "every 2 weeks on Tuesday", "每隔一周的周三",
     "каждый первый понедельник месяца", "every 3 hours". Only a rule our parser does not
@@ -175,6 +189,8 @@ def describe_rrule(lang: str | None, rrule: str) -> str:
         return tn(lang, "rec.minutely", n)
     if rec.kind == "hourly":
         return t(lang, "rec.hourly_one") if n == 1 else tn(lang, "rec.hourly", n)
+    if rec.kind == "daily" and rec.hours:
+        return _daily_hours(lang, rec.hours, rec.minute)
     if rec.kind == "daily":
         return t(lang, "rec.daily") if n == 1 else tn(lang, "rec.daily_n", n)
     if rec.kind == "weekdays":

@@ -8,6 +8,7 @@ description of an RRULE that the catalogs turn into words ("every 2 weeks on Tue
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 from bot.domain.errors import DomainError
@@ -57,6 +58,8 @@ class Recurrence:
     interval: int = 1
     nth: int | None = None
     month: int | None = None
+    hours: tuple[int, ...] = ()  # daily at several hours: "every 2 hours from 8am to 8pm"
+    minute: int = 0
 
 
 def _int(text: str | None) -> int | None:
@@ -64,13 +67,18 @@ def _int(text: str | None) -> int | None:
 
 
 def describe(rrule: str) -> Recurrence:
-    """The structure of an RRULE as our grammar writes them (BYHOUR/BYMINUTE, which only keep a
-    DST-moved time, are ignored); anything else is ``other``."""
+    """The structure of an RRULE as our grammar writes them (a single BYHOUR/BYMINUTE, which
+    only keeps a DST-moved time, is ignored; several BYHOUR are a day's hours); anything else
+    is ``other``."""
     parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
     freq = parts.pop("FREQ", None)
     interval = _int(parts.pop("INTERVAL", "1")) or 1
-    parts.pop("BYHOUR", None)
-    parts.pop("BYMINUTE", None)
+    hours = tuple(h for h in map(_int, parts.pop("BYHOUR", "").split(",")) if h is not None)
+    minute = _int(parts.pop("BYMINUTE", "0")) or 0
+    if len(hours) > 1:  # several hours a day (one alone only keeps a DST-moved time)
+        if freq != "DAILY" or parts or interval != 1 or any(not 0 <= h <= 23 for h in hours):
+            return Recurrence("other", interval=interval)
+        return Recurrence("daily", hours=tuple(sorted(set(hours))), minute=minute)
     byday = [d for d in parts.pop("BYDAY", "").split(",") if d]
     days = tuple(WEEKDAYS.index(d[-2:]) for d in byday if d[-2:] in WEEKDAYS)
     nths = {_int(d[:-2]) for d in byday if d[:-2]}
@@ -109,6 +117,8 @@ def gap_minutes(rrule: str) -> int | None:
         return rec.interval
     if rec.kind == "hourly":
         return rec.interval * 60
+    if len(rec.hours) > 1:
+        return min(b - a for a, b in pairwise(rec.hours)) * 60
     return None
 
 

@@ -17,6 +17,7 @@ Simplified phrase written in Traditional characters).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -695,7 +696,8 @@ def test_corpus_split_round_trip(case: Case) -> None:
 def test_corpus_recurrences_keep_their_wall_time(case: Case) -> None:
     """The next ten occurrences of each recurrence keep the wall time it was said with."""
     when = parse(case.text, lang=case.lang, tz=case.base.tz, now=case.base.aware())
-    if "HOURLY" in (when.rrule or "") or "MINUTELY" in (when.rrule or ""):
+    rule = when.rrule or ""
+    if "HOURLY" in rule or "MINUTELY" in rule or re.search(r"BYHOUR=\d+,", rule):
         return  # every few hours: the wall time moves by design (test_when_issue12.py)
     wall = case.first[11:16] if case.first else ""
     if "BYHOUR" in (when.rrule or ""):

@@ -245,6 +245,59 @@ def test_every_few_hours_starts_now_or_at_the_time_said() -> None:
         assert parse(text, lang=EN, tz=tz, now=now).rrule == "FREQ=HOURLY", text
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "rule", "first"),
+    [
+        (
+            "every 2 hours from 8am to 8pm",
+            EN,
+            "FREQ=DAILY;BYHOUR=8,10,12,14,16,18,20;BYMINUTE=0",
+            "2026-12-02 12:00+01:00",
+        ),
+        (
+            "every hour from 9 to 17",
+            EN,
+            "FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16,17;BYMINUTE=0",
+            "2026-12-02 11:00+01:00",
+        ),
+        (
+            "every 3 hours between 9am and 9pm",
+            EN,
+            "FREQ=DAILY;BYHOUR=9,12,15,18,21;BYMINUTE=0",
+            "2026-12-02 12:00+01:00",
+        ),
+        (
+            "каждые 2 часа с 8 до 20",
+            RU,
+            "FREQ=DAILY;BYHOUR=8,10,12,14,16,18,20;BYMINUTE=0",
+            "2026-12-02 12:00+01:00",
+        ),
+        (
+            "每两小时 8点到20点",
+            ZH,
+            "FREQ=DAILY;BYHOUR=8,10,12,14,16,18,20;BYMINUTE=0",
+            "2026-12-02 12:00+01:00",
+        ),
+    ],
+)
+def test_every_few_hours_within_a_window_keeps_the_night_quiet(
+    text: str, lang: str, rule: str, first: str
+) -> None:
+    now = datetime(2026, 12, 2, 10, 17, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    when = parse(text, lang=lang, tz="Europe/Berlin", now=now)
+    assert (when.rrule, local(when.first)) == (rule, first)
+    # the last of the day is followed by the first of the next day, not by a night one
+    evening = datetime(2026, 12, 2, 21, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    following = next_after(when, evening)
+    assert following is not None and following.hour in (8, 9) and following.day == 3
+
+
+def test_a_window_across_midnight_is_refused() -> None:
+    now = datetime(2026, 12, 2, 10, 17, tzinfo=ZoneInfo("Europe/Berlin"))
+    with pytest.raises(DomainError):
+        parse("every 2 hours from 10pm to 2am", lang=EN, tz="Europe/Berlin", now=now)
+
+
 def test_an_old_hourly_series_finds_its_next_step_at_once() -> None:
     """A rule a year old is counted, not walked step by step from its start."""
     start = datetime(2025, 1, 1, 8, 0, tzinfo=ZoneInfo("UTC"))
@@ -280,6 +333,7 @@ def test_how_often_a_post_may_repeat(rule: str | None, private: bool, refused: b
 
 
 def test_gap_minutes() -> None:
+    assert gap_minutes("FREQ=DAILY;BYHOUR=8,10,12;BYMINUTE=0") == 120
     assert gap_minutes("FREQ=HOURLY;INTERVAL=3") == 180
     assert gap_minutes("FREQ=MINUTELY;INTERVAL=45") == 45
     assert gap_minutes("FREQ=DAILY") is None
@@ -341,6 +395,24 @@ WORDS: tuple[tuple[str, str, str, str], ...] = (
     ("FREQ=MINUTELY;INTERVAL=30", "every 30 minutes", "每30分钟", "каждые 30 минут"),
     ("FREQ=DAILY;INTERVAL=2", "every 2 days", "每2天", "каждые 2 дня"),
     ("FREQ=DAILY;BYHOUR=2;BYMINUTE=30", "every day", "每天", "каждый день"),
+    (
+        "FREQ=DAILY;BYHOUR=8,10,12,14,16,18,20;BYMINUTE=0",
+        "every 2 hours from 08:00 to 20:00",
+        "每天08:00到20:00每2小时",
+        "каждые 2 часа с 08:00 до 20:00",
+    ),
+    (
+        "FREQ=DAILY;BYHOUR=9,10,11;BYMINUTE=0",
+        "every hour from 09:00 to 11:00",
+        "每天09:00到11:00每小时",
+        "каждый час с 09:00 до 11:00",
+    ),
+    (
+        "FREQ=DAILY;BYHOUR=8,12,19;BYMINUTE=30",
+        "every day at 08:30, 12:30 and 19:30",
+        "每天08:30、12:30和19:30",
+        "каждый день в 08:30, 12:30 и 19:30",
+    ),
 )
 
 

@@ -284,8 +284,8 @@ def _with_range(
         return None
     if not (0 <= h1 <= 24 and 0 <= h2 <= 24 and 0 <= m1 <= 59 and 0 <= m2 <= 59):
         return None
-    if (h1, m1) == (h2, m2):
-        return None
+    if (h1, m1, a1) == (h2, m2, a2):
+        return None  # "8am to 8pm" is a range, "8 to 8" is not
     if a1 is None:
         a1 = "am" if a2 == "pm" and h2 != 12 and h2 < h1 < 12 else a2
     values: dict[str, Any] = {"hour": h1, "minute": m1, "until": (h2, m2, a2)}
@@ -581,8 +581,38 @@ def _resolve(p: _Parts, c: _Context) -> When:
     """A reading placed on the calendar; a range ("4-5pm") at its start, its end kept."""
     if p.until is None and p.until_rel is None:
         return _resolve_start(p, c)
+    if p.every and p.unit == "hour" and p.until is not None:
+        return _resolve_window(p, c)
     found = _resolve_start(replace(p, until=None, until_rel=None), c)
     return replace(found, end=_range_end(p, found.first, c))
+
+
+def _resolve_window(p: _Parts, c: _Context) -> When:
+    """ "every 2 hours from 8am to 8pm", "каждые 2 часа с 8 до 20": each day at those hours
+    (a daily rule with several BYHOUR), so the night stays quiet and DST keeps the wall times."""
+    if p.hour is None or p.until is None or p.zone is not None:
+        raise _NotUnderstood
+    if any(x is not None for x in (p.days, p.monthday, p.ymd, p.nth, p.month, p.offset, p.rel)):
+        raise _NotUnderstood
+    first_hour = _hour_of(p.hour, p.ampm or _coarse(p.part))
+    said, end_minute, period = p.until
+    last_hour = _hour_of(said, period or p.ampm or _coarse(p.part))
+    minute = p.minute or 0
+    if first_hour is None or last_hour is None or end_minute != minute:
+        raise _NotUnderstood
+    if last_hour <= first_hour and period is None and p.ampm is None and last_hour < 12:
+        last_hour += 12  # "from 8 to 6": until 18:00
+    if not 0 <= first_hour < last_hour <= 23:
+        raise _NotUnderstood  # a window across midnight: say two
+    hours = list(range(first_hour, last_hour + 1, p.interval or 1))
+    if len(hours) < 2:
+        raise _NotUnderstood
+    rule = f"FREQ=DAILY;BYHOUR={','.join(map(str, hours))};BYMINUTE={minute}"
+    start = datetime.combine(c.today, time(first_hour, minute))
+    first = _next_occurrence(rule, start, c.now, c.zone)
+    if first is None:
+        raise _NotUnderstood
+    return _checked(first, rule, c)
 
 
 def _range_end(p: _Parts, first: datetime, c: _Context) -> datetime:
