@@ -4,6 +4,7 @@ case is a break found while building (or a door that must stay shut)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 from playground import FakeUser
@@ -233,6 +234,12 @@ async def test_forgetting_the_author_keeps_the_groups_record(world: World) -> No
     await world.do(bob.send(world.court, f"/say T{p.id} LED lamps"))
     await world.do(bob.send(bob.private, "/start"))
     await world.do(bob.press(card_of(world, p), f"tp:f:{p.id}"))
+    replies = await world.do(bob.send(bob.private, "/mydata"))
+    [doc] = [c for c in replies.calls if c.method == "sendDocument"]
+    data = json.loads(doc.params["document"].decode("utf-8-sig"))
+    flat = json.dumps(data, ensure_ascii=False)
+    assert "Fix the courtyard lights" in flat and "LED lamps" in flat
+    assert '"proposals_followed"' in flat
     replies = await world.do(bob.send(bob.private, "/forgetme"))
     confirm = replies.sent(bob.id)[-1]
     buttons = confirm.params["reply_markup"]["inline_keyboard"]
