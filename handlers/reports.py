@@ -387,8 +387,20 @@ def _photo_of(message: Message | None) -> str | None:
     return None
 
 
+def _for_another_bot(turn: Turn) -> bool:
+    """A photo captioned ``/report@other_bot …`` is not ours (PTB checks this for texts)."""
+    message = turn.message
+    if message is None or message.text is not None or not message.caption:
+        return False
+    head = message.caption.split(maxsplit=1)[0]
+    _, _, addressee = head.partition("@")
+    return bool(addressee) and addressee.casefold() != turn.services.bot_username.casefold()
+
+
 @command(where=BOTH)
 async def report(turn: Turn) -> None:
+    if _for_another_bot(turn):
+        return
     raw = turn.rest
     words = raw.split()
     report_id = rules.parse_ref(words[0]) if words else None

@@ -272,3 +272,14 @@ async def test_a_private_report_when_no_handler_has_a_private_chat(world: World)
     said = replies.text(world.court)
     assert f"tg://user?id={world.alice.id}" in said and "#F1" in said
     assert "shouts" not in said and "neighbour" not in said
+
+
+async def test_a_caption_for_another_bot_is_left_alone(world: World) -> None:
+    await building(world)
+    replies = await world.do(world.bob.send_photo(world.court, caption="/report@other_bot lift"))
+    assert not replies.sent(world.court)
+    assert await store.get(world.services.db, 1) is None
+    replies = await world.do(
+        world.bob.send_photo(world.court, caption="/report@courtyard_bot Lift door scratched")
+    )
+    assert "Lift door scratched" in replies.text(world.court)
