@@ -76,6 +76,8 @@ STATE = "rollcall"
 #: ``Services.state`` key: (roll-call id, household) -> when its Need help was last told.
 TOLD_STATE = "rollcall_told"
 RETELL_AFTER = timedelta(minutes=10)
+#: A line with Need help is told and answered at most this often per person (the last one is kept).
+NOTE_EVERY = timedelta(minutes=1)
 #: Telegram's own account (channel posts, service messages): an administrator of no one's.
 TELEGRAM_SERVICE = 777000
 OFF_WORDS = frozenset({"off", "remove", "delete", "关", "关闭", "删除", "выкл", "удалить"})
@@ -505,6 +507,16 @@ def _units_param(labels: Sequence[str | None]) -> Callable[[str], str]:
     return lambda lang: shown or t(lang, "rollcall.no_unit")
 
 
+def _first_note(services: Services, rollcall_id: int, user_id: int, now: datetime) -> bool:
+    told: dict[tuple[int, str], datetime] = services.state.setdefault(TOLD_STATE, {})
+    key = (rollcall_id, f"note:{user_id}")
+    last = told.get(key)
+    if last is not None and now - last < NOTE_EVERY:
+        return False
+    told[key] = now
+    return True
+
+
 def _first_cry(services: Services, rollcall_id: int, units: str, now: datetime) -> bool:
     """Whether this household's "Need help" is news: pressing Need help, OK, Need help again
     within :data:`RETELL_AFTER` tells the leads and helpers once, not at every press."""
@@ -629,6 +641,8 @@ async def card_reply(update: Any, context: CourtyardContext) -> None:
     if not labels:
         return  # an ordinary reply: only a "Need help" answer takes a line
     name = display_name(turn.user)
+    if not _first_note(services, found.id, turn.user.id, turn.now):
+        return  # stored; lines sent faster than one a minute are not each told and answered
     await turn.reply("rollcall.note_added")
     await _tell_responders(
         services,

@@ -305,6 +305,23 @@ async def test_presses_cannot_flood_the_group_or_the_helpers(world: World) -> No
         await world.do(world.carol.press(card, data))
     told = [t for t in private_texts(world, world.alice, mark) if "needs help" in t]
     assert len(told) == 1
+    # a burst of replies with a line: told and answered once, the last line kept
+    mark = world.fake.mark()
+    for n in range(6):
+        await world.do(world.carol.send(world.court, f"line {n}", reply_to=card))
+    assert len([t for t in private_texts(world, world.alice, mark) if "line" in t]) == 1
+    assert (
+        len(
+            [
+                c
+                for c in world.fake.calls[mark:]
+                if c.method == "sendMessage" and int(c.params["chat_id"]) == world.court.id
+            ]
+        )
+        == 1
+    )
+    rows = await store.answers(world.services.db, 1)
+    assert [r.recorded.note for r in rows if r.label == "2-102"] == ["line 5"]
     assert "Need help (1): 2-102" in await card_text(world)  # the last press counts
 
 
