@@ -916,7 +916,9 @@ async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, i
     rosters (by their last slot), returned loans (by return), withdrawn, given or expired
     listings (by their listing end; no loan newer than the cutoff), settled repair reports
     (confirmed, duplicate, not ours: by their last change), closed notices and those whose
-    confirm-by time passed, delivery failures, done reminders and finished scheduled rows.
+    confirm-by time passed, finished proposals (reviewed, declined, expired: by their last
+    stage, with their statements, minutes and answers), delivery failures, done reminders and
+    finished scheduled rows.
     Idempotent. Returns deleted counts per table."""
     c = to_db(cutoff)
     counts: dict[str, int] = {}
@@ -972,6 +974,11 @@ async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, i
             "DELETE FROM notices WHERE chat_id = ? AND (status = 'closed' AND closed_at < ?"
             " OR deadline < ?)",
             (chat_id, c, c),
+        ),
+        "proposals": (
+            "DELETE FROM proposals WHERE chat_id = ? AND stage IN ('reviewed', 'declined',"
+            " 'expired') AND stage_at < ?",
+            (chat_id, c),
         ),
         "delivery_failures": (
             "DELETE FROM delivery_failures WHERE chat_id = ? AND failed_at < ?",

@@ -148,3 +148,15 @@ async def test_a_deleted_proposals_id_is_never_given_again(db: Database) -> None
     async with db.write() as conn:
         await conn.execute("DELETE FROM proposals WHERE id = ?", (first,))
     assert await new(db) == first + 1
+
+
+async def test_the_retention_purge_drops_finished_proposals_only(db: Database) -> None:
+    from storage import privacy
+
+    done, open_ = await new(db), await new(db, author=8)
+    await store.advance(db, done, chat_id=GROUP, to="declined", now=NOW, fields={"reason": "no"})
+    later = NOW + timedelta(days=400)
+    await store.advance(db, open_, chat_id=GROUP, to="agenda", now=NOW)
+    counts = await privacy.purge_old(db, GROUP, later - timedelta(days=365))
+    assert counts.get("proposals") == 1
+    assert await store.get(db, done) is None and await store.get(db, open_) is not None
