@@ -292,10 +292,18 @@ def test_every_few_hours_within_a_window_keeps_the_night_quiet(
     assert following is not None and following.hour in (8, 9) and following.day == 3
 
 
-def test_a_window_across_midnight_is_refused() -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "every 2 hours from 10pm to 2am",  # across midnight: say it as two
+        "every 15 minutes from 9 to 17",  # not a window of hours: refused, never run all night
+        "every 30 minutes from 9am to 5pm",
+    ],
+)
+def test_a_window_we_cannot_keep_is_refused(text: str) -> None:
     now = datetime(2026, 12, 2, 10, 17, tzinfo=ZoneInfo("Europe/Berlin"))
     with pytest.raises(DomainError):
-        parse("every 2 hours from 10pm to 2am", lang=EN, tz="Europe/Berlin", now=now)
+        parse(text, lang=EN, tz="Europe/Berlin", now=now)
 
 
 def test_an_old_hourly_series_finds_its_next_step_at_once() -> None:

@@ -583,6 +583,8 @@ def _resolve(p: _Parts, c: _Context) -> When:
         return _resolve_start(p, c)
     if p.every and p.unit == "hour" and p.until is not None:
         return _resolve_window(p, c)
+    if p.every and p.unit == "minute" and p.until is not None:
+        raise _NotUnderstood  # "every 15 minutes from 9 to 5": refused, not run all night
     found = _resolve_start(replace(p, until=None, until_rel=None), c)
     return replace(found, end=_range_end(p, found.first, c))
 
