@@ -736,3 +736,25 @@ async def set_queue_page(db: Database, chat_id: int, message_id: int, page: int)
         "UPDATE unit_queue_cards SET page = ? WHERE chat_id = ? AND message_id = ?",
         (page, chat_id, message_id),
     )
+
+
+async def parts(db: Database, chat_id: int) -> list[str]:
+    """The parts of the building the register names (as first spelled), in natural order: for
+    features that scope to a part (a decision, a notice, a roll-call)."""
+    rows = await db.fetchall(
+        "SELECT part FROM units WHERE chat_id = ? AND part IS NOT NULL ORDER BY id", (chat_id,)
+    )
+    named: dict[str, str] = {}
+    for row in rows:
+        named.setdefault(part_key(row["part"]), row["part"])
+    return sorted(named.values(), key=natural_key)
+
+
+async def of_part(db: Database, chat_id: int, part: str) -> list[Unit]:
+    """The units of one part of the building (any spelling of it), in natural label order."""
+    wanted = part_key(part)
+    rows = await db.fetchall(
+        f"{_UNIT_SQL} WHERE chat_id = ? AND part IS NOT NULL ORDER BY id", (chat_id,)
+    )
+    found = [_unit(r) for r in rows if part_key(r["part"]) == wanted]
+    return sorted(found, key=lambda u: natural_key(u.label))

@@ -357,3 +357,40 @@ async def test_groups_of_a_user(db: Database) -> None:
     await chats.set_active(db, OTHER, False, NOW)
     await chats.ensure(db, ALICE, type="private", title=None, defaults=DEFAULTS, now=NOW)
     assert await units.groups_of(db, ALICE) == [GROUP]
+
+
+async def test_parts_of_the_building_are_listed_and_found_by_any_spelling(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from bot.domain.settings import ChatSettings
+    from storage import chats
+    from storage import units as store
+    from storage.db import Database
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    db = await Database.open(tmp_path / "c.sqlite3")
+    try:
+        await chats.ensure(db, -7, type="group", title="T", defaults=ChatSettings(), now=now)
+        result = await store.import_rows(
+            db,
+            -7,
+            [
+                ("2-10", None, "Entrance 2"),
+                ("2-9", None, "entrance  2"),
+                ("1-1", None, "Entrance 1"),
+                ("9-9", None),
+                ("3-1", None, "Entrance 10"),
+            ],
+            now,
+            by=1,
+        )
+        assert result.added == 5
+        assert await store.parts(db, -7) == ["Entrance 1", "Entrance 2", "Entrance 10"]
+        found = await store.of_part(db, -7, "ENTRANCE 2")
+        assert [(u.label, u.part) for u in found] == [("2-9", "Entrance 2"), ("2-10", "Entrance 2")]
+        assert await store.of_part(db, -7, "entrance 3") == []
+        # "" takes a unit out of its part, None keeps it
+        await store.import_rows(db, -7, [("2-9", None, ""), ("2-10", None, None)], now, by=1)
+        assert [u.label for u in await store.of_part(db, -7, "Entrance 2")] == ["2-10"]
+    finally:
+        await db.close()
