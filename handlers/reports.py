@@ -1093,7 +1093,11 @@ async def next_overdue(services: Services, row: Scheduled, after: datetime) -> d
 
 
 async def reports_digest(services: Services, chat: Chat, now: datetime) -> str | None:
-    found = [r for r in await store.active(services.db, chat.id, limit=200) if not r.private]
+    found = [
+        r
+        for r in await store.active(services.db, chat.id, limit=200)
+        if not r.private and r.status in rules.ACTIVE  # fixed ones wait only for their reporter
+    ]
     if not found:
         return None
     s = chat.settings

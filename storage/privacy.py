@@ -915,7 +915,7 @@ async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, i
     decisions, group buys and chains (by closing time), events (by their end, or start),
     rosters (by their last slot), returned loans (by return), withdrawn, given or expired
     listings (by their listing end; no loan newer than the cutoff), settled repair reports
-    (confirmed, duplicate, not ours: by their last change), closed notices and those whose
+    (fixed, confirmed, duplicate, not ours: by their last change), closed notices and those whose
     confirm-by time passed, finished proposals (reviewed, declined, expired: by their last
     stage, with their statements, minutes and answers), delivery failures, done reminders and
     finished scheduled rows.
@@ -966,8 +966,8 @@ async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, i
             (chat_id, c, c),
         ),
         "reports": (
-            "DELETE FROM reports WHERE chat_id = ? AND status IN ('confirmed', 'duplicate',"
-            " 'not_ours') AND changed_at < ?",
+            "DELETE FROM reports WHERE chat_id = ? AND status IN ('fixed', 'confirmed',"
+            " 'duplicate', 'not_ours') AND changed_at < ?",
             (chat_id, c),
         ),
         "notices": (

@@ -149,6 +149,8 @@ async def test_the_digest_counts_open_and_overdue_public_reports(world: World) -
     await world.do(world.bob.send(world.court, "/report Lift stuck"))
     await world.do(world.carol.send(world.court, "/report Мусор у подъезда"))
     await world.do(world.carol.send(world.carol.private, "/report private secret matter"))
+    await world.do(world.wang.send(world.court, "/report 门禁坏了"))
+    await world.do(world.alice.send(world.court, "/report F4 fixed"))  # waits for its reporter
     await backdate(world, 1, 5)
     due = world.services.clock() - timedelta(seconds=1)
     async with world.services.db.write() as conn:
