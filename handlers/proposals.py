@@ -1275,7 +1275,10 @@ async def review_button(turn: Turn, parts: list[str]) -> None:
         raise DomainError("proposal.review_not_open", ref=ref_of(p.id).text)
     word = Html(t(turn.personal_lang, f"proposal.answer_{answer}"))
     await turn.answer(
-        "proposal.review_answered", answer=word, labels=", ".join(label for _, label in households)
+        "proposal.review_answered",
+        answer=word,
+        labels=", ".join(label for _, label in households),
+        ref=ref_of(p.id).text,
     )
     refresh_card(turn.services, p)
 
