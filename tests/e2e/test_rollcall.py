@@ -250,10 +250,12 @@ async def test_residents_without_a_unit_and_ordinary_replies(world: World) -> No
     assert "from 5 to 1440" in replies.text(world.court)
     replies = await world.do(world.bob.send(world.court, "/settings rollcall 30"))
     assert "Sorry, only" in replies.text(world.court)
-    # the roll-call card is redrawn after a restart like every card (kind registered)
-    from handlers import cards
+    # the roll-call card is redrawn after a restart like every card (kind registered), and a
+    # roll-call is never in the public weekly digest
+    from handlers import cards, digest
 
     assert "rollcall" in cards.kinds()
+    assert digest.SECTIONS and all(s.__module__ != "handlers.rollcall" for s in digest.SECTIONS)
 
 
 async def test_check_on_me_is_private_expiring_and_forgotten(world: World) -> None:
