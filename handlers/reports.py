@@ -516,6 +516,8 @@ async def _act(turn: Turn, report_id: int, words: list[str]) -> None:
     hidden = found.private or turn.chat.is_private
     if hidden and not handler and found.reporter_id != turn.user.id:
         raise DomainError("report.not_found", ref=rules.tag(report_id))
+    if found.private and not turn.chat.is_private:  # handled in private chats only
+        raise DomainError("report.not_found", ref=rules.tag(report_id))
     if not words:
         if not turn.chat.is_private:
             raise DomainError("report.act_usage", ref=rules.tag(report_id))

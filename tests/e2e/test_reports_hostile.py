@@ -285,3 +285,17 @@ async def test_a_caption_for_another_bot_is_left_alone(world: World) -> None:
         world.bob.send_photo(world.court, caption="/report@courtyard_bot Lift door scratched")
     )
     assert "Lift door scratched" in replies.text(world.court)
+
+
+async def test_a_private_report_is_not_acted_on_in_the_group(world: World) -> None:
+    await building(world)
+    await world.do(world.bob.send(world.bob.private, "/report private threats from 1-03"))
+    draft = world.fake.last_bot_message(world.bob.private)
+    assert draft is not None
+    await world.do(world.bob.press(draft, "rp:c:1:safety"))
+    replies = await world.do(world.alice.send(world.court, "/report F1 ack"))
+    assert "no report #F1" in replies.text(world.court)
+    assert (await get(world)).status == "open"
+    replies = await world.do(world.alice.send(world.alice.private, "/report F1 ack"))
+    assert "#F1: acknowledged" in replies.text(world.alice.private)
+    assert "acknowledged" in replies.text(world.bob.private)
