@@ -944,10 +944,16 @@ async def _document_text(turn: Turn) -> str | None:
 async def _to_draft(turn: Turn, found: store.Version) -> None:
     """A message or file given as the draft's text (a reply to its card, or a file captioned
     /rules draft)."""
-    if not await turn.may(Action.CREATE_DECISION):
-        raise DomainError("rules.reply_not_lead")
     message = turn.message
     assert message is not None
+    if not await turn.may(Action.CREATE_DECISION):
+        if message.document is not None:
+            raise DomainError("rules.reply_not_lead")
+        try:  # a resident's comment replying to the card is conversation, not ours to answer
+            domain.parse_text(message.text or "")
+        except DomainError:
+            return
+        raise DomainError("rules.reply_not_lead")
     text = await _document_text(turn)
     if text is None:
         text = message.text or ""
@@ -975,10 +981,14 @@ async def _reply(update: Any, context: Any) -> None:
         if found is None and _looks_like_draft_card(replied.text or ""):
             # an older card of the draft (someone posted it again since): still the draft
             found = await store.draft_of(services.db, chat.id)
-        if found is None or found.status != store.DRAFT:
+        if found is None:
             return
     turn = await open_turn(update, context)
     if turn is None:
+        return
+    if found is not None and found.status != store.DRAFT:  # a card of a settled draft
+        if await turn.may(Action.CREATE_DECISION):  # a resident's reply is conversation
+            await turn.reply("rules.draft_settled")
         return
     try:
         if by_caption:

@@ -7,8 +7,8 @@ as its preamble and the tuple of article texts.
 Reading a text (:func:`parse_text`), where the issue is silent:
 
 * An article starts on a line with a heading: ``1.`` ``1)`` ``1、`` ``１．`` (full-width too),
-  ``第一条`` / ``第1条``, ``Статья 1`` / ``Ст. 1``, ``Article 1`` / ``Art. 1``, ``§ 1`` — with
-  optional Markdown (``## 1.``, ``**Article 1.**``), as a ``.md`` file may have them.
+  ``第一条`` / ``第1条``, ``一、``, ``Статья 1`` / ``Ст. 1``, ``Article 1`` / ``Art. 1``,
+  ``§ 1`` — with optional Markdown (``## 1.``, ``**Article 1.**``), as a ``.md`` file may have them.
 * The first heading fixes the style: in a text numbered ``第一条``, a line ``1.`` is part of an
   article (a list inside it), and in a text numbered ``1.``, a line ``1)`` is too.
 * Articles go 1, 2, 3, ... A heading of the style with a number below the next one is part of
@@ -63,6 +63,11 @@ _STYLES: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             rf"(?:[.:：)\-–—]|\s|$){_END_MD}\s*(.*)$",
             re.IGNORECASE,
         ),
+    ),
+    # 一、 二、 (a Chinese enumeration; 第一条 is the article's own word)
+    (
+        "cnlist",
+        re.compile(rf"^\s*{_MD}([〇零一二两三四五六七八九十百]+){_END_MD}[、.．]{_END_MD}\s*(.*)$"),
     ),
     ("dot", re.compile(rf"^\s*{_MD}(\d{{1,3}})\s*{_END_MD}[.．](?!\d){_END_MD}\s*(.*)$")),
     ("paren", re.compile(rf"^\s*{_MD}(\d{{1,3}})\s*{_END_MD}[)）]{_END_MD}\s*(.*)$")),
@@ -160,7 +165,7 @@ def _heading(line: str, style: str | None) -> tuple[str, int, str] | None:
         match = pattern.match(line)
         if match is None:
             continue
-        number = chinese_number(match.group(1)) if name == "cn" else int(match.group(1))
+        number = chinese_number(match.group(1)) if name in ("cn", "cnlist") else int(match.group(1))
         if number is None or number < 1:
             continue
         return name, number, match.group(2).strip()

@@ -407,3 +407,18 @@ async def test_a_comment_replying_to_the_draft_card_replaces_nothing_unless_conf
     replies = await world.do(world.alice.press(question.result, f"hr:y:{draft.id}", check=False))
     assert "no longer open" in replies.answer_text()
     assert (await store.draft_of(world.services.db, world.court.id)).articles == draft.articles
+
+
+async def test_talk_replying_to_the_cards_is_left_alone(world: World) -> None:
+    people = await with_draft(world)
+    replies = await world.do(
+        world.bob.send(world.court, "Thanks!", reply_to=await draft_card(world))
+    )
+    assert not replies.sent(world.court)  # a resident's comment is conversation
+    old = await draft_card(world)
+    await ratify_and_pass(world, people)
+    replies = await world.do(world.carol.send(world.court, "Ура!", reply_to=old))
+    assert not replies.sent(world.court)
+    replies = await world.do(world.alice.send(world.court, "1. New", reply_to=old))
+    assert "settled already" in replies.text(world.court)
+    assert await store.draft_of(world.services.db, world.court.id) is None
