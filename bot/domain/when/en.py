@@ -553,6 +553,8 @@ def _oclock(m: re.Match[str], p: _Parts) -> _Parts | None:
     rf"(?:{_AMPM})?{_B}",
 )
 def _half_past(m: re.Match[str], p: _Parts) -> _Parts | None:
+    if (m.group("prep") or "").startswith("from"):
+        return None  # "from 9 to 17" is a range, not nine minutes to five
     word = m.group("h")
     hour = 12 if word in ("noon", "midday") else 0 if word == "midnight" else _int(word)
     if hour is None:
