@@ -66,6 +66,11 @@ log = logging.getLogger(__name__)
 
 NEW = filters.UpdateType.MESSAGE
 PICK_KIND = "rollcall_seen"
+#: The private question "one line about what you need" after Need help (a prompt).
+NOTE_KIND = "rollcall_note"
+NOTE_LASTS = timedelta(minutes=30)
+#: PTB handler group of the private line (its own, like the reply in the group).
+PRIVATE_GROUP = 14
 #: PTB handler group of the reply that adds a line (7: sharing, 8: house rules and proposals).
 REPLY_GROUP = 12
 PICK_LASTS = timedelta(minutes=30)
@@ -498,6 +503,76 @@ async def _answer(turn: Turn, found: store.RollCall, answer: rules.Answer) -> No
             {"title": found.title, "who": name, "units": _units_param(recorded)},
             skip=uid,
         )
+        await _ask_for_a_line(services, turn.chat, found, uid, turn.now)
+
+
+async def _ask_for_a_line(
+    services: Services, chat: Chat, found: store.RollCall, uid: int, now: datetime
+) -> None:
+    """Privately, to someone who asked for help: "write one line about what you need" — the
+    next message there (or a reply to this one) is the line. Only if they opened a chat."""
+    private = await started_bot(services, uid)
+    if private is None:
+        return
+    prompt_id = await prompts.create(
+        services.db, uid, NOTE_KIND, now, author_id=uid, lasts=NOTE_LASTS
+    )
+    sent = await services.outbox.send(
+        uid,
+        t(private.language, "rollcall.note_prompt", group=chat.title or "", title=found.title),
+        report=False,
+    )
+    if sent is not None:
+        await prompts.attach(services.db, prompt_id, sent.message_id)
+
+
+async def private_line(update: Any, context: CourtyardContext) -> None:
+    """A line for "Need help" written in the private chat, after the bot asked for it."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or not message.text or user is None:
+        return
+    services = context.services
+    now = services.clock()
+    asked = await store.open_prompt_of(services.db, user.id, NOTE_KIND, user.id, now)
+    if asked is None:
+        return
+    standing = await store.open_help_of(services.db, user.id)
+    turn = await open_turn(update, context)
+    if turn is None:
+        return
+    if not standing:
+        return
+    try:
+        note = rules.parse_note(message.text)
+    except DomainError as exc:
+        await turn.reply(exc.key, **exc.params)
+        return
+    outcome, _ = await prompts.take(
+        services.db, asked[0], user.id, user.id, asked[1], now, kinds=(NOTE_KIND,)
+    )
+    if outcome is not prompts.Outcome.TAKEN:
+        return
+    for rollcall_id, chat_id in standing:
+        found = await store.get(services.db, rollcall_id)
+        group = await chats.get(services.db, chat_id)
+        labels = await store.add_note(services.db, rollcall_id, user.id, note)
+        if found is None or group is None or not labels:
+            continue
+        await _tell_responders(
+            services,
+            group,
+            found,
+            "rollcall.help_note_private",
+            {
+                "title": found.title,
+                "who": display_name(user),
+                "units": _units_param(labels),
+                "note": note,
+            },
+            skip=user.id,
+        )
+    await turn.reply("rollcall.note_added")
 
 
 def _units_param(labels: Sequence[str | None]) -> Callable[[str], str]:
@@ -792,6 +867,12 @@ def register(app: Any) -> None:
             card_reply,
         ),
         group=REPLY_GROUP,
+    )
+    app.add_handler(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE & NEW, private_line
+        ),
+        group=PRIVATE_GROUP,
     )
 
 

@@ -413,3 +413,27 @@ async def open_prompt(
         (chat_id, kind, author_id, to_db(now)),
     )
     return int(row["message_id"]) if row else None
+
+
+async def open_help_of(db: Database, user_id: int) -> list[tuple[int, int]]:
+    """Open roll-calls where the person's "Need help" stands: (roll-call id, chat id)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT r.id, r.chat_id FROM rollcall_answers a"
+        " JOIN rollcalls r ON r.id = a.rollcall_id AND r.status = 'open'"
+        " WHERE a.user_id = ? AND a.answer = 'help' ORDER BY r.id",
+        (user_id,),
+    )
+    return [(int(r["id"]), int(r["chat_id"])) for r in rows]
+
+
+async def open_prompt_of(
+    db: Database, chat_id: int, kind: str, author_id: int, now: datetime
+) -> tuple[int, int] | None:
+    """(prompt id, message id) of the person's newest open prompt of ``kind`` in the chat."""
+    row = await db.fetchone(
+        "SELECT id, message_id FROM prompts WHERE chat_id = ? AND kind = ? AND author_id = ?"
+        " AND state = 'open' AND message_id IS NOT NULL AND (expires_at IS NULL OR expires_at > ?)"
+        " ORDER BY id DESC LIMIT 1",
+        (chat_id, kind, author_id, to_db(now)),
+    )
+    return (int(row["id"]), int(row["message_id"])) if row else None

@@ -405,3 +405,33 @@ async def test_a_group_without_a_register_answers_person_by_person(world: World)
     assert "Every household has answered" in replies.answer_text()
     replies = await world.do(world.alice.send(world.court, "/close", reply_to=card))
     assert "Residents without a unit (2)" in replies.text(world.court)
+
+
+async def test_a_line_written_privately_after_need_help(world: World) -> None:
+    people = await building(world)
+    eve = people["2-105"]
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(eve.send(eve.private, "/start"))
+    await world.do(world.alice.send(world.court, "/rollcall Power cut"))
+    card = world.fake.last_bot_message(world.court)
+    assert card is not None
+    mark = world.fake.mark()
+    await world.do(eve.press(card, "rc:h:1"))
+    asked = private_texts(world, eve, mark)
+    assert len(asked) == 1 and "write here in one line" in asked[0]
+    # just typing in the private chat is the line (no reply needed)
+    mark = world.fake.mark()
+    replies = await world.do(eve.send(eve.private, "stuck in the lift, 3rd floor"))
+    assert "Added" in replies.text(eve.private)
+    assert any(
+        "Eve (2-105) needs help — «stuck in the lift, 3rd floor»" in t
+        for t in private_texts(world, world.alice, mark)
+    )
+    # the question was answered once: the next private message is nobody's line
+    replies = await world.do(eve.send(eve.private, "thank you"))
+    assert replies.sent() == []
+    rows = await store.answers(world.services.db, 1)
+    assert [r.recorded.note for r in rows if r.label == "2-105"] == ["stuck in the lift, 3rd floor"]
+    # someone who was never asked writes privately: nothing happens
+    replies = await world.do(world.alice.send(world.alice.private, "hello"))
+    assert replies.sent() == []
