@@ -643,8 +643,8 @@ async def _route(services: Services, group: Chat, report: store.Report) -> int:
             missed.append((user_id, name))
             continue
         reached += 1
-        if report.private:
-            await store.add_copy(services.db, report.id, user_id, sent.message_id)
+        # the copy is kept up to date like the group's card (its buttons act on the report)
+        await store.add_copy(services.db, report.id, user_id, sent.message_id)
     if missed:
         key = "report.new_group_private" if report.private else "report.new_group"
         lang = group.language

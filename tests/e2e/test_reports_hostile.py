@@ -299,3 +299,18 @@ async def test_a_private_report_is_not_acted_on_in_the_group(world: World) -> No
     replies = await world.do(world.alice.send(world.alice.private, "/report F1 ack"))
     assert "#F1: acknowledged" in replies.text(world.alice.private)
     assert "acknowledged" in replies.text(world.bob.private)
+
+
+async def test_a_handlers_private_copy_follows_the_report(world: World) -> None:
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Bins overflowing"))
+    card = world.fake.message(world.court, (await get(world)).message_id or 0)
+    assert card is not None
+    await world.do(world.bob.press(card, "rp:c:1:cleaning"))
+    copy = world.fake.last_bot_message(world.alice.private)
+    assert copy is not None and "rp:s:1:a" in buttons(world, world.alice.private, copy.message_id)
+    await world.do(world.alice.press(copy, "rp:s:1:a"))  # from her private chat
+    shown = world.fake.message(world.alice.private, copy.message_id)
+    assert shown is not None and "acknowledged" in (shown.text or "")
+    assert "rp:s:1:a" not in buttons(world, world.alice.private, copy.message_id)
+    assert "acknowledged" in card_of(world, await get(world))  # and the group's card
