@@ -166,6 +166,13 @@ class _Driver:
         await self.fake.wait_until(ready, timeout=90, message=f"no card with {prefix} buttons")
         return found[-1]
 
+    async def shows(self, chat: FakeChat, message_id: int, done: Callable[[str], bool]) -> None:
+        def ready() -> bool:
+            current = self.fake.message(chat, message_id)
+            return current is not None and done(current.text or "")
+
+        await self.fake.wait_until(ready, timeout=120, message=f"card {message_id} not final")
+
     async def press(self, person: FakeUser, message: Message, data: str) -> None:
         query = await person.press(message, data)  # the button as the message shows it now
         await self.fake.wait_until(
@@ -236,7 +243,8 @@ async def build_demo(
     await drive.say(residents[0], group, say("poll"))
     poll = await drive.wait_card(group, "pl:v:", since)
     options = buttons_of(poll, "pl:v:")
-    for index, person in enumerate([lead, *residents[1:6]]):
+    poll_voters = [lead, *residents[1:6]]
+    for index, person in enumerate(poll_voters):
         await drive.press(person, poll, options[index % 2 if index < 5 else 2])
 
     step("event")
@@ -244,7 +252,8 @@ async def build_demo(
     await drive.say(residents[2], group, say("event"))
     event = await drive.wait_card(group, "ev:g:", since)
     going = buttons_of(event, "ev:g:")[0]
-    for person in [residents[2], lead, *residents[3:7]]:  # six for four places: two wait
+    guests = [residents[2], lead, *residents[3:7]]  # six for four places: two wait
+    for person in guests:
         await drive.press(person, event, going)
 
     step("items")
@@ -260,5 +269,14 @@ async def build_demo(
     voters = [lead, *residents[:5]]  # six of the twelve households
     for index, person in enumerate(voters):
         await drive.press(person, decision, choices[0 if index != 3 else 1])
+    # the cards are refreshed at the group's pace (Telegram's 20 messages and edits a minute):
+    # the building is ready when every card shows every press
+    finals = [
+        (poll, lambda text: all(p.full_name in text for p in poll_voters)),
+        (event, lambda text: all(p.full_name in text for p in guests)),
+        (decision, lambda text: f"{len(voters)}/{len(UNITS)}" in text),
+    ]
+    for card, done in finals:
+        await drive.shows(group, card.message_id, done)
     await drive.settle(fake.mark())
     progress("")

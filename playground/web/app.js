@@ -76,10 +76,17 @@ function handle(event) {
     case "people": S.people = event.people; renderWho(); renderChats(); break;
     case "commands": if (!$("menu").hidden) openMenu(); break;
     case "status": renderStatus(event.status); break;
-    case "answer": if (S.pending.has(event.query_id)) answered(event); break;
+    case "answer": early(event); break;
   }
 }
-S.pending = new Set();
+S.pending = new Set();   // our presses the bot has not answered yet
+S.early = new Map();     // answers that came before the page knew the press was its own
+
+function early(event) {
+  if (S.pending.has(event.query_id)) { answered(event); return; }
+  S.early.set(event.query_id, event);  // the press's own reply may still be on its way
+  if (S.early.size > 50) S.early.delete(S.early.keys().next().value);
+}
 
 function loadState(state) {
   S.lang = state.language;
@@ -474,7 +481,8 @@ async function send(text) {
 
 async function press(message, data) {
   const answer = await act("press", { user: S.me, chat: S.open, message_id: message.message_id, data });
-  S.pending.add(answer.query_id);
+  const known = S.early.get(answer.query_id);
+  if (known) { S.early.delete(answer.query_id); answered(known); } else S.pending.add(answer.query_id);
 }
 
 function answered(event) {
