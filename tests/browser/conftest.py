@@ -287,7 +287,7 @@ class Page:
         raise AssertionError(f"no button {label!r} on the message; its buttons: {labels}")
 
     def shot(self, name: str) -> Path:
-        path = self.screenshots / f"{name}.png"
+        path = self.screenshots / f"playground-{name}.png"
         self.driver.save_screenshot(str(path))
         return path
 
