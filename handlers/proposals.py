@@ -274,8 +274,8 @@ async def render_text(services: Services, chat: Chat, p: store.Proposal) -> str:
         if event_id is None:
             continue
         event = await events_store.get(db, event_id)
-        if event is None:
-            continue
+        if event is None or event.status != "open":
+            continue  # a cancelled meeting is not announced; another may be scheduled
         lines.append(
             t(
                 lang,

@@ -388,3 +388,39 @@ async def test_references_as_people_type_them(world: World) -> None:
         "with the card's hash",
         "full-width comma",
     ]
+
+
+async def test_a_burst_of_supports_is_a_few_edits_of_the_card(world: World) -> None:
+    people = await households(world)
+    for n in range(6, 11):
+        person = world.fake.user(f"Resident{n}", language_code="en")
+        await world.do(world.fake.join(world.court, person))
+        await claim(world, person, f"1-{n:02d}")
+        people.append(person)
+    await world.do(world.alice.send(world.court, "/settings proposal_support 100%"))
+    await world.do(people[0].send(world.court, "/propose Repaint the stairwell | grey"))
+    p = await latest(world)
+    card = card_of(world, p)
+    mark = world.fake.mark()
+    await asyncio.gather(*(person.press(card, f"tp:s:{p.id}") for person in people[:9]))
+    await world.settle()
+    await world.services.outbox.idle()
+    edits = [
+        c
+        for c in world.fake.calls[mark:]
+        if c.method == "editMessageText" and c.params.get("message_id") == p.message_id
+    ]
+    answers = [c for c in world.fake.calls[mark:] if c.method == "answerCallbackQuery"]
+    assert len(answers) == 9  # every press answered
+    print(f"9 support presses at once -> {len(edits)} edit(s) of the card")
+    assert 1 <= len(edits) < 9, len(edits)  # coalesced: latest state wins
+    assert "Support: 9 of 10" in card_text(world, await current(world, p.id))
+    # a cancelled hearing is not shown as if it still took place
+    await world.do(world.alice.send(world.court, f"/agenda T{p.id}"))
+    await world.do(world.alice.send(world.court, f"/hearing T{p.id} | in 3 days 18:00"))
+    p = await current(world, p.id)
+    await world.do(world.alice.send(world.court, f"/event cancel E{p.hearing_id}"))
+    # the card is redrawn at its next change (the events feature does not tell proposals)
+    await world.do(people[1].send(world.court, f"/say T{p.id} Before winter, please"))
+    await world.services.outbox.idle()
+    assert f"#E{p.hearing_id}" not in card_text(world, await current(world, p.id))
