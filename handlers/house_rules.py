@@ -89,6 +89,8 @@ TEXT_COOLDOWN = 60.0
 #: A text sent to replace the draft waits this long for its sender's Replace press.
 PENDING_SECONDS = 600.0
 _STATE = "house_rules"
+#: Numbers of the Replace questions (in memory, like the texts they hold).
+_TOKENS = itertools.count(1)
 
 ACCEPT_WORDS = frozenset({"accept", "接受", "采纳", "принять", "принимаю"})
 DECLINE_WORDS = frozenset({"decline", "reject", "拒绝", "不采纳", "отклонить", "отклоняю"})
@@ -680,12 +682,13 @@ async def _set_text(turn: Turn, found: store.Version, raw: str, *, confirm: bool
 
 async def _ask_replace(turn: Turn, found: store.Version, parsed: domain.Text) -> None:
     assert turn.user is not None
-    pending: dict[tuple[int, int], tuple[int, domain.Text, float]] = _state(turn.services)[
+    pending: dict[tuple[int, int], tuple[int, domain.Text, float, int]] = _state(turn.services)[
         "pending"
     ]
     if len(pending) > 1000:
         pending.clear()
-    pending[(turn.chat.id, turn.user.id)] = (found.id, parsed, time.monotonic())
+    token = next(_TOKENS)  # the question's own: an older question never applies a newer text
+    pending[(turn.chat.id, turn.user.id)] = (found.id, parsed, time.monotonic(), token)
     changes = domain.diff(found.articles, parsed.articles)
     count = len(parsed.articles)
     text = tn(
@@ -700,8 +703,10 @@ async def _ask_replace(turn: Turn, found: store.Version, parsed: domain.Text) ->
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(turn.t("rules.btn_replace"), callback_data=f"hr:y:{vid}"),
-                InlineKeyboardButton(turn.t("rules.btn_keep"), callback_data=f"hr:n:{vid}"),
+                InlineKeyboardButton(
+                    turn.t("rules.btn_replace"), callback_data=f"hr:y:{vid}:{token}"
+                ),
+                InlineKeyboardButton(turn.t("rules.btn_keep"), callback_data=f"hr:n:{vid}:{token}"),
             ]
         ]
     )
@@ -1285,19 +1290,24 @@ async def _ratify_press(turn: Turn, found: store.Version) -> None:
 
 @button(action=Action.CREATE_DECISION)
 async def replace_button(turn: Turn, parts: list[str]) -> None:
-    """hr:y:<draft> replace the draft's text with the one its presser sent; hr:n:<draft> keep
+    """hr:y:<draft>:<n> replace the draft's text with the one its presser sent; hr:n: keep
     the draft. Only the person who sent the text answers (the text waits in memory only: after
     a restart it is sent again)."""
-    if len(parts) != 2 or parts[0] not in ("y", "n"):
+    if len(parts) != 3 or parts[0] not in ("y", "n") or not is_id(parts[2]):
         raise DomainError("error.stale_button")
     found = await _own_version(turn, parts[1])
     assert turn.user is not None
-    pending: dict[tuple[int, int], tuple[int, domain.Text, float]] = _state(turn.services)[
+    pending: dict[tuple[int, int], tuple[int, domain.Text, float, int]] = _state(turn.services)[
         "pending"
     ]
     key = (turn.chat.id, turn.user.id)
     waiting = pending.get(key)
-    if waiting is None or waiting[0] != found.id or time.monotonic() - waiting[2] > PENDING_SECONDS:
+    if (
+        waiting is None
+        or waiting[0] != found.id
+        or waiting[3] != int(parts[2])
+        or time.monotonic() - waiting[2] > PENDING_SECONDS
+    ):
         raise DomainError("rules.replace_gone")
     del pending[key]
     message = turn.query.message if turn.query is not None else None

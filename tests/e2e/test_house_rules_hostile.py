@@ -288,7 +288,8 @@ async def test_the_draft_from_a_file(world: World) -> None:
         )
     )
     [question] = replies.sent(world.court)
-    replies = await world.do(world.alice.press(question.result, f"hr:y:{found.id}"))
+    [[replace, _keep]] = question.params["reply_markup"]["inline_keyboard"]
+    replies = await world.do(world.alice.press(question.result, replace["callback_data"]))
     assert "The draft now has 3 articles" in replies.text(world.court)
     replies = await world.do(
         world.alice.send_document(
@@ -358,9 +359,10 @@ async def test_a_reply_to_an_older_draft_card_still_gives_the_text(world: World)
     assert "The draft has 3 articles. Replace its whole text" in question.params["text"]
     draft = await store.draft_of(world.services.db, world.court.id)
     assert draft.articles[0] != "Only one article"
-    replies = await world.do(world.bob.press(question.result, f"hr:y:{draft.id}"))
+    [[replace, _keep]] = question.params["reply_markup"]["inline_keyboard"]
+    replies = await world.do(world.bob.press(question.result, replace["callback_data"]))
     assert replies.answers()[0].get("show_alert")  # a resident may not
-    replies = await world.do(world.alice.press(question.result, f"hr:y:{draft.id}"))
+    replies = await world.do(world.alice.press(question.result, replace["callback_data"]))
     assert "The draft now has 1 article (" in replies.text(world.court)
     draft = await store.draft_of(world.services.db, world.court.id)
     assert draft.articles == ("Only one article",)
@@ -400,11 +402,22 @@ async def test_a_comment_replying_to_the_draft_card_replaces_nothing_unless_conf
     )
     [question] = replies.sent(world.court)
     draft = await store.draft_of(world.services.db, world.court.id)
-    replies = await world.do(world.alice.press(question.result, f"hr:n:{draft.id}"))
+    [[replace, keep]] = question.params["reply_markup"]["inline_keyboard"]
+    # a second text asked after it: the first question's Replace never applies the second text
+    second = await world.do(
+        world.alice.send(world.court, "1. Another comment", reply_to=await draft_card(world))
+    )
+    [question2] = second.sent(world.court)
+    replies = await world.do(world.alice.press(question.result, replace["callback_data"]))
+    assert "no longer open" in replies.answer_text()
+    [[_replace2, keep2]] = question2.params["reply_markup"]["inline_keyboard"]
+    replies = await world.do(world.alice.press(question2.result, keep2["callback_data"]))
     assert "kept as it was" in replies.answer_text()
     await world.services.outbox.idle()
-    assert "kept as it was" in world.fake.message(world.court, question.result["message_id"]).text
-    replies = await world.do(world.alice.press(question.result, f"hr:y:{draft.id}", check=False))
+    assert "kept as it was" in world.fake.message(world.court, question2.result["message_id"]).text
+    replies = await world.do(
+        world.alice.press(question2.result, keep["callback_data"], check=False)
+    )
     assert "no longer open" in replies.answer_text()
     assert (await store.draft_of(world.services.db, world.court.id)).articles == draft.articles
 
