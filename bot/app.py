@@ -454,6 +454,10 @@ def build_app(
     )
     app.add_handler(CommandHandler("close", refs.close, filters=NEW))
     app.add_handler(CommandHandler("export", refs.export, filters=NEW))
+    # "/опрос", "/投票": not commands to Telegram (Latin only), answered with the one meant
+    app.add_handler(
+        MessageHandler(filters.TEXT & filters.Regex(r"^/[^\x00-\x7f]") & NEW, errors.local_command)
+    )
     for feature in FEATURES:
         feature.register(app)
     app.add_handler(CallbackQueryHandler(settings.settings_button, pattern=r"^st:"))

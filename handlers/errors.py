@@ -9,11 +9,16 @@ import logging
 
 from telegram import Update
 
+from bot.domain.commands import COMMANDS
+from bot.domain.suggest import suggest
 from bot.i18n import t
-from handlers.common import CourtyardContext, open_turn, user_language
+from handlers.common import CourtyardContext, Turn, open_turn, user_language
 from storage import chats
 
 log = logging.getLogger("courtyard.errors")
+
+#: Every command we have, in catalogue order (the first of equally close ones is suggested).
+COMMAND_NAMES = tuple(spec.name for spec in COMMANDS)
 
 
 def describe(update: object) -> tuple[int | None, str]:
@@ -70,17 +75,50 @@ async def on_error(update: object, context: CourtyardContext) -> None:
 
 
 async def unknown_command(update: Update, context: CourtyardContext) -> None:
-    """A command we do not have: answered in private chats, and in groups only when it was
-    addressed to us by name (/foo@our_bot), so we never talk over other bots."""
+    """A command we do not have: answered in private chats, and in groups when it was addressed
+    to us by name (/foo@our_bot) — so we never talk over other bots — or when it is one typo
+    away from one of ours (/pol → "did you mean /poll?")."""
     message = update.effective_message
     if message is None or not message.text:
         return
     first = message.text.split()[0]
+    name = first.split("@")[0][:33]
     addressed = "@" in first
     if addressed and first.split("@", 1)[1].lower() != context.services.bot_username.lower():
         return
-    if message.chat.type != "private" and not addressed:
+    unaddressed = message.chat.type != "private" and not addressed
+    suggestion = suggest(name, COMMAND_NAMES, strict=unaddressed)
+    if unaddressed and suggestion is None:
+        return
+    turn = await open_turn(update, context)
+    if turn is None:
+        return
+    if suggestion is None:
+        await turn.reply("error.unknown_command", command=name)
+    else:
+        await _did_you_mean(turn, name, suggestion)
+
+
+async def local_command(update: Update, context: CourtyardContext) -> None:
+    """'/опрос', '/投票': Telegram makes no command of them (only Latin letters are one), so
+    they arrive as text. A word we know is answered with the command it means; any other text
+    after a slash is a neighbour's business."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    name = message.text.split()[0][:33]
+    suggestion = suggest(name, COMMAND_NAMES)
+    if suggestion is None or name[1:].isascii():
         return
     turn = await open_turn(update, context)
     if turn is not None:
-        await turn.reply("error.unknown_command", command=first.split("@")[0][:32])
+        await _did_you_mean(turn, name, suggestion)
+
+
+async def _did_you_mean(turn: Turn, name: str, suggestion: str) -> None:
+    await turn.reply(
+        "error.did_you_mean",
+        command=name,
+        suggestion=f"/{suggestion}",
+        example=t(turn.lang, f"cmd.{suggestion}.example"),
+    )
