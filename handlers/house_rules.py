@@ -501,9 +501,7 @@ async def on_decision_closed(services: Services, decision: Decision) -> None:
 async def settle(services: Services, chat_id: int | None = None) -> None:
     """Drafts whose ratification closed while the outcome did not reach them (a crash
     between the close and the hook): settled now."""
-    for draft in await store.voting_drafts(services.db):
-        if chat_id is not None and draft.chat_id != chat_id:
-            continue
+    for draft in await store.voting_drafts(services.db, chat_id):
         assert draft.decision_id is not None
         decision = await decision_store.get(services.db, draft.decision_id)
         if decision is not None and not decision.is_open and approved(decision):

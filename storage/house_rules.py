@@ -177,12 +177,15 @@ async def by_decision(db: Database, decision_id: int) -> Version | None:
     return _version(row) if row else None
 
 
-async def voting_drafts(db: Database) -> list[Version]:
-    """Drafts whose ratification decision has closed (to settle after a crash)."""
+async def voting_drafts(db: Database, chat_id: int | None = None) -> list[Version]:
+    """Drafts (of one chat, or all) whose ratification decision has closed: to settle after a
+    crash between the close and its hook."""
+    where = "" if chat_id is None else " AND v.chat_id = ?"
     rows = await db.fetchall(
-        f"SELECT {_V_COLS} FROM rules_versions v WHERE v.status = 'draft'"
+        f"SELECT {_V_COLS} FROM rules_versions v WHERE v.status = 'draft'{where}"
         " AND v.decision_id IS NOT NULL AND EXISTS (SELECT 1 FROM decisions d"
-        "  WHERE d.id = v.decision_id AND d.status = 'closed')"
+        "  WHERE d.id = v.decision_id AND d.status = 'closed')",
+        () if chat_id is None else (chat_id,),
     )
     return [_version(r) for r in rows]
 
