@@ -872,7 +872,10 @@ async def minutes(turn: Turn) -> None:
                 event=Ref("event", event_id).tag if event_id else "",
             )
         )
-    lines += ["", escape(body)]
+    shown = body if len(body) <= rules.MINUTES_SHOWN else body[: rules.MINUTES_SHOWN] + "…"
+    lines += ["", escape(shown)]
+    if shown is not body:
+        lines.append(turn.t("proposal.minutes_more", ref=ref_of(p.id).text))
     statement_lines = _statement_lines(turn.lang, found)
     if statement_lines:
         lines += ["", *statement_lines]

@@ -208,7 +208,9 @@ def review_end(opened_at: datetime) -> datetime:
 MAX_TITLE: Final = 120
 MAX_BODY: Final = 1500
 MAX_STATEMENT: Final = 200
-MAX_MINUTES: Final = 3000
+#: Minutes are kept whole up to this (a file's text); the posted card shows MINUTES_SHOWN.
+MAX_MINUTES: Final = 20_000
+MINUTES_SHOWN: Final = 2_500
 MAX_PROGRESS: Final = 300
 MAX_REASON: Final = 300
 MAX_REMARK: Final = 140

@@ -424,3 +424,23 @@ async def test_a_burst_of_supports_is_a_few_edits_of_the_card(world: World) -> N
     await world.do(people[1].send(world.court, f"/say T{p.id} Before winter, please"))
     await world.services.outbox.idle()
     assert f"#E{p.hearing_id}" not in card_text(world, await current(world, p.id))
+
+
+async def test_long_minutes_are_kept_whole_and_posted_in_part(world: World) -> None:
+    bob, *_ = await households(world)
+    p = await on_hearing(world, bob)
+    for n in range(6):  # six statements, agreed or divisive, listed under the minutes too
+        await world.do(bob.send(world.court, f"/say T{p.id} {'Statement ' * 9}{n}"))
+    text = "\n".join(f"{n}. " + "Привет, соседи! " * 12 for n in range(40))  # ~7 800 chars
+    replies = await world.do(
+        world.alice.send_document(
+            world.court,
+            filename="minutes.txt",
+            content=text.encode(),
+            caption=f"/minutes T{p.id}",
+        )
+    )
+    [sent] = replies.sent(world.court)
+    assert len(sent.params["text"]) < 4096 and f"/export T{p.id}" in sent.params["text"]
+    [kept] = await store.minutes(world.services.db, p.id)
+    assert kept.text == "\n".join(line.rstrip() for line in text.splitlines())
