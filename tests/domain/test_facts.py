@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.errors import DomainError
 from bot.domain.facts import Fact, answer_for, find, fold, is_question, may_answer, parse_set
+from bot.i18n import t
 
 
 def fact(n: int, key: str, text: str = "…") -> Fact:
@@ -130,3 +133,20 @@ def test_may_answer_again_after_half_an_hour() -> None:
     assert may_answer(None, now)
     assert not may_answer(now - timedelta(minutes=29), now)
     assert may_answer(now - timedelta(minutes=30), now)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_any_text_is_handled(text: str) -> None:
+    """Random Unicode never breaks the rules: a parse refuses with a catalog key, a question
+    gets at most one fact, folding is idempotent."""
+    assert fold(fold(text)) == fold(text)
+    found = answer_for(FACTS, text)
+    assert found is None or found in FACTS
+    find(FACTS, text)
+    try:
+        key, body = parse_set(text)
+    except DomainError as exc:
+        assert t("en", exc.key, **exc.params) != exc.key
+    else:
+        assert key and body and len(key) <= 40

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.errors import DomainError
 from bot.domain.rollcall import (
@@ -19,6 +21,7 @@ from bot.domain.rollcall import (
     remind_at,
     tally,
 )
+from bot.i18n import t
 
 OK, HELP, SEEN = Answer.OK, Answer.HELP, Answer.SEEN
 A, B, N = 1, 2, 3  # two members of the household, a neighbour
@@ -126,3 +129,15 @@ def test_times() -> None:
     assert expires == now + timedelta(days=365)
     assert is_current(expires, now + timedelta(days=364))
     assert not is_current(expires, expires)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_title_or_line_is_handled(text: str) -> None:
+    for parse in (parse_title, parse_note):
+        try:
+            value = parse(text)
+        except DomainError as exc:
+            assert t("en", exc.key, **exc.params) != exc.key
+        else:
+            assert value and "\n" not in value and len(value) <= 200
