@@ -113,7 +113,8 @@ SPELLINGS: Final[dict[str, str]] = {
     "saterday": "saturday", "saturady": "saturday", "sunady": "sunday", "firday": "friday",
     "fridy": "friday", "mondy": "monday", "nxt": "next", "morn": "morning", "mornin": "morning",
     "evenin": "evening", "afternon": "afternoon", "minuts": "minutes", "mintues": "minutes",
-    "hrs": "hours", "hr": "hour", "mins": "minutes", "secs": "seconds",
+    "hrs": "hours", "hr": "hour", "mins": "minutes", "secs": "seconds", "evry": "every",
+    "evey": "every", "everey": "every",
 }  # fmt: skip
 
 _EN_NUMBERS: Final[dict[str, int]] = {

@@ -517,12 +517,12 @@ def _ru_hours(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, _int(m.group("h")), int(minute) if minute else 0, m)
 
 
-@_component("ru_mod", rf"(?:(?:в|во|к|около)\s+)?(?P<h>{_HOUR_RU})\s+{_RU_MOD}{_B}")
+@_component("ru_mod", rf"(?:(?:в|во|к|около|с|начиная\s+с)\s+)?(?P<h>{_HOUR_RU})\s+{_RU_MOD}{_B}")
 def _ru_mod(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, _int(m.group("h")), 0, m)
 
 
-@_component("ru_v", rf"(?:в|во|к|около)\s+(?P<h>{_HOUR_RU}){_B}")
+@_component("ru_v", rf"(?:в|во|к|около|с|начиная\s+с)\s+(?P<h>{_HOUR_RU}){_B}")
 def _ru_v(m: re.Match[str], p: _Parts) -> _Parts | None:
     return _with_time(p, _int(m.group("h")), 0, m)
 

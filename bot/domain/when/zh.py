@@ -409,8 +409,8 @@ _component(
 
 # ---- words that only fill ("三点左右", "准时")
 
-_component("filler_zh", r"(?:大约|大概|约|准时|在|于)" + _E)(_filler)
-_component("post_filler_zh", r"(?:左右|前后|整|正(?!午)|准时|钟|多|以前|之前|前)" + _E)(
+_component("filler_zh", r"(?:大约|大概|约|准时|在|于|从)" + _E)(_filler)
+_component("post_filler_zh", r"(?:左右|前后|整|正(?!午)|准时|钟|多|以前|之前|前|开始|起)" + _E)(
     _post_filler
 )
 
