@@ -98,7 +98,8 @@ async def test_a_volunteers_hours_confirmed_and_shown(world: World) -> None:
     # the group: totals, and a thank-you list only of those who allowed it
     replies = await world.do(world.carol.send(world.court, "/hours"))
     group = replies.text(world.court)
-    assert "4 h this month (1 volunteers)" in group and "Thank you" not in group
+    assert "4 h this month, 4 h this year. Volunteers this month: 1." in group
+    assert "Thank you" not in group
     assert "в этом месяце 4 ч" in replies.text(world.carol.private)
     replies = await world.do(world.carol.send(world.court, "/hours public on"))
     assert "may appear" in replies.text(world.court)
