@@ -133,16 +133,19 @@ LATE_NOTE = timedelta(minutes=5)
 #: outcome (so a hook may, rarely, see one decision twice: key what it does by decision id).
 ON_CLOSED: list[Callable[[Services, Decision], Awaitable[None]]] = []
 
-_RULE_KEYS = frozenset({"rule", "rules", "правило", "规则"})
+#: Chinese words in Simplified and Traditional forms (规则/規則, 无记名/無記名/不记名/不記名).
+_RULE_KEYS = frozenset({"rule", "rules", "правило", "规则", "規則"})
 _CLOSE_KEYS = frozenset(
-    {"closes", "close", "until", "deadline", "ends", "截止", "结束", "до", "срок", "закрытие"}
+    {"closes", "close", "until", "deadline", "ends", "截止", "结束", "結束"}
+    | {"до", "срок", "закрытие"}
 )
 _SECRET_WORDS = frozenset(
-    {"secret", "anonymous", "秘密", "匿名", "无记名", "тайно", "тайное", "анонимно"}
+    {"secret", "anonymous", "秘密", "匿名", "无记名", "無記名", "不记名", "不記名"}
+    | {"тайно", "тайное", "анонимно"}
 )
-_OPEN_WORDS = frozenset({"open", "公开", "открыто", "открытое"})
+_OPEN_WORDS = frozenset({"open", "公开", "公開", "открыто", "открытое"})
 #: ``part=entrance 2``: a decision of one part of the building (its households only).
-_PART_KEYS = frozenset({"part", "scope", "部分", "范围", "仅限", "часть", "только"})
+_PART_KEYS = frozenset({"part", "scope", "部分", "范围", "範圍", "仅限", "僅限", "часть", "только"})
 
 _OPTION_RE = re.compile(r"^([\w-]+)\s*(?:[=:：]\s*|\s+)(.+)$")
 

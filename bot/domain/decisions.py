@@ -199,7 +199,9 @@ _RULE_ALIASES: Final[dict[str, str]] = {
     "majority": "majority",
     "simple-majority": "majority",
     "过半数": "majority",
+    "過半數": "majority",
     "多数": "majority",
+    "多數": "majority",
     "большинство": "majority",
     "простое-большинство": "majority",
     "two-thirds": "two-thirds",
@@ -216,6 +218,7 @@ _RULE_ALIASES: Final[dict[str, str]] = {
     "一致": "unanimous",
     "一致同意": "unanimous",
     "全体一致": "unanimous",
+    "全體一致": "unanimous",
     "единогласно": "unanimous",
     "единогласие": "unanimous",
     "cn-278": "cn-278",
@@ -228,8 +231,10 @@ _RULE_ALIASES: Final[dict[str, str]] = {
     "ru-oss-2/3": "ru-oss-two-thirds",
     "осс-2/3": "ru-oss-two-thirds",
 }
-_RULE_PREFIX_RE: Final[re.Pattern[str]] = re.compile(r"^(?:rule|правило|规则)\s*[=:]\s*")
-_QUORUM_RE: Final[re.Pattern[str]] = re.compile(r"(?:quorum|кворум|法定人数)\s*[=:]\s*(\S*)")
+_RULE_PREFIX_RE: Final[re.Pattern[str]] = re.compile(r"^(?:rule|правило|规则|規則)\s*[=:]\s*")
+_QUORUM_RE: Final[re.Pattern[str]] = re.compile(
+    r"(?:quorum|кворум|法定人数|法定人數)\s*[=:]\s*(\S*)"
+)
 _FRACTION_RE: Final[re.Pattern[str]] = re.compile(r"(\d+)/(\d+)|(\d+(?:[.,]\d+)?)(%?)")
 
 
@@ -279,18 +284,21 @@ _CHOICE_WORDS: Final[dict[str, str]] = {
     "for": FOR,
     "yes": FOR,
     "赞成": FOR,
+    "贊成": FOR,
     "同意": FOR,
     "за": FOR,
     "да": FOR,
     "against": AGAINST,
     "no": AGAINST,
     "反对": AGAINST,
+    "反對": AGAINST,
     "不同意": AGAINST,
     "против": AGAINST,
     "нет": AGAINST,
     "abstain": ABSTAIN,
     "abstention": ABSTAIN,
     "弃权": ABSTAIN,
+    "棄權": ABSTAIN,
     "воздержался": ABSTAIN,
     "воздержалась": ABSTAIN,
     "воздержаться": ABSTAIN,

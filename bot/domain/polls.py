@@ -57,6 +57,8 @@ MULTIPLE_WORDS: Final[tuple[str, ...]] = (
     "multi",
     "可多选",
     "多选",
+    "可多選",
+    "多選",
     "множественный выбор",
     "множественный",
     "несколько",
@@ -66,6 +68,9 @@ ANONYMOUS_WORDS: Final[tuple[str, ...]] = (
     "anon",
     "secret",
     "不记名",
+    "无记名",
+    "不記名",
+    "無記名",
     "匿名",
     "анонимно",
     "анонимный",
@@ -79,8 +84,8 @@ CLOSES_WORDS: Final[tuple[str, ...]] = (
     "закрытие",
     "до",
 )
-#: Joining words a Chinese closing word may carry: "截止到周五", "截止于周五".
-_ZH_LINKS: Final[str] = "到至于"
+#: Joining words a Chinese closing word may carry: "截止到周五", "截止于周五", "截止於週五".
+_ZH_LINKS: Final[str] = "到至于於"
 _FLAG_SEPARATORS: Final[str] = " ,，、;；"
 _COMMAND_RE: Final[re.Pattern[str]] = re.compile(r"^\s*/[A-Za-z0-9_]+(?:@\w+)?(?=\s|$)")
 _PIPES_RE: Final[re.Pattern[str]] = re.compile("[|｜]")
