@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 
 from playground.demo import LANGUAGES, Cast, build_demo, make_cast
-from playground.page import PlaygroundPage, words
+from playground.page import PlaygroundPage, continue_numbering, numbers_from_now, words
 from playground.server import FakeTelegram
 
 __all__ = ["Playground"]
@@ -97,6 +97,9 @@ class Playground:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         cast = make_cast(self.fake, self.language, demo=self.demo)
+        # ids go on from where an earlier playground on the same database stopped
+        continue_numbering(self.fake, list(self.fake.chats.values()), numbers_from_now())
+        self.page.continue_ids = True
         self.page.home = cast.group
         self.page.roles = {cast.lead.id: words(self.language, "role.lead")}
         resident = words(self.language, "role.resident")

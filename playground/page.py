@@ -25,8 +25,10 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import itertools
 import json
 import logging
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -69,6 +71,21 @@ PAGE_WORDS = (
 MAX_UPLOAD = 20 * 1024 * 1024
 #: seconds between two keep-alive comments on an idle event stream
 HEARTBEAT = 15.0
+
+
+def numbers_from_now() -> int:
+    """A first number for update and message ids that is higher than any an earlier playground
+    handed out (milliseconds since 2023): the bot keeps what it saw in its database (``--db``),
+    skips updates whose ids it handled before, and must not take a new message for an old card.
+    """
+    return int(time.time() * 1000) - 1_700_000_000_000
+
+
+def continue_numbering(fake: FakeTelegram, chats: list[FakeChat], start: int) -> None:
+    """Number the world's updates and these chats' messages from ``start`` on."""
+    fake._update_ids = itertools.count(start)
+    for chat in chats:
+        chat._message_ids = itertools.count(start)
 
 
 def words(language: str, key: str, /, **params: Any) -> str:
@@ -154,6 +171,8 @@ class PlaygroundPage:
         self.language = "en"
         #: a short line the page shows while something prepares the world (the demo)
         self.status = ""
+        #: new people's private chats number their messages from now on (numbers_from_now)
+        self.continue_ids = False
         self._http = HttpServer(self._handle)
         self._clients: list[asyncio.Queue[JSON | None]] = []
         self._seen_messages: dict[int, dict[int, JSON]] = {}
@@ -516,6 +535,8 @@ class PlaygroundPage:
             language = "en"
         first, _, last = name.partition(" ")
         user = self.fake.user(first, last or None, language_code=language)
+        if self.continue_ids:
+            user.private._message_ids = itertools.count(numbers_from_now())
         if params.get("chat") not in (None, ""):
             chat = self._chat(params)
             if chat.is_group and chat.migrated_to is None:

@@ -263,3 +263,65 @@ async def test_the_demo_building_is_prepared_through_the_bot(language: str, tmp_
     assert len(UNITS) == 12
     refused = [c for c in fake.api_calls if not c.ok and "not modified" not in str(c.description)]
     assert not refused, [str(c) for c in refused]
+
+
+async def _state(port: int) -> dict[str, Any]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+    body = await reader.readexactly(length)
+    writer.close()
+    await writer.wait_closed()
+    result: dict[str, Any] = json.loads(body)
+    return result
+
+
+async def test_a_playground_on_the_same_database_goes_on_where_the_last_one_stopped(
+    tmp_path: Path,
+) -> None:
+    """``--db`` keeps the bot's database, not the fake world: the next playground numbers its
+    updates and messages beyond the last one's, so the bot does not skip them as handled before a
+    restart (it did: every update of the second session was dropped) nor edit a new message for
+    an old card."""
+    from bot.app import build_app
+    from bot.config import Settings
+    from playground.launch import Playground
+    from tests.e2e.conftest import FAST
+
+    db = tmp_path / "kept.sqlite3"
+    seen: list[str] = []
+    for session, question in enumerate(("Gate?", "Fence?")):
+        playground = Playground(language="en").start()
+        config = Settings(token=playground.token, db_path=db, api_url=playground.api_url)
+        app = build_app(config, limits=FAST, poll_timeout=1)
+        await app.initialize()
+        assert app.post_init is not None and app.updater is not None
+        await app.post_init(app)
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            page = playground.page
+            state = await _state(page.port)
+            lead = state["people"][0]["id"]
+            [home] = [c["id"] for c in state["chats"] if c["home"]]
+            await act(page, "add_bot", user=lead, chat=home)
+            await act(page, "send", user=lead, chat=home, text=f"/poll {question} | Yes | No")
+            if session == 1:
+                await act(page, "send", user=lead, chat=home, text="/close P1")
+            texts: list[str] = []
+            for _ in range(200):
+                messages = (await _state(page.port))["messages"][str(home)]
+                texts = [m.get("text") or "" for m in messages if m["from"]["is_bot"]]
+                if any(question in t for t in texts) and (session == 0 or len(texts) >= 4):
+                    break
+                await asyncio.sleep(0.05)
+            seen.append("\n".join(texts))
+        finally:
+            await stop_app(app)
+            playground.stop()
+    first, second = seen
+    assert "Gate?" in first
+    assert "Hello, Maple Court" in second and "Fence?" in second  # nothing skipped
+    assert "Gate?" in second  # P1 of the first session, closed and shown anew
