@@ -177,6 +177,10 @@ def run(
 
     from bot.__main__ import cmd_migrate, cmd_run
 
+    if db is not None and not Path(db).expanduser().resolve().parent.is_dir():
+        folder = Path(db).expanduser().resolve().parent
+        print(f"courtyard: --db {db}: the folder {folder} does not exist", file=sys.stderr)
+        return 2
     playground = Playground(host=host, port=port, language=language, demo=demo)
     try:
         playground.start()

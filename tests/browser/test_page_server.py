@@ -325,3 +325,32 @@ async def test_a_playground_on_the_same_database_goes_on_where_the_last_one_stop
     assert "Gate?" in first
     assert "Hello, Maple Court" in second and "Fence?" in second  # nothing skipped
     assert "Gate?" in second  # P1 of the first session, closed and shown anew
+
+
+def test_a_careless_start_is_told_in_one_sentence(tmp_path: Path) -> None:
+    """A port already taken, a --db in a folder that does not exist: one line, no traceback."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURTYARD_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+
+    def playground(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "bot", "playground", *args]
+        return subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = playground("--port", str(taken.getsockname()[1]))
+    assert result.returncode == 1
+    assert "Choose another with --port" in result.stderr and "Traceback" not in result.stderr
+    result = playground("--db", str(tmp_path / "missing" / "x.sqlite3"))
+    assert result.returncode == 2
+    assert "the folder" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "missing").exists()
