@@ -314,3 +314,23 @@ async def test_a_handlers_private_copy_follows_the_report(world: World) -> None:
     assert shown is not None and "acknowledged" in (shown.text or "")
     assert "rp:s:1:a" not in buttons(world, world.alice.private, copy.message_id)
     assert "acknowledged" in card_of(world, await get(world))  # and the group's card
+
+
+async def test_cards_follow_the_group_into_a_supergroup(world: World) -> None:
+    from storage import notices as notices_store
+
+    await building(world)
+    await world.do(world.bob.send(world.court, "/report Lift stuck"))
+    await world.do(world.alice.send(world.court, "/notice Water off on Tuesday"))
+    old = (await get(world)).message_id
+    upgraded = await world.fake.upgrade_to_supergroup(world.court, by=world.alice)
+    await world.settle()
+    report = await get(world)
+    notice = await notices_store.get(world.services.db, 1)
+    assert report.chat_id == upgraded.id and report.message_id not in (None, old)
+    assert notice is not None and notice.chat_id == upgraded.id and notice.message_id
+    card = world.fake.message(upgraded, report.message_id or 0)
+    assert card is not None and "#F1" in (card.text or "")
+    replies = await world.do(world.carol.press(card, "rp:m:1"))
+    assert "1" in replies.answer_text()
+    assert await store.me_too_count(world.services.db, 1) == 1
