@@ -40,6 +40,7 @@ from handlers import polls as polls_h
 from handlers import rollcall as rollcall_h
 from handlers import rosters as rosters_h
 from handlers import sharing as sharing_h
+from handlers import units as units_h
 from handlers.common import BOTH, GROUP_ONLY, Turn, button, command, is_id
 from storage import chats, prompts
 from storage import decisions as decisions_store
@@ -196,6 +197,15 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
     last, the search index is rebuilt and the write-ahead log truncated, so that no byte of
     the database files holds the person any more."""
     await _leave_open_events(services, user_id, now)
+    # the groups whose approval card may list their claims: read before they go
+    claimed_in = [
+        row["chat_id"]
+        for row in await services.db.fetchall(
+            "SELECT chat_id FROM unit_members WHERE user_id = ?"
+            " UNION SELECT chat_id FROM unit_requests WHERE user_id = ?",
+            (user_id, user_id),
+        )
+    ]
     done = await store.forget(services.db, user_id, placeholders)
     services.scheduler.disarm(done.disarm)
     for key in [k for k in services.seen if k[1] == user_id]:
@@ -244,6 +254,8 @@ async def forget_user(services: Services, user_id: int, now: datetime) -> store.
             groupbuys_h.refresh_chain(services, chain)
     for amendment_id in done.rules_amendments:
         await house_rules_h.redraw_amendment(services, amendment_id)
+    for chat_id in claimed_in:
+        await units_h.refresh_queue_card(services, chat_id)
     await store.scrub(db)
     log.info(
         "forgot a user: %d row(s) removed, %d anonymised, %d old card(s) edited, %d not",
