@@ -16,7 +16,8 @@ aiohttp client does the same work for much less (figures in README, Performance)
 * parameters go as a form (``application/x-www-form-urlencoded``), and a request with files
   (documents, photos: PTB's ``InputFile``) as ``multipart/form-data``, file name and type kept;
 * a timeout becomes :class:`~telegram.error.TimedOut`, any other failure of the connection
-  :class:`~telegram.error.NetworkError`; ``shutdown`` closes every connection.
+  :class:`~telegram.error.NetworkError`; ``shutdown`` closes every connection;
+* a proxy set in the environment (``HTTPS_PROXY``...) is used, as httpx uses it.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ class AiohttpRequest(BaseRequest):
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
                 auto_decompress=True,
-                trust_env=False,
+                trust_env=True,  # HTTPS_PROXY and the like, as httpx reads them
                 timeout=aiohttp.ClientTimeout(total=None),
             )
             self._pool = asyncio.Semaphore(self._pool_size)
