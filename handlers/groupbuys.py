@@ -54,7 +54,8 @@ MORE_ROOM = 80
 
 
 def money(lang: str | None, cents: int, currency: str) -> str:
-    return rules.format_money(cents, currency, decimal="," if lang == "ru" else ".")
+    """The amount as the language writes it: ¥1,234,567.89, 1 234 567,89 ₽."""
+    return rules.format_money(cents, currency, locale=lang or "en")
 
 
 async def _lead_or(turn: Turn, user_id: int) -> bool:

@@ -13,8 +13,11 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
+
+from babel.numbers import format_decimal
 
 from bot.domain import when as when_
 from bot.domain.errors import DomainError
@@ -239,15 +242,23 @@ def parse_money(text: str, *, key: str = "sharing.bad_price") -> Money:
     return Money(cents, sign)
 
 
-def format_money(cents: int, currency: str = "", *, decimal: str = ".") -> str:
-    """Exact: 1250 -> "¥12.50", "12,50 ₽" (with ``decimal=","``), "12.50"."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    number = f"{sign}{whole}{decimal}{frac:02d}"
+def format_money(
+    cents: int, currency: str = "", *, decimal: str = ".", locale: str | None = None
+) -> str:
+    """Exact: 1250 -> "¥12.50", "12,50 ₽" (with ``decimal=","``), "12.50". With a ``locale``,
+    the amount is grouped as that language writes it (Babel's number patterns):
+    123456789 -> "¥1,234,567.89" (en, zh), "1 234 567,89 ₽" (ru, no-break spaces)."""
+    if locale is not None:
+        amount = Decimal(cents).scaleb(-2)
+        number = format_decimal(amount, format="#,##0.00", locale=locale)
+    else:
+        sign = "-" if cents < 0 else ""
+        whole, frac = divmod(abs(cents), 100)
+        number = f"{sign}{whole}{decimal}{frac:02d}"
     if not currency:
         return number
     if currency in _SUFFIX_SIGNS:
-        return f"{number} {currency}"
+        return f"{number}\N{NO-BREAK SPACE}{currency}" if locale else f"{number} {currency}"
     return f"{currency}{number}"
 
 

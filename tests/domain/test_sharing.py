@@ -68,6 +68,25 @@ def test_parse_money_refuses(text: str) -> None:
     assert err.value.key == "sharing.bad_price"
 
 
+@pytest.mark.parametrize(
+    ("cents", "currency", "locale", "shown"),
+    [
+        (123456789, "¥", "zh_Hans", "¥1,234,567.89"),
+        (123456789, "¥", "en", "¥1,234,567.89"),
+        (123456789, "₽", "ru", "1\u00a0234\u00a0567,89\u00a0₽"),
+        (123456789, "", "ru", "1\u00a0234\u00a0567,89"),
+        (99, "$", "en", "$0.99"),
+        (100000, "€", "ru", "€1\u00a0000,00"),
+        (-1250, "¥", "en", "¥-12.50"),
+        (3000, "¥", "zh_Hant", "¥30.00"),
+    ],
+)
+def test_format_money_groups_as_the_language_writes(
+    cents: int, currency: str, locale: str, shown: str
+) -> None:
+    assert s.format_money(cents, currency, locale=locale) == shown
+
+
 def test_format_money_is_exact() -> None:
     assert s.format_money(1250, "¥") == "¥12.50"
     assert s.format_money(1250, "₽", decimal=",") == "12,50 ₽"

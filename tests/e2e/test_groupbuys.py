@@ -176,11 +176,11 @@ async def test_big_groupbuy_card_and_summary_stay_within_telegram_limits(world: 
     card = world.fake.message(world.court, gb.card_id)
     await world.do(world.carol.press(card, f"gb:p:{gb.id}"))
     card = world.fake.message(world.court, gb.card_id)
-    assert len(card.text) <= 4096 and "Total:" in card.text and "¥2130.00" in card.text
+    assert len(card.text) <= 4096 and "Total:" in card.text and "¥2,130.00" in card.text
     assert "more" in card.text and f"#G{gb.id}" in card.text
     replies = await world.do(world.alice.press(card, f"gb:c:{gb.id}"))
     summary = replies.text(world.alice.private)
-    assert "has closed" in summary and "¥2130.00" in summary and len(summary) <= 4096
+    assert "has closed" in summary and "¥2,130.00" in summary and len(summary) <= 4096
     card = world.fake.message(world.court, gb.card_id)
     assert "closed" in card.text and len(card.text) <= 4096
     buttons = [b for r in card.reply_markup.inline_keyboard for b in r]
