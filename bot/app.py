@@ -35,7 +35,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.domain import when
 from bot.domain.commands import Where, visible_commands
-from bot.domain.languages import SUPPORTED, TELEGRAM_CODES
+from bot.domain.languages import MENU_LANGUAGES, TELEGRAM_CODES
 from bot.domain.roles import Role
 from bot.domain.settings import ChatSettings
 from bot.flood import FloodGuard, FloodLimits
@@ -388,7 +388,7 @@ async def register_menus(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     )
     count = 0
     for scope, where, role in scopes:
-        for lang in SUPPORTED:
+        for lang in MENU_LANGUAGES:  # zh_Hant shares "zh": its menus are per chat
             code = None if lang == "en" else TELEGRAM_CODES[lang]
             await app.bot.set_my_commands(
                 menu_commands(where, role, lang), scope=scope, language_code=code

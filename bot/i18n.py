@@ -40,7 +40,10 @@ log = logging.getLogger(__name__)
 DOMAIN = "courtyard"
 FALLBACK = "en"
 
-_BABEL_LOCALES = {"en": "en_GB", "zh_Hans": "zh_Hans_CN", "ru": "ru_RU"}
+#: The Babel (CLDR) locale behind each language's dates, numbers and lists. Traditional Chinese
+#: uses Taiwan's (zh_Hant_TW, CLDR's base for zh_Hant): dates and numbers read the same in Hong
+#: Kong and Macau ("11月21日週六 15:00", "1,234,567.89"); only lists differ ("和" beside "及").
+_BABEL_LOCALES = {"en": "en_GB", "zh_Hans": "zh_Hans_CN", "zh_Hant": "zh_Hant_TW", "ru": "ru_RU"}
 _lock = threading.Lock()
 
 
@@ -131,7 +134,8 @@ def format_datetime(moment: datetime, lang: str | None, tz: str) -> str:
     """A moment as residents read it: local weekday, day, month and 24-hour time.
 
     ``moment`` must be aware (we store UTC); it is shown in ``tz``:
-    en "Sat 21 Nov, 15:00", zh "11月21日周六 15:00", ru "сб, 21 нояб., 15:00".
+    en "Sat 21 Nov, 15:00", zh "11月21日周六 15:00" (zh_Hant "11月21日週六 15:00"),
+    ru "сб, 21 нояб., 15:00".
     """
     if moment.tzinfo is None:
         raise ValueError("format_datetime needs an aware datetime")
@@ -139,7 +143,7 @@ def format_datetime(moment: datetime, lang: str | None, tz: str) -> str:
     loc = babel_locale(lang)
     day = format_skeleton("MMMEd", local, locale=loc)
     clock = format_skeleton("Hm", local, locale=loc)
-    return f"{day} {clock}" if _lang(lang) == "zh_Hans" else f"{day}, {clock}"
+    return f"{day} {clock}" if _lang(lang).startswith("zh") else f"{day}, {clock}"
 
 
 def format_datetime_zone(moment: datetime, lang: str | None, tz: str) -> str:
