@@ -141,7 +141,17 @@ def test_what_people_type_is_shown_as_typed_and_the_bots_html_as_formatting(
     )[0]
     assert hostile in mine.text
     assert not mine.find_elements("css selector", "img, script, .text b")
-    assert page.driver.title != "1"
+    # a name is text too, in the switcher and in the chat
+    page.one("#new-person summary").click()
+    page.one("[data-testid=new-name]").send_keys('<img src=x onerror="document.title=2">')
+    page.one("[data-testid=new-person-add]").click()
+    page.until(
+        lambda: [s for s in page.find_all("[data-testid=service]") if "<img src=x" in s.text],
+        "the new person's joining, named as typed",
+    )
+    assert "<img src=x" in page.one("[data-testid=who]").text
+    assert not page.find_all("#messages img, #who img")
+    assert page.driver.title not in ("1", "2")
 
 
 def test_a_new_person_joins_and_a_reply_shows_what_it_answers(page: Page) -> None:
