@@ -188,3 +188,32 @@ async def test_one_press_confirms_every_flat_of_its_holder(world: World) -> None
     replies = await world.do(world.alice.press(card, "nt:w:1"))
     listed = replies.text(world.alice.private)
     assert "(3 households): 1-02, 1-03, 1-04" in listed
+
+
+async def test_the_deadline_of_an_author_without_a_private_chat_goes_to_the_group(
+    world: World,
+) -> None:
+    await building(world)
+    said = await world.carol.send(world.court, "я помогу с объявлениями")
+    await world.do(world.alice.send(world.court, "/grant organizer", reply_to=said))
+    replies = await world.do(
+        world.carol.send(world.court, "/notice Отключат лифт в среду | подтвердить до завтра 20:00")
+    )
+    assert "#N1" in replies.text(world.court)
+    due = world.services.clock() - timedelta(seconds=1)
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE scheduled SET run_at = ? WHERE kind = ? AND ref_id = 1 AND status = 'pending'",
+            (to_db(due), store.DEADLINE),
+        )
+    mark = world.fake.mark()
+    world.services.scheduler.disarm(list(world.services.scheduler._armed))
+    await world.services.scheduler.refill()
+    call = await world.fake.wait_for("sendMessage", since=mark, chat_id=world.court.id)
+    assert "#N1" in call.params["text"] and "Confirmed: 0 of 4 households" in call.params["text"]
+    to_her = [
+        c
+        for c in world.fake.calls[mark:]
+        if c.method == "sendMessage" and int(c.params.get("chat_id", 0)) == world.carol.id
+    ]
+    assert not to_her  # she never opened a private chat: nothing tried there
