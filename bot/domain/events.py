@@ -59,13 +59,20 @@ _NONE_WORDS: Final = frozenset({"-", "—", "none", "no", "无", "没有", "не
 
 
 def _clean(text: str) -> str:
+    """For reading numbers and words: full-width digits and letters folded (NFKC)."""
     return one_line(unicodedata.normalize("NFKC", text))
+
+
+def _shown(text: str) -> str:
+    """A title or place as typed: NFC only, so "茶话会：周六，下午！" keeps its full-width
+    punctuation on the card and in the calendar file (NFKC made it "茶话会:周六,下午!")."""
+    return one_line(unicodedata.normalize("NFC", text))
 
 
 def _segments(text: str) -> list[str]:
     """Fields split on ``|`` (or on line breaks when there is no ``|``)."""
     raw = text.split("|") if "|" in text else text.splitlines()
-    parts = [_clean(p) for p in raw]
+    parts = [_shown(p) for p in raw]
     while parts and not parts[-1]:
         parts.pop()
     return parts
@@ -89,7 +96,7 @@ def _is_number(text: str) -> bool:
 
 
 def clean_title(text: str) -> str:
-    title = _clean(text)
+    title = _shown(text)
     if not title:
         raise DomainError("event.usage")
     if len(title) > MAX_TITLE:
@@ -98,8 +105,8 @@ def clean_title(text: str) -> str:
 
 
 def clean_place(text: str) -> str | None:
-    place = _clean(text)
-    if not place or place.lower() in _NONE_WORDS:
+    place = _shown(text)
+    if not place or _clean(place).lower() in _NONE_WORDS:
         return None
     if len(place) > MAX_PLACE:
         raise DomainError("event.too_long", max=MAX_PLACE)

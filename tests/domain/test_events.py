@@ -51,6 +51,20 @@ def test_parse_event(
     assert ev.parse_event(text) == ev.EventDraft(title, when, place, capacity)
 
 
+def test_titles_and_places_keep_what_people_typed() -> None:
+    """Full-width punctuation stays: NFKC turned "茶话会：周六，下午！" into "茶话会:周六,下午!"
+    on cards and in calendar files. Digits typed full width are still read."""
+    draft = ev.parse_event("茶话会：迎新，欢迎！ | 周六 15:00 | １号楼（会议室） | ２０")
+    assert draft.title == "茶话会：迎新，欢迎！"
+    assert draft.place == "１号楼（会议室）"
+    assert draft.capacity == 20
+    assert ev.parse_event("Встреча | сб 10:00 | －").place is None  # a full-width dash: no place
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    entry = ev.CalendarEntry("courtyard-event-9@bot", draft.title, start, None, draft.place)
+    data = ev.ics([entry], stamp=datetime(2029, 12, 1, tzinfo=UTC))
+    assert str(Calendar.from_ical(data).walk("VEVENT")[0]["SUMMARY"]) == "茶话会：迎新，欢迎！"
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
