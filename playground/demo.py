@@ -199,7 +199,7 @@ async def build_demo(
     language: str,
     progress: Callable[[str], None],
     *,
-    quiet: float = 0.3,
+    quiet: float = 0.15,
 ) -> None:
     """Prepare the demo building through the bot (which must be polling already). After each
     line a person writes, the bot's answer is awaited and then ``quiet`` seconds of silence."""
