@@ -1,5 +1,7 @@
 """Table tests: languages and time zones as people and Telegram write them."""
 
+from fractions import Fraction
+
 import pytest
 
 from bot.domain.errors import DomainError
@@ -16,8 +18,30 @@ from bot.domain.timezones import COMMON_ZONES, is_valid_timezone, parse_timezone
         ("zh", "zh_Hans"),
         ("zh-hans", "zh_Hans"),
         ("zh-CN", "zh_Hans"),
-        ("zh-TW", "zh_Hans"),
+        ("zh-SG", "zh_Hans"),
+        ("zh-Hans-CN", "zh_Hans"),
         ("zh_Hans", "zh_Hans"),
+        ("简体中文", "zh_Hans"),
+        ("簡體中文", "zh_Hans"),
+        ("zh-TW", "zh_Hant"),
+        ("zh-hk", "zh_Hant"),
+        ("zh-MO", "zh_Hant"),
+        ("zh-hant", "zh_Hant"),
+        ("zh_Hant", "zh_Hant"),
+        ("zh-Hant-HK", "zh_Hant"),
+        ("zh-Hant-TW", "zh_Hant"),
+        ("繁體", "zh_Hant"),
+        ("繁体中文", "zh_Hant"),
+        ("繁體中文", "zh_Hant"),
+        ("正體中文", "zh_Hant"),
+        ("ＺＨ－ＨＫ", "zh_Hant"),
+        ("中文（繁體）", "zh_Hant"),
+        ("traditional chinese", "zh_Hant"),
+        ("Traditional  Chinese", "zh_Hant"),
+        ("英文", "en"),
+        ("俄語", "ru"),
+        ("zhx", None),
+        ("hant", None),
         ("中文", "zh_Hans"),
         ("Chinese", "zh_Hans"),
         ("ru", "ru"),
@@ -37,7 +61,44 @@ def test_parse_language_refuses_unknown_with_choices() -> None:
     with pytest.raises(DomainError) as info:
         parse_language("klingon")
     assert info.value.key == "error.unknown_language"
-    assert info.value.params == {"value": "klingon", "choices": "en, zh, ru"}
+    assert info.value.params == {
+        "value": "klingon",
+        "choices": "en (English), zh (简体中文), zh-hant (繁體中文), ru (Русский)",
+    }
+
+
+def test_every_language_has_a_name_a_babel_locale_and_a_menu() -> None:
+    from bot.domain.languages import (
+        CHAT_MENU_LANGUAGES,
+        MENU_LANGUAGES,
+        NATIVE_NAMES,
+        SUPPORTED,
+        TELEGRAM_CODES,
+    )
+    from bot.i18n import babel_locale
+
+    assert set(NATIVE_NAMES) == set(TELEGRAM_CODES) == set(SUPPORTED)
+    # one global menu per Telegram code; every other language has its menus per chat
+    assert len({TELEGRAM_CODES[lang] for lang in MENU_LANGUAGES}) == len(MENU_LANGUAGES)
+    assert set(MENU_LANGUAGES) | CHAT_MENU_LANGUAGES == set(SUPPORTED)
+    assert not set(MENU_LANGUAGES) & CHAT_MENU_LANGUAGES
+    assert str(babel_locale("zh_Hant")) == "zh_Hant_TW"
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh_Hans", "11月21日周六 15:00"),
+        ("zh_Hant", "11月21日週六 15:00"),
+    ],
+)
+def test_chinese_dates(lang: str, expected: str) -> None:
+    from datetime import UTC, datetime
+
+    from bot.i18n import format_datetime
+
+    moment = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+    assert format_datetime(moment, lang, "Asia/Taipei") == expected
 
 
 @pytest.mark.parametrize(
@@ -69,3 +130,57 @@ def test_parse_timezone_refuses(given: str) -> None:
 def test_common_zones_are_real() -> None:
     assert all(is_valid_timezone(z) for z in COMMON_ZONES)
     assert len(set(COMMON_ZONES)) == len(COMMON_ZONES)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("赞成", "for"),
+        ("贊成", "for"),
+        ("反对", "against"),
+        ("反對。", "against"),
+        ("弃权", "abstain"),
+        ("棄權！", "abstain"),
+    ],
+)
+def test_ballot_words_in_both_scripts(typed: str, expected: str) -> None:
+    from bot.domain.decisions import parse_choice
+
+    assert parse_choice(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("过半数", ("majority", None)),
+        ("過半數", ("majority", None)),
+        ("規則=多數", ("majority", None)),
+        ("全體一致", ("unanimous", None)),
+        ("三分之二 法定人數=1/2", ("two-thirds", Fraction(1, 2))),
+    ],
+)
+def test_rule_words_in_both_scripts(typed: str, expected: tuple[str, Fraction | None]) -> None:
+    from bot.domain.decisions import parse_rule
+
+    rule = parse_rule(typed)
+    assert (rule.name, rule.quorum) == expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "multiple", "anonymous", "closes"),
+    [
+        ("多选 不记名", True, True, None),
+        ("多選 不記名", True, True, None),
+        ("可多選，無記名", True, True, None),
+        ("无记名", False, True, None),
+        ("截止於週五20點", False, False, "週五20點"),
+    ],
+)
+def test_poll_flags_in_both_scripts(
+    flags: str, multiple: bool, anonymous: bool, closes: str | None
+) -> None:
+    from bot.domain.polls import parse_poll_command
+
+    _, options, found = parse_poll_command(f"/poll 顏色？ | 綠色 | 藍色 | {flags}")
+    assert options == ["綠色", "藍色"]
+    assert (found.multiple, found.anonymous, found.closes) == (multiple, anonymous, closes)
