@@ -68,7 +68,9 @@ Things worth knowing:
   ``fake.wait_until(condition)`` waits for any condition over calls and chat state.
 * PTB 22.8 warns when ``RetryAfter.retry_after`` is an int; with warnings as errors set the
   environment variable ``PTB_TIMEDELTA=true`` in tests that see 429 answers.
-* Run ``python -m playground --port 8081`` for a playground server with a demo group.
+* ``courtyard playground [--demo]`` runs the fake, the bot against it and a Telegram-like web
+  page (:mod:`playground.page`, :mod:`playground.launch`, :mod:`playground.demo`);
+  ``python -m playground --port 8081`` runs the fake alone, driven from a terminal.
 
 What the fake models of Telegram's behaviour (each has a test in ``tests/fakeapi``):
 
