@@ -4,15 +4,16 @@ Traditional words are understood wherever Simplified ones are (ballots, polls, /
 
 from __future__ import annotations
 
-from playground import FakeUser
+from playground import FakeChat, FakeUser
 from playground.page import command_menu
 from storage import chats, decisions, polls
 from tests.e2e.conftest import World
 from tests.e2e.test_decisions import claim, open_decision, register
 
 
-def descriptions(world: World, user: FakeUser) -> dict[str, str]:
-    return {c["command"]: c["description"] for c in command_menu(world.fake, world.court, user)}
+def descriptions(world: World, user: FakeUser, chat: FakeChat | None = None) -> dict[str, str]:
+    menu = command_menu(world.fake, chat or world.court, user)
+    return {c["command"]: c["description"] for c in menu}
 
 
 async def test_a_group_set_to_zh_hant_speaks_traditional_chinese(world: World) -> None:
@@ -126,7 +127,7 @@ async def test_traditional_ballot_and_poll_words(world: World) -> None:
     await world.do(world.alice.send(world.court, "/settings language zh-hant"))
     await register(world, 3)
     await claim(world, world.bob, "2-101")
-    decision, card = await open_decision(
+    decision, _card = await open_decision(
         world, "/decide 加裝電梯 | rule=過半數 | closes=14天後 | 無記名"
     )
     assert decision.secret and decision.rule == "majority"
