@@ -184,3 +184,16 @@ def test_poll_flags_in_both_scripts(
     _, options, found = parse_poll_command(f"/poll 顏色？ | 綠色 | 藍色 | {flags}")
     assert options == ["綠色", "藍色"]
     assert (found.multiple, found.anonymous, found.closes) == (multiple, anonymous, closes)
+
+
+def test_keyword_tables_find_both_scripts() -> None:
+    from bot.domain.languages import Keywords, WordSet, fold_hant
+
+    table = Keywords({"关闭": False, "开启": True, "off": False})
+    assert table.get("關閉") is False and table.get("开启") is True and table["關閉"] is False
+    assert "開啟" in table and "off" in table and "x" not in table and table.get("x") is None
+    words = WordSet({"无记名", "不记名", "secret"})
+    assert "無記名" in words and "不記名" in words and "secret" in words
+    assert "匿名" not in words and 3 not in words
+    assert fold_hant("第三條 審核 週五 贊成") == "第三条 审核 周五 赞成"
+    assert fold_hant("Hello, Привет") == "Hello, Привет"
