@@ -132,15 +132,17 @@ def parse_language(text: str) -> str:
 
 #: Traditional -> Simplified, one character each: every character of our Chinese keywords
 #: (in bot/ and handlers/) that Traditional writes differently, from OpenCC's STCharacters
-#: table (Apache-2.0). Keywords are written in Simplified; :func:`fold_hant` lets a resident
-#: type them in Traditional ("贊成", "無記名", "關閉", "第三條").
+#: table and its Taiwan and Hong Kong variants (Apache-2.0). Keywords are written in
+#: Simplified; :func:`fold_hant` lets a resident type them in Traditional ("贊成", "無記名",
+#: "關閉", "第三條"). A new keyword with a character missing here: add the pair (a test of
+#: tests/domain/test_languages_zones.py lists the characters of every keyword it finds).
 _HANT_PAIRS: Final[str] = (
-    "來来係系倉仓個个們们備备傢家僅仅價价億亿兒儿內内兩两別别刪删則则剛刚動动務务區区參参員员問问啓启單单嗎吗噹当國国圍围圖图團团執执報报場场塊块夠够寀采審审寫写尋寻對对導导屆届幫帮幾几"
-    "庫库廣广廳厅彆别後后從从復复態态應应戶户捲卷採采據据數数於于時时晝昼曆历書书會会東东條条棄弃棟栋業业樂乐樓楼標标樣样機机檯台檻槛權权歲岁歷历歸归氣气決决沒没淩凌準准滿满漢汉灣湾無无"
-    "熱热燈灯營营爲为現现環环當当療疗發发確确碼码祕秘禮礼稱称積积箇个節节範范築筑簡简糰团約约納纳級级終终組组結结絕绝絡络維维網网緊紧線线編编緻致總总織织繫系纔才聯联聽听脩修臺台與与華华"
-    "萬万葯药蔘参藥药處处號号衛卫裏里複复覆复覈核規规訊讯記记設设訴诉話话該该誌志認认語语說说誰谁請请謝谢識识議议護护讚赞負负責责買买費费賙周賣卖購购贈赠贊赞趕赶車车較较輯辑辦办農农迴回"
-    "這这週周進进過过遞递遲迟選选還还鄰邻醫医鈅钥鈡钟銀银鋪铺錢钱錶表鍾钟鐘钟鑰钥門门閉闭開开閑闲閒闲間间關关陰阴陽阳雙双電电頂顶頭头題题額额願愿類类颱台飲饮養养館馆馬马體体髮发鬧闹麪面"
-    "麼么黃黄點点齊齐龍龙"
+    "來来係系倉仓個个們们備备傢家僅仅價价億亿兒儿內内兩两別别刪删則则剛刚動动務务區区參参台臺員员問问啓启啟启單单嗎吗噹当國国圍围圖图團团執执報报場场塊块夠够寀采審审寫写尋寻對对導导屆届"
+    "幫帮幾几庫库廣广廳厅彆别後后從从復复態态應应戶户户戶捲卷採采據据數数於于時时晝昼曆历書书會会東东枱台條条棄弃棟栋業业樂乐樓楼標标樣样機机檯台檻槛權权歲岁歷历歸归氣气決决沒没淩凌準准"
+    "滿满灣湾為爲無无熱热燈灯營营爲为現现環环當当療疗發发確确碼码祕秘禮礼稱称積积箇个節节範范築筑糰团約约納纳級级終终組组結结絕绝絡络維维網网緊紧線线編编緻致總总織织繫系纔才聯联聽听脩修"
+    "臺台與与華华萬万葯药蔘参藥药處处號号衛卫衞衛裏里裡里複复覆复覈核規规訊讯記记設设訴诉話话該该誌志認认語语說说説说誰谁請请謝谢識识議议護护讚赞負负責责買买費费賙周賣卖購购贈赠贊赞趕赶"
+    "車车較较輯辑辦办農农迴回這这週周進进過过遞递遲迟選选還还鄰邻醫医鈅钥鈡钟銀银鋪铺錢钱錶表鍾钟鐘钟鑰钥門门閉闭開开閑闲閒闲間间關关陰阴陽阳雙双電电頂顶頭头題题額额願愿類类颱台飲饮養养"
+    "館馆馬马體体髮发鬧闹麪面麵面麼么黃黄點点齊齐龍龙"
 )
 _HANT: Final[dict[int, str]] = {
     ord(a): b for a, b in zip(_HANT_PAIRS[::2], _HANT_PAIRS[1::2], strict=True)
