@@ -134,8 +134,7 @@ def parse_language(text: str) -> str:
 #: (in bot/ and handlers/) that Traditional writes differently, from OpenCC's STCharacters
 #: table and its Taiwan and Hong Kong variants (Apache-2.0). Keywords are written in
 #: Simplified; :func:`fold_hant` lets a resident type them in Traditional ("贊成", "無記名",
-#: "關閉", "第三條"). A new keyword with a character missing here: add the pair (a test of
-#: tests/domain/test_languages_zones.py lists the characters of every keyword it finds).
+#: "關閉", "第三條"). A new keyword with a character missing here: add its pair.
 _HANT_PAIRS: Final[str] = (
     "來来係系倉仓個个們们備备傢家僅仅價价億亿兒儿內内兩两別别刪删則则剛刚動动務务區区參参台臺員员問问啓启啟启單单嗎吗噹当國国圍围圖图團团執执報报場场塊块夠够寀采審审寫写尋寻對对導导屆届"
     "幫帮幾几庫库廣广廳厅彆别後后從从復复態态應应戶户户戶捲卷採采據据數数於于時时晝昼曆历書书會会東东枱台條条棄弃棟栋業业樂乐樓楼標标樣样機机檯台檻槛權权歲岁歷历歸归氣气決决沒没淩凌準准"
