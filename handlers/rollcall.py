@@ -76,6 +76,8 @@ REPLY_GROUP = 12
 PICK_LASTS = timedelta(minutes=30)
 #: Households offered by one picker (Telegram allows 100 buttons; 48 stay readable).
 PICK_MAX = 48
+#: Units named in a press's answer (Telegram shows at most 200 characters there).
+ANSWER_UNITS = 40
 #: ``Services.state`` key: (roll-call id, user id) already mentioned as unreachable.
 STATE = "rollcall"
 #: ``Services.state`` key: (roll-call id, household) -> when its Need help was last told.
@@ -489,10 +491,11 @@ async def _answer(turn: Turn, found: store.RollCall, answer: rules.Answer) -> No
         await turn.answer(refused.value, alert=refused is not rules.Refusal.SAME)
         return
     units = ", ".join(label for label in recorded if label) or name
+    shown = shorten(units, ANSWER_UNITS)  # a press's answer is at most 200 characters
     if answer is rules.Answer.OK:
-        await turn.answer("rollcall.answered_ok", units=units)
+        await turn.answer("rollcall.answered_ok", units=shown)
     else:
-        await turn.answer("rollcall.answered_help", alert=True, units=units)
+        await turn.answer("rollcall.answered_help", alert=True, units=shown)
     refresh_card(services, found)
     if answer is rules.Answer.HELP and _first_cry(services, found.id, units, turn.now):
         await _tell_responders(
@@ -681,7 +684,7 @@ async def _picked(turn: Turn, prompt_id: int, unit_id: int) -> None:
         await turn.answer(result.value, alert=True)
         await services.outbox.delete(turn.chat.id, message.message_id)
         return
-    await turn.answer("rollcall.seen_done", unit=household.label)
+    await turn.answer("rollcall.seen_done", unit=shorten(household.label, ANSWER_UNITS))
     await services.outbox.edit(
         turn.chat.id,
         message.message_id,

@@ -435,3 +435,23 @@ async def test_a_line_written_privately_after_need_help(world: World) -> None:
     # someone who was never asked writes privately: nothing happens
     replies = await world.do(world.alice.send(world.alice.private, "hello"))
     assert replies.sent() == []
+
+
+def test_every_press_answer_fits_telegrams_200_characters() -> None:
+    """An answer longer than 200 characters is refused by Telegram: the press would spin."""
+    from bot.i18n import t
+    from handlers.common import plain
+
+    long_units = {"units": "X" * 40, "unit": "X" * 40, "days": 30, "amount": "24 h 59 min"}
+    keys = [
+        *(f"rollcall.{k}" for k in ("answered_ok", "answered_help", "help_stays", "closing")),
+        *(f"rollcall.{k}" for k in ("already_answered", "same_answer", "closed_already")),
+        *(f"rollcall.{k}" for k in ("close_not_allowed", "nobody_silent", "pick_open")),
+        *(f"rollcall.{k}" for k in ("pick_not_yours", "seen_done")),
+        *(f"hours.{k}" for k in ("not_volunteer", "already_claimed", "already_decided")),
+        *(f"hours.{k}" for k in ("not_ended", "too_late", "claimed", "not_organizer")),
+        *(f"hours.{k}" for k in ("not_own", "approved_short", "rejected_short")),
+    ]
+    for lang in ("en", "ru", "zh_Hans"):
+        for key in keys:
+            assert len(plain(t(lang, key, **long_units))) <= 200, (lang, key)
