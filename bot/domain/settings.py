@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from bot.domain.decisions import parse_rule
 from bot.domain.errors import DomainError
-from bot.domain.languages import SUPPORTED, parse_language
+from bot.domain.languages import SUPPORTED, Keywords, WordSet, fold_hant, parse_language
 from bot.domain.proposals import (
     DEFAULT_EXPIRY_DAYS,
     DEFAULT_THRESHOLD,
@@ -47,27 +47,29 @@ class Who(enum.Enum):
     LEADS = "leads"
 
 
-_WHO_WORDS: Final[dict[str, Who]] = {
-    "everyone": Who.EVERYONE,
-    "all": Who.EVERYONE,
-    "residents": Who.EVERYONE,
-    "所有人": Who.EVERYONE,
-    "大家": Who.EVERYONE,
-    "все": Who.EVERYONE,
-    "всем": Who.EVERYONE,
-    "organizers": Who.ORGANIZERS,
-    "organisers": Who.ORGANIZERS,
-    "organizer": Who.ORGANIZERS,
-    "组织者": Who.ORGANIZERS,
-    "организаторы": Who.ORGANIZERS,
-    "leads": Who.LEADS,
-    "lead": Who.LEADS,
-    "admins": Who.LEADS,
-    "管理员": Who.LEADS,
-    "负责人": Who.LEADS,
-    "руководители": Who.LEADS,
-    "админы": Who.LEADS,
-}
+_WHO_WORDS: Final[dict[str, Who]] = Keywords(
+    {
+        "everyone": Who.EVERYONE,
+        "all": Who.EVERYONE,
+        "residents": Who.EVERYONE,
+        "所有人": Who.EVERYONE,
+        "大家": Who.EVERYONE,
+        "все": Who.EVERYONE,
+        "всем": Who.EVERYONE,
+        "organizers": Who.ORGANIZERS,
+        "organisers": Who.ORGANIZERS,
+        "organizer": Who.ORGANIZERS,
+        "组织者": Who.ORGANIZERS,
+        "организаторы": Who.ORGANIZERS,
+        "leads": Who.LEADS,
+        "lead": Who.LEADS,
+        "admins": Who.LEADS,
+        "管理员": Who.LEADS,
+        "负责人": Who.LEADS,
+        "руководители": Who.LEADS,
+        "админы": Who.LEADS,
+    }
+)
 
 
 def parse_who(text: str) -> Who:
@@ -269,102 +271,106 @@ class SettingKey(enum.Enum):
     REPORT_FIX_DAYS = "report_fix_days"
 
 
-_KEY_WORDS: Final[dict[str, SettingKey]] = {
-    "language": SettingKey.LANGUAGE,
-    "lang": SettingKey.LANGUAGE,
-    "语言": SettingKey.LANGUAGE,
-    "язык": SettingKey.LANGUAGE,
-    "timezone": SettingKey.TIMEZONE,
-    "tz": SettingKey.TIMEZONE,
-    "zone": SettingKey.TIMEZONE,
-    "时区": SettingKey.TIMEZONE,
-    "часовой_пояс": SettingKey.TIMEZONE,
-    "пояс": SettingKey.TIMEZONE,
-    "polls": SettingKey.POLLS,
-    "poll": SettingKey.POLLS,
-    "投票": SettingKey.POLLS,
-    "опросы": SettingKey.POLLS,
-    "events": SettingKey.EVENTS,
-    "event": SettingKey.EVENTS,
-    "活动": SettingKey.EVENTS,
-    "события": SettingKey.EVENTS,
-    "reminders": SettingKey.REMINDERS,
-    "reminder": SettingKey.REMINDERS,
-    "提醒": SettingKey.REMINDERS,
-    "напоминания": SettingKey.REMINDERS,
-    "digest": SettingKey.DIGEST,
-    "summary": SettingKey.DIGEST,
-    "周报": SettingKey.DIGEST,
-    "摘要": SettingKey.DIGEST,
-    "сводка": SettingKey.DIGEST,
-    "дайджест": SettingKey.DIGEST,
-    "unit_approval": SettingKey.UNIT_APPROVAL,
-    "units": SettingKey.UNIT_APPROVAL,
-    "approval": SettingKey.UNIT_APPROVAL,
-    "房号审核": SettingKey.UNIT_APPROVAL,
-    "审核": SettingKey.UNIT_APPROVAL,
-    "подтверждение": SettingKey.UNIT_APPROVAL,
-    "подтверждение_квартир": SettingKey.UNIT_APPROVAL,
-    "decision_rule": SettingKey.DECISION_RULE,
-    "rule": SettingKey.DECISION_RULE,
-    "decisions": SettingKey.DECISION_RULE,
-    "表决规则": SettingKey.DECISION_RULE,
-    "规则": SettingKey.DECISION_RULE,
-    "правило": SettingKey.DECISION_RULE,
-    "правило_решений": SettingKey.DECISION_RULE,
-    "event_reminders": SettingKey.EVENT_REMINDERS,
-    "活动提醒": SettingKey.EVENT_REMINDERS,
-    "напоминания_о_событиях": SettingKey.EVENT_REMINDERS,
-    "listing_days": SettingKey.LISTING_DAYS,
-    "listings": SettingKey.LISTING_DAYS,
-    "物品天数": SettingKey.LISTING_DAYS,
-    "срок_объявлений": SettingKey.LISTING_DAYS,
-    "retention_days": SettingKey.RETENTION_DAYS,
-    "retention": SettingKey.RETENTION_DAYS,
-    "保留天数": SettingKey.RETENTION_DAYS,
-    "数据保留": SettingKey.RETENTION_DAYS,
-    "срок_хранения": SettingKey.RETENTION_DAYS,
-    "хранение": SettingKey.RETENTION_DAYS,
-    "rollcall_minutes": SettingKey.ROLLCALL_MINUTES,
-    "rollcall": SettingKey.ROLLCALL_MINUTES,
-    "点名提醒": SettingKey.ROLLCALL_MINUTES,
-    "点名": SettingKey.ROLLCALL_MINUTES,
-    "перекличка": SettingKey.ROLLCALL_MINUTES,
-    "proposal_support": SettingKey.PROPOSAL_SUPPORT,
-    "议题门槛": SettingKey.PROPOSAL_SUPPORT,
-    "порог_предложений": SettingKey.PROPOSAL_SUPPORT,
-    "proposal_days": SettingKey.PROPOSAL_DAYS,
-    "议题期限": SettingKey.PROPOSAL_DAYS,
-    "срок_предложений": SettingKey.PROPOSAL_DAYS,
-    "report_ack_days": SettingKey.REPORT_ACK_DAYS,
-    "报修受理天数": SettingKey.REPORT_ACK_DAYS,
-    "срок_принятия_заявок": SettingKey.REPORT_ACK_DAYS,
-    "report_fix_days": SettingKey.REPORT_FIX_DAYS,
-    "报修完成天数": SettingKey.REPORT_FIX_DAYS,
-    "срок_ремонта": SettingKey.REPORT_FIX_DAYS,
-}
+_KEY_WORDS: Final[dict[str, SettingKey]] = Keywords(
+    {
+        "language": SettingKey.LANGUAGE,
+        "lang": SettingKey.LANGUAGE,
+        "语言": SettingKey.LANGUAGE,
+        "язык": SettingKey.LANGUAGE,
+        "timezone": SettingKey.TIMEZONE,
+        "tz": SettingKey.TIMEZONE,
+        "zone": SettingKey.TIMEZONE,
+        "时区": SettingKey.TIMEZONE,
+        "часовой_пояс": SettingKey.TIMEZONE,
+        "пояс": SettingKey.TIMEZONE,
+        "polls": SettingKey.POLLS,
+        "poll": SettingKey.POLLS,
+        "投票": SettingKey.POLLS,
+        "опросы": SettingKey.POLLS,
+        "events": SettingKey.EVENTS,
+        "event": SettingKey.EVENTS,
+        "活动": SettingKey.EVENTS,
+        "события": SettingKey.EVENTS,
+        "reminders": SettingKey.REMINDERS,
+        "reminder": SettingKey.REMINDERS,
+        "提醒": SettingKey.REMINDERS,
+        "напоминания": SettingKey.REMINDERS,
+        "digest": SettingKey.DIGEST,
+        "summary": SettingKey.DIGEST,
+        "周报": SettingKey.DIGEST,
+        "摘要": SettingKey.DIGEST,
+        "сводка": SettingKey.DIGEST,
+        "дайджест": SettingKey.DIGEST,
+        "unit_approval": SettingKey.UNIT_APPROVAL,
+        "units": SettingKey.UNIT_APPROVAL,
+        "approval": SettingKey.UNIT_APPROVAL,
+        "房号审核": SettingKey.UNIT_APPROVAL,
+        "审核": SettingKey.UNIT_APPROVAL,
+        "подтверждение": SettingKey.UNIT_APPROVAL,
+        "подтверждение_квартир": SettingKey.UNIT_APPROVAL,
+        "decision_rule": SettingKey.DECISION_RULE,
+        "rule": SettingKey.DECISION_RULE,
+        "decisions": SettingKey.DECISION_RULE,
+        "表决规则": SettingKey.DECISION_RULE,
+        "规则": SettingKey.DECISION_RULE,
+        "правило": SettingKey.DECISION_RULE,
+        "правило_решений": SettingKey.DECISION_RULE,
+        "event_reminders": SettingKey.EVENT_REMINDERS,
+        "活动提醒": SettingKey.EVENT_REMINDERS,
+        "напоминания_о_событиях": SettingKey.EVENT_REMINDERS,
+        "listing_days": SettingKey.LISTING_DAYS,
+        "listings": SettingKey.LISTING_DAYS,
+        "物品天数": SettingKey.LISTING_DAYS,
+        "срок_объявлений": SettingKey.LISTING_DAYS,
+        "retention_days": SettingKey.RETENTION_DAYS,
+        "retention": SettingKey.RETENTION_DAYS,
+        "保留天数": SettingKey.RETENTION_DAYS,
+        "数据保留": SettingKey.RETENTION_DAYS,
+        "срок_хранения": SettingKey.RETENTION_DAYS,
+        "хранение": SettingKey.RETENTION_DAYS,
+        "rollcall_minutes": SettingKey.ROLLCALL_MINUTES,
+        "rollcall": SettingKey.ROLLCALL_MINUTES,
+        "点名提醒": SettingKey.ROLLCALL_MINUTES,
+        "点名": SettingKey.ROLLCALL_MINUTES,
+        "перекличка": SettingKey.ROLLCALL_MINUTES,
+        "proposal_support": SettingKey.PROPOSAL_SUPPORT,
+        "议题门槛": SettingKey.PROPOSAL_SUPPORT,
+        "порог_предложений": SettingKey.PROPOSAL_SUPPORT,
+        "proposal_days": SettingKey.PROPOSAL_DAYS,
+        "议题期限": SettingKey.PROPOSAL_DAYS,
+        "срок_предложений": SettingKey.PROPOSAL_DAYS,
+        "report_ack_days": SettingKey.REPORT_ACK_DAYS,
+        "报修受理天数": SettingKey.REPORT_ACK_DAYS,
+        "срок_принятия_заявок": SettingKey.REPORT_ACK_DAYS,
+        "report_fix_days": SettingKey.REPORT_FIX_DAYS,
+        "报修完成天数": SettingKey.REPORT_FIX_DAYS,
+        "срок_ремонта": SettingKey.REPORT_FIX_DAYS,
+    }
+)
 
-_ON_OFF_WORDS: Final[dict[str, bool]] = {
-    "on": True,
-    "yes": True,
-    "true": True,
-    "开": True,
-    "开启": True,
-    "打开": True,
-    "是": True,
-    "вкл": True,
-    "включить": True,
-    "да": True,
-    "off": False,
-    "no": False,
-    "false": False,
-    "关": False,
-    "关闭": False,
-    "否": False,
-    "выкл": False,
-    "выключить": False,
-    "нет": False,
-}
+_ON_OFF_WORDS: Final[dict[str, bool]] = Keywords(
+    {
+        "on": True,
+        "yes": True,
+        "true": True,
+        "开": True,
+        "开启": True,
+        "打开": True,
+        "是": True,
+        "вкл": True,
+        "включить": True,
+        "да": True,
+        "off": False,
+        "no": False,
+        "false": False,
+        "关": False,
+        "关闭": False,
+        "否": False,
+        "выкл": False,
+        "выключить": False,
+        "нет": False,
+    }
+)
 
 
 def parse_on_off(text: str) -> bool:
@@ -375,7 +381,7 @@ def parse_on_off(text: str) -> bool:
 
 
 #: Words that turn the digest off.
-DIGEST_OFF: Final[frozenset[str]] = frozenset(
+DIGEST_OFF: Final[frozenset[str]] = WordSet(
     {"off", "none", "no", "关", "关闭", "不要", "выкл", "нет", "отключить"}
 )
 
@@ -462,7 +468,7 @@ _OFFSET_UNITS: Final[dict[str, int]] = {
     **dict.fromkeys(("d", "day", "days", "天", "д", "дн", "день", "дня", "дней"), 1440),
 }
 #: Words that turn event reminders off.
-REMINDERS_OFF: Final[frozenset[str]] = frozenset(
+REMINDERS_OFF: Final[frozenset[str]] = WordSet(
     {"off", "none", "no", "关", "关闭", "不要", "выкл", "нет", "отключить"}
 )
 
@@ -473,7 +479,7 @@ def parse_reminder_offsets(text: str) -> tuple[int, ...]:
     A bare number is hours. At most :data:`MAX_EVENT_REMINDERS`, each up to 14 days.
     Refusal: ``error.bad_reminder_offsets`` (value).
     """
-    raw = unicodedata.normalize("NFKC", text).strip().casefold()
+    raw = fold_hant(unicodedata.normalize("NFKC", text).strip().casefold())  # 小時, 分鐘
     if raw in REMINDERS_OFF:
         return ()
     minutes: set[int] = set()
