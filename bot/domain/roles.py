@@ -11,6 +11,7 @@ import enum
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import Keywords
 from bot.domain.settings import ChatSettings, Who
 
 
@@ -80,13 +81,15 @@ def may(role: Role, action: Action, settings: ChatSettings) -> bool:
 
 
 #: Roles a lead may grant, and the words people use for them in our three languages.
-GRANTABLE: Final[dict[str, Role]] = {
-    "organizer": Role.ORGANIZER,
-    "organiser": Role.ORGANIZER,
-    "组织者": Role.ORGANIZER,
-    "组织人": Role.ORGANIZER,
-    "организатор": Role.ORGANIZER,
-}
+GRANTABLE: Final[dict[str, Role]] = Keywords(
+    {
+        "organizer": Role.ORGANIZER,
+        "organiser": Role.ORGANIZER,
+        "组织者": Role.ORGANIZER,
+        "组织人": Role.ORGANIZER,
+        "организатор": Role.ORGANIZER,
+    }
+)
 
 
 def parse_grantable_role(text: str) -> Role:
