@@ -43,6 +43,7 @@ from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import Keywords, WordSet, fold_hant
 from bot.domain.text import one_line
 
 MAX_TITLE: Final = 200
@@ -55,7 +56,7 @@ DEFAULT_DURATION: Final = timedelta(hours=2)
 
 # --- parsing --------------------------------------------------------------------------------
 
-_NONE_WORDS: Final = frozenset({"-", "—", "none", "no", "无", "没有", "нет", "∞", "unlimited"})
+_NONE_WORDS: Final = WordSet({"-", "—", "none", "no", "无", "没有", "нет", "∞", "unlimited"})
 
 
 def _clean(text: str) -> str:
@@ -141,32 +142,34 @@ def parse_event(text: str) -> EventDraft:
 
 
 #: ``/event edit E12 <field> <value>``: the field words in our three languages.
-EDIT_FIELDS: Final[dict[str, str]] = {
-    "capacity": "capacity",
-    "cap": "capacity",
-    "limit": "capacity",
-    "places": "capacity",
-    "人数": "capacity",
-    "名额": "capacity",
-    "места": "capacity",
-    "мест": "capacity",
-    "лимит": "capacity",
-    "time": "time",
-    "when": "time",
-    "时间": "time",
-    "время": "time",
-    "когда": "time",
-    "place": "place",
-    "where": "place",
-    "地点": "place",
-    "место": "place",
-    "где": "place",
-    "title": "title",
-    "name": "title",
-    "标题": "title",
-    "名称": "title",
-    "название": "title",
-}
+EDIT_FIELDS: Final[dict[str, str]] = Keywords(
+    {
+        "capacity": "capacity",
+        "cap": "capacity",
+        "limit": "capacity",
+        "places": "capacity",
+        "人数": "capacity",
+        "名额": "capacity",
+        "места": "capacity",
+        "мест": "capacity",
+        "лимит": "capacity",
+        "time": "time",
+        "when": "time",
+        "时间": "time",
+        "время": "time",
+        "когда": "time",
+        "place": "place",
+        "where": "place",
+        "地点": "place",
+        "место": "place",
+        "где": "place",
+        "title": "title",
+        "name": "title",
+        "标题": "title",
+        "名称": "title",
+        "название": "title",
+    }
+)
 
 
 def parse_edit(text: str) -> tuple[str, str]:
@@ -192,7 +195,7 @@ _RANGE: Final = re.compile(
 def split_range(text: str) -> tuple[str, tuple[int, int] | None]:
     """``"sat 8:00-12:00"`` -> (``"sat 8:00"``, (12, 0)); no range -> (text, None)."""
     cleaned = _clean(text)
-    match = _RANGE.search(cleaned)
+    match = _RANGE.search(fold_hant(cleaned))  # 點 too; folding keeps every position
     if match is None:
         return cleaned, None
     h1, h2 = int(match["h1"]), int(match["h2"])
@@ -452,7 +455,7 @@ def parse_roster(text: str) -> RosterDraft:
     if not title:
         raise DomainError("roster.usage")
     per_slot = 1
-    match = _PER_SLOT.match(parts[-1])
+    match = _PER_SLOT.match(fold_hant(parts[-1]))  # 每個時段 too
     if match is not None:
         per_slot = int(match["a"] or match["b"])
         parts = parts[:-1]
