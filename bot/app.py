@@ -397,6 +397,26 @@ async def register_menus(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     return count
 
 
+async def register_profile(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """The bot's description (shown in an empty private chat, up to 512 characters) and short
+    description (its profile, up to 120) per language, so a resident who opens the bot's
+    profile in Chinese or Russian reads what it is. Set only when Telegram holds another text:
+    each change is an API call, and every start would otherwise make six."""
+    count = 0
+    for lang in MENU_LANGUAGES:
+        code = "" if lang == "en" else TELEGRAM_CODES[lang]
+        description = t(lang, "bot.description")[:512]
+        short = t(lang, "bot.short_description")[:120]
+        if (await app.bot.get_my_description(language_code=code)).description != description:
+            await app.bot.set_my_description(description, language_code=code)
+            count += 1
+        current = await app.bot.get_my_short_description(language_code=code)
+        if current.short_description != short:
+            await app.bot.set_my_short_description(short, language_code=code)
+            count += 1
+    return count
+
+
 def build_app(
     settings_: Settings,
     clock: Clock | None = None,
@@ -517,6 +537,10 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await register_menus(app)
     except TelegramError as exc:  # menus are a convenience; never block the start for them
         log.warning("could not register command menus: %s", exc)
+    try:
+        await register_profile(app)
+    except TelegramError as exc:  # likewise
+        log.warning("could not set the bot's description: %s", exc)
     log.info("Courtyard started as @%s, database %s", app.bot.username, settings_.db_path)
 
 

@@ -97,10 +97,24 @@ async def test_courtyard_run_answers_help_in_three_languages(tmp_path: Path) -> 
             await fake.wait_for("sendMessage", timeout=15, chat_id=court.id)
 
             async def ask(text: str) -> str:
+                """Every message of the answer (a lead's /help comes in several)."""
                 mark = fake.mark()
                 await alice.send(court, text)
-                call = await fake.wait_for("sendMessage", since=mark, timeout=15, chat_id=court.id)
-                return str(call.params["text"])
+                await fake.wait_for("sendMessage", since=mark, timeout=15, chat_id=court.id)
+
+                def sent() -> list[str]:
+                    return [
+                        str(c.params["text"])
+                        for c in fake.calls[mark:]
+                        if c.method == "sendMessage" and c.params.get("chat_id") == court.id
+                    ]
+
+                for _ in range(30):  # quiet for 0.5 s: the answer is whole
+                    count = len(sent())
+                    await asyncio.sleep(0.5)
+                    if len(sent()) == count:
+                        break
+                return "\n".join(sent())
 
             assert "What you can do in this group" in await ask("/help")
             await ask("/settings language zh")
