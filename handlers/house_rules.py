@@ -848,15 +848,23 @@ async def history(turn: Turn) -> None:
                 )
             ]
         )
-    for newer, older in list(itertools.pairwise(versions))[:4]:
-        rows.append(
-            [
+    older_of = {newer.id: older for newer, older in itertools.pairwise(versions)}
+    for version in versions[:4]:
+        row = [
+            InlineKeyboardButton(
+                turn.t("rules.btn_show", number=version.number),
+                callback_data=f"hr:w:{version.id}",
+            )
+        ]
+        older = older_of.get(version.id)
+        if older is not None:
+            row.append(
                 InlineKeyboardButton(
-                    turn.t("rules.btn_compare", old=older.number, new=newer.number),
-                    callback_data=f"hr:v:{older.id}:{newer.id}",
+                    turn.t("rules.btn_compare", old=older.number, new=version.number),
+                    callback_data=f"hr:v:{older.id}:{version.id}",
                 )
-            ]
-        )
+            )
+        rows.append(row)
     await turn.say("\n".join(lines), markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -1349,6 +1357,21 @@ async def pin_button(turn: Turn, parts: list[str]) -> None:
 
 
 @button()
+async def show_button(turn: Turn, parts: list[str]) -> None:
+    """hr:w:<version> — post a ratified version of this group (from /rules history)."""
+    if len(parts) != 2 or parts[0] != "w":
+        raise DomainError("error.stale_button")
+    found = await _own_version(turn, parts[1])
+    if found.status != store.RATIFIED:
+        raise DomainError("error.stale_button")
+    await turn.answer()
+    try:
+        await _post_version(turn, found, pin=False)
+    except DomainError as exc:  # answered already: the refusal goes to the group
+        await turn.say(turn.t(exc.key, **exc.params))
+
+
+@button()
 async def compare_button(turn: Turn, parts: list[str]) -> None:
     """hr:v:<old id>:<new id> — what changed between two versions of this group."""
     if len(parts) != 3 or parts[0] != "v":
@@ -1417,6 +1440,7 @@ def register(app: Any) -> None:
     app.add_handler(CallbackQueryHandler(pin_button, pattern=r"^hr:p:"))
     app.add_handler(CallbackQueryHandler(replace_button, pattern=r"^hr:[yn]:"))
     app.add_handler(CallbackQueryHandler(compare_button, pattern=r"^hr:v:"))
+    app.add_handler(CallbackQueryHandler(show_button, pattern=r"^hr:w:"))
     # replies to the draft's card and files captioned /rules draft, in a handler group of
     # their own so that other features' message handlers still see every message
     app.add_handler(

@@ -165,6 +165,15 @@ async def test_draft_amend_ratify_by_cn278_and_show_the_difference(world: World)
     replies = await world.do(world.bob.send(world.court, "/rules history"))
     listed = replies.text(world.court)
     assert listed.index("Version 2") < listed.index("Version 1") and "cn-278" in listed
+    [history] = replies.sent(world.court)
+    buttons = [b for row in history.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["text"] for b in buttons] == ["📜 Version 2", "🔍 1 → 2", "📜 Version 1"]
+    shown = await world.do(world.carol.press(history.result, buttons[2]["callback_data"]))
+    assert "Правила дома, версия 1" not in shown.text(world.court)  # the group's language
+    assert "House rules, version 1" in shown.text(world.court)
+    assert "Not in force: version 2 replaced it." in shown.text(world.court)
+    compared = await world.do(world.carol.press(history.result, buttons[1]["callback_data"]))
+    assert "<b>Article 2</b> changed." in compared.text(world.court)
     replies = await world.do(world.bob.send(world.court, "/rules compare 1 2"))
     assert "version 1 → version 2" in replies.text(world.court)
     assert "Now: Bicycles and scooters" in replies.text(world.court)
