@@ -735,7 +735,8 @@ async def discard(turn: Turn) -> None:
     found = await store.draft_of(services.db, turn.chat.id)
     if found is None:
         raise DomainError("rules.no_draft")
-    withdrawn = await store.discard(services.db, found.id, turn.now)
+    async with _lock(services, turn.chat.id):  # never while a ratification is being opened
+        withdrawn = await store.discard(services.db, found.id, turn.now)
     await turn.reply("rules.discarded")
     refresh_draft(services, found)
     for amendment_id in withdrawn:
