@@ -20,6 +20,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.domain import facts as rules
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.roles import Action, Role
 from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, t
@@ -35,9 +36,9 @@ STATE = "facts"
 #: in a shared group would hide messages from it, or it from them).
 QUESTION_GROUP = 13
 
-SET_WORDS = frozenset({"set", "add", "设置", "添加", "установить", "добавить"})
-REMOVE_WORDS = frozenset({"remove", "delete", "删除", "удалить", "убрать"})
-PIN_WORDS = frozenset({"pin", "置顶", "закрепить"})
+SET_WORDS = WordSet({"set", "add", "设置", "设定", "添加", "新增", "установить", "добавить"})
+REMOVE_WORDS = WordSet({"remove", "delete", "删除", "移除", "удалить", "убрать"})
+PIN_WORDS = WordSet({"pin", "置顶", "закрепить"})
 
 
 def _line(fact: rules.Fact) -> str:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet, fold_hant
 
 MAX_TEXT: Final[int] = 2000
 
 #: Words that ask for the notice to be pinned: ``/notice pin Water off on Tuesday``.
-PIN_WORDS: Final[frozenset[str]] = frozenset({"pin", "pinned", "置顶", "закрепить", "закреп"})
+PIN_WORDS: Final[frozenset[str]] = WordSet({"pin", "pinned", "置顶", "закрепить", "закреп"})
 #: Words that start the deadline after the bar: ``| confirm by friday 18:00``.
 _BY_RE: Final[re.Pattern[str]] = re.compile(
     r"^\s*(?:confirm\s+by|confirm\s+before|by|before|until|"
@@ -50,7 +51,12 @@ def parse_notice(raw: str) -> Draft:
     body = body.strip()
     deadline: str | None = None
     if bar:
-        deadline = _TAIL_RE.sub("", _BY_RE.sub("", tail)).strip() or None
+        # matched on the folded text (請於, 前確認); cut from what was typed
+        folded = fold_hant(tail)
+        head = _BY_RE.match(folded)
+        start = head.end() if head else 0
+        end = _TAIL_RE.search(folded, start)
+        deadline = tail[start : end.start() if end else len(tail)].strip() or None
         if deadline is None:
             raise DomainError("notice.usage")
     if not body:

@@ -12,11 +12,12 @@ from itertools import pairwise
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 
 #: Room for our own prefix and the late note inside Telegram's 4096 characters.
 MAX_TEXT: Final[int] = 3500
 
-PIN_WORDS: Final[frozenset[str]] = frozenset({"pin", "pinned", "置顶", "закрепить", "закреп"})
+PIN_WORDS: Final[frozenset[str]] = WordSet({"pin", "pinned", "置顶", "закрепить", "закреп"})
 
 WEEKDAYS: Final[tuple[str, ...]] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
