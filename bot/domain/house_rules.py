@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.text import one_line, utf16_len
 
 #: Limits (UTF-16 units, as Telegram counts): an article fits in one message with its heading.
@@ -48,13 +49,13 @@ REMOVED: Final[str] = "removed"
 
 _MD: Final[str] = r"(?:#{1,6}\s*)?(?:[*_]{1,2})?"
 _END_MD: Final[str] = r"(?:[*_]{1,2})?"
-_CN_DIGITS: Final[str] = "〇零一二两三四五六七八九十百千0123456789０-９"
+_CN_DIGITS: Final[str] = "〇零一二两兩三四五六七八九十百千0123456789０-９"
 
 #: (style, pattern): group 1 the number, group 2 the rest of the line.
 _STYLES: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "cn",
-        re.compile(rf"^\s*{_MD}第\s*([{_CN_DIGITS}]+)\s*条{_END_MD}[\s:：、.．]*(.*)$"),
+        re.compile(rf"^\s*{_MD}第\s*([{_CN_DIGITS}]+)\s*[条條]{_END_MD}[\s:：、.．]*(.*)$"),
     ),
     (
         "word",
@@ -67,7 +68,9 @@ _STYLES: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     # 一、 二、 (a Chinese enumeration; 第一条 is the article's own word)
     (
         "cnlist",
-        re.compile(rf"^\s*{_MD}([〇零一二两三四五六七八九十百]+){_END_MD}[、.．]{_END_MD}\s*(.*)$"),
+        re.compile(
+            rf"^\s*{_MD}([〇零一二两兩三四五六七八九十百]+){_END_MD}[、.．]{_END_MD}\s*(.*)$"
+        ),
     ),
     ("dot", re.compile(rf"^\s*{_MD}(\d{{1,3}})\s*{_END_MD}[.．](?!\d){_END_MD}\s*(.*)$")),
     ("paren", re.compile(rf"^\s*{_MD}(\d{{1,3}})\s*{_END_MD}[)）]{_END_MD}\s*(.*)$")),
@@ -82,6 +85,7 @@ _CN_VALUES: Final[dict[str, int]] = {
     "一": 1,
     "二": 2,
     "两": 2,
+    "兩": 2,
     "三": 3,
     "四": 4,
     "五": 5,
@@ -246,13 +250,13 @@ def parse_text(raw: str) -> Text:
 # --- amendments ------------------------------------------------------------------------------
 
 #: Words for "a new article at the end" in /amend.
-NEW_WORDS: Final[frozenset[str]] = frozenset(
+NEW_WORDS: Final[frozenset[str]] = WordSet(
     {"new", "add", "+", "新", "新增", "增加", "новая", "новую", "новый", "добавить"}
 )
 _NUMBER_WORD_RE: Final[re.Pattern[str]] = re.compile(
     r"^(?:#|№|n°|no\.?|art\.?|article|статья|ст\.?|п\.?)?\s*(\d{1,4})[.)、:：]?$", re.IGNORECASE
 )
-_CN_WORD_RE: Final[re.Pattern[str]] = re.compile(rf"^第?\s*([{_CN_DIGITS}]+)\s*条?[.、:：]?$")
+_CN_WORD_RE: Final[re.Pattern[str]] = re.compile(rf"^第?\s*([{_CN_DIGITS}]+)\s*[条條]?[.、:：]?$")
 _LEAD_WORDS: Final[frozenset[str]] = frozenset({"article", "статья", "ст.", "art."})
 
 
@@ -290,7 +294,7 @@ def parse_amend(raw: str) -> AmendRequest:
         if number is not None:
             return AmendRequest(number, rest.strip())
     # 第3条新的文字 without a space
-    found = re.match(rf"^第\s*([{_CN_DIGITS}]+)\s*条[\s:：、.．]*(.*)$", text, re.DOTALL)
+    found = re.match(rf"^第\s*([{_CN_DIGITS}]+)\s*[条條][\s:：、.．]*(.*)$", text, re.DOTALL)
     if found is not None:
         number = chinese_number(found.group(1))
         if number is not None:
@@ -299,7 +303,7 @@ def parse_amend(raw: str) -> AmendRequest:
 
 
 #: What people type to strike an article out; an amendment replaces or adds (see the notes).
-DELETE_WORDS: Final[frozenset[str]] = frozenset(
+DELETE_WORDS: Final[frozenset[str]] = WordSet(
     {
         "delete",
         "remove",
@@ -394,24 +398,24 @@ def diff(old: Sequence[str], new: Sequence[str]) -> tuple[Change, ...]:
 
 # --- /rules words ----------------------------------------------------------------------------
 
-DRAFT_WORDS: Final[frozenset[str]] = frozenset(
+DRAFT_WORDS: Final[frozenset[str]] = WordSet(
     {"draft", "new", "草案", "起草", "草稿", "проект", "черновик"}
 )
-RATIFY_WORDS: Final[frozenset[str]] = frozenset(
+RATIFY_WORDS: Final[frozenset[str]] = WordSet(
     {"ratify", "vote", "批准", "表决", "通过", "утвердить", "утверждение", "голосование"}
 )
-HISTORY_WORDS: Final[frozenset[str]] = frozenset(
+HISTORY_WORDS: Final[frozenset[str]] = WordSet(
     {"history", "versions", "历史", "版本", "история", "версии"}
 )
-COMPARE_WORDS: Final[frozenset[str]] = frozenset(
+COMPARE_WORDS: Final[frozenset[str]] = WordSet(
     {"compare", "diff", "比较", "对比", "сравнить", "сравнение", "разница"}
 )
-SHOW_WORDS: Final[frozenset[str]] = frozenset({"show", "version", "查看", "版本号", "версия"})
-DRAFT_TOKENS: Final[frozenset[str]] = frozenset({"draft", "草案", "草稿", "проект", "черновик"})
-DISCARD_WORDS: Final[frozenset[str]] = frozenset(
+SHOW_WORDS: Final[frozenset[str]] = WordSet({"show", "version", "查看", "版本号", "версия"})
+DRAFT_TOKENS: Final[frozenset[str]] = WordSet({"draft", "草案", "草稿", "проект", "черновик"})
+DISCARD_WORDS: Final[frozenset[str]] = WordSet(
     {"discard", "drop", "delete", "放弃", "删除", "удалить", "отменить"}
 )
-CURRENT_TOKENS: Final[frozenset[str]] = frozenset({"current", "现行", "当前", "текущая", "текущие"})
+CURRENT_TOKENS: Final[frozenset[str]] = WordSet({"current", "现行", "当前", "текущая", "текущие"})
 
 
 def fold(word: str) -> str:
