@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import Keywords, WordSet
 
 # --- stages -----------------------------------------------------------------------------------
 
@@ -280,7 +281,7 @@ def clean_text(text: str, limit: int, usage: str) -> str:
 _PERCENT_AT_START = re.compile(r"^(\d{1,3})\s*%\s*(.*)$", re.S)
 _PERCENT_AT_END = re.compile(r"^(.*?)\s*(\d{1,3})\s*%$", re.S)
 #: ``/progress T3 assign <who>``: the words that name who carries it out.
-ASSIGN_WORDS: Final[frozenset[str]] = frozenset(
+ASSIGN_WORDS: Final[frozenset[str]] = WordSet(
     {"assign", "assignee", "by", "who", "执行人", "负责人", "负责", "исполнитель", "поручить"}
 )
 
@@ -428,14 +429,18 @@ def review_result(answers: Iterable[str], households: int) -> ReviewResult:
     return ReviewResult(counts[WELL], counts[PARTLY], counts[NOT_DONE], households)
 
 
-_ANSWER_WORDS: Final[dict[str, str]] = {
-    **dict.fromkeys(("well", "good", "done", "yes", "好", "做得好", "满意", "хорошо", "да"), WELL),
-    **dict.fromkeys(("partly", "part", "some", "部分", "一般", "部分完成", "частично"), PARTLY),
-    **dict.fromkeys(
-        ("not", "no", "bad", "not done", "没做", "未完成", "不满意", "нет", "не сделано"),
-        NOT_DONE,
-    ),
-}
+_ANSWER_WORDS: Final[dict[str, str]] = Keywords(
+    {
+        **dict.fromkeys(
+            ("well", "good", "done", "yes", "好", "做得好", "满意", "хорошо", "да"), WELL
+        ),
+        **dict.fromkeys(("partly", "part", "some", "部分", "一般", "部分完成", "частично"), PARTLY),
+        **dict.fromkeys(
+            ("not", "no", "bad", "not done", "没做", "未完成", "不满意", "нет", "не сделано"),
+            NOT_DONE,
+        ),
+    }
+)
 
 
 def parse_answer(word: str) -> str | None:

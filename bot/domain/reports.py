@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import Keywords, WordSet
 
 #: The built-in categories, in the order of the card's buttons.
 CATEGORIES: Final[tuple[str, ...]] = (
@@ -72,36 +73,40 @@ _BY_HANDLER: Final[dict[str, frozenset[str]]] = {
 _BY_REPORTER: Final[dict[str, frozenset[str]]] = {FIXED: frozenset({CONFIRMED, OPEN})}
 
 #: Words a handler types: ``/report F3 ack``.
-STATE_WORDS: Final[dict[str, str]] = {
-    **dict.fromkeys(
-        ("ack", "acknowledge", "acknowledged", "seen", "收到", "已收到", "принято"), ACKNOWLEDGED
-    ),
-    **dict.fromkeys(
-        ("progress", "in_progress", "working", "处理中", "在修", "в работе", "работаем"),
-        IN_PROGRESS,
-    ),
-    **dict.fromkeys(
-        (
-            "fixed",
-            "done",
-            "repaired",
-            "已修好",
-            "修好了",
-            "已解决",
-            "исправлено",
-            "починили",
-            "готово",
+STATE_WORDS: Final[dict[str, str]] = Keywords(
+    {
+        **dict.fromkeys(
+            ("ack", "acknowledge", "acknowledged", "seen", "收到", "已收到", "принято"),
+            ACKNOWLEDGED,
         ),
-        FIXED,
-    ),
-    **dict.fromkeys(("duplicate", "dup", "重复", "дубль", "повтор"), DUPLICATE),
-    **dict.fromkeys(
-        ("notours", "not_ours", "other", "不归我们", "非我们负责", "не_наше", "не наше"), NOT_OURS
-    ),
-}
+        **dict.fromkeys(
+            ("progress", "in_progress", "working", "处理中", "在修", "в работе", "работаем"),
+            IN_PROGRESS,
+        ),
+        **dict.fromkeys(
+            (
+                "fixed",
+                "done",
+                "repaired",
+                "已修好",
+                "修好了",
+                "已解决",
+                "исправлено",
+                "починили",
+                "готово",
+            ),
+            FIXED,
+        ),
+        **dict.fromkeys(("duplicate", "dup", "重复", "дубль", "повтор"), DUPLICATE),
+        **dict.fromkeys(
+            ("notours", "not_ours", "other", "不归我们", "非我们负责", "не_наше", "не наше"),
+            NOT_OURS,
+        ),
+    }
+)
 
 #: Words that make a report private: ``/report private ...``.
-PRIVATE_WORDS: Final[frozenset[str]] = frozenset(
+PRIVATE_WORDS: Final[frozenset[str]] = WordSet(
     {"private", "privately", "私密", "私下", "保密", "приватно", "лично", "личное"}
 )
 

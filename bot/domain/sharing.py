@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 
 from bot.domain import when as when_
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.text import one_line as text_one_line
 
 MAX_TITLE: Final = 100
@@ -35,7 +36,7 @@ TRIGRAM: Final = 3
 LEND: Final = "lend"
 GIVE: Final = "give"
 
-_LEND_WORDS: Final = frozenset(
+_LEND_WORDS: Final = WordSet(
     {
         "lend",
         "loan",
@@ -53,7 +54,7 @@ _LEND_WORDS: Final = frozenset(
         "дам на время",
     }
 )
-_GIVE_WORDS: Final = frozenset(
+_GIVE_WORDS: Final = WordSet(
     {
         "give",
         "give away",
