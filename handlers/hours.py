@@ -11,7 +11,8 @@
   group; privately: all your groups). Off unless you say so.
 
 Callback data: rs:d:<roster id> I did it (handlers/rosters.py), vh:a:<claim id> approve,
-vh:r:<claim id> not done.
+vh:r:<claim id> not done, vh:p:<group chat id>:<1|0> thanked by name there (in the
+volunteer's private /hours, only for a group where they have hours).
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ async def _ask_organizer(
 @button()
 async def hours_button(turn: Turn, parts: list[str]) -> None:
     assert turn.user is not None
+    if len(parts) == 3 and parts[0] == "p":
+        await _toggle_public(turn, parts)
+        return
     if len(parts) != 2 or parts[0] not in ("a", "r") or not is_id(parts[1]):
         raise DomainError("error.stale_button")
     services = turn.services
@@ -231,6 +235,48 @@ async def _own_figures(services: Services, user_id: int, lang: str, now: Any) ->
     return "\n".join(lines)
 
 
+async def _public_keyboard(
+    services: Services, user_id: int, lang: str
+) -> InlineKeyboardMarkup | None:
+    """One toggle per group of the person's hours: thanked by first name there, or not."""
+    rows = []
+    for chat_id in sorted({c[0] for c in await store.mine(services.db, user_id)})[:10]:
+        group = await chats.get(services.db, chat_id)
+        if group is None:
+            continue
+        public = await store.is_public(services.db, chat_id, user_id)
+        key = "hours.btn_public_off" if public else "hours.btn_public_on"
+        label = t(lang, key, group=shorten(group.title or "—", 30))
+        data = f"vh:p:{chat_id}:{0 if public else 1}"
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _toggle_public(turn: Turn, parts: list[str]) -> None:
+    """vh:p:<chat id>:<1|0> in the person's private chat: their own choice for that group."""
+    assert turn.user is not None
+    raw, value = parts[1], parts[2]
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not turn.chat.is_private or value not in ("0", "1") or not is_id(digits, digits=16):
+        raise DomainError("error.stale_button")
+    services, uid = turn.services, turn.user.id
+    chat_id = int(raw)
+    if chat_id not in {c[0] for c in await store.mine(services.db, uid)}:
+        raise DomainError("error.stale_button")  # no hours of theirs there: nothing to choose
+    public = value == "1"
+    await store.set_public(services.db, [chat_id], uid, public)
+    await turn.answer("hours.public_on" if public else "hours.public_off")
+    message = turn.query.message if turn.query else None
+    if message is not None:
+        await services.outbox.edit(
+            turn.chat.id,
+            message.message_id,
+            await _own_figures(services, uid, turn.lang, turn.now),
+            reply_markup=await _public_keyboard(services, uid, turn.lang),
+            repost=False,
+        )
+
+
 @command()
 async def hours(turn: Turn) -> None:
     assert turn.user is not None
@@ -250,7 +296,10 @@ async def hours(turn: Turn) -> None:
     if words:
         raise DomainError("hours.usage")
     if turn.chat.is_private:
-        await turn.say(await _own_figures(services, uid, turn.lang, turn.now))
+        await turn.say(
+            await _own_figures(services, uid, turn.lang, turn.now),
+            markup=await _public_keyboard(services, uid, turn.lang),
+        )
         return
     private = await started_bot(services, uid)
     sent = None

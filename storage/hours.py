@@ -160,3 +160,10 @@ async def public_names(db: Database, chat_id: int, user_ids: list[int]) -> list[
         (chat_id, *user_ids),
     )
     return [str(r["display_name"]) for r in rows]
+
+
+async def is_public(db: Database, chat_id: int, user_id: int) -> bool:
+    row = await db.fetchone(
+        "SELECT public FROM volunteer_prefs WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+    )
+    return bool(row and row["public"])

@@ -110,6 +110,28 @@ async def test_a_volunteers_hours_confirmed_and_shown(world: World) -> None:
     replies = await world.do(world.alice.send(world.court, "/hours public maybe"))
     assert "on, off" in replies.text(world.court)
 
+    # or with a button under the private /hours: off again, then on
+    await world.do(world.carol.send(world.carol.private, "/hours"))
+    mine = world.fake.last_bot_message(world.carol.private)
+    assert mine is not None and mine.reply_markup is not None
+    [[toggle]] = mine.reply_markup.inline_keyboard
+    assert toggle.callback_data == f"vh:p:{world.court.id}:0" and "Maple Court" in toggle.text
+    replies = await world.do(world.carol.press(mine, str(toggle.callback_data)))
+    assert "не будет" in replies.answer_text()  # off, in her language
+    replies = await world.do(world.alice.send(world.court, "/hours"))
+    assert "Thank you" not in replies.text(world.court)
+    shown = world.fake.message(world.carol.private, mine.message_id)
+    assert shown is not None and shown.reply_markup is not None
+    [[again]] = shown.reply_markup.inline_keyboard
+    assert again.callback_data == f"vh:p:{world.court.id}:1"
+    await world.do(world.carol.press(shown, str(again.callback_data)))
+    replies = await world.do(world.alice.send(world.court, "/hours"))
+    assert "Thank you, Кэрол!" in replies.text(world.court)
+    # forged: a group she has no hours in, not a number, in the group
+    for data in ("vh:p:-999:1", "vh:p:abc:1", "vh:p:-1:2", f"vh:p:{world.court.id}"):
+        replies = await world.do(world.carol.press(shown, data, check=False))
+        assert replies.answers() and "Готово" not in replies.answer_text(), data
+
     # in /mydata
     replies = await world.do(world.carol.send(world.carol.private, "/mydata"))
     [doc] = [c for c in replies.calls if c.method == "sendDocument"]
