@@ -85,6 +85,8 @@ async def stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await app.updater.stop()
     if app.running:
         await app.stop()
+        if app.post_stop is not None:  # as run_polling: the outbox flushes before the client closes
+            await app.post_stop(app)
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
