@@ -31,6 +31,7 @@ from bot.domain import events as rules
 from bot.domain import when as when_
 from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.refs import Ref, find_ref, parse_ref
 from bot.domain.roles import Action, Role, required_role
 from bot.domain.text import utf16_len
@@ -63,8 +64,8 @@ LIST_LIMIT = 15
 CALENDAR_LIMIT = 200
 #: Names in group mentions are cut to this many characters (50 mentions per message).
 
-EDIT_WORDS = frozenset({"edit", "change", "修改", "编辑", "изменить", "правка"})
-CANCEL_WORDS = frozenset({"cancel", "取消", "отменить", "отмена"})
+EDIT_WORDS = WordSet({"edit", "change", "修改", "编辑", "изменить", "правка"})
+CANCEL_WORDS = WordSet({"cancel", "取消", "отменить", "отмена"})
 
 #: Keys built at run time (notices sent through :func:`tell`).
 DYNAMIC_KEYS: frozenset[str] = frozenset(

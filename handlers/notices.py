@@ -27,6 +27,7 @@ from bot.domain import notices as rules
 from bot.domain import when as when_
 from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.roles import Action, Role
 from bot.i18n import Html, escape, format_datetime_zone, shorten, t, tn
 from bot.services import Services
@@ -45,7 +46,7 @@ NEW = filters.UpdateType.MESSAGE
 REMIND_COOLDOWN = 600.0
 #: Units listed in the private "who has not" message.
 LIST_LIMIT = 200
-CLOSE_WORDS = frozenset({"close", "end", "关闭", "结束", "закрыть"})
+CLOSE_WORDS = WordSet({"close", "end", "关闭", "结束", "закрыть"})
 _STATE = "notices"
 
 DYNAMIC_KEYS: frozenset[str] = frozenset()

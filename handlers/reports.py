@@ -40,6 +40,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.domain import reports as rules
 from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.roles import Role
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
@@ -76,12 +77,12 @@ REASONS: dict[str, tuple[str, ...]] = {
 }
 _REASON_STATE = {"d": rules.DUPLICATE, "n": rules.NOT_OURS}
 
-CATEGORY_WORDS = frozenset({"categories", "category", "分类", "类别", "категории"})
-HANDLER_WORDS = frozenset({"handler", "处理人", "исполнитель"})
-HANDLERS_WORDS = frozenset({"handlers", "处理人列表", "исполнители"})
-ADD_WORDS = frozenset({"add", "添加", "добавить"})
-RENAME_WORDS = frozenset({"rename", "改名", "переименовать"})
-OFF_WORDS = frozenset({"off", "remove", "no", "取消", "删除", "убрать", "снять"})
+CATEGORY_WORDS = WordSet({"categories", "category", "分类", "类别", "категории"})
+HANDLER_WORDS = WordSet({"handler", "处理人", "исполнитель"})
+HANDLERS_WORDS = WordSet({"handlers", "处理人列表", "исполнители"})
+ADD_WORDS = WordSet({"add", "添加", "добавить"})
+RENAME_WORDS = WordSet({"rename", "改名", "переименовать"})
+OFF_WORDS = WordSet({"off", "remove", "no", "取消", "删除", "убрать", "снять"})
 
 #: Keys built at run time.
 DYNAMIC_KEYS: frozenset[str] = frozenset(

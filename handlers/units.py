@@ -66,6 +66,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import fold_hant
 from bot.domain.refs import Ref
 from bot.domain.roles import Action, Role
 from bot.domain.units import (
@@ -699,15 +700,15 @@ def _settle_old_card(turn: Turn, message_id: int, approve: bool, name: str, labe
 @command(action=Action.MANAGE_UNITS, where=GROUP_ONLY)
 async def units_(turn: Turn) -> None:
     args = turn.args
-    op = args[0].lower() if args else ""
+    op = fold_hant(args[0].lower()) if args else ""  # 恢復, 刪除 as well
     if not args:
         text, markup = await _register_page(turn, 0)
         await turn.say(text, markup=markup)
-    elif op in ("add", "添加", "добавить") and len(args) >= 2:
+    elif op in ("add", "添加", "新增", "добавить") and len(args) >= 2:
         await _add(turn, args[1:])
     elif op in ("restore", "恢复", "восстановить") and len(args) >= 2:
         await _restore_command(turn, args[1:])
-    elif op in ("remove", "delete", "删除", "удалить") and len(args) >= 2:
+    elif op in ("remove", "delete", "删除", "移除", "удалить") and len(args) >= 2:
         assert turn.user is not None
         label = normalize_label(" ".join(args[1:]))
         removed = await units.remove(
