@@ -45,6 +45,7 @@ from fractions import Fraction
 from typing import Final
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.text import one_line
 
 #: Longest label, in characters, after normalisation.
@@ -200,11 +201,11 @@ def _shorten(text: str, limit: int = 40) -> str:
 #: Unit suffixes accepted after the number (compared after NFKC and lower-casing, so "m²", "㎡",
 #: "M2" and "m2" are one; "кв.м", "кв. м" and "кв м" are one).
 _AREA_SUFFIX_RE: Final[re.Pattern[str]] = re.compile(
-    r"\s*(?:m2|m|sq\.?\s*m|sqm|square\s+met(?:er|re)s?|met(?:er|re)s?|平方米|平米|平方|平|м2"
+    r"\s*(?:m2|m|sq\.?\s*m|sqm|square\s+met(?:er|re)s?|met(?:er|re)s?|平方米|平方公尺|平米|平方|平|м2"
     r"|кв\.?\s*м\.?|м\.?\s*кв\.?|(?:кв\.?|квадратных)?\s*метр(?:а|ов)?|м\.?)\s*$"
 )
 _AREA_NUMBER_RE: Final[re.Pattern[str]] = re.compile(r"(\d{1,6})(?:[.,](\d{0,2}))?")
-_NO_AREA: Final[frozenset[str]] = frozenset({"", "-", "—", "–", "?", "n/a", "нет", "无"})
+_NO_AREA: Final[frozenset[str]] = WordSet({"", "-", "—", "–", "?", "n/a", "нет", "无"})
 
 
 def parse_area(text: str) -> Fraction | None:
@@ -292,7 +293,7 @@ def _looks_like_label_part(word: str) -> bool:
 
 #: Words of a header's first column (label), compared after NFKC ("№" reads "no"), case-folded,
 #: without a parenthesised part.
-LABEL_HEADERS: Final[frozenset[str]] = frozenset(
+LABEL_HEADERS: Final[frozenset[str]] = WordSet(
     {
         "label",
         "unit",
@@ -324,7 +325,7 @@ LABEL_HEADERS: Final[frozenset[str]] = frozenset(
     }
 )
 #: Words of a header's second column (area).
-AREA_HEADERS: Final[frozenset[str]] = frozenset(
+AREA_HEADERS: Final[frozenset[str]] = WordSet(
     {
         "area",
         "floor area",
@@ -368,7 +369,7 @@ def parse_units_csv(text: str) -> tuple[list[tuple[str, Fraction | None]], list[
 
 
 #: A third header cell that names the part of the building a unit is in (en, zh, ru).
-PART_HEADERS: Final[frozenset[str]] = frozenset(
+PART_HEADERS: Final[frozenset[str]] = WordSet(
     {
         "part",
         "entrance",
