@@ -48,6 +48,14 @@ Rules for the ambiguous cases (the README lists them):
   "3 days", "2h", "19h", "2 часа" alone are refused (a duration, or a time of day?); "9ч",
   "в 2 часа", "9h30" are times.
 * Nothing beyond 5 years from now (``when.too_far``).
+* A series starts at its first moment ahead ("every 2 days" said after 09:00: tomorrow).
+  "every 3 hours", "каждые полчаса", "每隔两小时" start now (the first one step ahead) or at
+  the time said; with the day's hours ("every 2 hours from 8am to 8pm") they are a daily rule
+  at those hours. 每隔 with hours or minutes is the gap (every two hours), with days or weeks
+  the days skipped (每隔一天: every other day).
+* A range ("4-5pm", "下午四五点", "с 6 до 7 вечера", "через 10-15 минут") is read at its start;
+  :attr:`When.end` keeps its end for the confirmation. "5 to 6 pm" is five minutes to six: a
+  range needs "-", "from ... to" or "between ... and" (с ... до, между ... и, 到/至).
 
 dateparser is asked only about what the grammar does not read, and only when the phrase is
 short (60 characters) and has no recurrence word, numeric date, bare number or month name
