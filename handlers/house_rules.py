@@ -134,7 +134,7 @@ def _lock(services: Services, chat_id: int) -> asyncio.Lock:
 
 def numeral(lang: str, number: int) -> str:
     """An article's number as the language writes it: 第十二条 in Chinese, 12 elsewhere."""
-    return domain.chinese_numeral(number) if lang == "zh_Hans" else str(number)
+    return domain.chinese_numeral(number) if lang.startswith("zh") else str(number)
 
 
 def article_block(lang: str, number: int, text: str) -> str:
