@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Final, TypeVar
 
 from bot.domain.errors import DomainError
@@ -181,3 +182,8 @@ class WordSet(frozenset[str]):
 
     def __contains__(self, word: object) -> bool:
         return isinstance(word, str) and frozenset.__contains__(self, fold_hant(word))
+
+    def __or__(self, other: AbstractSet[object]) -> WordSet:
+        return WordSet([*self, *(w for w in other if isinstance(w, str))])
+
+    __ror__ = __or__

@@ -197,3 +197,10 @@ def test_keyword_tables_find_both_scripts() -> None:
     assert "匿名" not in words and 3 not in words
     assert fold_hant("第三條 審核 週五 贊成") == "第三条 审核 周五 赞成"
     assert fold_hant("Hello, Привет") == "Hello, Привет"
+
+
+def test_a_union_of_word_sets_still_finds_both_scripts() -> None:
+    from bot.domain.languages import WordSet
+
+    both = WordSet({"编辑"}) | WordSet({"取消"})
+    assert isinstance(both, WordSet) and "編輯" in both and "取消" in both

@@ -150,3 +150,34 @@ async def test_traditional_ballot_and_poll_words(world: World) -> None:
     poll = await polls.get(world.services.db, row["id"])
     assert poll is not None and poll.multiple and poll.anonymous
     assert poll.options == ("綠色", "藍色")
+
+
+async def test_traditional_words_in_settings_events_and_house_rules(world: World) -> None:
+    """Keywords are written in Simplified in the code; a Traditional reader types them in
+    Traditional, and each is understood (the text people typed is kept as typed)."""
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/settings language 繁體"))
+    said = (
+        await world.do(world.alice.send(world.court, "/settings 活動提醒 24小時, 30分鐘"))
+    ).text(world.court)
+    assert "1天、30分鐘" in said or "30分鐘" in said, said
+    said = (await world.do(world.alice.send(world.court, "/settings 審核 關閉"))).text(world.court)
+    assert "關閉" in said, said
+    chat = await chats.get(world.services.db, world.court.id)
+    assert chat is not None and chat.settings.event_reminders == (1440, 30)
+    assert chat.settings.unit_approval is False
+
+    await world.do(
+        world.alice.send(world.court, "/event 中庭大掃除 | 週六 10:00-12:00 | 中庭 | 20")
+    )
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM events")
+    assert row is not None and row["id"] is not None
+    said = (
+        await world.do(world.alice.send(world.court, f"/event 編輯 E{row['id']} 人數 10"))
+    ).text(world.court)
+    assert "10 個名額" in said, said
+    stored = await world.services.db.fetchone(
+        "SELECT title, place, capacity FROM events WHERE id = ?", (row["id"],)
+    )
+    assert stored is not None
+    assert (stored["title"], stored["place"], stored["capacity"]) == ("中庭大掃除", "中庭", 10)
