@@ -28,6 +28,7 @@ from bot.i18n import (
     Html,
     babel_locale,
     describe_rrule,
+    escape,
     format_datetime,
     format_datetime_zone,
     shorten,
@@ -35,6 +36,7 @@ from bot.i18n import (
     tn,
 )
 from bot.services import Services
+from handlers import deeplinks
 from handlers.common import (
     GROUP_ONLY,
     Turn,
@@ -147,8 +149,16 @@ async def remindme(turn: Turn) -> None:
     if started:
         await turn.reply("reminder.saved_me", when=phrase, text=text)
     else:
-        link = f"https://t.me/{services.bot_username}?start=reminders"
-        await turn.reply("reminder.saved_me_start", when=phrase, text=text, link=link)
+        url = await deeplinks.link(
+            services, user_id=turn.user.id, chat_id=turn.chat.id, kind="reminders", now=turn.now
+        )
+        await turn.reply(
+            "reminder.saved_me_start",
+            when=phrase,
+            text=text,
+            link=Html(f'<a href="{escape(url)}">@{escape(services.bot_username)}</a>'),
+            markup=deeplinks.button(turn.lang, url),
+        )
 
 
 @command(action=Action.ANNOUNCE, where=GROUP_ONLY)
@@ -242,6 +252,13 @@ async def _listing(turn: Turn, kind: str) -> tuple[str, InlineKeyboardMarkup | N
 async def reminders(turn: Turn) -> None:
     text, markup = await _listing(turn, "reminder")
     await turn.say(text, markup=markup)
+
+
+@deeplinks.opener("reminders")
+async def open_reminders(private: Turn, group: Turn, args: str) -> None:
+    """A link handed out by /remindme: the private chat is open now; the list shows it."""
+    text, markup = await _listing(private, "reminder")
+    await private.say(text, markup=markup)
 
 
 @command(action=Action.ANNOUNCE, where=GROUP_ONLY)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from bot.domain.errors import DomainError
 from bot.domain.refs import KINDS, LETTERS, Ref, find_ref, parse_ref
-from bot.i18n import Html, escape, t
+from bot.i18n import t
+from handlers import deeplinks
 from handlers.common import GROUP_ONLY, Turn, command
 
 log = logging.getLogger(__name__)
@@ -127,18 +128,43 @@ async def export(turn: Turn) -> None:
         await NAMED_EXPORTS[word](turn)
         return
     found = target(turn, "refs.export_usage", dict(EXPORTERS))
+    if await _send_export(turn, turn.user.id, found):
+        await turn.reply("refs.export_sent", ref=found.text)
+        return
+    # never started the bot, or blocked it: Telegram refuses the private chat. The button's
+    # link, for this person only, sends the file once they press Start (computed again then,
+    # with their rights at that moment).
+    url = await deeplinks.link(
+        turn.services,
+        user_id=turn.user.id,
+        chat_id=turn.chat.id,
+        kind="export",
+        args=found.text,
+        now=turn.now,
+    )
+    await turn.reply("refs.export_start_first", markup=deeplinks.button(turn.lang, url))
+
+
+async def _send_export(turn: Turn, user_id: int, found: Ref) -> bool:
+    """The export of ``found`` (a group turn: its rules decide) to ``user_id`` privately."""
     table = await EXPORTERS[found.kind](turn, found.id)
     sent = await turn.services.outbox.send_document(
-        turn.user.id,
+        user_id,
         to_csv(table),
         filename=table.filename,
         caption=t(turn.personal_lang, "refs.export_caption", ref=found.text, rows=len(table.rows)),
     )
-    if sent is None:  # never started the bot, or blocked it: Telegram refuses the private chat
-        link = f"https://t.me/{turn.services.bot_username}?start=export"
-        await turn.reply("refs.export_start_first", link=Html(escape(link)))
-        return
-    await turn.reply("refs.export_sent", ref=found.text)
+    return sent is not None
+
+
+@deeplinks.opener("export")
+async def open_export(private: Turn, group: Turn, args: str) -> None:
+    """The export promised by a link, now that the private chat is open."""
+    found = parse_ref(args)
+    if found is None or found.kind not in EXPORTERS or private.user is None:
+        raise DomainError("link.expired")
+    if not await _send_export(group, private.user.id, found):
+        raise DomainError("link.expired")
 
 
 __all__ = [

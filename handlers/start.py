@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.commands import visible_commands
 from bot.domain.text import utf16_len
+from handlers import deeplinks
 from handlers.common import Turn, command
 
 #: One /help message stays below Telegram's 4096 UTF-16 units; a longer list is split between
@@ -13,6 +14,8 @@ HELP_PART = 3800
 
 @command()
 async def start(turn: Turn) -> None:
+    if turn.chat.is_private and turn.args and await deeplinks.open_link(turn, turn.args[0]):
+        return
     if turn.chat.is_private:
         await turn.reply("start.private", name=turn.user.first_name if turn.user else "")
     else:

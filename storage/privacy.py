@@ -39,6 +39,7 @@ from storage.db import Database, to_db
 #: ``voter`` is "id or hmac": the user id as text in public polls, an HMAC in anonymous ones.
 PERSONAL: Final[dict[str, dict[str, str]]] = {
     "members": {"user_id": "id", "display_name": "name"},
+    "start_links": {"user_id": "id"},
     "unit_members": {"user_id": "id", "decided_by": "id"},
     "unit_requests": {"user_id": "id", "decided_by": "id"},
     "polls": {"creator_id": "id", "closed_by": "id"},
@@ -848,6 +849,7 @@ async def forget(
             "SELECT id FROM scheduled WHERE chat_id = ? AND status IN ('pending', 'paused')",
             u,
         )
+        await run(done.removed, "start_links", "DELETE FROM start_links WHERE user_id = ?", u)
         await run(done.removed, "chats", "DELETE FROM chats WHERE id = ? AND type = 'private'", u)
     return done
 
