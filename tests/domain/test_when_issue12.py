@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.errors import DomainError
+from bot.domain.languages import SUPPORTED
 from bot.domain.posts import check_frequency, describe, gap_minutes
 from bot.domain.when import next_after, parse, split
 from bot.i18n import describe_rrule, t
@@ -441,7 +442,7 @@ CORPUS_RULES = sorted({c.rrule for c in CORPUS if c.rrule} | {c[4] for c in ISSU
 def test_every_rule_the_grammar_writes_reads_in_words(rule: str) -> None:
     """No rule the corpus yields falls back to "repeating", in any language."""
     assert describe(rule).kind != "other", rule
-    for lang in (EN, ZH, RU):
+    for lang in SUPPORTED:  # zh_Hant too
         assert describe_rrule(lang, rule) != t(lang, "rec.other"), (lang, rule)
 
 
@@ -466,3 +467,16 @@ def test_numbers_that_only_look_like_ranges(text: str, lang: str, hour: int | No
         return
     when = parse(text, lang=lang, tz=base.tz, now=base.aware())
     assert when.first.hour == hour
+
+
+def test_a_traditional_chinese_group_reads_the_same() -> None:
+    """A group whose language is zh_Hant: the grammar folds Traditional characters itself."""
+    base = BASES["H"]
+    for text, expected in (
+        ("下禮拜二晚上八點", "2026-02-17 20:00"),
+        ("每隔兩小時", "2026-02-10 06:30"),
+    ):
+        when = parse(text, lang="zh_Hant", tz=base.tz, now=base.aware())
+        assert local(when.first)[:16] == expected
+    said = describe_rrule("zh_Hant", "FREQ=WEEKLY;BYDAY=TU;INTERVAL=2")
+    assert "週二" in said and said != t("zh_Hant", "rec.other")

@@ -178,6 +178,7 @@ def _dateparser() -> Any:
 
 
 def _dateparser_languages(lang: str) -> list[str]:
+    lang = "zh_Hans" if lang == "zh_Hant" else lang  # Traditional is folded before it is read
     order = [lang] + [x for x in _LANGS if x != lang] if lang in _LANGS else list(_LANGS)
     return [_DATEPARSER_CODES[x] for x in order]
 
