@@ -48,6 +48,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "http client: httpx/httpcore/h11/anyio",
         ("(httpx/", "(httpcore/", "(h11/", "(anyio/", "(sniffio/", "(certifi/"),
     ),
+    (
+        "http client: aiohttp/yarl/multidict (bot/http.py)",
+        ("(aiohttp/", "(yarl/", "(multidict/", "(propcache/", "(bot/http"),
+    ),
     ("json encode/decode", ("(json/",)),
     (
         "ptb: parse updates and results (de_json)",
@@ -127,6 +131,7 @@ async def child(mode: str, db_path: str, api: str) -> None:
 
     from bot.app import CONCURRENT_UPDATES, TrackingUpdateProcessor, build_app
     from bot.config import Settings
+    from bot.http import bot_request
     from bot.outbox import Limits
 
     trips = Counter[str]()
@@ -146,7 +151,8 @@ async def child(mode: str, db_path: str, api: str) -> None:
             .token(TOKEN)
             .base_url(api)
             .concurrent_updates(TrackingUpdateProcessor(CONCURRENT_UPDATES))
-            .get_updates_read_timeout(11)
+            .request(bot_request())  # the same HTTP client as Courtyard's (COURTYARD_HTTP)
+            .get_updates_request(bot_request(read_timeout=11, connection_pool_size=1))
             .build()
         )
 
