@@ -34,10 +34,26 @@ log = logging.getLogger(__name__)
 LINK_TTL = timedelta(days=2)
 
 #: The words older versions put in links (``?start=export``): still answered, with the way on.
-OLD_WORDS = frozenset({"export", "reminders", "sharing"})
+OLD_WORDS = frozenset({"export", "sharing"})
 
 Opener = Callable[[Turn, Turn, str], Awaitable[None]]
 OPENERS: dict[str, Opener] = {}
+
+#: Links that name a place rather than a promise (``?start=reports``: your reports list): the
+#: same for everyone, opening only what the person who opens it may see, so not bound to
+#: anyone. Registered with :func:`word`.
+WordOpener = Callable[[Turn], Awaitable[None]]
+WORDS: dict[str, WordOpener] = {}
+
+
+def word(name: str) -> Callable[[WordOpener], WordOpener]:
+    """Register what ``/start <name>`` shows in a private chat."""
+
+    def deco(fn: WordOpener) -> WordOpener:
+        WORDS[name] = fn
+        return fn
+
+    return deco
 
 
 def opener(kind: str) -> Callable[[Opener], Opener]:
@@ -75,6 +91,12 @@ def button(lang: str, url: str) -> InlineKeyboardMarkup:
 
 async def open_link(turn: Turn, payload: str) -> bool:
     """``/start <payload>`` in a private chat. True when the payload was ours (answered)."""
+    if payload in WORDS:
+        try:
+            await WORDS[payload](turn)
+        except DomainError as exc:
+            await turn.reply(exc.key, **exc.params)
+        return True
     if payload in OLD_WORDS:
         await turn.reply("link.old")
         return True

@@ -254,6 +254,13 @@ async def reminders(turn: Turn) -> None:
     await turn.say(text, markup=markup)
 
 
+@deeplinks.word("reminders")
+async def open_reminders_word(private: Turn) -> None:
+    """``?start=reminders`` (links of older versions): the person's reminders."""
+    text, markup = await _listing(private, "reminder")
+    await private.say(text, markup=markup)
+
+
 @deeplinks.opener("reminders")
 async def open_reminders(private: Turn, group: Turn, args: str) -> None:
     """A link handed out by /remindme: the private chat is open now; the list shows it."""

@@ -44,7 +44,7 @@ from bot.domain.languages import WordSet
 from bot.domain.roles import Role
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
-from handlers import cards, digest
+from handlers import cards, deeplinks, digest
 from handlers.common import (
     BOTH,
     GROUP_ONLY,
@@ -680,6 +680,18 @@ async def reports_(turn: Turn) -> None:
         await _private_list(turn)
         return
     await turn.say(await report_list(turn.services, turn.chat, turn.lang))
+
+
+@deeplinks.word("reports")
+async def open_reports(private: Turn) -> None:
+    """``?start=reports`` (a handler who could not be reached): the reports they handle."""
+    await reports_.__wrapped__(private)  # type: ignore[attr-defined]
+
+
+@deeplinks.word("report")
+async def open_report(private: Turn) -> None:
+    """``?start=report`` (a private report asked for in the group): how to write it here."""
+    await private.reply("report.usage")
 
 
 async def report_list(

@@ -90,3 +90,17 @@ async def test_forgetme_removes_the_links(world: World) -> None:
     from storage import privacy
 
     assert (await privacy.rows_about(world.services.db, world.bob.id)).get("start_links.user_id")
+
+
+async def test_links_that_name_a_place_open_it(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.bob.send(world.court, "/remindme in 30 minutes pick up the parcel"))
+    replies = await world.do(world.bob.send(world.bob.private, "/start reminders"))
+    assert "pick up the parcel" in replies.text(world.bob.private)
+    # a private report asked for in the group: its link explains how to write it here
+    replies = await world.do(world.bob.send(world.court, "/report private noisy neighbour"))
+    replies = await world.do(world.bob.send(world.bob.private, "/start report"))
+    assert "/report" in replies.text(world.bob.private)
+    replies = await world.do(world.alice.send(world.alice.private, "/start reports"))
+    assert replies.text(world.alice.private)
+    assert "Hello" not in replies.text(world.alice.private)
