@@ -324,7 +324,9 @@ async def render_text(services: Services, chat: Chat, p: store.Proposal) -> str:
         lines.append(review_line(lang, p.result))
     text = "\n".join(lines)
     if len(text) > CARD_BUDGET:
-        text = text[: CARD_BUDGET - 1] + "…"
+        # cut between lines: every line is whole HTML (a cut inside "&lt;" or a tag would make
+        # Telegram refuse the card)
+        text = text[: text.rfind("\n", 0, CARD_BUDGET - 2)] + "\n…"
     return f"{text}\n\n{ref_of(p.id).tag}"
 
 

@@ -444,3 +444,30 @@ async def test_long_minutes_are_kept_whole_and_posted_in_part(world: World) -> N
     assert len(sent.params["text"]) < 4096 and f"/export T{p.id}" in sent.params["text"]
     [kept] = await store.minutes(world.services.db, p.id)
     assert kept.text == "\n".join(line.rstrip() for line in text.splitlines())
+
+
+async def test_a_card_full_of_markup_still_posts(world: World) -> None:
+    bob, carol, *_ = await households(world)
+    await world.do(bob.send(world.court, "/propose <b>&amp; | " + "<&>" * 500))
+    p = await latest(world)
+    assert p.message_id is not None  # Telegram took it: the HTML is whole
+    await world.do(world.alice.send(world.court, f"/agenda T{p.id}"))
+    await world.do(world.alice.send(world.court, f"/hearing T{p.id} | in 3 days 18:00"))
+    for n, person in enumerate((bob, carol) * 3):
+        await world.do(person.send(world.court, f"/say T{p.id} {n}" + "<&>" * 60))
+    for statement, _ in await store.statements(world.services.db, p.id):
+        message = world.fake.message(world.court, statement.message_id)
+        for person in (bob, carol):
+            await world.do(person.press(message, f"ts:{statement.id}:a"))
+    await world.services.outbox.idle()
+    text = card_text(world, await current(world, p.id))
+    assert "<b>&amp;" in text and text.rstrip().endswith(f"#T{p.id}")
+    refused = [
+        c
+        for c in world.fake.calls
+        if c.method in ("sendMessage", "editMessageText")
+        and not c.ok
+        and int(c.params.get("chat_id", 0)) == world.court.id
+        and "not modified" not in (c.description or "")  # a coalesced edit found it drawn
+    ]
+    assert refused == []  # Telegram refused no card: every cut was between whole lines
