@@ -225,3 +225,20 @@ async def test_shutdown_closes_and_initialize_opens_again(fake: FakeTelegram) ->
     await request.initialize()
     assert (await request.post(f"{fake.base_url}{TOKEN}/getMe"))["is_bot"]  # type: ignore[index]
     await request.shutdown()
+
+
+def test_courtyard_run_refuses_a_client_it_does_not_have(tmp_path: Path) -> None:
+    """A typo in COURTYARD_HTTP is one clear line and status 1, not a traceback."""
+    from tests.e2e.test_cli import clean_env, courtyard, migrated
+
+    db = migrated(tmp_path / "courtyard.sqlite3")
+    env = clean_env(
+        COURTYARD_DB=str(db),
+        COURTYARD_TOKEN=TOKEN,
+        COURTYARD_API_URL="http://127.0.0.1:9/bot",
+        COURTYARD_HTTP="aiohtp",
+    )
+    result = courtyard("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "COURTYARD_HTTP must be one of aiohttp, httpx; got 'aiohtp'" in result.stderr
+    assert "Traceback" not in result.stderr
