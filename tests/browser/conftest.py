@@ -120,6 +120,7 @@ class Running:
     process: subprocess.Popen[str]
     url: str
     lines: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -143,10 +144,12 @@ def start_playground(tmp: Path, *args: str, timeout: float = 30.0) -> Running:
 
     def read() -> None:
         assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
+        with process.stdout:  # closed here, at the end of the output, by the one reading it
+            for line in process.stdout:
+                lines.put(line)
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -158,10 +161,12 @@ def start_playground(tmp: Path, *args: str, timeout: float = 30.0) -> Running:
         seen.append(line)
         found = re.search(r"open (http://\S+)", line)
         if found:
-            running = Running(process, found.group(1), seen)
+            running = Running(process, found.group(1), seen, reader)
             threading.Thread(target=_keep, args=(lines, seen), daemon=True).start()
             return running
     process.kill()
+    process.wait()
+    reader.join(5)
     raise AssertionError("courtyard playground did not start:\n" + "".join(seen))
 
 
@@ -179,9 +184,8 @@ def stop_playground(running: Running) -> int:
         running.process.wait()
         raise
     finally:
-        time.sleep(0.05)  # the reader has seen the end of the output
-        assert running.process.stdout is not None
-        running.process.stdout.close()
+        assert running.reader is not None
+        running.reader.join(5)  # the reader has seen the end of the output and closed it
 
 
 @pytest.fixture
