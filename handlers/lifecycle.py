@@ -29,6 +29,7 @@ from handlers.common import (
     open_turn,
     user_language,
 )
+from handlers.menus import chat_menus
 from handlers.units import post_queue_card_anew, refresh_queue_card
 from storage import chats, members, prompts
 
@@ -49,7 +50,7 @@ async def my_chat_member(update: Update, context: CourtyardContext) -> None:
     services.roles.invalidate(chat.id)
     if chat.type == "private":
         if was != now_in:
-            await chats.ensure(
+            row, _ = await chats.ensure(
                 services.db,
                 chat.id,
                 type="private",
@@ -58,6 +59,8 @@ async def my_chat_member(update: Update, context: CourtyardContext) -> None:
                 now=now,
             )
             await chats.set_active(services.db, chat.id, now_in, now)
+            if now_in:
+                await chat_menus(context.bot, row, None)  # a zh-hk user's menu: 繁體中文
         return
     if was and not now_in:
         await chats.set_active(services.db, chat.id, False, now)
@@ -76,6 +79,7 @@ async def my_chat_member(update: Update, context: CourtyardContext) -> None:
         if chat.title and row.title != chat.title:
             await chats.set_title(services.db, chat.id, chat.title)
         log.info("added to chat %s (new=%s)", chat.id, created)
+        await chat_menus(context.bot, row, None)  # a group in 繁體中文 (only then: no call)
         # the bot has just joined: always say hello (even if an update from the group was
         # handled first and created the row)
         key = "lifecycle.welcome_back" if reactivated else "lifecycle.welcome"

@@ -11,27 +11,18 @@ st:k (next decision rule) st:x
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from telegram import (
-    BotCommand,
-    BotCommandScopeChat,
-    BotCommandScopeChatAdministrators,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-)
-from telegram.error import TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import when as when_
 from bot.domain.chats import Chat
-from bot.domain.commands import Where, visible_commands
 from bot.domain.decisions import RULE_NAMES, parse_rule
 from bot.domain.errors import DomainError
-from bot.domain.languages import CHAT_MENU_LANGUAGES, NATIVE_NAMES, SUPPORTED
-from bot.domain.roles import Action, Role
+from bot.domain.languages import NATIVE_NAMES, SUPPORTED
+from bot.domain.roles import Action
 from bot.domain.settings import (
     DIGEST_OFF,
     ChatSettings,
@@ -46,9 +37,8 @@ from bot.domain.timezones import COMMON_ZONES
 from bot.i18n import Html, describe_rrule, escape, format_datetime, shorten, t, tn
 from handlers import digest, posts
 from handlers.common import Turn, button, command, is_id
+from handlers.menus import chat_menus
 from storage import chats, members
-
-log = logging.getLogger(__name__)
 
 DEFAULT_DIGEST = "FREQ=WEEKLY;BYDAY=SU"
 
@@ -211,41 +201,6 @@ def zone_keyboard(chat: Chat) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def chat_menus(turn: Turn, chat: Chat, old_language: str) -> None:
-    """The command menus of one chat, when its language is one Telegram cannot tell by
-    ``language_code`` (zh_Hant: ``setMyCommands`` takes two-letter codes only, and ``zh`` is
-    Simplified). Such a chat gets menus in its language in chat scopes (the chat, and in a group
-    its administrators), which Telegram prefers over every all-chats menu; a chat leaving such a
-    language loses them again, and the global menus in each user's language apply. A refusal
-    from Telegram is logged: the menus are a convenience, the setting is saved anyway."""
-    lang = chat.language
-    if lang not in CHAT_MENU_LANGUAGES and old_language not in CHAT_MENU_LANGUAGES:
-        return
-    defaults = ChatSettings(language=lang)
-    if chat.is_private:
-        scopes: list[tuple[object, Where, Role]] = [
-            (BotCommandScopeChat(chat.id), Where.PRIVATE, Role.LEAD)
-        ]
-    else:
-        scopes = [
-            (BotCommandScopeChat(chat.id), Where.GROUP, Role.RESIDENT),
-            (BotCommandScopeChatAdministrators(chat.id), Where.GROUP, Role.LEAD),
-        ]
-    bot = turn.context.bot
-    try:
-        for scope, where, role in scopes:
-            if lang in CHAT_MENU_LANGUAGES:
-                commands = [
-                    BotCommand(c.name, t(lang, c.description_key)[:256])
-                    for c in visible_commands(where, role, defaults)
-                ]
-                await bot.set_my_commands(commands, scope=scope)  # type: ignore[arg-type]
-            else:
-                await bot.delete_my_commands(scope=scope)  # type: ignore[arg-type]
-    except TelegramError as exc:
-        log.warning("menus of chat %s in %s not set: %s", chat.id, lang, exc)
-
-
 async def _update(turn: Turn, change: Callable[[ChatSettings], ChatSettings]) -> Chat:
     """Apply ``change`` to the stored settings atomically (never to a stale copy)."""
     chat = await chats.update_settings(turn.services.db, turn.chat.id, change)
@@ -273,7 +228,7 @@ async def settings(turn: Turn) -> None:
     if key is SettingKey.TIMEZONE:
         await _zone_changed(turn, chat, old_zone)
     if key is SettingKey.LANGUAGE:
-        await chat_menus(turn, chat, old_language)
+        await chat_menus(turn.context.bot, chat, old_language)
         await turn.reply("settings.saved_language", value=NATIVE_NAMES[chat.language])
     elif key is SettingKey.TIMEZONE:
         await turn.reply(
@@ -378,7 +333,7 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
     elif op == "l" and arg in SUPPORTED:
         old_language = chat.language
         chat = await _update(turn, lambda s: replace(s, language=arg))
-        await chat_menus(turn, chat, old_language)
+        await chat_menus(turn.context.bot, chat, old_language)
     elif op == "z" and arg is not None and is_id(arg, digits=3) and int(arg) < len(COMMON_ZONES):
         zone = COMMON_ZONES[int(arg)]
         old_zone = chat.timezone

@@ -181,3 +181,35 @@ async def test_traditional_words_in_settings_events_and_house_rules(world: World
     )
     assert stored is not None
     assert (stored["title"], stored["place"], stored["capacity"]) == ("中庭大掃除", "中庭", 10)
+
+
+async def test_a_group_added_by_a_hong_kong_lead_starts_in_traditional(world: World) -> None:
+    chan = world.fake.user("陳大文", language_code="zh-hk")
+    tai = world.fake.user("李小美", language_code="zh-tw")
+    estate = world.fake.group("太古城", admins=[chan], members=[tai, world.bob])
+    replies = await world.with_bot(estate, by=chan)
+    assert "各位鄰居，大家好" in replies.text(estate) and "群組管理員" in replies.text(estate)
+    chat = await chats.get(world.services.db, estate.id)
+    assert chat is not None and chat.language == "zh_Hant"
+    # its menus are Traditional from the start, for an English app too
+    assert descriptions(world, world.bob, estate)["help"] == "檢視在這裡能做什麼"
+    assert descriptions(world, chan, estate)["settings"].startswith("語言、時區")
+    # a group that starts in English gets no menus of its own (no calls for nothing)
+    calls = len(world.fake.calls_to("setMyCommands"))
+    plain = world.fake.group("Oak House", admins=[world.alice])
+    await world.with_bot(plain)
+    assert len(world.fake.calls_to("setMyCommands")) == calls
+
+
+async def test_a_traditional_user_who_unblocks_the_bot_gets_the_traditional_menu(
+    world: World,
+) -> None:
+    """Telegram sends my_chat_member when a user blocks or unblocks the bot (not on the first
+    /start): the private chat's menu follows the language then."""
+    person = world.fake.user("陳大文", language_code="zh-hk")
+    await world.do(person.send(person.private, "/start"))
+    person.block_bot()
+    await world.settle()
+    person.unblock_bot()
+    await world.settle()
+    assert descriptions(world, person, person.private)["help"] == "檢視在這裡能做什麼"
