@@ -78,6 +78,9 @@ _ALIASES: Final[dict[str, str]] = {
     "中文(香港)": "zh_Hant",
     "中文(台灣)": "zh_Hant",
     "traditional": "zh_Hant",
+    "yue": "zh_Hant",  # Cantonese: written in Traditional characters
+    "粵語": "zh_Hant",
+    "廣東話": "zh_Hant",
     "traditional chinese": "zh_Hant",
     "традиционный китайский": "zh_Hant",
     "英語": "en",
@@ -93,7 +96,7 @@ _ALIASES: Final[dict[str, str]] = {
 
 
 #: Subtags of a ``zh-*`` tag that mean Traditional script (a script, or a region that uses it).
-_TRADITIONAL: Final[frozenset[str]] = frozenset({"hant", "tw", "hk", "mo"})
+_TRADITIONAL: Final[frozenset[str]] = frozenset({"hant", "tw", "hk", "mo", "yue"})
 
 
 def normalize_language(code: str | None) -> str | None:
@@ -116,6 +119,8 @@ def normalize_language(code: str | None) -> str | None:
     parts = value.split("_")
     if parts[0] == "zh":
         return "zh_Hant" if _TRADITIONAL.intersection(parts[1:]) else "zh_Hans"
+    if parts[0] == "yue":
+        return "zh_Hant"
     return _ALIASES.get(parts[0]) if parts[0] in {"en", "ru"} else None
 
 
