@@ -4,6 +4,7 @@ then bad input, forged buttons, people without a household, and a restart in the
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -393,3 +394,35 @@ async def test_a_restart_mid_hearing_keeps_everything(fake: FakeTelegram, tmp_pa
         assert "user_id" not in cols
     finally:
         await db.close()
+
+
+async def test_a_card_left_behind_by_a_crash_is_redrawn_at_start(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "courtyard.sqlite3"
+    app = await start_app(fake, db_path)
+    world = World(fake, app)
+    try:
+        bob, *_ = await households(world)
+        await world.do(bob.send(world.court, "/propose Fix the lift | It stops between floors"))
+        p = await latest(world)
+        assert "Support: 0 of 2" in card_text(world, p)
+    finally:
+        await stop_app(app)
+    # a support stored, and the process killed before the card's edit
+    db = await Database.open(db_path)
+    try:
+        unit = await units.get(db, world.court.id, "1-01")
+        assert unit is not None
+        await store.toggle_support(db, p.id, [(unit.id, unit.label)], world.services.clock())
+    finally:
+        await db.close()
+    app = await start_app(fake, db_path)
+    world.app = app
+    try:
+        report = world.services.state["cards"]
+        await asyncio.wait_for(report.done.wait(), timeout=10)
+        await world.services.outbox.idle()
+        assert "Support: 1 of 2" in card_text(world, p)
+    finally:
+        await stop_app(app)
