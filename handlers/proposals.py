@@ -1366,6 +1366,13 @@ async def run_expiry(services: Services, row: Scheduled, late_by: timedelta) -> 
     if p is None or p.stage != rules.COLLECTING:
         return
     count = await store.support_count(services.db, p.id)
+    chat = await chats.get(services.db, p.chat_id)
+    households = await units.count(services.db, p.chat_id)
+    if chat is not None and rules.reached(count, _threshold(chat), households):
+        # the threshold was lowered (or the register shrank) since the last press: it has
+        # the support it needs now, so it goes on the agenda instead of expiring
+        await _on_agenda(services, p, how="support", now=services.clock())
+        return
     try:
         done = await store.advance(
             services.db, p.id, chat_id=p.chat_id, to=rules.EXPIRED, now=services.clock()

@@ -471,3 +471,17 @@ async def test_a_card_full_of_markup_still_posts(world: World) -> None:
         and "not modified" not in (c.description or "")  # a coalesced edit found it drawn
     ]
     assert refused == []  # Telegram refused no card: every cut was between whole lines
+
+
+async def test_a_lowered_threshold_counts_at_the_expiry(world: World) -> None:
+    bob, carol, *_ = await households(world)
+    await world.do(world.alice.send(world.court, "/settings proposal_support 1/2"))
+    await world.do(bob.send(world.court, "/propose Benches | in the yard"))
+    p = await latest(world)
+    for person in (bob, carol):
+        await world.do(person.press(card_of(world, p), f"tp:s:{p.id}"))
+    assert (await current(world, p.id)).stage == "collecting"  # 2 of 5
+    await world.do(world.alice.send(world.court, "/settings proposal_support 1/5"))
+    await fire(world, store.EXPIRY, p.id)
+    p = await current(world, p.id)
+    assert p.stage == "agenda" and p.how == "support"
