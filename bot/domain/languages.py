@@ -113,9 +113,10 @@ def normalize_language(code: str | None) -> str | None:
     value = " ".join(value.split())
     if value in _ALIASES:
         return _ALIASES[value]
+    for joined in (value.replace(" ", ""), value.replace(" ", "_")):  # "繁體 中文", "zh hk"
+        if joined in _ALIASES:
+            return _ALIASES[joined]
     value = value.replace(" ", "_")
-    if value in _ALIASES:
-        return _ALIASES[value]
     parts = value.split("_")
     if parts[0] == "zh":
         return "zh_Hant" if _TRADITIONAL.intersection(parts[1:]) else "zh_Hans"

@@ -40,6 +40,8 @@ from bot.domain.timezones import COMMON_ZONES, is_valid_timezone, parse_timezone
         ("Traditional  Chinese", "zh_Hant"),
         ("英文", "en"),
         ("俄語", "ru"),
+        ("繁體 中文", "zh_Hant"),
+        ("zh hk", "zh_Hant"),
         ("yue", "zh_Hant"),
         ("yue-HK", "zh_Hant"),
         ("zh-yue", "zh_Hant"),

@@ -80,6 +80,9 @@ async def test_typed_language_names_and_a_wrong_one(world: World) -> None:
         ("ＺＨ－ＴＷ", "zh_Hant"),  # full-width, as a Chinese keyboard may type it
         ("繁体中文", "zh_Hant"),
         ("简体中文", "zh_Hans"),
+        ("繁體 中文", "zh_Hant"),  # a space typed in the middle
+        ("zh-cn", "zh_Hans"),
+        ("廣東話", "zh_Hant"),
         ("zh-cn", "zh_Hans"),
         ("English", "en"),
     ):
