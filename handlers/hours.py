@@ -25,6 +25,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.domain import hours as rules
 from bot.domain.errors import DomainError
 from bot.domain.events import Slot
+from bot.domain.languages import WordSet
 from bot.domain.roles import Role
 from bot.domain.settings import parse_on_off
 from bot.i18n import Html, escape, shorten, t
@@ -36,7 +37,7 @@ from storage import events as rosters_store
 from storage import hours as store
 
 NEW = filters.UpdateType.MESSAGE
-PUBLIC_WORDS = frozenset({"public", "thanks", "公开", "感谢", "публично", "благодарность"})
+PUBLIC_WORDS = WordSet({"public", "thanks", "公开", "感谢", "публично", "благодарность"})
 
 
 def amount(lang: str, minutes: int) -> str:

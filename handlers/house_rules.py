@@ -45,7 +45,7 @@ from bot.domain import house_rules as domain
 from bot.domain.chats import Chat
 from bot.domain.decisions import evaluate_totals, parse_rule
 from bot.domain.errors import DomainError
-from bot.domain.languages import SUPPORTED
+from bot.domain.languages import SUPPORTED, WordSet
 from bot.domain.refs import Ref
 from bot.domain.roles import Action, Role, required_role
 from bot.domain.text import utf16_len
@@ -92,10 +92,10 @@ _STATE = "house_rules"
 #: Numbers of the Replace questions (in memory, like the texts they hold).
 _TOKENS = itertools.count(1)
 
-ACCEPT_WORDS = frozenset({"accept", "接受", "采纳", "принять", "принимаю"})
-DECLINE_WORDS = frozenset({"decline", "reject", "拒绝", "不采纳", "отклонить", "отклоняю"})
-WITHDRAW_WORDS = frozenset({"withdraw", "撤回", "отозвать"})
-EXPORT_WORDS = frozenset({"export", "file", "导出", "文件", "экспорт", "файл"})
+ACCEPT_WORDS = WordSet({"accept", "接受", "采纳", "принять", "принимаю"})
+DECLINE_WORDS = WordSet({"decline", "reject", "拒绝", "不采纳", "отклонить", "отклоняю"})
+WITHDRAW_WORDS = WordSet({"withdraw", "撤回", "отозвать"})
+EXPORT_WORDS = WordSet({"export", "file", "导出", "汇出", "文件", "档案", "экспорт", "файл"})
 
 #: Keys built at run time.
 DYNAMIC_KEYS: frozenset[str] = frozenset(
@@ -1464,4 +1464,4 @@ def setup(services: Services) -> None:
         decisions_.ON_CLOSED.append(on_decision_closed)
     if rules_news not in digest.SECTIONS:
         digest.SECTIONS.append(rules_news)
-    refs.NAMED_EXPORTS.update(dict.fromkeys(("rules", "公约", "правила"), export_rules))
+    refs.NAMED_EXPORTS.update(dict.fromkeys(("rules", "公约", "公約", "правила"), export_rules))

@@ -38,6 +38,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.domain import rollcall as rules
 from bot.domain.chats import Chat
 from bot.domain.errors import DomainError
+from bot.domain.languages import WordSet
 from bot.domain.refs import Ref
 from bot.domain.roles import Action
 from bot.domain.settings import parse_on_off
@@ -87,7 +88,7 @@ RETELL_AFTER = timedelta(minutes=10)
 NOTE_EVERY = timedelta(minutes=1)
 #: Telegram's own account (channel posts, service messages): an administrator of no one's.
 TELEGRAM_SERVICE = 777000
-OFF_WORDS = frozenset({"off", "remove", "delete", "关", "关闭", "删除", "выкл", "удалить"})
+OFF_WORDS = WordSet({"off", "remove", "delete", "关", "关闭", "删除", "выкл", "удалить"})
 
 #: Keys chosen at run time.
 DYNAMIC_KEYS: frozenset[str] = frozenset(
