@@ -61,6 +61,7 @@ _WHO_WORDS: Final[dict[str, Who]] = Keywords(
         "organizer": Who.ORGANIZERS,
         "组织者": Who.ORGANIZERS,
         "организаторы": Who.ORGANIZERS,
+        "организатор": Who.ORGANIZERS,
         "leads": Who.LEADS,
         "lead": Who.LEADS,
         "admins": Who.LEADS,
@@ -68,6 +69,8 @@ _WHO_WORDS: Final[dict[str, Who]] = Keywords(
         "负责人": Who.LEADS,
         "руководители": Who.LEADS,
         "админы": Who.LEADS,
+        "администраторы": Who.LEADS,
+        "администратор": Who.LEADS,
     }
 )
 
