@@ -93,7 +93,7 @@ _STATE = "house_rules"
 _TOKENS = itertools.count(1)
 
 ACCEPT_WORDS = WordSet({"accept", "接受", "采纳", "принять", "принимаю"})
-DECLINE_WORDS = WordSet({"decline", "reject", "拒绝", "不采纳", "отклонить", "отклоняю"})
+DECLINE_WORDS = WordSet({"decline", "reject", "拒绝", "驳回", "不采纳", "отклонить", "отклоняю"})
 WITHDRAW_WORDS = WordSet({"withdraw", "撤回", "отозвать"})
 EXPORT_WORDS = WordSet({"export", "file", "导出", "汇出", "文件", "档案", "экспорт", "файл"})
 

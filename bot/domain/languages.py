@@ -143,6 +143,7 @@ def parse_language(text: str) -> str:
 #: Simplified; :func:`fold_hant` lets a resident type them in Traditional ("贊成", "無記名",
 #: "關閉", "第三條"). A new keyword with a character missing here: add its pair.
 _HANT_PAIRS: Final[str] = (
+    "駁驳"  # added by hand after the generated table
     "來来係系倉仓個个們们備备傢家僅仅價价億亿兒儿內内兩两別别刪删則则剛刚動动務务區区參参台臺員员問问啓启啟启單单嗎吗噹当國国圍围圖图團团執执報报場场塊块夠够寀采審审寫写尋寻對对導导屆届"
     "幫帮幾几庫库廣广廳厅彆别後后從从復复態态應应戶户户戶捲卷採采據据數数於于時时晝昼曆历書书會会東东枱台條条棄弃棟栋業业樂乐樓楼標标樣样機机檯台檻槛權权歲岁歷历歸归氣气決决沒没淩凌準准"
     "滿满灣湾為爲無无熱热燈灯營营爲为現现環环當当療疗發发確确碼码祕秘禮礼稱称積积箇个節节範范築筑糰团約约納纳級级終终組组結结絕绝絡络維维網网緊紧線线編编緻致總总織织繫系纔才聯联聽听脩修"
