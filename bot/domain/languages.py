@@ -109,7 +109,8 @@ def normalize_language(code: str | None) -> str | None:
     """
     if not code:
         return None
-    value = unicodedata.normalize("NFKC", code).strip().lower().replace("-", "_")
+    value = unicodedata.normalize("NFKC", code).strip(" \t\n.,;!?。，；！？").lower()
+    value = value.replace("-", "_")
     value = " ".join(value.split())
     if value in _ALIASES:
         return _ALIASES[value]

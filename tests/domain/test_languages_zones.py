@@ -41,6 +41,8 @@ from bot.domain.timezones import COMMON_ZONES, is_valid_timezone, parse_timezone
         ("英文", "en"),
         ("俄語", "ru"),
         ("繁體 中文", "zh_Hant"),
+        ("繁體中文。", "zh_Hant"),
+        ("English!", "en"),
         ("zh hk", "zh_Hant"),
         ("yue", "zh_Hant"),
         ("yue-HK", "zh_Hant"),
