@@ -560,17 +560,31 @@ class Outbox:
         return await self._call("sendDocument", chat_id, call)
 
     async def send_photo(
-        self, chat_id: int, photo: str, *, caption: str | None = None
+        self,
+        chat_id: int,
+        photo: str | bytes,
+        *,
+        caption: str | None = None,
+        reply_to: int | None = None,
+        filename: str = "picture.png",
     ) -> Message | None:
-        """A photo by Telegram file id (captions are at most 1024 characters: cut here).
-        A file id Telegram refuses returns ``None`` (logged), like any undeliverable message."""
+        """A photo by Telegram file id, or drawn bytes (uploaded as ``filename``); captions are
+        at most 1024 characters: cut here. ``reply_to`` as in :meth:`send` (dropped when the
+        chat moved). A photo Telegram refuses returns ``None`` (logged), like any undeliverable
+        message."""
+        first = self.current_id(chat_id)
 
         async def call(cid: int) -> Message:
             return await self.bot.send_photo(
                 chat_id=cid,
-                photo=photo,
+                photo=InputFile(photo, filename=filename) if isinstance(photo, bytes) else photo,
                 caption=caption[:MAX_CAPTION] if caption else None,
                 parse_mode=ParseMode.HTML,
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if reply_to and cid == first
+                    else None
+                ),
             )
 
         async def bad(exc: BadRequest, cid: int) -> Message | None:
