@@ -17,7 +17,7 @@ async def test_added_bot_greets_and_points_leads_to_settings(world: World) -> No
 
 async def test_greeting_uses_the_adders_language(world: World) -> None:
     replies = await world.do(world.fake.add_bot(world.court, by=world.wang))
-    assert "负责人" in replies.text(world.court)
+    assert "管理员" in replies.text(world.court)
     chat = await chats.get(world.services.db, world.court.id)
     assert chat is not None and chat.language == "zh_Hans"
 
