@@ -6,6 +6,7 @@ from bot.domain.commands import visible_commands
 from bot.domain.text import utf16_len
 from handlers import deeplinks
 from handlers.common import Turn, command
+from handlers.menus import chat_menus
 
 #: One /help message stays below Telegram's 4096 UTF-16 units; a longer list is split between
 #: commands (a lead in a group sees some fifty).
@@ -18,6 +19,7 @@ async def start(turn: Turn) -> None:
         return
     if turn.chat.is_private:
         await turn.reply("start.private", name=turn.user.first_name if turn.user else "")
+        await chat_menus(turn.context.bot, turn.chat, None)  # zh_Hant only: its own menu
     else:
         await turn.reply("start.group", bot=turn.services.bot_username)
 

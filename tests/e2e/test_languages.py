@@ -204,6 +204,21 @@ async def test_a_group_added_by_a_hong_kong_lead_starts_in_traditional(world: Wo
     assert len(world.fake.calls_to("setMyCommands")) == calls
 
 
+async def test_start_in_private_gives_a_traditional_user_the_traditional_menu(
+    world: World,
+) -> None:
+    person = world.fake.user("陳大文", language_code="zh-tw")
+    text = (await world.do(person.send(person.private, "/start"))).text(person.private)
+    assert "您好" in text and "群組" in text
+    assert descriptions(world, person, person.private)["help"] == "檢視在這裡能做什麼"
+    # a Simplified user's /start costs no call: the global zh menu is theirs
+    calls = len(world.fake.calls_to("setMyCommands"))
+    other = world.fake.user("王芳", language_code="zh-cn")
+    await world.do(other.send(other.private, "/start"))
+    assert len(world.fake.calls_to("setMyCommands")) == calls
+    assert descriptions(world, other, other.private)["help"] == "查看在这里能做什么"
+
+
 async def test_a_traditional_user_who_unblocks_the_bot_gets_the_traditional_menu(
     world: World,
 ) -> None:
@@ -211,6 +226,7 @@ async def test_a_traditional_user_who_unblocks_the_bot_gets_the_traditional_menu
     /start): the private chat's menu follows the language then."""
     person = world.fake.user("陳大文", language_code="zh-hk")
     await world.do(person.send(person.private, "/start"))
+    world.fake.commands.clear()  # menus lost (e.g. another deployment reset them)
     person.block_bot()
     await world.settle()
     person.unblock_bot()
