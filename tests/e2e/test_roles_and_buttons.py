@@ -86,7 +86,7 @@ async def test_settings_panel_buttons_for_leads_only(world: World) -> None:
     # a resident presses: polite refusal in *their* language, nothing changes
     replies = await world.do(world.carol.press(panel, "st:l:zh_Hans"))
     answer = replies.answers()[0]
-    assert answer["show_alert"] and "только руководители" in answer["text"]
+    assert answer["show_alert"] and "только администраторы" in answer["text"]
     assert replies.edits() == []
     chat = await chats.get(world.services.db, world.court.id)
     assert chat is not None and chat.language == "en"
