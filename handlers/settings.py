@@ -160,7 +160,7 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         for code in SUPPORTED
     ]
     rows = [
-        langs,
+        *(langs[i : i + 2] for i in range(0, len(langs), 2)),  # two a row: wide enough to read
         [
             InlineKeyboardButton(
                 t(lang, "settings.btn_timezone", value=s.timezone), callback_data="st:z"
