@@ -1,0 +1,400 @@
+"""Results as pictures (issue 17): bars per option of a closed poll; each threshold of a formal
+decision against its line, participation and the outcome.
+
+Pure drawing: plain data (already translated, figures already formatted) in, PNG bytes out; no
+Telegram, no database. Callers draw off the event loop (``asyncio.to_thread``).
+
+Legible on a phone: 1080 px wide (Telegram keeps 1280 px), text 34-46 px, i.e. about the size of
+chat text once the picture fills the screen's width. Colours are Okabe-Ito's (safe for the
+common colour-vision deficiencies), and nothing is told by colour alone: a threshold met has a
+drawn tick, one missed a cross, the leading options of a poll a bold label.
+
+Fonts are taken by path, in a fallback order, per character: a glyph missing from the first font
+is drawn from the next (a Russian group's poll may have a Chinese option). A letter or digit no
+installed font has raises :class:`NoFont`, so the caller sends no picture rather than tofu
+boxes; a symbol no font has (an emoji of a catalog line) is left out. The Debian packages:
+fonts-dejavu-core (DejaVu Sans: Latin, Cyrillic, Greek, ✓✗) and fonts-noto-cjk (Noto Sans CJK:
+Chinese in Simplified and Traditional forms).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH = 1080
+PAD = 56
+INNER = WIDTH - 2 * PAD
+
+# Okabe-Ito
+BLUE = (0, 114, 178)
+SKY = (86, 180, 233)
+GREEN = (0, 158, 115)
+VERMILLION = (213, 94, 0)
+INK = (30, 30, 30)
+MUTED = (90, 90, 90)
+TRACK = (230, 232, 236)
+WHITE = (255, 255, 255)
+
+TITLE = 46
+LABEL = 38
+FIGURE = 34
+NOTE = 32
+
+#: (regular, bold) font files, in the order they are tried. A .ttc names its face by a name tag.
+LATIN_FONTS: tuple[tuple[str, str], ...] = (
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # fonts-dejavu-core
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",  # fonts-noto-core
+        "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",  # fonts-liberation
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ),
+)
+CJK_FONTS: tuple[tuple[str, str], ...] = (
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # fonts-noto-cjk (Debian)
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    ),
+    (
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",  # Fedora, Arch
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
+    ),
+    (
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # fonts-wqy-zenhei
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    ),
+)
+#: The face of a Noto CJK collection per language (its glyph forms: 骨 and 写 differ).
+_CJK_FACE = {"zh_Hant": "TC", "zh_Hans": "SC"}
+
+
+class NoFont(Exception):
+    """The text needs a font that is not installed: draw no picture."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One option of a poll: ``share`` of the voters (0..1); ``figure`` e.g. ``12 (40%)``.
+    Titles and labels are the residents' plain text; notes, verdicts and figures may be catalog
+    lines in Telegram HTML (their tags are dropped)."""
+
+    label: str
+    figure: str
+    share: float
+    leading: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """One requirement of a decision: ``achieved`` against ``required`` (fractions, 0..1).
+    ``figure`` e.g. ``8/12 units (66.6 %)``, ``need`` e.g. ``at least 2/3``."""
+
+    label: str
+    figure: str
+    need: str
+    achieved: float
+    required: float
+    met: bool
+
+
+# --- fonts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fonts:
+    """The font files to try, in order: (path, face index) for regular and for bold."""
+
+    regular: tuple[tuple[str, int], ...]
+    bold: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def find(
+        cls,
+        lang: str,
+        *,
+        latin: Sequence[tuple[str, str]] = LATIN_FONTS,
+        cjk: Sequence[tuple[str, str]] = CJK_FONTS,
+    ) -> Fonts:
+        """The installed fonts for ``lang``: Chinese groups get the CJK font first (its Latin
+        and digits match its Chinese), the others DejaVu first; the first installed of each."""
+        first_latin = next(((r, b) for r, b in latin if Path(r).exists()), None)
+        first_cjk = next(((r, b) for r, b in cjk if Path(r).exists()), None)
+        tag = _CJK_FACE.get(lang, "SC")
+        chain: list[tuple[tuple[str, int], tuple[str, int]]] = []
+        if first_latin:
+            chain.append(((first_latin[0], 0), (_bold(first_latin[1], first_latin[0]), 0)))
+        if first_cjk:
+            bold = _bold(first_cjk[1], first_cjk[0])
+            chain.append(((first_cjk[0], _face(first_cjk[0], tag)), (bold, _face(bold, tag))))
+        if lang.startswith("zh"):
+            chain.reverse()
+        return cls(tuple(r for r, _ in chain), tuple(b for _, b in chain))
+
+
+def _bold(path: str, regular: str) -> str:
+    return path if Path(path).exists() else regular
+
+
+@lru_cache(maxsize=16)
+def _face(path: str, tag: str) -> int:
+    """The index of the face of a collection whose name has ``tag`` (``SC``), else 0."""
+    if not path.endswith(".ttc"):
+        return 0
+    for index in range(12):
+        try:
+            family, _ = ImageFont.truetype(path, 12, index=index).getname()
+        except OSError:
+            break
+        if family and tag in family.split() and "Mono" not in family:
+            return index
+    return 0
+
+
+@lru_cache(maxsize=64)
+def _font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.BASIC)
+
+
+#: A code point no font has: what a font draws for a glyph it lacks (its .notdef box).
+_ABSENT = "\U0010fffd"
+
+
+@lru_cache(maxsize=8192)
+def _has(path: str, index: int, ch: str) -> bool:
+    font = _font(path, index, 24)
+    mask = font.getmask(ch)
+    absent = font.getmask(_ABSENT)
+    return mask.size != absent.size or bytes(mask) != bytes(absent)
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    """A catalog line or a user's text without its HTML (``<b>``, ``&amp;``), on one line."""
+    return " ".join(html.unescape(_TAG.sub("", text)).split())
+
+
+class _Writer:
+    """Draws text in runs of one font each, on a common baseline."""
+
+    def __init__(self, fonts: Fonts):
+        self.fonts = fonts
+
+    def runs(self, text: str, size: int, bold: bool) -> list[tuple[ImageFont.FreeTypeFont, str]]:
+        chain = self.fonts.bold if bold else self.fonts.regular
+        out: list[tuple[ImageFont.FreeTypeFont, str]] = []
+        current: tuple[str, int] | None = None
+        for ch in text:
+            if ch.isspace():
+                choice = current or (chain[0] if chain else None)
+                ch = " "
+            else:
+                choice = next((f for f in chain if _has(f[0], f[1], ch)), None)
+            if choice is None:
+                if unicodedata.category(ch)[0] in "LN":
+                    raise NoFont(f"no installed font has {ch!r} (U+{ord(ch):04X})")
+                continue  # an emoji or a symbol no font has: left out, never a box
+            current = choice
+            font = _font(choice[0], choice[1], size)
+            if out and out[-1][0] is font:
+                out[-1] = (font, out[-1][1] + ch)
+            else:
+                out.append((font, ch))
+        return out
+
+    def clean(self, text: str, bold: bool = False) -> str:
+        """``text`` without what no font draws (an emoji of a catalog line), spaces collapsed."""
+        kept = "".join(run for _, run in self.runs(text, LABEL, bold))
+        return " ".join(kept.split())
+
+    def width(self, text: str, size: int, bold: bool = False) -> float:
+        return sum(font.getlength(run) for font, run in self.runs(text, size, bold))
+
+    def draw(
+        self,
+        draw: ImageDraw.ImageDraw,
+        xy: tuple[float, float],
+        text: str,
+        size: int,
+        fill: tuple[int, int, int],
+        bold: bool = False,
+    ) -> float:
+        """Draw ``text`` with its baseline at ``xy[1]``; returns the x where it ends."""
+        x, y = xy
+        for font, run in self.runs(text, size, bold):
+            draw.text((x, y), run, font=font, fill=fill, anchor="ls")
+            x += font.getlength(run)
+        return x
+
+    def wrap(self, text: str, size: int, width: float, lines: int, bold: bool = False) -> list[str]:
+        """``text`` cut into at most ``lines`` lines of ``width`` (at a space when one is on the
+        line, else anywhere: Chinese has none); a text that does not fit ends in "…"."""
+        out: list[str] = []
+        line = ""
+        for ch in self.clean(text, bold):
+            if self.width(line + ch, size, bold) <= width:
+                line += ch
+                continue
+            cut = line.rfind(" ")
+            if ch.isspace():
+                out.append(line.rstrip())
+                line = ""
+            elif cut > 0:
+                out.append(line[:cut].rstrip())
+                line = line[cut + 1 :] + ch
+            else:
+                out.append(line)
+                line = ch
+        if line.strip() or not out:
+            out.append(line.strip())
+        if len(out) > lines:
+            out = out[:lines]
+            last = out[-1]
+            while last and self.width(last + "…", size, bold) > width:
+                last = last[:-1]
+            out[-1] = last.rstrip() + "…"
+        return out
+
+
+def _line_height(size: int) -> int:
+    return round(size * 1.32)
+
+
+def _png(image: Image.Image, height: int) -> bytes:
+    buffer = io.BytesIO()
+    image.crop((0, 0, WIDTH, height)).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def _title(w: _Writer, d: ImageDraw.ImageDraw, title: str, y: int) -> int:
+    for line in w.wrap(title, TITLE, INNER, 3, bold=True):
+        y += _line_height(TITLE)
+        w.draw(d, (PAD, y), line, TITLE, INK, bold=True)
+    return y
+
+
+def _notes(w: _Writer, d: ImageDraw.ImageDraw, notes: Sequence[str], y: int) -> int:
+    for note in notes:
+        for line in w.wrap(plain(note), NOTE, INNER, 3):
+            if not line:
+                continue
+            y += _line_height(NOTE)
+            w.draw(d, (PAD, y), line, NOTE, MUTED)
+    return y
+
+
+def _mark(
+    d: ImageDraw.ImageDraw, x: float, y: float, size: float, met: bool, colour: tuple[int, int, int]
+) -> None:
+    """A drawn tick (met) or cross (missed) in a ``size`` square at (x, y), top left."""
+    width = max(3, round(size / 7))
+    if met:
+        points = [(x + size * 0.12, y + size * 0.55), (x + size * 0.4, y + size * 0.82)]
+        points.append((x + size * 0.9, y + size * 0.18))
+        d.line(points, fill=colour, width=width, joint="curve")
+    else:
+        a, b = size * 0.18, size * 0.82
+        d.line([(x + a, y + a), (x + b, y + b)], fill=colour, width=width)
+        d.line([(x + a, y + b), (x + b, y + a)], fill=colour, width=width)
+
+
+# --- the pictures --------------------------------------------------------------------------
+
+
+def poll_picture(
+    title: str, bars: Sequence[Bar], notes: Sequence[str], lang: str, fonts: Fonts | None = None
+) -> bytes:
+    """A closed poll: the question, one bar per option (the leading ones dark and bold), then
+    ``notes`` (the winner line, the number of voters). Raises :class:`NoFont`."""
+    w = _Writer(fonts or Fonts.find(lang))
+    figure_room = max((w.width(b.figure, FIGURE, True) for b in bars), default=0) + 24
+    track = INNER - figure_room
+    height = 400 + len(bars) * 220 + len(notes) * 150
+    image = Image.new("RGB", (WIDTH, height), WHITE)
+    d = ImageDraw.Draw(image)
+    y = _title(w, d, title, PAD - 12)
+    y += 28
+    for bar in bars:
+        for line in w.wrap(bar.label, LABEL, INNER, 2, bold=bar.leading):
+            y += _line_height(LABEL)
+            w.draw(d, (PAD, y), line, LABEL, INK, bold=bar.leading)
+        y += 14
+        top, h = y, 44
+        d.rounded_rectangle((PAD, top, PAD + track, top + h), radius=10, fill=TRACK)
+        share = min(max(bar.share, 0.0), 1.0)
+        if share > 0:
+            filled = max(PAD + track * share, PAD + 20)
+            colour = BLUE if bar.leading else SKY
+            d.rounded_rectangle((PAD, top, filled, top + h), radius=10, fill=colour)
+        figure_x = WIDTH - PAD - w.width(bar.figure, FIGURE, True)
+        w.draw(d, (figure_x, top + h - 8), bar.figure, FIGURE, INK, bold=True)
+        y = top + h + 22
+    y += 8
+    y = _notes(w, d, notes, y)
+    return _png(image, y + PAD)
+
+
+def decision_picture(
+    title: str,
+    verdict: str,
+    passed: bool,
+    thresholds: Sequence[Threshold],
+    notes: Sequence[str],
+    lang: str,
+    fonts: Fonts | None = None,
+) -> bytes:
+    """A closed decision: the title, the outcome in a band (a tick or a cross, its colour),
+    each threshold as a bar against a line at what it needs, then ``notes`` (participation,
+    the tally, the rule). Raises :class:`NoFont`."""
+    w = _Writer(fonts or Fonts.find(lang))
+    height = 500 + len(thresholds) * 260 + len(notes) * 150
+    image = Image.new("RGB", (WIDTH, height), WHITE)
+    d = ImageDraw.Draw(image)
+    y = _title(w, d, title, PAD - 12)
+    y += 28
+    band = 96
+    colour = GREEN if passed else VERMILLION
+    d.rounded_rectangle((PAD, y, WIDTH - PAD, y + band), radius=16, fill=colour)
+    _mark(d, PAD + 24, y + 20, band - 40, passed, WHITE)
+    text = w.wrap(plain(verdict), 48, INNER - 120, 1, bold=True)[0]
+    w.draw(d, (PAD + 24 + band - 16, y + band / 2 + 17), text, 48, WHITE, bold=True)
+    y += band + 24
+    for th in thresholds:
+        tone = GREEN if th.met else VERMILLION
+        y += _line_height(LABEL)
+        icon = LABEL * 0.8
+        _mark(d, PAD, y - icon, icon, th.met, tone)
+        label = w.wrap(plain(th.label), LABEL, INNER - icon - 14, 1, bold=True)[0]
+        w.draw(d, (PAD + icon + 14, y), label, LABEL, INK, bold=True)
+        y += 18
+        top, h = y, 40
+        d.rounded_rectangle((PAD, top, WIDTH - PAD, top + h), radius=10, fill=TRACK)
+        achieved = min(max(th.achieved, 0.0), 1.0)
+        if achieved > 0:
+            d.rounded_rectangle(
+                (PAD, top, max(PAD + INNER * achieved, PAD + 20), top + h), radius=10, fill=tone
+            )
+        line_x = PAD + INNER * min(max(th.required, 0.0), 1.0)
+        d.rectangle((line_x - 3, top - 12, line_x + 3, top + h + 12), fill=INK)
+        y = top + h + 12
+        for line in w.wrap(f"{plain(th.figure)} · {plain(th.need)}", FIGURE, INNER, 2):
+            y += _line_height(FIGURE)
+            w.draw(d, (PAD, y), line, FIGURE, INK)
+        y += 22
+    y = _notes(w, d, notes, y)
+    return _png(image, y + PAD)

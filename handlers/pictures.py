@@ -1,0 +1,68 @@
+"""Results as pictures (issue 17): the picture that follows a text result, as a photo replying
+to it. Best-effort: the text result is what counts (and what marks a result announced); a
+picture that cannot be drawn (no font for its script, a bug) or sent leaves a log line, never
+an exception to the caller. Drawing runs in a worker thread, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot import charts
+from bot.domain import polls as rules
+from bot.i18n import t, tn
+from bot.services import Services
+from storage import polls
+
+log = logging.getLogger(__name__)
+
+
+async def follow(
+    services: Services, chat_id: int, reply_to: int | None, what: str, draw: Callable[[], bytes]
+) -> bool:
+    """Draw (in a thread) and send the picture of ``what`` (e.g. ``poll 12``) as a photo
+    replying to ``reply_to``. True if it was delivered; never raises."""
+    try:
+        png = await asyncio.to_thread(draw)
+    except charts.NoFont as exc:
+        log.warning("no picture for %s in chat %s: %s", what, chat_id, exc)
+        return False
+    except Exception:
+        log.exception("drawing the picture for %s failed: the text result stands", what)
+        return False
+    try:
+        sent = await services.outbox.send_photo(
+            chat_id, png, reply_to=reply_to, filename=f"{what.replace(' ', '-')}.png"
+        )
+    except Exception:
+        log.exception("sending the picture for %s failed: the text result stands", what)
+        return False
+    if sent is None:
+        reason = services.outbox.last_failure(chat_id)
+        log.warning("the picture for %s was not delivered to chat %s: %s", what, chat_id, reason)
+    return sent is not None
+
+
+def poll_picture(poll: polls.Poll, results: polls.Results, lang: str, note: str | None) -> bytes:
+    """A closed poll's bars: what its results text says, never who voted for what."""
+    best = max(results.counts, default=0)
+    bars = [
+        charts.Bar(
+            option,
+            t(lang, "chart.poll_figure", count=count, percent=rules.percent(count, results.voters)),
+            count / results.voters if results.voters else 0.0,
+            leading=best > 0 and count == best,
+        )
+        for option, count in zip(poll.options, results.counts, strict=True)
+    ]
+    top = [o for o, c in zip(poll.options, results.counts, strict=True) if best and c == best]
+    if not top:
+        notes = [t(lang, "poll.results_nobody")]
+    else:
+        key = "poll.results_winner" if len(top) == 1 else "poll.results_tie"
+        notes = [t(lang, key, options=", ".join(top))]
+    notes.append(tn(lang, "poll.voters", results.voters))
+    if note:
+        notes.append(note)
+    return charts.poll_picture(poll.question, bars, notes, lang)
