@@ -36,7 +36,7 @@ from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime_zone, shorten, t, tn
 from bot.outbox import Rendered
 from bot.services import Services
-from handlers import cards, digest, refs
+from handlers import cards, digest, pictures, refs
 from handlers.common import GROUP_ONLY, Turn, button, command
 from storage import chats, polls
 from storage.scheduled import Scheduled
@@ -267,10 +267,14 @@ async def announce(services: Services, poll: polls.Poll, *, late: bool) -> bool:
     note = None
     if late and poll.closes_at is not None:
         note = t(lang, "poll.closed_late", due=format_datetime_zone(poll.closes_at, lang, tz))
-    text = results_text(poll, await polls.results(services.db, poll), lang, note)
+    results = await polls.results(services.db, poll)
+    text = results_text(poll, results, lang, note)
     sent = await services.outbox.send(poll.chat_id, text, reply_to=poll.message_id)
     if sent is not None:
         await polls.announced(services.db, poll.id, services.clock())
+        # the picture follows the text, best-effort (handlers/pictures.py: never raises)
+        draw = partial(pictures.poll_picture, poll, results, lang, note)
+        await pictures.follow(services, sent.chat.id, sent.message_id, f"poll {poll.id}", draw)
     return sent is not None
 
 
