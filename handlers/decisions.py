@@ -48,6 +48,7 @@ from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import charts
 from bot.domain import when as when_
 from bot.domain.decisions import (
     ABSTAIN,
@@ -83,7 +84,7 @@ from bot.i18n import (
     tn,
 )
 from bot.services import Services
-from handlers import cards, refs
+from handlers import cards, pictures, refs
 from handlers.common import (
     GROUP_ONLY,
     Turn,
@@ -844,6 +845,44 @@ async def close_decision(
     return True
 
 
+def picture(lang: str, closed: Decision, o: Outcome) -> bytes:
+    """The outcome as a picture (bot/charts.py): what the outcome text shows of a closed
+    decision, secret or not (its totals), never a unit's choice."""
+    thresholds = []
+    for check in o.checks:
+        req = check.requirement
+        kind = "quorum" if req.stage is Stage.QUORUM else "for"
+        basis = "units" if req.basis is Basis.UNITS else "area"
+        suffix = "_all" if req.stage is Stage.APPROVAL and req.of_all else ""
+        figure = (
+            _units_fig(lang, check.part, check.whole)
+            if req.basis is Basis.UNITS
+            else _area_fig(lang, check.part, check.whole)
+        )
+        key = "decision.need_more" if req.strict else "decision.need_least"
+        need = t(lang, key, value=_share(req.required))
+        thresholds.append(
+            charts.Threshold(
+                t(lang, f"chart.{kind}_{basis}{suffix}"),
+                figure,
+                need,
+                float(check.achieved),
+                float(req.required),
+                check.met,
+            )
+        )
+    notes = [t(lang, "decision.participation", figures=_participation(lang, o))]
+    tally = dict(for_=o.for_units, against=o.against_units, abstain=o.abstain_units)
+    notes.append(t(lang, "decision.tally", **tally, absent=o.not_voted))
+    if o.reasons:
+        reasons = " ".join(t(lang, r) for r in o.reasons)
+        notes.append(t(lang, "decision.reasons", reasons=Html(escape(reasons))))
+    key = "decision.card_rule_secret" if closed.secret else "decision.card_rule_open"
+    notes.append(t(lang, key, rule=o.rule.text))
+    verdict = t(lang, "decision.passed" if o.approved else "decision.rejected")
+    return charts.decision_picture(closed.title, verdict, o.approved, thresholds, notes, lang)
+
+
 async def announce(services: Services, closed: Decision, *, late: bool) -> bool:
     """Post the outcome of a closed decision, mark it announced once delivered (a start-up
     after a crash posts the outcomes never marked: :func:`announce_unannounced`), then run the
@@ -864,6 +903,10 @@ async def announce(services: Services, closed: Decision, *, late: bool) -> bool:
     sent = await services.outbox.send(chat.id, f"{head}\n{text}")
     if sent is not None:
         await decisions.announced(services.db, closed.id, services.clock())
+        if again.outcome is not None:  # the picture follows, best-effort (never raises)
+            draw = partial(picture, lang, closed, again.outcome)
+            what = f"decision {closed.id}"
+            await pictures.follow(services, sent.chat.id, sent.message_id, what, draw)
     log.info("decision %s closed in chat %s", closed.id, chat.id)
     for hook in ON_CLOSED:
         try:

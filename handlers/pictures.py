@@ -17,6 +17,13 @@ from storage import polls
 
 log = logging.getLogger(__name__)
 
+#: Keys handlers/decisions.py builds at run time (tests/test_i18n.py checks they exist).
+DYNAMIC_KEYS: frozenset[str] = frozenset(
+    f"chart.{stage}_{basis}{suffix}"
+    for stage, suffix in (("quorum", ""), ("for", ""), ("for", "_all"))
+    for basis in ("units", "area")
+)
+
 
 async def follow(
     services: Services, chat_id: int, reply_to: int | None, what: str, draw: Callable[[], bytes]
