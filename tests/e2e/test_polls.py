@@ -163,7 +163,7 @@ async def test_settings_buttons_for_the_creator_and_leads_before_the_first_vote(
     for data in (f"pl:m:{poll.id}", f"pl:a:{poll.id}", f"pl:c:{poll.id}"):
         replies = await world.do(world.carol.press(card, data))
         [answer] = replies.answers()
-        assert answer["show_alert"] and "автор опроса или руководитель" in answer["text"]
+        assert answer["show_alert"] and "автор опроса или администратор" in answer["text"]
     assert (await reload(world, poll)).is_open
     replies = await world.do(world.bob.press(card, f"pl:m:{poll.id}"))
     assert replies.answer_text() == "Multiple choice is on."
@@ -242,7 +242,7 @@ async def test_close_by_button_then_votes_and_closes_are_refused(world: World) -
     # /close in reply to the card, by a lead; a resident's /close is refused
     other, other_card = await new_poll(world, world.bob, "/poll Other? | x | y")
     replies = await world.do(world.carol.send(world.court, f"/close P{other.id}"))
-    assert "автор опроса или руководитель" not in replies.text(world.court)  # group speaks en
+    assert "автор опроса или администратор" not in replies.text(world.court)  # group speaks en
     assert "Only the poll's creator or a lead" in replies.text(world.court)
     replies = await world.do(world.alice.send(world.court, "/close", reply_to=other_card))
     assert "Nobody voted." in replies.text(world.court)
