@@ -22,6 +22,13 @@ What it takes care of, so that no handler has to:
   ``edit_interval``; a burst of presses becomes a few edits and the last one renders the
   latest state.
 
+* **Forum topics** — ``thread_id`` names the topic a send goes to. Without one, a send to the
+  chat whose update is being handled goes to the topic that update came from (:data:`TOPIC`, set
+  by handlers/common.py), so every answer, card and file lands where it was asked; scheduled
+  sends (:data:`BACKGROUND`) go only where their row says. A topic Telegram refuses (closed:
+  ``TOPIC_CLOSED``; deleted: "message thread not found") gets the message in General instead,
+  nothing lost; the first time per topic the message starts with the caller's ``moved_note``.
+
 A delivery that still fails after its retries is reported to ``OutboxHooks.delivery_failed``
 (stored for leads to see) and the method returns ``None`` — once per call, or not at all with
 ``report=False``, for callers that retry and report the failure once themselves. A card that can
@@ -119,6 +126,28 @@ class Stopping(BaseException):
 #: which take their own budget before the global one, so 500 reminders due in one second never
 #: make residents' replies queue behind them.
 BACKGROUND: ContextVar[bool] = ContextVar("courtyard_background_send", default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """Where the update being handled was asked: a topic of a forum supergroup."""
+
+    chat_id: int
+    thread_id: int
+    #: the line a message starts with when it has to go to General instead (translated)
+    moved_note: str | None = None
+
+
+#: The topic of the update being handled (handlers/common.py ``open_turn``), or None.
+TOPIC: ContextVar[Topic | None] = ContextVar("courtyard_topic", default=None)
+
+#: Telegram's refusals of a send to a topic that is closed or was deleted.
+TOPIC_GONE = ("topic_closed", "message thread not found", "topic_deleted")
+
+
+def topic_gone(exc: BadRequest) -> bool:
+    text = exc.message.lower()
+    return any(words in text for words in TOPIC_GONE)
 
 
 @dataclass(slots=True)
@@ -244,6 +273,21 @@ def _is_group(chat_id: int) -> bool:
     return chat_id < 0
 
 
+@dataclass(slots=True)
+class _Where:
+    """The topic of one send, and whether it had to go to General instead."""
+
+    thread: int | None
+    note: str | None
+    moved: bool = False
+    tell: bool = False  # start the message with ``note`` (its topic's first refusal)
+
+    def text(self, text: str, limit: int) -> str:
+        if not (self.tell and self.note) or len(self.note) + len(text) + 2 > limit:
+            return text
+        return f"{self.note}\n\n{text}"
+
+
 class _Refresh:
     __slots__ = ("dirty", "last", "on_moved", "render", "task")
 
@@ -284,7 +328,10 @@ class Outbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_failure: dict[int, str] = {}
         self._lost: set[tuple[int, int]] = set()  # cards whose loss was reported
+        self._topics_told: set[tuple[int, int]] = set()  # topics whose refusal was told
         self.stats = {"sent": 0, "edited": 0, "retries": 0, "retry_after": 0, "failed": 0}
+        #: sends a closed or deleted topic refused, made in General instead
+        self.to_general = 0
         #: told ``(chat_id, message_id, text, reply_markup)`` once Telegram has confirmed what a
         #: message shows (a send with a keyboard, an edit made or not needed): handlers/cards.py
         #: keeps it to bring cards up to date after a crash
@@ -509,6 +556,36 @@ class Outbox:
 
     # --- sending --------------------------------------------------------------------------
 
+    def _where(self, chat_id: int, thread_id: int | None, moved_note: str | None) -> _Where:
+        """The topic of a send: the one named, else the topic of the update being handled
+        when the send goes to its chat (never for a scheduled send)."""
+        if thread_id is None and not BACKGROUND.get():
+            asked = TOPIC.get()
+            if asked is not None and self.current_id(asked.chat_id) == self.current_id(chat_id):
+                thread_id = asked.thread_id
+                moved_note = moved_note or asked.moved_note
+        return _Where(thread_id, moved_note)
+
+    async def _to_general(
+        self, exc: BadRequest, cid: int, where: _Where, again: Callable[[], Awaitable[T | None]]
+    ) -> T | None:
+        """A send its topic refused: to General instead (without the reply, which is in that
+        topic), the note first the first time for this topic."""
+        thread = where.thread
+        assert thread is not None
+        log.info("topic %s of chat %s refused a send (%s): to General", thread, cid, exc.message)
+        self.to_general += 1
+        where.thread = None
+        where.moved = True
+        if (cid, thread) not in self._topics_told:
+            self._topics_told.add((cid, thread))
+            where.tell = bool(where.note)
+        return await again()
+
+    def told_topic_moved(self, chat_id: int, thread_id: int) -> bool:
+        """Whether a refusal by this topic has been met (and told) since the start."""
+        return (self.current_id(chat_id), thread_id) in self._topics_told
+
     async def send(
         self,
         chat_id: int,
@@ -518,28 +595,40 @@ class Outbox:
         reply_to: int | None = None,
         silent: bool = False,
         report: bool = True,
+        thread_id: int | None = None,
+        moved_note: str | None = None,
     ) -> Message | None:
         """Send an HTML message. Returns the message, or ``None`` if it could not be delivered.
         If the chat turns out to have become a supergroup, the message goes there, without
-        ``reply_to`` (an id of the old group's)."""
+        ``reply_to`` (an id of the old group's). ``thread_id``: the forum topic (see the module
+        notes); ``moved_note`` starts the message if the topic refuses it (first time only)."""
         first = self.current_id(chat_id)
+        where = self._where(chat_id, thread_id, moved_note)
 
         async def call(cid: int) -> Message:
             return await self.bot.send_message(
                 chat_id=cid,
-                text=text,
+                text=where.text(text, 4096),
                 parse_mode=ParseMode.HTML,
                 reply_markup=reply_markup,
                 reply_parameters=(
                     ReplyParameters(reply_to, allow_sending_without_reply=True)
-                    if reply_to and cid == first
+                    if reply_to and cid == first and not where.moved
                     else None
                 ),
+                message_thread_id=where.thread,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 disable_notification=silent,
             )
 
-        message = await self._call("sendMessage", chat_id, call, report=report)
+        async def bad(exc: BadRequest, cid: int) -> Message | None:
+            if where.thread is None or not topic_gone(exc):
+                raise exc
+            return await self._to_general(
+                exc, cid, where, lambda: self._call("sendMessage", cid, call, report=report)
+            )
+
+        message = await self._call("sendMessage", chat_id, call, report=report, on_bad_request=bad)
         if message is not None:
             self.stats["sent"] += 1
             if reply_markup is not None:
@@ -547,17 +636,35 @@ class Outbox:
         return message
 
     async def send_document(
-        self, chat_id: int, content: bytes, filename: str, *, caption: str | None = None
+        self,
+        chat_id: int,
+        content: bytes,
+        filename: str,
+        *,
+        caption: str | None = None,
+        thread_id: int | None = None,
+        moved_note: str | None = None,
     ) -> Message | None:
+        """A file; ``thread_id`` and ``moved_note`` as in :meth:`send`."""
+        where = self._where(chat_id, thread_id, moved_note)
+
         async def call(cid: int) -> Message:
             return await self.bot.send_document(
                 chat_id=cid,
                 document=InputFile(content, filename=filename),
-                caption=caption,
+                caption=where.text(caption, MAX_CAPTION) if caption else None,
                 parse_mode=ParseMode.HTML,
+                message_thread_id=where.thread,
             )
 
-        return await self._call("sendDocument", chat_id, call)
+        async def bad(exc: BadRequest, cid: int) -> Message | None:
+            if where.thread is None or not topic_gone(exc):
+                raise exc
+            return await self._to_general(
+                exc, cid, where, lambda: self._call("sendDocument", cid, call)
+            )
+
+        return await self._call("sendDocument", chat_id, call, on_bad_request=bad)
 
     async def send_photo(
         self,
@@ -567,27 +674,35 @@ class Outbox:
         caption: str | None = None,
         reply_to: int | None = None,
         filename: str = "picture.png",
+        thread_id: int | None = None,
+        moved_note: str | None = None,
     ) -> Message | None:
         """A photo by Telegram file id, or drawn bytes (uploaded as ``filename``); captions are
         at most 1024 characters: cut here. ``reply_to`` as in :meth:`send` (dropped when the
         chat moved). A photo Telegram refuses returns ``None`` (logged), like any undeliverable
         message."""
         first = self.current_id(chat_id)
+        where = self._where(chat_id, thread_id, moved_note)
 
         async def call(cid: int) -> Message:
             return await self.bot.send_photo(
                 chat_id=cid,
                 photo=InputFile(photo, filename=filename) if isinstance(photo, bytes) else photo,
-                caption=caption[:MAX_CAPTION] if caption else None,
+                caption=where.text(caption, MAX_CAPTION)[:MAX_CAPTION] if caption else None,
                 parse_mode=ParseMode.HTML,
                 reply_parameters=(
                     ReplyParameters(reply_to, allow_sending_without_reply=True)
-                    if reply_to and cid == first
+                    if reply_to and cid == first and not where.moved
                     else None
                 ),
+                message_thread_id=where.thread,
             )
 
         async def bad(exc: BadRequest, cid: int) -> Message | None:
+            if where.thread is not None and topic_gone(exc):
+                return await self._to_general(
+                    exc, cid, where, lambda: self._call("sendPhoto", cid, call, on_bad_request=bad)
+                )
             log.info("photo refused in chat %s: %s", cid, exc.message)
             return None
 
