@@ -25,11 +25,20 @@ DYNAMIC_KEYS: frozenset[str] = frozenset(
 )
 
 
-async def follow(
+def follow(
+    services: Services, chat_id: int, reply_to: int | None, what: str, draw: Callable[[], bytes]
+) -> None:
+    """Queue the picture of ``what`` (e.g. ``poll 12``): drawn in a thread, then sent as a photo
+    replying to ``reply_to``. It runs as the outbox's background work: after what residents
+    are waiting for, awaited by ``outbox.idle()`` at shutdown, and the caller (a closing job)
+    is not held up by the drawing."""
+    services.outbox._spawn(_follow(services, chat_id, reply_to, what, draw), f"picture of {what}")
+
+
+async def _follow(
     services: Services, chat_id: int, reply_to: int | None, what: str, draw: Callable[[], bytes]
 ) -> bool:
-    """Draw (in a thread) and send the picture of ``what`` (e.g. ``poll 12``) as a photo
-    replying to ``reply_to``. True if it was delivered; never raises."""
+    """Draw and send; True if delivered. Never raises (a failure is a log line)."""
     try:
         png = await asyncio.to_thread(draw)
     except charts.NoFont as exc:

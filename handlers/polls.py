@@ -274,7 +274,7 @@ async def announce(services: Services, poll: polls.Poll, *, late: bool) -> bool:
         await polls.announced(services.db, poll.id, services.clock())
         # the picture follows the text, best-effort (handlers/pictures.py: never raises)
         draw = partial(pictures.poll_picture, poll, results, lang, note)
-        await pictures.follow(services, sent.chat.id, sent.message_id, f"poll {poll.id}", draw)
+        pictures.follow(services, sent.chat.id, sent.message_id, f"poll {poll.id}", draw)
     return sent is not None
 
 
