@@ -906,7 +906,7 @@ async def announce(services: Services, closed: Decision, *, late: bool) -> bool:
         if again.outcome is not None:  # the picture follows, best-effort (never raises)
             draw = partial(picture, lang, closed, again.outcome)
             what = f"decision {closed.id}"
-            await pictures.follow(services, sent.chat.id, sent.message_id, what, draw)
+            pictures.follow(services, sent.chat.id, sent.message_id, what, draw)
     log.info("decision %s closed in chat %s", closed.id, chat.id)
     for hook in ON_CLOSED:
         try:
