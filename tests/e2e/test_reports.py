@@ -84,7 +84,7 @@ async def test_a_lift_report_from_report_to_confirmed_fix(world: World) -> None:
 
     # a resident may not set the state; the lead acknowledges: reporter and Me-too told
     replies = await world.do(world.carol.press(card, "rp:s:1:a"))
-    assert "руководители" in replies.answer_text()
+    assert "администраторы" in replies.answer_text()
     assert (await get(world)).status == "open"
     replies = await world.do(world.alice.press(card, "rp:s:1:a"))
     assert "acknowledged" in replies.answer_text()
