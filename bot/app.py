@@ -183,6 +183,8 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     ) -> asyncio.Future[Any] | None:
         query = getattr(update, "callback_query", None)
         query_id = getattr(query, "id", None) if press else None
+        if not await self._first_time(update, coroutine):
+            return None
         return await self._run(update, chat, query_id, coroutine)
 
     async def _first_time(self, update: object, coroutine: Awaitable[Any]) -> bool:
@@ -222,9 +224,7 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
     ) -> asyncio.Future[Any] | None:
         """Run the update in its chat's lane. A press leaves its lane as soon as it is answered:
         what it still has to send (a message waiting for the group's budget, a card refresh)
-        is returned to be awaited outside the lane, so the next presses are answered at once.
-        The update id is noted inside the lane: 600 presses of one group waiting for their
-        turn do not queue for the database's write lock ahead of another group's press."""
+        is returned to be awaited outside the lane, so the next presses are answered at once."""
         press = query_id is not None
         key = (chat.id if chat is not None else 0, press)
         semaphore, users = self._chats.get(key, (None, 0))
@@ -236,8 +236,6 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
             async with semaphore, self._slots:
                 self.in_flight += 1
                 try:
-                    if not await self._first_time(update, coroutine):
-                        return None
                     if query_id is None:
                         await coroutine
                         return None
