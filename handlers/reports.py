@@ -1135,9 +1135,6 @@ def register(app: Any) -> None:
     app.add_handler(MessageHandler(CAPTION, report))
     app.add_handler(CommandHandler("reports", reports_, filters=NEW))
     app.add_handler(CallbackQueryHandler(report_button, pattern=r"^rp:"))
-    from handlers import notices
-
-    notices.register(app)
 
 
 def setup(services: Services) -> None:
@@ -1149,9 +1146,6 @@ def setup(services: Services) -> None:
     )
     if reports_digest not in digest.SECTIONS:
         digest.SECTIONS.append(reports_digest)
-    from handlers import notices
-
-    notices.setup(services)
 
 
 __all__ = ["GROUP_ONLY", "register", "setup"]
