@@ -17,9 +17,12 @@ from playground.httpserver import UploadedFile
 from playground.textparse import EntityParseError, parse_text, utf16_len
 from playground.world import (
     DEFAULT_ALLOWED_UPDATES,
+    GENERAL_TOPIC,
     MEMBER_STATUSES,
+    TOPIC_COLORS,
     ApiError,
     FakeChat,
+    FakeTopic,
     StoredFile,
     World,
     member_dict,
@@ -347,6 +350,30 @@ class BotApi(World):
             raise ApiError(400, "Bad Request: message to be replied not found")
         return snapshot
 
+    def _thread(self, chat: FakeChat, params: JSON, reply: JSON | None) -> int | None:
+        """The topic a send goes to, as Telegram decides it: ``message_thread_id`` if given
+        (1 or none: General), else the topic of the message it replies to. A deleted topic is
+        "message thread not found"; a closed one "TOPIC_CLOSED", unless the bot is an
+        administrator with ``can_manage_topics``."""
+        thread = _int(params, "message_thread_id")
+        if thread is None or thread == GENERAL_TOPIC:
+            thread = self.thread_of(reply) if chat.is_forum else None
+            if thread is None:
+                return None
+        if not chat.is_forum:
+            if chat.type == "supergroup" and thread in chat.messages:
+                return None  # a reply thread of a plain supergroup: the message stays in the chat
+            raise ApiError(400, "Bad Request: message thread not found")
+        topic = chat.topics.get(thread)
+        if topic is None or topic.deleted:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if topic.closed and not self._manages_topics(chat):
+            raise ApiError(400, "Bad Request: TOPIC_CLOSED")
+        return thread
+
+    def _manages_topics(self, chat: FakeChat) -> bool:
+        return chat.bot_is_admin and bool(chat.bot_rights.get("can_manage_topics"))
+
     def _bot_message(self, method: str, chat: FakeChat, fields: JSON) -> JSON:
         data = self.add_message(chat, self.bot_dict(), fields)
         self.count_send(method, chat)
@@ -508,6 +535,7 @@ class BotApi(World):
         assert parsed is not None
         markup = self._markup(params)
         reply = self._reply(chat, params)
+        thread = self._thread(chat, params, reply)
         self.check_limits("sendMessage", chat)
         fields: JSON = {"text": parsed[0]}
         if parsed[1]:
@@ -516,6 +544,7 @@ class BotApi(World):
             fields["reply_markup"] = markup
         if reply:
             fields["reply_to_message"] = reply
+        fields.update(self.thread_fields(chat, thread, reply=bool(reply)))
         return self._bot_message("sendMessage", chat, fields)
 
     def _send_media(self, method: str, params: JSON, kind: str) -> JSON:
@@ -545,6 +574,7 @@ class BotApi(World):
                     "height": 600,
                 }
             ]
+        thread = self._thread(chat, params, reply)
         self.check_limits(method, chat)
         fields: JSON = {kind: media}
         if caption:
@@ -555,6 +585,7 @@ class BotApi(World):
             fields["reply_markup"] = markup
         if reply:
             fields["reply_to_message"] = reply
+        fields.update(self.thread_fields(chat, thread, reply=bool(reply)))
         return self._bot_message(method, chat, fields)
 
     def tg_sendDocument(self, params: JSON) -> JSON:
@@ -763,9 +794,75 @@ class BotApi(World):
         return True
 
     def tg_sendChatAction(self, params: JSON) -> bool:
-        self.resolve_chat(params)
+        chat = self.resolve_chat(params)
+        self._thread(chat, params, None)
         if params.get("action") not in CHAT_ACTIONS:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    # ------------------------------------------------------------------ forum topics
+
+    def _forum(self, params: JSON) -> FakeChat:
+        chat = self.resolve_chat(params)
+        if not chat.is_forum:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        return chat
+
+    def _bot_topic(self, params: JSON) -> tuple[FakeChat, FakeTopic]:
+        chat = self._forum(params)
+        thread = _int(params, "message_thread_id")
+        topic = chat.topics.get(thread or 0)
+        if topic is None or topic.deleted:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if not (self._manages_topics(chat) or topic.creator_id == self.bot_id):
+            raise ApiError(400, "Bad Request: not enough rights to manage topics")
+        return chat, topic
+
+    @staticmethod
+    def _topic_json(topic: FakeTopic) -> JSON:
+        return {
+            "message_thread_id": topic.id,
+            "name": topic.name,
+            "icon_color": topic.icon_color,
+        }
+
+    def tg_createForumTopic(self, params: JSON) -> JSON:
+        chat = self._forum(params)
+        if not self._manages_topics(chat):
+            raise ApiError(400, "Bad Request: not enough rights to create a topic")
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(
+                400,
+                "Bad Request: TOPIC_TITLE_EMPTY"
+                if not name
+                else "Bad Request: TOPIC_TITLE_TOO_LONG",
+            )
+        color = _int(params, "icon_color", TOPIC_COLORS[0])
+        if color not in TOPIC_COLORS:
+            raise ApiError(400, "Bad Request: TOPIC_ICON_COLOR_INVALID")
+        topic = self.new_topic(chat, name, self.bot_dict(), int(color or TOPIC_COLORS[0]))
+        return self._topic_json(topic)
+
+    def tg_closeForumTopic(self, params: JSON) -> bool:
+        chat, topic = self._bot_topic(params)
+        if topic.closed:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        self.set_topic_closed(chat, topic, True, self.bot_dict())
+        return True
+
+    def tg_reopenForumTopic(self, params: JSON) -> bool:
+        chat, topic = self._bot_topic(params)
+        if not topic.closed:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        self.set_topic_closed(chat, topic, False, self.bot_dict())
+        return True
+
+    def tg_deleteForumTopic(self, params: JSON) -> bool:
+        chat, topic = self._bot_topic(params)
+        if not (chat.bot_is_admin and chat.bot_rights.get("can_delete_messages")):
+            raise ApiError(400, "Bad Request: not enough rights to delete a topic")
+        self.remove_topic(chat, topic)
         return True
 
     # ------------------------------------------------------------------ files

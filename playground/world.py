@@ -29,8 +29,10 @@ from telegram import (
 from playground.textparse import detect_entities, parse_text
 
 __all__ = [
+    "GENERAL_TOPIC",
     "ApiError",
     "FakeChat",
+    "FakeTopic",
     "FakeUser",
     "StoredFile",
     "World",
@@ -172,6 +174,28 @@ class CallbackRecord:
     answer: JSON | None = None
 
 
+#: The General topic of a forum supergroup, as Telegram numbers it. Messages in General carry
+#: no ``message_thread_id``; a send with ``message_thread_id=1`` goes to General.
+GENERAL_TOPIC = 1
+
+#: Icon colours Telegram allows for a new topic (createForumTopic).
+TOPIC_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
+
+
+@dataclass
+class FakeTopic:
+    """A topic of a forum supergroup. Its id is the id of the service message that created it
+    (``forum_topic_created``), as on Telegram. Closed: only administrators with
+    ``can_manage_topics`` (and the creator) may write in it. Deleted: gone with its messages."""
+
+    id: int
+    name: str
+    icon_color: int
+    creator_id: int
+    closed: bool = False
+    deleted: bool = False
+
+
 class FakeUser:
     """A person in the simulated world.
 
@@ -235,10 +259,13 @@ class FakeUser:
         *,
         reply_to: MessageRef | None = None,
         entities: Sequence[JSON] | None = None,
+        topic: FakeTopic | int | None = None,
     ) -> Message:
-        """Write ``text`` in ``chat``; commands, mentions and URLs get their entities."""
+        """Write ``text`` in ``chat``; commands, mentions and URLs get their entities.
+
+        ``topic``: a topic of a forum supergroup (None: General, or the topic of ``reply_to``)."""
         message = self._world._user_message(
-            self, chat, {"text": text}, reply_to=reply_to, entities=entities
+            self, chat, {"text": text}, reply_to=reply_to, entities=entities, topic=topic
         )
         await asyncio.sleep(0)
         return message
@@ -252,6 +279,7 @@ class FakeUser:
         caption: str | None = None,
         mime_type: str | None = None,
         reply_to: MessageRef | None = None,
+        topic: FakeTopic | int | None = None,
     ) -> Message:
         """Send a file; its ``file_id`` works with getFile and the file download URL."""
         stored = self._world.store_file(
@@ -268,7 +296,9 @@ class FakeUser:
         content_fields: JSON = {"document": document}
         if caption:
             content_fields["caption"] = caption
-        message = self._world._user_message(self, chat, content_fields, reply_to=reply_to)
+        message = self._world._user_message(
+            self, chat, content_fields, reply_to=reply_to, topic=topic
+        )
         await asyncio.sleep(0)
         return message
 
@@ -280,6 +310,7 @@ class FakeUser:
         caption: str | None = None,
         width: int = 800,
         height: int = 600,
+        topic: FakeTopic | int | None = None,
     ) -> Message:
         """Send a photo (the bytes are stored as is; width/height are what you say)."""
         stored = self._world.store_file(content, folder="photos", suffix=".jpg")
@@ -293,7 +324,7 @@ class FakeUser:
         content_fields: JSON = {"photo": [photo]}
         if caption:
             content_fields["caption"] = caption
-        message = self._world._user_message(self, chat, content_fields)
+        message = self._world._user_message(self, chat, content_fields, topic=topic)
         await asyncio.sleep(0)
         return message
 
@@ -362,6 +393,9 @@ class FakeChat:
         self.pinned: list[int] = []
         self.migrated_to: int | None = None
         self.migrated_from: int | None = None
+        #: a forum supergroup (topics enabled); ``topics`` by id (General is not listed)
+        self.is_forum = False
+        self.topics: dict[int, FakeTopic] = {}
         self._message_ids = itertools.count(1)
 
     def __repr__(self) -> str:
@@ -386,7 +420,32 @@ class FakeChat:
         data = {"id": self.id, "type": self.type, "title": self.title}
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
+
+    def topic(self, ref: FakeTopic | int | str) -> FakeTopic:
+        """A topic by itself, its id or its name (LookupError if there is none)."""
+        if isinstance(ref, FakeTopic):
+            return ref
+        if isinstance(ref, str):
+            for topic in self.topics.values():
+                if topic.name == ref and not topic.deleted:
+                    return topic
+            raise LookupError(f"{self!r} has no topic named {ref!r}")
+        found = self.topics.get(int(ref))
+        if found is None:
+            raise LookupError(f"{self!r} has no topic {ref}")
+        return found
+
+    def in_topic(self, ref: FakeTopic | int | str | None) -> list[Message]:
+        """Messages of a topic (None: General) that still exist, oldest first."""
+        wanted = None if ref is None else self.topic(ref).id
+        return [
+            to_message(data)
+            for _, data in sorted(self.messages.items())
+            if (data.get("message_thread_id") if data.get("is_topic_message") else None) == wanted
+        ]
 
     def status_of(self, user_id: int) -> str:
         if user_id == self._world.bot_id:
@@ -588,6 +647,127 @@ class World:
         self.chats[chat_id] = chat
         return chat
 
+    def forum(
+        self,
+        title: str,
+        *,
+        admins: Iterable[FakeUser] = (),
+        members: Iterable[FakeUser] = (),
+        with_bot: bool = False,
+        bot_admin: bool = False,
+        username: str | None = None,
+    ) -> FakeChat:
+        """Create a forum supergroup (topics enabled): only its General topic exists yet."""
+        chat = self.group(
+            title,
+            admins=admins,
+            members=members,
+            supergroup=True,
+            with_bot=with_bot,
+            bot_admin=bot_admin,
+            username=username,
+        )
+        chat.is_forum = True
+        # message 1 opened the chat: the General topic is numbered after it, as on Telegram
+        chat.next_message_id()
+        return chat
+
+    def _require_forum(self, chat: FakeChat) -> None:
+        if not chat.is_forum:
+            raise ValueError(f"{chat!r} is not a forum supergroup")
+
+    def _topic_service(self, chat: FakeChat, topic: FakeTopic, sender: JSON, fields: JSON) -> JSON:
+        """A service message in ``topic`` (created, closed, reopened), told to the bot."""
+        data = self.add_message(chat, sender, {**fields, **self.thread_fields(chat, topic.id)})
+        self._deliver_service(chat, data)
+        return data
+
+    def new_topic(
+        self, chat: FakeChat, name: str, sender: JSON, icon_color: int = TOPIC_COLORS[0]
+    ) -> FakeTopic:
+        """Create a topic: its id is the id of its ``forum_topic_created`` message."""
+        self._require_forum(chat)
+        data = self.add_message(
+            chat, sender, {"forum_topic_created": {"name": name, "icon_color": icon_color}}
+        )
+        topic = FakeTopic(data["message_id"], name, icon_color, int(sender["id"]))
+        chat.topics[topic.id] = topic
+        data = normalize_message({**data, "message_thread_id": topic.id, "is_topic_message": True})
+        chat.messages[topic.id] = data
+        self._deliver_service(chat, data)
+        return topic
+
+    def create_topic(
+        self, chat: FakeChat, name: str, *, by: FakeUser, icon_color: int = TOPIC_COLORS[0]
+    ) -> FakeTopic:
+        """An administrator of the forum creates a topic (a ``forum_topic_created`` message)."""
+        self._require_admin(chat, by)
+        return self.new_topic(chat, name, by.to_dict(), icon_color)
+
+    def set_topic_closed(
+        self, chat: FakeChat, ref: FakeTopic | int | str, closed: bool, sender: JSON
+    ) -> FakeTopic:
+        self._require_forum(chat)
+        topic = chat.topic(ref)
+        if topic.deleted:
+            raise LookupError(f"topic {topic.id} of {chat!r} was deleted")
+        if topic.closed == closed:
+            return topic
+        topic.closed = closed
+        kind = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self._topic_service(chat, topic, sender, {kind: {}})
+        return topic
+
+    def close_topic(self, chat: FakeChat, ref: FakeTopic | int | str, *, by: FakeUser) -> FakeTopic:
+        """An administrator closes a topic: members can no longer write in it (nor can the bot,
+        unless it is an administrator with ``can_manage_topics``)."""
+        self._require_admin(chat, by)
+        return self.set_topic_closed(chat, ref, True, by.to_dict())
+
+    def reopen_topic(
+        self, chat: FakeChat, ref: FakeTopic | int | str, *, by: FakeUser
+    ) -> FakeTopic:
+        self._require_admin(chat, by)
+        return self.set_topic_closed(chat, ref, False, by.to_dict())
+
+    def remove_topic(self, chat: FakeChat, ref: FakeTopic | int | str) -> FakeTopic:
+        """Delete a topic with every message in it (the bot is not told, as on Telegram)."""
+        self._require_forum(chat)
+        topic = chat.topic(ref)
+        topic.deleted = True
+        for message_id, data in list(chat.messages.items()):
+            if data.get("is_topic_message") and data.get("message_thread_id") == topic.id:
+                self.delete_message(chat, message_id)
+        return topic
+
+    def delete_topic(
+        self, chat: FakeChat, ref: FakeTopic | int | str, *, by: FakeUser
+    ) -> FakeTopic:
+        """An administrator deletes a topic and everything in it."""
+        self._require_admin(chat, by)
+        return self.remove_topic(chat, ref)
+
+    @staticmethod
+    def thread_of(data: Mapping[str, Any] | None) -> int | None:
+        """The topic a stored message is in (None: General, or not a forum)."""
+        if not data or not data.get("is_topic_message"):
+            return None
+        thread = data.get("message_thread_id")
+        return int(thread) if thread is not None else None
+
+    def thread_fields(self, chat: FakeChat, thread: int | None, *, reply: bool = False) -> JSON:
+        """The fields a message in ``thread`` carries, as Telegram sets them: the thread id,
+        ``is_topic_message`` and, for a message that is not a reply, ``reply_to_message`` set
+        to the topic's ``forum_topic_created`` message (``reply``: it is a reply already)."""
+        if thread is None or not chat.is_forum:
+            return {}
+        fields: JSON = {"message_thread_id": thread, "is_topic_message": True}
+        if not reply:
+            created = self.reply_snapshot(chat, thread)
+            if created is not None:
+                fields["reply_to_message"] = created
+        return fields
+
     def _chat_of(self, message: MessageRef, chat: FakeChat | None) -> tuple[FakeChat, int]:
         if isinstance(message, Message | Mapping):
             if isinstance(message, Message):
@@ -768,8 +948,13 @@ class World:
         *,
         reply_to: MessageRef | None = None,
         entities: Sequence[JSON] | None = None,
+        topic: FakeTopic | int | None = None,
     ) -> Message:
         self._require_member(person, chat)
+        thread: int | None = None
+        if topic is not None:
+            self._require_forum(chat)
+            thread = chat.topic(topic).id
         content = dict(fields)
         text_key = "text" if "text" in content else "caption"
         text = content.get(text_key)
@@ -790,6 +975,18 @@ class World:
             if snapshot is None:
                 raise LookupError(f"message {reply_id} does not exist in {chat!r}")
             content["reply_to_message"] = snapshot
+            replied_thread = self.thread_of(snapshot)
+            if thread is None:
+                thread = replied_thread  # a reply lands in the topic of what it answers
+            elif replied_thread != thread:
+                raise ValueError(f"message {reply_id} is not in topic {thread}")
+        if thread is not None:
+            where = chat.topic(thread)
+            if where.deleted:
+                raise LookupError(f"topic {thread} of {chat!r} was deleted")
+            if where.closed and chat.status_of(person.id) not in ("creator", "administrator"):
+                raise ValueError(f"topic {where.name!r} of {chat!r} is closed")
+            content.update(self.thread_fields(chat, thread, reply="reply_to_message" in content))
         if chat.type == "private":
             if person.blocked:
                 self._set_blocked(person, False)
