@@ -61,3 +61,11 @@ def test_decision_without_the_word_is_open() -> None:
         "加装电梯 | 截止=14天后", lang="zh", tz="Asia/Shanghai", now=NOW, default_rule="majority"
     )
     assert request.secret is False
+
+
+@pytest.mark.parametrize("word", ["秘密", "匿名投票", "无记名"])
+def test_a_poll_of_two_options_keeps_the_word_as_an_option(word: str) -> None:
+    """A flag is read only when two options remain: "公开 | 秘密" is a poll between the two."""
+    _, options, flags = parse_poll_command(f"/poll 您选哪种方式？| 公开 | {word}")
+    assert options == ["公开", word]
+    assert flags == PollFlags()
