@@ -125,6 +125,19 @@ class World:
     async def with_bot(self, chat: FakeChat | None = None, by: FakeUser | None = None) -> Replies:
         return await self.do(self.fake.add_bot(chat or self.court, by=by or self.alice))
 
+    async def forum(self, *topics: str, admin: bool = False) -> FakeChat:
+        """A forum supergroup "Maple Forum" with the same cast (Alice its creator), the bot
+        added by Alice (an administrator with ``admin``), and the topics named, created by
+        Alice (``forum.topic("Events")``; write in one with ``user.send(..., topic=...)``)."""
+        forum = self.fake.forum(
+            "Maple Forum", admins=[self.alice], members=[self.bob, self.carol, self.wang]
+        )
+        await self.do(self.fake.add_bot(forum, by=self.alice, admin=admin))
+        for name in topics:
+            self.fake.create_topic(forum, name, by=self.alice)
+        await self.settle()
+        return forum
+
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
