@@ -203,6 +203,9 @@ class _Writer:
             if ch.isspace():
                 choice = current or (chain[0] if chain else None)
                 ch = " "
+            elif unicodedata.bidirectional(ch) in ("R", "AL"):
+                # Arabic, Hebrew: drawn without shaping they would read backwards, unjoined
+                raise NoFont(f"right-to-left text is not drawn ({ch!r}, U+{ord(ch):04X})")
             else:
                 choice = next((f for f in chain if _has(f[0], f[1], ch)), None)
             if choice is None:
@@ -322,6 +325,10 @@ def poll_picture(
     """A closed poll: the question, one bar per option (the leading ones dark and bold), then
     ``notes`` (the winner line, the number of voters). Raises :class:`NoFont`."""
     w = _Writer(fonts or Fonts.find(lang))
+    shown = [w.clean(b.label, b.leading) for b in bars]
+    if not all(shown) or len(set(shown)) < len(shown):
+        # "👍 | 👎": options told apart only by what no font draws would read as the same
+        raise NoFont("options differ only by symbols no installed font draws")
     figure_room = max((w.width(b.figure, FIGURE, True) for b in bars), default=0) + 24
     track = INNER - figure_room
     height = 400 + len(bars) * 220 + len(notes) * 150

@@ -191,3 +191,17 @@ def test_the_threshold_line_sits_at_what_it_needs() -> None:
 def test_the_same_data_draws_the_same_bytes() -> None:
     data = ("Q", bars(["a", "b"], [2, 1]), ["3 voters"], "ru")
     assert charts.poll_picture(*data) == charts.poll_picture(*data)
+
+
+def test_options_told_apart_only_by_emoji_get_no_picture() -> None:
+    """ "👍 | 👎" would draw two bars without labels; "🟢 Go | 🔴 Go" two that read the same."""
+    for labels in (["👍", "👎"], ["🟢 Go", "🔴 Go"]):
+        with pytest.raises(NoFont, match="only by symbols"):
+            charts.poll_picture("Q", bars(labels, [1, 0]), [], "en")
+    charts.poll_picture("Q", bars(["🟢 Go", "🔴 Stop"], [1, 0]), [], "en")  # still apart
+
+
+@pytest.mark.parametrize("text", ["صباح الخير", "שלום"])
+def test_right_to_left_text_is_not_drawn_backwards(text: str) -> None:
+    with pytest.raises(NoFont, match="right-to-left"):
+        charts.poll_picture(text, bars(["a"], [1]), [], "en")

@@ -1,0 +1,184 @@
+"""Results as pictures end to end (issue 17): closing a poll or a decision posts the text result
+and then a photo (sendPhoto to the same chat, replying to the result); a picture that cannot be
+drawn (a bug, no font for the script) or sent (Telegram refuses it) leaves the text result and
+its announced mark as they were, and says why in the log."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot import charts
+from playground.server import Call
+from storage import decisions
+from tests.e2e.conftest import World
+from tests.e2e.test_decisions import LABELS, claim, open_decision, register
+from tests.e2e.test_polls import new_poll
+
+
+def photos(world: World) -> list[Call]:
+    return [c for c in world.fake.calls_to("sendPhoto", chat_id=world.court.id) if c.ok]
+
+
+def results(world: World, marker: str) -> list[Call]:
+    """The posts naming ``marker`` (``#P1``) other than the card (the first one)."""
+    return [
+        c
+        for c in world.fake.calls_to("sendMessage", chat_id=world.court.id)
+        if c.ok and marker in c.params["text"]
+    ][1:]
+
+
+def picture(call: Call) -> Image.Image:
+    data = call.params["photo"]
+    assert isinstance(data, bytes) and data.startswith(b"\x89PNG")
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def replies_to(call: Call) -> int:
+    reply: dict[str, Any] = call.result.get("reply_to_message") or {}
+    return int(reply.get("message_id", 0))
+
+
+async def announced(world: World, table: str, row_id: int) -> bool:
+    row = await world.services.db.fetchone(
+        f"SELECT announced_at FROM {table} WHERE id = ?", (row_id,)
+    )
+    return row is not None and row["announced_at"] is not None
+
+
+async def closed_poll(world: World, text: str = "/poll Paint the gate? | Green | Blue") -> int:
+    await world.with_bot()
+    poll, card = await new_poll(world, world.bob, text)
+    await world.do(world.carol.press(card, f"pl:v:{poll.id}:0"))
+    await world.do(world.alice.press(card, f"pl:v:{poll.id}:0"))
+    await world.do(world.bob.press(card, f"pl:c:{poll.id}"))
+    await world.services.outbox.idle()
+    return poll.id
+
+
+async def test_a_closed_poll_is_followed_by_its_picture(world: World) -> None:
+    poll_id = await closed_poll(world)
+    [text] = results(world, f"#P{poll_id}")
+    [photo] = photos(world)
+    assert world.fake.calls.index(photo) > world.fake.calls.index(text)  # the text goes first
+    assert replies_to(photo) == text.result["message_id"]
+    image = picture(photo)
+    assert image.size[0] == charts.WIDTH and image.size[1] > 300
+    assert await announced(world, "polls", poll_id)
+
+
+async def test_a_russian_anonymous_poll_gets_its_picture_too(world: World) -> None:
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/settings language ru"))
+    poll, card = await new_poll(world, world.bob, "/poll Красим ворота? | Да | Нет | anonymous")
+    assert poll.anonymous
+    await world.do(world.carol.press(card, f"pl:v:{poll.id}:1"))
+    await world.do(world.bob.press(card, f"pl:c:{poll.id}"))
+    await world.services.outbox.idle()
+    [text] = results(world, f"#P{poll.id}")
+    [photo] = photos(world)
+    assert replies_to(photo) == text.result["message_id"]
+    assert picture(photo).size[0] == charts.WIDTH
+
+
+async def secret_decision_closed(world: World) -> int:
+    await world.with_bot()
+    await register(world, 3)
+    await claim(world, world.bob, LABELS[0])
+    await claim(world, world.carol, LABELS[1])
+    decision, card = await open_decision(
+        world, "/decide New intercom | rule=majority | closes=in 2 days | secret"
+    )
+    await world.do(world.bob.press(card, f"dc:v:{decision.id}:f"))
+    await world.do(world.carol.press(card, f"dc:v:{decision.id}:a"))
+    await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
+    await world.services.outbox.idle()
+    return decision.id
+
+
+async def test_a_closed_decision_is_followed_by_its_picture(world: World) -> None:
+    decision_id = await secret_decision_closed(world)
+    [text] = results(world, f"#D{decision_id}")
+    assert "PASSED" in text.params["text"]
+    [photo] = photos(world)
+    assert world.fake.calls.index(photo) > world.fake.calls.index(text)
+    assert replies_to(photo) == text.result["message_id"]
+    assert picture(photo).size[0] == charts.WIDTH
+    assert await announced(world, "decisions", decision_id)
+    closed = await decisions.get(world.services.db, decision_id)
+    assert closed is not None and not closed.is_open
+
+
+async def test_a_drawing_failure_keeps_the_poll_result_and_its_mark(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("the drawing broke")
+
+    monkeypatch.setattr(charts, "poll_picture", broken)
+    with caplog.at_level(logging.ERROR, logger="handlers.pictures"):
+        poll_id = await closed_poll(world)
+    [text] = results(world, f"#P{poll_id}")
+    assert "Most votes" in text.params["text"]
+    assert photos(world) == []
+    assert await announced(world, "polls", poll_id)
+    assert f"drawing the picture for poll {poll_id} failed" in caplog.text
+
+
+async def test_a_drawing_failure_keeps_the_decision_outcome_and_its_mark(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("the drawing broke")
+
+    monkeypatch.setattr(charts, "decision_picture", broken)
+    with caplog.at_level(logging.ERROR, logger="handlers.pictures"):
+        decision_id = await secret_decision_closed(world)
+    [text] = results(world, f"#D{decision_id}")
+    assert "PASSED" in text.params["text"]
+    assert photos(world) == []
+    assert await announced(world, "decisions", decision_id)
+    assert f"drawing the picture for decision {decision_id} failed" in caplog.text
+
+
+async def test_a_refused_photo_keeps_the_result(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.fake.inject("sendPhoto", error_code=400, description="Bad Request: IMAGE_PROCESS_FAILED")
+    with caplog.at_level(logging.INFO):
+        poll_id = await closed_poll(world)
+    assert len(results(world, f"#P{poll_id}")) == 1
+    assert photos(world) == []
+    assert [c.ok for c in world.fake.calls_to("sendPhoto")] == [False]  # tried once, no retry
+    assert await announced(world, "polls", poll_id)
+    assert f"the picture for poll {poll_id} was not delivered" in caplog.text
+
+
+async def test_a_script_no_font_has_gets_no_picture_rather_than_boxes(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="handlers.pictures"):
+        poll_id = await closed_poll(world, "/poll ทาสีประตู? | สีเขียว | สีฟ้า")
+    [text] = results(world, f"#P{poll_id}")
+    assert "ทาสีประตู" in text.params["text"]
+    assert photos(world) == []
+    assert await announced(world, "polls", poll_id)
+    assert f"no picture for poll {poll_id}" in caplog.text
+
+
+async def test_a_thumbs_poll_gets_no_picture_of_unlabelled_bars(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="handlers.pictures"):
+        poll_id = await closed_poll(world, "/poll New bins? | 👍 | 👎")
+    [text] = results(world, f"#P{poll_id}")
+    assert "👍" in text.params["text"]
+    assert photos(world) == []
+    assert f"no picture for poll {poll_id}" in caplog.text
