@@ -871,7 +871,7 @@ def picture(lang: str, closed: Decision, o: Outcome) -> bytes:
                 check.met,
             )
         )
-    notes = [t(lang, "decision.participation", figures=_participation(lang, o))]
+    notes = [t(lang, "chart.participation", figures=_participation(lang, o))]
     tally = dict(for_=o.for_units, against=o.against_units, abstain=o.abstain_units)
     notes.append(t(lang, "decision.tally", **tally, absent=o.not_voted))
     if o.reasons:
