@@ -102,6 +102,11 @@ def test_no_cjk_font_means_no_picture_rather_than_tofu() -> None:
         charts.poll_picture("Gate", bars(["Green", "绿色"], [1, 0]), [], "en", fonts)
     # without CJK the Latin picture still draws
     charts.poll_picture("Gate", bars(["Green"], [1]), [], "en", fonts)
+    # a slim image with no fonts at all (python:3.12-slim): no picture, no crash
+    bare = Fonts.find("en", latin=(), cjk=())
+    assert bare.regular == ()
+    with pytest.raises(NoFont):
+        charts.poll_picture("Gate", bars(["Green"], [1]), [], "en", bare)
 
 
 def test_a_script_no_installed_font_has_is_refused() -> None:
