@@ -41,6 +41,7 @@ from bot.domain.languages import normalize_language
 from bot.domain.roles import Action, Role, may, required_role
 from bot.flood import Verdict
 from bot.i18n import Html, escape, shorten, t, tn
+from bot.outbox import TOPIC, Topic
 from bot.roles import GROUP_ANONYMOUS_BOT
 from bot.services import Services
 from storage import chats, members, prompts
@@ -192,13 +193,29 @@ class Turn:
     ) -> Message | None:
         return await self.say(self.t(key, **params), markup=markup)
 
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic this was asked in (a command's or a pressed card's), else None."""
+        return topic_of(self.message)
+
+    def moved_note(self) -> str:
+        """The line an answer starts with when its topic was closed or deleted meanwhile."""
+        return self.t("topic.moved_to_general")
+
     async def say(self, text: str, *, markup: InlineKeyboardMarkup | None = None) -> Message | None:
-        """Send HTML to this chat; in a group, as a reply to the message that asked."""
+        """Send HTML to this chat; in a group, as a reply to the message that asked, in the
+        topic it was asked in (also when that message was deleted meanwhile)."""
         reply_to = None
         if not self.chat.is_private and self.message is not None and self.query is None:
             reply_to = self.message.message_id
+        thread = self.thread_id
         return await self.services.outbox.send(
-            self.chat.id, text, reply_markup=markup, reply_to=reply_to
+            self.chat.id,
+            text,
+            reply_markup=markup,
+            reply_to=reply_to,
+            thread_id=thread,
+            moved_note=self.moved_note() if thread is not None else None,
         )
 
     async def answer(
@@ -209,6 +226,34 @@ class Turn:
             return
         text = plain(t(self.personal_lang, key, **params)) if key else None
         await self.services.outbox.answer(self.query.id, text, alert=alert)
+
+
+def topic_of(message: Message | None) -> int | None:
+    """The forum topic a message is in (None: General, or a chat without topics)."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+def _unthread_reply(message: Message | None) -> None:
+    """Telegram gives a message written in a topic, when it replies to nothing, the topic's
+    ``forum_topic_created`` message as ``reply_to_message``. That is not a reply: without this,
+    ``/grant organizer`` in a topic would name the topic's creator, ``/report`` would report
+    the topic. The update's message is changed in place, once, before any handler reads it."""
+    if message is None or topic_of(message) is None:
+        return
+    replied = message.reply_to_message
+    if replied is not None and (
+        replied.forum_topic_created is not None or replied.message_id == message.message_thread_id
+    ):
+        with message._unfrozen():
+            message.reply_to_message = None
+
+
+def _enter_topic(turn: Turn) -> None:
+    """Sends to this chat while the update is handled go to its topic (bot/outbox.py)."""
+    thread = turn.thread_id
+    TOPIC.set(Topic(turn.chat.id, thread, turn.moved_note()) if thread is not None else None)
 
 
 async def open_turn(update: Update, context: CourtyardContext, *, note: bool = True) -> Turn | None:
@@ -238,7 +283,10 @@ async def open_turn(update: Update, context: CourtyardContext, *, note: bool = T
         await chats.set_active(services.db, chat.id, True, now)
     if note and user is not None and not chat.is_private and not user.is_bot:
         await _note_member(services, chat.id, user, present=not is_public(update))
-    return Turn(update=update, context=context, services=services, chat=chat, user=user, now=now)
+    _unthread_reply(update.effective_message)
+    turn = Turn(update=update, context=context, services=services, chat=chat, user=user, now=now)
+    _enter_topic(turn)
+    return turn
 
 
 def is_public(update: Update) -> bool:

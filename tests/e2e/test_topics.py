@@ -1,0 +1,174 @@
+"""Forum topics: in a forum supergroup the bot answers in the topic it was asked in — replies,
+cards and what the cards cause — also when the asking message was deleted meanwhile; a topic
+closed or deleted meanwhile gets the message in General instead, told once; a message in a
+topic that replies to nothing is not taken for a reply to the topic's first message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playground import Call, FakeChat
+from storage import polls
+from tests.e2e.conftest import World
+
+MOVED = "The topic this belongs in is closed or was deleted"
+
+
+def sends(world: World, chat: FakeChat, since: int = 0) -> list[Call]:
+    return [
+        c
+        for c in world.fake.calls[since:]
+        if c.method in ("sendMessage", "sendDocument", "sendPhoto")
+        and c.ok
+        and str(c.params.get("chat_id")) == str(chat.id)
+    ]
+
+
+def thread(call: Call) -> Any:
+    """The topic the sent message landed in (None: General)."""
+    result = call.result
+    assert isinstance(result, dict)
+    return result.get("message_thread_id") if result.get("is_topic_message") else None
+
+
+async def latest_poll(world: World) -> tuple[polls.Poll, int]:
+    """The newest poll and its card's message id."""
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM polls")
+    assert row is not None
+    poll = await polls.get(world.services.db, row["id"])
+    assert poll is not None and poll.message_id is not None
+    return poll, poll.message_id
+
+
+async def test_help_in_a_topic_is_answered_in_that_topic_and_in_general_in_general(
+    world: World,
+) -> None:
+    forum = await world.forum("Events", "Repairs")
+    events, repairs = forum.topic("Events"), forum.topic("Repairs")
+    mark = world.fake.mark()
+    await world.do(world.bob.send(forum, "/help", topic=events))
+    await world.do(world.carol.send(forum, "/help", topic=repairs))
+    await world.do(world.wang.send(forum, "/help"))
+    answers = sends(world, forum, mark)
+    where = [thread(c) for c in answers]
+    assert where == sorted(where, key=[events.id, repairs.id, None].index)
+    assert set(where) == {events.id, repairs.id, None}
+    assert "What you can do" in str(answers[0].params["text"])
+    in_events = {m.message_id for m in forum.in_topic(events)}
+    assert {c.result["message_id"] for c in answers if thread(c) == events.id} <= in_events
+
+
+async def test_a_poll_made_in_a_topic_is_posted_voted_and_closed_there(world: World) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    mark = world.fake.mark()
+    await world.do(world.bob.send(forum, "/poll Paint the gate? | Green | Blue", topic=events))
+    poll, card_id = await latest_poll(world)
+    card = world.fake.message(forum, card_id)
+    assert card is not None and card.message_thread_id == events.id and card.is_topic_message
+    await world.do(world.carol.press(card, f"pl:v:{poll.id}:0"))
+    await world.do(world.bob.send(forum, f"/close P{poll.id}", topic=events))
+    posted = sends(world, forum, mark)
+    assert posted and all(thread(c) == events.id for c in posted), [
+        (c.params.get("text"), thread(c)) for c in posted
+    ]
+    assert any("Green" in str(c.params.get("text")) for c in posted[1:])  # the results
+    assert not forum.in_topic(None)[1:] or all(
+        m.from_user is None or m.from_user.id != world.fake.bot_id
+        for m in forum.in_topic(None)
+        if m.message_id > card.message_id
+    )
+
+
+async def test_a_poll_closed_by_the_clock_posts_its_results_in_its_topic(world: World) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(world.bob.send(forum, "/poll Paint the gate? | Green | Blue", topic=events))
+    poll, card_id = await latest_poll(world)
+    mark = world.fake.mark()
+    # the card was deleted: the results cannot reply to it, and still go to the topic
+    world.fake.delete_message(forum, card_id)
+    await world.do(world.bob.send(forum, f"/close P{poll.id}", topic=events))
+    posted = sends(world, forum, mark)
+    assert posted and all(thread(c) == events.id for c in posted)
+
+
+async def test_an_answer_to_a_deleted_message_still_goes_to_its_topic(world: World) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    asked = await world.bob.send(forum, "/help", topic=events)
+    world.fake.delete_message(forum, asked.message_id)  # gone before the bot answers
+    mark = world.fake.mark()
+    await world.settle()
+    answers = sends(world, forum, mark)
+    assert answers and all(thread(c) == events.id for c in answers)
+
+
+async def test_a_closed_topic_gets_its_answers_in_general_told_once(world: World) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(world.alice.send(forum, "/help", topic=events))
+    world.fake.close_topic(forum, events, by=world.alice)
+    await world.settle()
+    mark = world.fake.mark()
+    # a lead may still write in a closed topic; the bot (not managing topics) may not
+    await world.do(world.alice.send(forum, "/help", topic=events))
+    await world.do(world.alice.send(forum, "/help", topic=events))
+    answers = sends(world, forum, mark)
+    assert answers and all(thread(c) is None for c in answers)
+    texts = [str(c.params["text"]) for c in answers]
+    assert texts[0].startswith("ℹ️ " + MOVED)
+    assert sum(MOVED in text for text in texts) == 1  # told once
+    assert sum("What you can do" in text for text in texts) == 2  # nothing lost
+    refused = [
+        c
+        for c in world.fake.calls[mark:]
+        if c.method == "sendMessage" and not c.ok and "TOPIC_CLOSED" in (c.description or "")
+    ]
+    # each message tried its topic first (it may have been reopened meanwhile)
+    assert len(refused) == len(answers)
+    world.fake.reopen_topic(forum, events, by=world.alice)
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, "/help", topic=events))
+    assert {thread(c) for c in sends(world, forum, mark)} == {events.id}
+
+
+async def test_a_card_in_a_deleted_topic_is_posted_in_general_with_the_note(
+    world: World,
+) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(world.bob.send(forum, "/poll Paint the gate? | Green | Blue", topic=events))
+    poll, card_id = await latest_poll(world)
+    card = world.fake.message(forum, card_id)
+    assert card is not None
+    world.fake.delete_topic(forum, events, by=world.alice)
+    mark = world.fake.mark()
+    # the poll's owner closes it from General: the results go where the card is... gone
+    await world.do(world.bob.send(forum, f"/close P{poll.id}"))
+    posted = sends(world, forum, mark)
+    assert posted and all(thread(c) is None for c in posted)
+    assert any("Green" in str(c.params.get("text")) for c in posted)
+
+
+async def test_a_message_in_a_topic_is_not_a_reply_to_the_topics_first_message(
+    world: World,
+) -> None:
+    """Telegram sets reply_to_message to the topic's creation on every message in a topic: a
+    /grant organizer there, replying to no one, must not make the topic's creator organizer
+    (here Alice, a lead: it would say she already is one)."""
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, "/grant organizer", topic=events))
+    answers = sends(world, forum, mark)
+    assert len(answers) == 1 and thread(answers[0]) == events.id
+    text = str(answers[0].params["text"])
+    assert "Reply to" in text or "reply to" in text, text
+    # a real reply still names the person replied to
+    asked = await world.bob.send(forum, "I can help with the party", topic=events)
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, "/grant organizer", reply_to=asked))
+    answers = sends(world, forum, mark)
+    assert len(answers) == 1 and thread(answers[0]) == events.id
+    assert "Bob" in str(answers[0].params["text"])
