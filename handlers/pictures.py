@@ -37,27 +37,26 @@ def follow(
 
 async def _follow(
     services: Services, chat_id: int, reply_to: int | None, what: str, draw: Callable[[], bytes]
-) -> bool:
-    """Draw and send; True if delivered. Never raises (a failure is a log line)."""
+) -> None:
+    """Draw and send. Never raises (a failure is a log line)."""
     try:
         png = await asyncio.to_thread(draw)
     except charts.NoFont as exc:
         log.warning("no picture for %s in chat %s: %s", what, chat_id, exc)
-        return False
+        return
     except Exception:
         log.exception("drawing the picture for %s failed: the text result stands", what)
-        return False
+        return
     try:
         sent = await services.outbox.send_photo(
             chat_id, png, reply_to=reply_to, filename=f"{what.replace(' ', '-')}.png"
         )
     except Exception:
         log.exception("sending the picture for %s failed: the text result stands", what)
-        return False
+        return
     if sent is None:
         reason = services.outbox.last_failure(chat_id)
         log.warning("the picture for %s was not delivered to chat %s: %s", what, chat_id, reason)
-    return sent is not None
 
 
 def poll_picture(poll: polls.Poll, results: polls.Results, lang: str, note: str | None) -> bytes:
