@@ -150,3 +150,18 @@ def test_the_retired_words_are_gone() -> None:
         assert "(дней: {days})" not in strings, name
         for button in ('"📦 Одолжил…"', '"✅ Отдал"', '"воздержался"', "внёс(ла)"):
             assert button not in strings, (name, button)
+
+
+@pytest.mark.parametrize(
+    ("words", "key", "value"),
+    [
+        (["мероприятия", "администраторы"], settings.SettingKey.EVENTS, "администраторы"),
+        (["опросы", "организаторы"], settings.SettingKey.POLLS, "организаторы"),
+        (["напоминания_о_мероприятиях", "1ч"], settings.SettingKey.EVENT_REMINDERS, "1ч"),
+    ],
+)
+def test_settings_typed_with_the_words_the_panel_shows(
+    words: list[str], key: settings.SettingKey, value: str
+) -> None:
+    assert settings.split_setting_args(words) == (key, value)
+    assert "Мероприятия" in str(RU["settings.btn_events"])
