@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.domain import decisions, settings, sharing
+from bot.domain import decisions, roles, settings, sharing
+from bot.domain.roles import Role
 from bot.domain.settings import Who
 from bot.i18n import Html, t, tn
 
@@ -165,3 +166,11 @@ def test_settings_typed_with_the_words_the_panel_shows(
 ) -> None:
     assert settings.split_setting_args(words) == (key, value)
     assert "Мероприятия" in str(RU["settings.btn_events"])
+
+
+def test_the_russian_setting_names_a_refusal_offers_are_read() -> None:
+    words = _codes("error.unknown_setting")
+    assert len(words) >= 10, words
+    keys = [settings.parse_setting_key(w) for w in words]
+    assert len(set(keys)) == len(keys)  # ten different settings, none a synonym twice
+    assert roles.parse_grantable_role(_codes("error.unknown_role")[0]) is Role.ORGANIZER
