@@ -182,3 +182,18 @@ async def test_a_thumbs_poll_gets_no_picture_of_unlabelled_bars(
     assert "👍" in text.params["text"]
     assert photos(world) == []
     assert f"no picture for poll {poll_id}" in caplog.text
+
+
+async def test_a_poll_closed_in_a_forum_topic_has_its_picture_in_that_topic(world: World) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(world.bob.send(forum, "/poll Paint the gate? | Green | Blue", topic=events))
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM polls")
+    poll_id = row["id"]
+    await world.do(world.bob.send(forum, f"/close P{poll_id}", topic=events))
+    await world.services.outbox.idle()
+    [photo] = [c for c in world.fake.calls_to("sendPhoto", chat_id=forum.id) if c.ok]
+    message = world.fake.message(forum, photo.result["message_id"])
+    assert message is not None and message.message_thread_id == events.id
+    result = world.fake.message(forum, replies_to(photo))
+    assert result is not None and "Poll closed" in (result.text or "")
