@@ -174,3 +174,13 @@ def test_the_russian_setting_names_a_refusal_offers_are_read() -> None:
     keys = [settings.parse_setting_key(w) for w in words]
     assert len(set(keys)) == len(keys)  # ten different settings, none a synonym twice
     assert roles.parse_grantable_role(_codes("error.unknown_role")[0]) is Role.ORGANIZER
+
+
+@pytest.mark.parametrize(
+    "key", ["cmd.grant.example", "cmd.revoke.example", "settings.hint", "error.grant_needs_reply"]
+)
+def test_the_russian_grant_examples_name_a_role_that_is_read(key: str) -> None:
+    text = str(RU[key])
+    for role in re.findall(r"/(?:grant|revoke) (\w+)", text):
+        assert roles.parse_grantable_role(role) is Role.ORGANIZER
+        assert re.fullmatch(r"[а-яё]+", role), role  # 'organizer' was left in English

@@ -36,7 +36,7 @@ async def test_feature_defaults_typed_by_a_lead(world: World) -> None:
     replies = await world.do(world.alice.send(world.court, "/settings event_reminders выкл"))
     assert "выкл" in replies.text(world.court)
     replies = await world.do(world.alice.send(world.court, "/settings"))
-    assert "Вещи висят 14 дней" in replies.text(world.court)
+    assert "Вещи остаются в списке 14 дней" in replies.text(world.court)
 
 
 async def test_feature_defaults_refused_clearly(world: World) -> None:
