@@ -39,6 +39,7 @@ BLUE = (0, 114, 178)
 SKY = (86, 180, 233)
 GREEN = (0, 158, 115)
 VERMILLION = (213, 94, 0)
+ORANGE = (230, 159, 0)
 INK = (30, 30, 30)
 MUTED = (90, 90, 90)
 TRACK = (230, 232, 236)
@@ -109,6 +110,23 @@ class Threshold:
     achieved: float
     required: float
     met: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One group of a tally (a roll-call's "need help"): ``share`` of the whole (0..1),
+    ``figure`` e.g. ``2/12``, ``members`` what it holds (unit labels), ``tone`` one of
+    :data:`TONES`."""
+
+    label: str
+    figure: str
+    share: float
+    tone: str
+    members: str = ""
+
+
+#: A tally's tones; each group is also named in words beside its bar.
+TONES = {"good": GREEN, "bad": VERMILLION, "warn": ORANGE, "info": SKY}
 
 
 # --- fonts ---------------------------------------------------------------------------------
@@ -402,6 +420,42 @@ def decision_picture(
         for line in w.wrap(f"{plain(th.figure)} · {plain(th.need)}", FIGURE, INNER, 2):
             y += _line_height(FIGURE)
             w.draw(d, (PAD, y), line, FIGURE, INK)
+        y += 22
+    y = _notes(w, d, notes, y)
+    return _png(image, y + PAD)
+
+
+def tally_picture(
+    title: str, groups: Sequence[Group], notes: Sequence[str], lang: str, fonts: Fonts | None = None
+) -> bytes:
+    """A tally (a closed roll-call): per group its name, count and bar in its tone, and what it
+    holds below (at most three lines, "…" after). Raises :class:`NoFont`."""
+    w = _Writer(fonts or Fonts.find(lang))
+    figure_room = max((w.width(g.figure, FIGURE, True) for g in groups), default=0) + 24
+    track = INNER - figure_room
+    height = 400 + len(groups) * 340 + len(notes) * 150
+    image = Image.new("RGB", (WIDTH, height), WHITE)
+    d = ImageDraw.Draw(image)
+    y = _title(w, d, title, PAD - 12)
+    y += 28
+    for group in groups:
+        y += _line_height(LABEL)
+        label = w.wrap(plain(group.label), LABEL, INNER, 1, bold=True)[0]
+        w.draw(d, (PAD, y), label, LABEL, INK, bold=True)
+        y += 14
+        top, h = y, 44
+        d.rounded_rectangle((PAD, top, PAD + track, top + h), radius=10, fill=TRACK)
+        share = min(max(group.share, 0.0), 1.0)
+        if share > 0:
+            filled = max(PAD + track * share, PAD + 20)
+            d.rounded_rectangle((PAD, top, filled, top + h), radius=10, fill=TONES[group.tone])
+        figure_x = WIDTH - PAD - w.width(group.figure, FIGURE, True)
+        w.draw(d, (figure_x, top + h - 8), group.figure, FIGURE, INK, bold=True)
+        y = top + h + 6
+        if group.members:
+            for line in w.wrap(group.members, NOTE, INNER, 3):
+                y += _line_height(NOTE)
+                w.draw(d, (PAD, y), line, NOTE, MUTED)
         y += 22
     y = _notes(w, d, notes, y)
     return _png(image, y + PAD)

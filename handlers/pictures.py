@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from bot import charts
 from bot.domain import polls as rules
+from bot.domain import rollcall as roll
 from bot.i18n import t, tn
 from bot.services import Services
 from storage import polls
@@ -81,3 +82,33 @@ def poll_picture(poll: polls.Poll, results: polls.Results, lang: str, note: str 
     if note:
         notes.append(note)
     return charts.poll_picture(poll.question, bars, notes, lang)
+
+
+def rollcall_picture(lang: str, title: str, tally: roll.Tally) -> bytes:
+    """A closed roll-call: households who need help, not heard from, checked in person, OK, with
+    their unit labels: what the summary text lists, no more."""
+    whole = tally.households
+    groups = [
+        charts.Group(
+            t(lang, key),
+            f"{len(units)}/{whole}",
+            len(units) / whole if whole else 0.0,
+            tone,
+            ", ".join(units),
+        )
+        for key, units, tone in (
+            ("chart.rollcall_help", tally.help, "bad"),
+            ("chart.rollcall_silent", tally.silent, "warn"),
+            ("chart.rollcall_seen", tally.seen, "info"),
+            ("chart.rollcall_ok", tally.ok, "good"),
+        )
+    ]
+    notes = []
+    if tally.loose:
+        help_ = t(lang, "chart.rollcall_help")
+        names = ", ".join(
+            f"{name} ({help_})" if answer is roll.Answer.HELP else name
+            for name, answer in tally.loose
+        )
+        notes.append(t(lang, "rollcall.list_loose", n=len(tally.loose), names=names))
+    return charts.tally_picture(title, groups, notes, lang)

@@ -46,7 +46,7 @@ from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t
 from bot.roles import GROUP_ANONYMOUS_BOT
 from bot.services import Services
-from handlers import cards, refs
+from handlers import cards, pictures, refs
 from handlers.common import (
     GROUP_ONLY,
     CourtyardContext,
@@ -767,9 +767,14 @@ async def _close(services: Services, chat: Chat, found: store.RollCall, *, by: s
     closed = await store.get(services.db, found.id)
     assert closed is not None
     text = await _summary(services, closed, chat.language)
-    await services.outbox.send(
+    sent = await services.outbox.send(
         chat.id, t(chat.language, "rollcall.closed_by", who=by) + "\n" + text
     )
+    if sent is not None:  # the picture follows, best-effort (handlers/pictures.py)
+        db = services.db
+        tally = _tally(await store.households(db, found.id), await store.answers(db, found.id))
+        draw = partial(pictures.rollcall_picture, chat.language, closed.title, tally)
+        pictures.follow(services, sent.chat.id, sent.message_id, f"roll-call {found.id}", draw)
     refresh_card(services, closed)
     notes = [
         r

@@ -210,3 +210,18 @@ def test_options_told_apart_only_by_emoji_get_no_picture() -> None:
 def test_right_to_left_text_is_not_drawn_backwards(text: str) -> None:
     with pytest.raises(NoFont, match="right-to-left"):
         charts.poll_picture(text, bars(["a"], [1]), [], "en")
+
+
+def test_a_tally_picture_has_each_group_in_its_tone() -> None:
+    groups = [
+        charts.Group("Need help", "2/6", 2 / 6, "bad", "2-102, 2-105"),
+        charts.Group("Not heard from", "1/6", 1 / 6, "warn", "2-104"),
+        charts.Group("Checked in person", "0/6", 0.0, "info"),
+        charts.Group("OK", "3/6", 3 / 6, "good", ", ".join(f"3-{n:03d}" for n in range(400))),
+    ]
+    image = decode(charts.tally_picture("Water pipe burst", groups, ["Frank"], "en"))
+    found = colours(image)
+    assert image.width == 1080
+    assert {charts.VERMILLION, charts.ORANGE, charts.GREEN} <= found
+    assert charts.SKY not in found  # an empty group draws no fill
+    assert image.height < 1600  # 400 unit labels are cut to three lines

@@ -197,3 +197,25 @@ async def test_a_poll_closed_in_a_forum_topic_has_its_picture_in_that_topic(worl
     assert message is not None and message.message_thread_id == events.id
     result = world.fake.message(forum, replies_to(photo))
     assert result is not None and "Poll closed" in (result.text or "")
+
+
+async def test_a_closed_roll_call_is_followed_by_its_picture(world: World) -> None:
+    from tests.e2e.test_rollcall import building
+
+    await building(world)
+    await world.do(world.alice.send(world.court, "/rollcall Water pipe burst"))
+    card = world.fake.last_bot_message(world.court)
+    assert card is not None
+    await world.do(world.bob.press(card, "rc:o:1"))
+    await world.do(world.carol.press(card, "rc:h:1"))
+    mark = world.fake.mark()
+    await world.do(world.alice.press(card, "rc:x:1"))
+    await world.services.outbox.idle()
+    [summary] = [
+        c
+        for c in world.fake.calls[mark:]
+        if c.method == "sendMessage" and c.ok and "Roll-call summary" in c.params["text"]
+    ]
+    [photo] = photos(world)
+    assert replies_to(photo) == summary.result["message_id"]
+    assert picture(photo).size[0] == charts.WIDTH
