@@ -329,6 +329,8 @@ class Outbox:
         self._last_failure: dict[int, str] = {}
         self._lost: set[tuple[int, int]] = set()  # cards whose loss was reported
         self._topics_told: set[tuple[int, int]] = set()  # topics whose refusal was told
+        #: the topic of messages sent in one, newest last: a card posted again goes back there
+        self._threads: collections.OrderedDict[tuple[int, int], int] = collections.OrderedDict()
         self.stats = {"sent": 0, "edited": 0, "retries": 0, "retry_after": 0, "failed": 0}
         #: sends a closed or deleted topic refused, made in General instead
         self.to_general = 0
@@ -582,6 +584,16 @@ class Outbox:
             where.tell = bool(where.note)
         return await again()
 
+    def _note_thread(self, message: Message) -> None:
+        if message.is_topic_message and message.message_thread_id is not None:
+            self._threads[(message.chat.id, message.message_id)] = message.message_thread_id
+            while len(self._threads) > 20_000:
+                self._threads.popitem(last=False)
+
+    def thread_of(self, chat_id: int, message_id: int) -> int | None:
+        """The topic a message this process sent is in (None: General, or not known)."""
+        return self._threads.get((self.current_id(chat_id), message_id))
+
     def told_topic_moved(self, chat_id: int, thread_id: int) -> bool:
         """Whether a refusal by this topic has been met (and told) since the start."""
         return (self.current_id(chat_id), thread_id) in self._topics_told
@@ -631,6 +643,7 @@ class Outbox:
         message = await self._call("sendMessage", chat_id, call, report=report, on_bad_request=bad)
         if message is not None:
             self.stats["sent"] += 1
+            self._note_thread(message)
             if reply_markup is not None:
                 await self._drawn(message.chat.id, message.message_id, text, reply_markup)
         return message
@@ -748,7 +761,13 @@ class Outbox:
                 if not repost:
                     return None
                 log.info("message %s in chat %s is gone; posting it again", message_id, cid)
-                again = await self.send(cid, text, reply_markup=reply_markup, report=report)
+                again = await self.send(
+                    cid,
+                    text,
+                    reply_markup=reply_markup,
+                    report=report,
+                    thread_id=self._threads.get((cid, message_id)),  # back to its topic
+                )
                 if again is not None and reply_markup is None:
                     await self._drawn(again.chat.id, again.message_id, text, None)
                 return again.message_id if again else None

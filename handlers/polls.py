@@ -269,7 +269,13 @@ async def announce(services: Services, poll: polls.Poll, *, late: bool) -> bool:
         note = t(lang, "poll.closed_late", due=format_datetime_zone(poll.closes_at, lang, tz))
     results = await polls.results(services.db, poll)
     text = results_text(poll, results, lang, note)
-    sent = await services.outbox.send(poll.chat_id, text, reply_to=poll.message_id)
+    sent = await services.outbox.send(
+        poll.chat_id,
+        text,
+        reply_to=poll.message_id,
+        thread_id=poll.thread_id,
+        moved_note=t(lang, "topic.moved_to_general") if poll.thread_id else None,
+    )
     if sent is not None:
         await polls.announced(services.db, poll.id, services.clock())
         # the picture follows the text, best-effort (handlers/pictures.py: never raises)
@@ -324,6 +330,7 @@ async def poll(turn: Turn) -> None:
         anonymous=flags.anonymous,
         closes_at=closes_at,
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     if row_id is not None and closes_at is not None:
         services.scheduler.arm(row_id, closes_at)

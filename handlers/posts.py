@@ -108,6 +108,8 @@ async def _create(
         rrule=moment.rrule,
         pin=pin,
         now=turn.now,
+        # posted in the topic it was asked in, when it is posted in this chat
+        thread_id=turn.thread_id if target == turn.chat.id else None,
     )
     turn.services.scheduler.arm(row_id, moment.first)
     return when_phrase(turn.lang, moment.first, moment.rrule, tz, moment.end), text, pin
@@ -347,7 +349,13 @@ async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> No
         text = t(lang, "post.reminder", text=post.text)
     if late_by > timedelta(minutes=1):
         text += "\n\n" + t(lang, "post.late", due=format_datetime(row.run_at, lang, tz))
-    message = await services.outbox.send(post.target_chat_id, text, report=False)
+    message = await services.outbox.send(
+        post.target_chat_id,
+        text,
+        report=False,
+        thread_id=post.thread_id,
+        moved_note=t(lang, "topic.moved_to_general") if post.thread_id else None,
+    )
     reachable = [post.target_chat_id]
     if message is None and post.target_chat_id != post.chat_id:
         # /remindme for someone who never started the bot (or blocked it): say it in the group

@@ -50,6 +50,7 @@ class Poll:
     final_voters: int | None
     closed_at: datetime | None
     closed_by: int | None
+    thread_id: int | None = None  # the forum topic its card and results go to (None: General)
 
     @property
     def is_open(self) -> bool:
@@ -75,7 +76,7 @@ class Vote:
 
 _COLS = (
     "id, chat_id, creator_id, question, options, multiple, anonymous, closes_at, status,"
-    " message_id, final_counts, final_voters, closed_at, closed_by"
+    " message_id, final_counts, final_voters, closed_at, closed_by, thread_id"
 )
 
 
@@ -95,6 +96,7 @@ def _poll(row: aiosqlite.Row) -> Poll:
         final_voters=row["final_voters"],
         closed_at=from_db(row["closed_at"]) if row["closed_at"] else None,
         closed_by=row["closed_by"],
+        thread_id=row["thread_id"],
     )
 
 
@@ -152,6 +154,7 @@ async def create(
     anonymous: bool,
     closes_at: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[Poll, int | None]:
     """Store a poll and (with a closing time) its scheduled closing, in one transaction.
     Returns the poll and the scheduled row id to arm after the commit. An anonymous poll's key
@@ -159,7 +162,7 @@ async def create(
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO polls (chat_id, creator_id, question, options, multiple, anonymous,"
-            " secret, closes_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " secret, closes_at, created_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 creator_id,
@@ -170,6 +173,7 @@ async def create(
                 None,
                 to_db(closes_at) if closes_at else None,
                 to_db(now),
+                thread_id,
             ),
         )
         poll_id = cur.lastrowid

@@ -27,11 +27,12 @@ class Post:
     rrule: str | None
     pin: bool
     status: str
+    thread_id: int | None = None  # the forum topic it is posted in (None: General)
 
 
 _COLS = (
     "id, kind, chat_id, target_chat_id, creator_id, creator_name, text, first_local, tz,"
-    " rrule, pin, status"
+    " rrule, pin, status, thread_id"
 )
 
 
@@ -49,6 +50,7 @@ def _post(row: aiosqlite.Row) -> Post:
         rrule=row["rrule"],
         pin=bool(row["pin"]),
         status=row["status"],
+        thread_id=row["thread_id"],
     )
 
 
@@ -65,13 +67,16 @@ async def create(
     rrule: str | None,
     pin: bool,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[int, int]:
-    """Store the post and its first scheduled row in one transaction: (post id, row id)."""
+    """Store the post and its first scheduled row in one transaction: (post id, row id).
+    ``thread_id``: the forum topic of ``target_chat_id`` it is posted in."""
     tz = str(first.tzinfo)
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO posts (kind, chat_id, target_chat_id, creator_id, creator_name, text,"
-            " first_local, tz, rrule, pin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " first_local, tz, rrule, pin, created_at, thread_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 kind,
                 chat_id,
@@ -84,6 +89,7 @@ async def create(
                 rrule,
                 int(pin),
                 to_db(now),
+                thread_id,
             ),
         )
         post_id = cur.lastrowid

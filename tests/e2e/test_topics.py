@@ -9,7 +9,9 @@ from typing import Any
 
 from playground import Call, FakeChat
 from storage import polls
+from storage.db import to_db
 from tests.e2e.conftest import World
+from tests.e2e.test_reminders import eventually, fire_due, last_post, make_due
 
 MOVED = "The topic this belongs in is closed or was deleted"
 
@@ -172,3 +174,97 @@ async def test_a_message_in_a_topic_is_not_a_reply_to_the_topics_first_message(
     answers = sends(world, forum, mark)
     assert len(answers) == 1 and thread(answers[0]) == events.id
     assert "Bob" in str(answers[0].params["text"])
+
+
+async def fire_and_wait(world: World, post_id: int, *, times: int) -> None:
+    """Fire the post's due occurrence; wait until it has fired ``times`` times in all."""
+    world.services.scheduler.disarm(list(world.services.scheduler._armed))
+    await world.services.scheduler.refill()
+
+    async def fired() -> bool:
+        row = await world.services.db.fetchone(
+            "SELECT count(*) AS n FROM scheduled WHERE kind = 'post' AND ref_id = ?"
+            " AND status IN ('done', 'missed')",
+            (post_id,),
+        )
+        return bool(row and row["n"] >= times)
+
+    await eventually(fired)
+    await world.services.outbox.idle()
+    await world.settle()
+
+
+async def test_a_reminder_set_in_a_topic_fires_there(world: World) -> None:
+    forum = await world.forum("Repairs", "Events")
+    repairs = forum.topic("Repairs")
+    replies = await world.do(
+        world.alice.send(forum, "/remind tomorrow 9:00 | water off 10-12", topic=repairs)
+    )
+    assert all(thread(c) == repairs.id for c in replies.sent(forum))
+    post = await last_post(world)
+    assert post.thread_id == repairs.id
+    mark = world.fake.mark()
+    await make_due(world, post.id)
+    await fire_due(world, forum.id, expect="water off 10-12")
+    fired = sends(world, forum, mark)
+    assert len(fired) == 1 and thread(fired[0]) == repairs.id
+    assert "water off" in str(fired[0].params["text"])
+
+
+async def test_a_weekly_announcement_whose_topic_was_closed_goes_to_general_told_once(
+    world: World,
+) -> None:
+    forum = await world.forum("Notices")
+    notices = forum.topic("Notices")
+    await world.do(
+        world.alice.send(forum, "/announce every monday 9:00 | Bins go out tonight", topic=notices)
+    )
+    post = await last_post(world)
+    world.fake.close_topic(forum, notices, by=world.alice)
+    await world.settle()
+    texts = []
+    for week in (1, 2):
+        mark = world.fake.mark()
+        await make_due(world, post.id)
+        await fire_and_wait(world, post.id, times=week)
+        fired = sends(world, forum, mark)
+        assert len(fired) == 1 and thread(fired[0]) is None  # in General, not lost
+        texts.append(str(fired[0].params["text"]))
+    assert "Bins go out tonight" in texts[0] and "Bins go out tonight" in texts[1]
+    assert MOVED in texts[0] and MOVED not in texts[1]  # told once, not every week
+
+
+async def test_a_poll_closed_by_the_clock_after_its_card_was_deleted_posts_in_its_topic(
+    world: World,
+) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(
+        world.bob.send(
+            forum, "/poll Paint the gate? | Green | Blue | closes in 2 hours", topic=events
+        )
+    )
+    poll, card_id = await latest_poll(world)
+    assert poll.thread_id == events.id
+    world.fake.delete_message(forum, card_id)  # the results can reply to nothing
+    due = to_db(world.services.clock())
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE scheduled SET run_at = ?, due_at = ? WHERE kind = 'poll_close' AND ref_id = ?",
+            (due, due, poll.id),
+        )
+    mark = world.fake.mark()
+    world.services.scheduler.disarm(list(world.services.scheduler._armed))
+    await world.services.scheduler.refill()
+
+    async def closed() -> bool:
+        row = await polls.get(world.services.db, poll.id)
+        return row is not None and not row.is_open and bool(sends(world, forum, mark))
+
+    await eventually(closed)
+    await world.services.outbox.idle()
+    posted = sends(world, forum, mark)
+    assert posted and all(thread(c) == events.id for c in posted), [
+        (c.method, thread(c), str(c.params.get("text"))[:80]) for c in posted
+    ]
+    assert any("Green" in str(c.params.get("text")) for c in posted)
