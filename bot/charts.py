@@ -22,11 +22,13 @@ from __future__ import annotations
 import html
 import io
 import re
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -334,9 +336,26 @@ def _mark(
         d.line([(x + a, y + b), (x + b, y + a)], fill=colour, width=width)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+#: One picture at a time: the cached FreeType faces are shared, and a face is not safe to use
+#: from two threads at once (two polls closing together draw in two worker threads).
+_DRAWING = threading.Lock()
+
+
+def _serial(draw: Callable[P, R]) -> Callable[P, R]:
+    @wraps(draw)
+    def serial(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _DRAWING:
+            return draw(*args, **kwargs)
+
+    return serial
+
+
 # --- the pictures --------------------------------------------------------------------------
 
 
+@_serial
 def poll_picture(
     title: str, bars: Sequence[Bar], notes: Sequence[str], lang: str, fonts: Fonts | None = None
 ) -> bytes:
@@ -374,6 +393,7 @@ def poll_picture(
     return _png(image, y + PAD)
 
 
+@_serial
 def decision_picture(
     title: str,
     verdict: str,
@@ -425,6 +445,7 @@ def decision_picture(
     return _png(image, y + PAD)
 
 
+@_serial
 def tally_picture(
     title: str, groups: Sequence[Group], notes: Sequence[str], lang: str, fonts: Fonts | None = None
 ) -> bytes:

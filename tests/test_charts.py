@@ -225,3 +225,14 @@ def test_a_tally_picture_has_each_group_in_its_tone() -> None:
     assert {charts.VERMILLION, charts.ORANGE, charts.GREEN} <= found
     assert charts.SKY not in found  # an empty group draws no fill
     assert image.height < 1600  # 400 unit labels are cut to three lines
+
+
+def test_pictures_drawn_in_many_threads_at_once_are_the_same() -> None:
+    """Two polls closing together draw in two worker threads; the fonts are shared."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = ("大门 ворота gate", bars(["绿色 Green", "Синий"], [7, 3]), ["n"], "ru")
+    alone = charts.poll_picture(*data)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda _: charts.poll_picture(*data), range(24)))
+    assert all(p == alone for p in together)
