@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from bot import charts
+from handlers import decisions as decision_handlers
+from playground import FakeTelegram
 from playground.server import Call
 from storage import decisions
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, stop_app
+from tests.e2e.test_cards_after_restart import started
 from tests.e2e.test_decisions import LABELS, claim, open_decision, register
 from tests.e2e.test_polls import new_poll
 
@@ -219,3 +223,48 @@ async def test_a_closed_roll_call_is_followed_by_its_picture(world: World) -> No
     [photo] = photos(world)
     assert replies_to(photo) == summary.result["message_id"]
     assert picture(photo).size[0] == charts.WIDTH
+
+
+async def test_an_outcome_posted_after_a_crash_brings_its_picture_once(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """The process died after the closing commit, before the post: the next start posts the
+    outcome and then its picture, and a third start posts neither again."""
+    db_path = tmp_path / "courtyard.sqlite3"
+    world = await started(fake, db_path)
+    try:
+        await world.with_bot()
+        await register(world, 2)
+        await claim(world, world.bob, LABELS[0])
+        decision, card = await open_decision(world, "/decide Paint the hall | rule=majority")
+        await world.do(world.bob.press(card, f"dc:v:{decision.id}:f"))
+        rule = decision_handlers.parse_rule(decision.rule)
+        closed, _ = await decisions.close(
+            world.services.db,
+            decision.id,
+            lambda electorate, ballots: decision_handlers.final_of(
+                decision_handlers.count_open(rule, electorate, ballots)
+            ),
+            closed_by="Alice",
+            now=world.services.clock(),
+        )
+        assert closed
+    finally:
+        await stop_app(world.app)
+    before = fake.mark()
+    world = await started(fake, db_path, world)
+    try:
+        await world.services.outbox.idle()
+        [text] = [c for c in results(world, f"#D{decision.id}") if c.index >= before]
+        [photo] = [c for c in photos(world) if c.index >= before]
+        assert replies_to(photo) == text.result["message_id"]
+        assert await announced(world, "decisions", decision.id)
+    finally:
+        await stop_app(world.app)
+    before = fake.mark()
+    world = await started(fake, db_path, world)
+    try:
+        await world.services.outbox.idle()
+        assert [c for c in photos(world) if c.index >= before] == []
+    finally:
+        await stop_app(world.app)
