@@ -24,6 +24,14 @@ from tests.e2e.test_decisions import LABELS, claim, open_decision, register
 from tests.e2e.test_polls import new_poll
 
 
+#: The pictures these tests expect need DejaVu Sans (fonts-dejavu-core): without it the bot
+#: rightly sends none (a machine without fonts: NoFont, tested in tests/test_charts.py).
+needs_fonts = pytest.mark.skipif(
+    not any(Path(regular).exists() for regular, _ in charts.LATIN_FONTS),
+    reason="no Latin font installed (fonts-dejavu-core)",
+)
+
+
 def photos(world: World) -> list[Call]:
     return [c for c in world.fake.calls_to("sendPhoto", chat_id=world.court.id) if c.ok]
 
@@ -67,6 +75,7 @@ async def closed_poll(world: World, text: str = "/poll Paint the gate? | Green |
     return poll.id
 
 
+@needs_fonts
 async def test_a_closed_poll_is_followed_by_its_picture(world: World) -> None:
     poll_id = await closed_poll(world)
     [text] = results(world, f"#P{poll_id}")
@@ -78,6 +87,7 @@ async def test_a_closed_poll_is_followed_by_its_picture(world: World) -> None:
     assert await announced(world, "polls", poll_id)
 
 
+@needs_fonts
 async def test_a_russian_anonymous_poll_gets_its_picture_too(world: World) -> None:
     await world.with_bot()
     await world.do(world.alice.send(world.court, "/settings language ru"))
@@ -107,6 +117,7 @@ async def secret_decision_closed(world: World) -> int:
     return decision.id
 
 
+@needs_fonts
 async def test_a_closed_decision_is_followed_by_its_picture(world: World) -> None:
     decision_id = await secret_decision_closed(world)
     [text] = results(world, f"#D{decision_id}")
@@ -152,6 +163,7 @@ async def test_a_drawing_failure_keeps_the_decision_outcome_and_its_mark(
     assert f"drawing the picture for decision {decision_id} failed" in caplog.text
 
 
+@needs_fonts
 async def test_a_refused_photo_keeps_the_result(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -188,6 +200,7 @@ async def test_a_thumbs_poll_gets_no_picture_of_unlabelled_bars(
     assert f"no picture for poll {poll_id}" in caplog.text
 
 
+@needs_fonts
 async def test_a_poll_closed_in_a_forum_topic_has_its_picture_in_that_topic(world: World) -> None:
     forum = await world.forum("Events")
     events = forum.topic("Events")
@@ -203,6 +216,7 @@ async def test_a_poll_closed_in_a_forum_topic_has_its_picture_in_that_topic(worl
     assert result is not None and "Poll closed" in (result.text or "")
 
 
+@needs_fonts
 async def test_a_closed_roll_call_is_followed_by_its_picture(world: World) -> None:
     from tests.e2e.test_rollcall import building
 
@@ -225,6 +239,7 @@ async def test_a_closed_roll_call_is_followed_by_its_picture(world: World) -> No
     assert picture(photo).size[0] == charts.WIDTH
 
 
+@needs_fonts
 async def test_an_outcome_posted_after_a_crash_brings_its_picture_once(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
