@@ -23,7 +23,6 @@ from tests.e2e.test_cards_after_restart import started
 from tests.e2e.test_decisions import LABELS, claim, open_decision, register
 from tests.e2e.test_polls import new_poll
 
-
 #: The pictures these tests expect need DejaVu Sans (fonts-dejavu-core): without it the bot
 #: rightly sends none (a machine without fonts: NoFont, tested in tests/test_charts.py).
 needs_fonts = pytest.mark.skipif(
