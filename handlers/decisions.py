@@ -640,6 +640,7 @@ async def decide(turn: Turn) -> None:
         closes_at=request.closes,
         now=turn.now,
         part=request.part,
+        thread_id=turn.thread_id,
     )
     turn.services.scheduler.arm(row_id, request.closes)
     rendered = await render(turn.services, decision_id)
@@ -900,7 +901,12 @@ async def announce(services: Services, closed: Decision, *, late: bool) -> bool:
             "decision.closed_late",
             due=format_datetime_zone(closed.closes_at, lang, chat.timezone),
         )
-    sent = await services.outbox.send(chat.id, f"{head}\n{text}")
+    sent = await services.outbox.send(
+        chat.id,
+        f"{head}\n{text}",
+        thread_id=closed.thread_id,
+        moved_note=t(lang, "topic.moved_to_general") if closed.thread_id else None,
+    )
     if sent is not None:
         await decisions.announced(services.db, closed.id, services.clock())
         if again.outcome is not None:  # the picture follows, best-effort (never raises)
@@ -965,7 +971,12 @@ async def _scheduled_close(services: Services, decision_id: int, *, late: bool) 
                 reason=Html(reason),
                 ref=Ref("decision", decision.id).tag,
             )
-            await services.outbox.send(chat.id, text)
+            await services.outbox.send(
+                chat.id,
+                text,
+                thread_id=decision.thread_id,
+                moved_note=t(lang, "topic.moved_to_general") if decision.thread_id else None,
+            )
         log.warning("decision %s could not close: %s", decision_id, exc.key)
 
 

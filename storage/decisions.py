@@ -77,6 +77,8 @@ class Decision:
     blocked_at: datetime | None = None
     #: the part of the building whose households it counts (None: the whole building)
     part: str | None = None
+    #: the forum topic its card and outcome go to (None: General)
+    thread_id: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -175,7 +177,7 @@ def final_from_json(text: str) -> Final:
 
 _COLS = (
     "id, chat_id, title, rule, secret, creator_id, creator_name, created_at, closes_at, status,"
-    " closed_at, closed_by, message_id, totals, blocked_at, part"
+    " closed_at, closed_by, message_id, totals, blocked_at, part, thread_id"
 )
 
 
@@ -197,6 +199,7 @@ def _decision(row: aiosqlite.Row) -> Decision:
         final=final_from_json(row["totals"]) if row["totals"] else None,
         blocked_at=from_db(row["blocked_at"]) if row["blocked_at"] else None,
         part=row["part"],
+        thread_id=row["thread_id"],
     )
 
 
@@ -220,6 +223,7 @@ async def create(
     closes_at: datetime,
     now: datetime,
     part: str | None = None,
+    thread_id: int | None = None,
 ) -> tuple[int, int]:
     """Store the decision, its electorate (the chat's register as it is now — only the units
     of ``part`` when it is scoped to a part of the building) and its closing row in one
@@ -262,7 +266,7 @@ async def create(
                 )
         cur = await conn.execute(
             "INSERT INTO decisions (chat_id, title, rule, secret, creator_id, creator_name,"
-            " created_at, closes_at, part) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, closes_at, part, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 title,
@@ -273,6 +277,7 @@ async def create(
                 to_db(now),
                 to_db(closes_at),
                 part,
+                thread_id,
             ),
         )
         decision_id = cur.lastrowid

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from playground import Call, FakeChat
-from storage import polls
+from storage import decisions, polls
 from storage.db import to_db
 from tests.e2e.conftest import World
 from tests.e2e.test_reminders import eventually, fire_due, last_post, make_due
@@ -268,3 +268,29 @@ async def test_a_poll_closed_by_the_clock_after_its_card_was_deleted_posts_in_it
         (c.method, thread(c), str(c.params.get("text"))[:80]) for c in posted
     ]
     assert any("Green" in str(c.params.get("text")) for c in posted)
+
+
+async def test_a_decision_opened_in_a_topic_announces_its_outcome_there(world: World) -> None:
+    """Closed from General by a lead, the outcome still goes to the decision's topic."""
+    forum = await world.forum("Votes")
+    votes = forum.topic("Votes")
+    for label in ("2-101", "2-102"):
+        await world.do(world.alice.send(forum, f"/units add {label} 60"))
+    await world.do(
+        world.alice.send(forum, "/decide Bike shed | rule=majority | closes=in 7 days", topic=votes)
+    )
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM decisions")
+    assert row is not None and row["id"] is not None
+    decision = await decisions.get(world.services.db, row["id"])
+    assert decision is not None and decision.thread_id == votes.id
+    assert decision.message_id is not None
+    card = world.fake.message(forum, decision.message_id)
+    assert card is not None and card.message_thread_id == votes.id
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/close D{decision.id}"))  # from General
+    await world.services.outbox.idle()
+    posted = [c for c in sends(world, forum, mark) if c.method == "sendMessage"]
+    outcome = [c for c in posted if "Bike shed" in str(c.params["text"])]
+    assert outcome and all(thread(c) == votes.id for c in outcome), [
+        (thread(c), str(c.params["text"])[:60]) for c in posted
+    ]
