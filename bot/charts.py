@@ -223,7 +223,9 @@ class _Writer:
             if ch.isspace():
                 choice = current or (chain[0] if chain else None)
                 ch = " "
-            elif unicodedata.bidirectional(ch) in ("R", "AL"):
+            elif (
+                unicodedata.bidirectional(ch) in ("R", "AL") and unicodedata.category(ch)[0] == "L"
+            ):
                 # Arabic, Hebrew: drawn without shaping they would read backwards, unjoined
                 raise NoFont(f"right-to-left text is not drawn ({ch!r}, U+{ord(ch):04X})")
             else:
