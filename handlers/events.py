@@ -140,9 +140,11 @@ async def tell(
     private_key: str,
     group_key: str,
     params: Callable[[str], dict[str, Any]],
+    thread_id: int | None = None,
 ) -> None:
     """Tell people something: privately to those who started the bot (in their language), one
-    group message mentioning the rest (in batches of at most 50 mentions)."""
+    group message mentioning the rest (in batches of at most 50 mentions), in the forum topic
+    ``thread_id`` (the event's) if it has one."""
     rest: list[tuple[int, str]] = []
     for user_id, name in people:
         private = await started_bot(services, user_id)
@@ -155,7 +157,10 @@ async def tell(
     for batch in mention_batches(rest):
         lang = chat.language
         await services.outbox.send(
-            chat.id, t(lang, group_key, mentions=Html(batch), **params(lang))
+            chat.id,
+            t(lang, group_key, mentions=Html(batch), **params(lang)),
+            thread_id=thread_id,
+            moved_note=t(lang, "topic.moved_to_general") if thread_id else None,
         )
 
 
@@ -309,6 +314,7 @@ async def announce_moves(
             "event.promoted_private",
             "event.promoted_group",
             base,
+            event.thread_id,
         )
     if outcome.demoted:
         await tell(
@@ -318,6 +324,7 @@ async def announce_moves(
             "event.demoted_private",
             "event.demoted_group",
             base,
+            event.thread_id,
         )
 
 
@@ -371,6 +378,7 @@ async def _create(turn: Turn, raw: str) -> None:
         capacity=draft.capacity,
         reminder_at=reminder_at,
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     if row_id is not None and reminder_at is not None:
         services.scheduler.arm(row_id, reminder_at)
@@ -437,7 +445,13 @@ async def _edit(turn: Turn, event_id: int, text: str) -> None:
     if field != "title" or current.title != found.title:
         people = [(s.user_id, s.name) for s in await store.signups(db, event_id)]
         await tell(
-            services, turn.chat, people, "event.changed_private", "event.changed_group", params
+            services,
+            turn.chat,
+            people,
+            "event.changed_private",
+            "event.changed_group",
+            params,
+            current.thread_id,
         )
 
 
@@ -455,7 +469,13 @@ async def cancel_event(turn: Turn, event_id: int) -> None:
     refresh_card(services, current)
     people = [(s.user_id, s.name) for s in await store.signups(services.db, event_id)]
     await tell(
-        services, turn.chat, people, "event.cancelled_private", "event.cancelled_group", params
+        services,
+        turn.chat,
+        people,
+        "event.cancelled_private",
+        "event.cancelled_group",
+        params,
+        current.thread_id,
     )
 
 
@@ -630,6 +650,7 @@ async def run_event_reminder(services: Services, row: Scheduled, late_by: timede
         "event.reminder_private",
         "event.reminder_group",
         _params(chat, found),
+        found.thread_id,
     )
 
 

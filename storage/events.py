@@ -37,6 +37,7 @@ class Event:
     status: str  # open | cancelled
     message_id: int | None
     sequence: int
+    thread_id: int | None = None  # the forum topic of its card and reminders (None: General)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class Roster:
 
 _EVENT_COLS = (
     "id, chat_id, creator_id, creator_name, title, place, starts_at, ends_at, capacity,"
-    " status, message_id, sequence"
+    " status, message_id, sequence, thread_id"
 )
 _ROSTER_COLS = "id, chat_id, creator_id, creator_name, title, per_slot, status, message_id"
 
@@ -72,6 +73,7 @@ def _event(row: aiosqlite.Row) -> Event:
         status=row["status"],
         message_id=row["message_id"],
         sequence=row["sequence"],
+        thread_id=row["thread_id"],
     )
 
 
@@ -118,12 +120,13 @@ async def create(
     capacity: int | None,
     reminder_at: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[int, int | None]:
     """Store the event and its first reminder row in one transaction: (event id, row id)."""
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO events (chat_id, creator_id, creator_name, title, place, starts_at,"
-            " ends_at, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " ends_at, capacity, created_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 creator_id,
@@ -134,6 +137,7 @@ async def create(
                 _opt(ends_at),
                 capacity,
                 to_db(now),
+                thread_id,
             ),
         )
         event_id = cur.lastrowid

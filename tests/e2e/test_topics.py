@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from playground import Call, FakeChat
-from storage import decisions, polls
+from storage import decisions, polls, scheduled
+from storage import events as store
 from storage.db import to_db
 from tests.e2e.conftest import World
+from tests.e2e.test_events import fire
+from tests.e2e.test_events import make_due as make_event_due
 from tests.e2e.test_reminders import eventually, fire_due, last_post, make_due
 
 MOVED = "The topic this belongs in is closed or was deleted"
@@ -294,3 +297,37 @@ async def test_a_decision_opened_in_a_topic_announces_its_outcome_there(world: W
     assert outcome and all(thread(c) == votes.id for c in outcome), [
         (thread(c), str(c.params["text"])[:60]) for c in posted
     ]
+
+
+async def test_an_event_made_in_a_topic_reminds_and_promotes_there(world: World) -> None:
+    """Its card, the waitlist's promotion (a press in the topic) and the reminder (the clock)."""
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(
+        world.alice.send(forum, "/event Yard cleanup | in 3 days 10:00 | Yard | 1", topic=events)
+    )
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM events")
+    assert row is not None and row["id"] is not None
+    event = await store.get(world.services.db, row["id"])
+    assert event is not None and event.thread_id == events.id and event.message_id is not None
+    card = world.fake.message(forum, event.message_id)
+    assert card is not None and card.message_thread_id == events.id
+    await world.do(world.bob.press(card, f"ev:g:{event.id}"))
+    await world.do(world.carol.press(card, f"ev:g:{event.id}"))  # waitlisted
+    mark = world.fake.mark()
+    await world.do(world.bob.press(card, f"ev:x:{event.id}"))  # Кэрол is promoted, by mention
+    promoted = [
+        c
+        for c in sends(world, forum, mark)
+        if f"tg://user?id={world.carol.id}" in str(c.params.get("text"))
+    ]
+    assert promoted and all(thread(c) == events.id for c in promoted)
+
+    pending = await scheduled.pending_for(world.services.db, store.EVENT_REMINDER, event.id)
+    assert pending is not None
+    mark = world.fake.mark()
+    await make_event_due(world, store.EVENT_REMINDER, event.id)
+    await fire(world)
+    call = await world.fake.wait_for("sendMessage", since=mark, chat_id=forum.id)
+    assert f"tg://user?id={world.carol.id}" in str(call.params["text"])
+    assert thread(call) == events.id
