@@ -262,6 +262,7 @@ async def open_turn(update: Update, context: CourtyardContext, *, note: bool = T
     ``None`` for updates without a chat."""
     services = context.services
     tg_chat = update.effective_chat
+    TOPIC.set(None)  # an update handled before in this task leaves no topic behind
     if tg_chat is None:
         return None
     user = update.effective_user

@@ -331,3 +331,15 @@ async def test_an_event_made_in_a_topic_reminds_and_promotes_there(world: World)
     call = await world.fake.wait_for("sendMessage", since=mark, chat_id=forum.id)
     assert f"tg://user?id={world.carol.id}" in str(call.params["text"])
     assert thread(call) == events.id
+
+
+async def test_the_calendar_file_asked_in_a_topic_comes_in_that_topic(world: World) -> None:
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(
+        world.alice.send(forum, "/event Yard cleanup | in 3 days 10:00 | Yard", topic=events)
+    )
+    mark = world.fake.mark()
+    await world.do(world.bob.send(forum, "/calendar", topic=events))
+    files = [c for c in sends(world, forum, mark) if c.method == "sendDocument"]
+    assert len(files) == 1 and thread(files[0]) == events.id
