@@ -27,13 +27,14 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import charts
 from bot.domain import sharing as rules
 from bot.domain.errors import DomainError
 from bot.domain.refs import Ref
 from bot.domain.roles import Role
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
-from handlers import cards, refs
+from handlers import cards, pictures, refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention
 from storage import chats
 from storage import sharing as store
@@ -286,7 +287,52 @@ async def close_groupbuy(services: Services, gb_id: int) -> bool:
         who=mention(gb.organizer_id, gb.organizer_name),
         summary=Html(summary),
     )
+    await _totals_picture(services, gb)
     return True
+
+
+#: Buyers drawn in a group buy's picture before "and N more".
+PICTURE_BUYERS = 12
+
+
+async def _totals_picture(services: Services, gb: store.GroupBuy) -> None:
+    """The totals as a picture, best-effort, for the organizer (who got the summary): in their
+    private chat, else nowhere (the group has the card)."""
+    from handlers.sharing import private_chat
+
+    private = await private_chat(services, gb.organizer_id)
+    found = [o for o in await store.orders(services.db, gb.id) if o.quantity > 0]
+    if private is None or not found:
+        return
+    lang = private.language
+    labels = await store.unit_labels(services.db, gb.chat_id, [o.user_id for o in found])
+    total = rules.totals([o.quantity for o in found], gb.price_cents, gb.minimum)
+    groups = []
+    notes = []
+    if gb.minimum is not None:
+        money_min = gb.minimum.kind != rules.UNITS
+        have = total.cents if money_min else total.units
+        shown = (lambda v: money(lang, v, gb.currency)) if money_min else str
+        groups.append(
+            charts.Group(
+                t(lang, "chart.gb_minimum", need=shown(gb.minimum.value)),
+                shown(have),
+                have / gb.minimum.value if gb.minimum.value else 1.0,
+                "good" if total.reached else "warn",
+            )
+        )
+    for order in sorted(found, key=lambda o: -o.quantity)[:PICTURE_BUYERS]:
+        unit = labels.get(order.user_id)
+        who = f"{order.user_name} ({unit})" if unit else order.user_name
+        amount = money(lang, order.quantity * gb.price_cents, gb.currency)
+        share = order.quantity / total.units if total.units else 0.0
+        groups.append(charts.Group(who, f"{order.quantity} → {amount}", share, "info"))
+    if len(found) > PICTURE_BUYERS:
+        notes.append(t(lang, "chart.gb_more", n=len(found) - PICTURE_BUYERS))
+    amount = money(lang, total.cents, gb.currency)
+    notes.append(t(lang, "sharing.gb_total", units=total.units, amount=amount, people=total.people))
+    draw = partial(charts.tally_picture, gb.title, groups, notes, lang)
+    pictures.follow(services, private.id, None, f"group buy {gb.id}", draw)
 
 
 @refs.closer("groupbuy")

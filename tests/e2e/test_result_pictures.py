@@ -282,3 +282,46 @@ async def test_an_outcome_posted_after_a_crash_brings_its_picture_once(
         assert [c for c in photos(world) if c.index >= before] == []
     finally:
         await stop_app(world.app)
+
+
+@needs_fonts
+async def test_a_closed_group_buy_brings_its_organizer_a_picture_of_the_totals(
+    world: World,
+) -> None:
+    from storage import sharing as store
+
+    await world.with_bot()
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(world.alice.send(world.court, "/groupbuy Apples | ¥12.50 | tomorrow 20:00 | 3"))
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM groupbuys")
+    gb = await store.get_groupbuy(world.services.db, row["id"])
+    assert gb is not None
+    card = world.fake.message(world.court, gb.card_id)
+    for who in (world.bob, world.bob, world.carol):
+        await world.do(who.press(card, f"gb:p:{gb.id}"))
+    await world.do(world.alice.press(card, f"gb:c:{gb.id}"))
+    await world.services.outbox.idle()
+    [photo] = [c for c in world.fake.calls_to("sendPhoto", chat_id=world.alice.id) if c.ok]
+    assert picture(photo).size[0] == charts.WIDTH
+    assert photos(world) == []  # the group has the card; the totals go to the organizer
+
+
+async def test_a_group_buy_whose_organizer_never_started_the_bot_sends_no_picture(
+    world: World,
+) -> None:
+    from storage import sharing as store
+
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/groupbuy Apples | ¥12.50 | tomorrow 20:00"))
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM groupbuys")
+    gb = await store.get_groupbuy(world.services.db, row["id"])
+    assert gb is not None
+    card = world.fake.message(world.court, gb.card_id)
+    await world.do(world.bob.press(card, f"gb:p:{gb.id}"))
+    await world.do(world.alice.press(card, f"gb:c:{gb.id}"))
+    await world.services.outbox.idle()
+    assert world.fake.calls_to("sendPhoto") == []
+    assert "has closed" in "\n".join(
+        str(c.params.get("text"))
+        for c in world.fake.calls_to("sendMessage", chat_id=world.court.id)
+    )
