@@ -287,7 +287,10 @@ async def close_groupbuy(services: Services, gb_id: int) -> bool:
         who=mention(gb.organizer_id, gb.organizer_name),
         summary=Html(summary),
     )
-    await _totals_picture(services, gb)
+    try:  # best-effort: the group buy is closed and its summary sent whatever happens here
+        await _totals_picture(services, gb)
+    except Exception:
+        log.exception("no picture for group buy %s", gb.id)
     return True
 
 

@@ -770,11 +770,14 @@ async def _close(services: Services, chat: Chat, found: store.RollCall, *, by: s
     sent = await services.outbox.send(
         chat.id, t(chat.language, "rollcall.closed_by", who=by) + "\n" + text
     )
-    if sent is not None:  # the picture follows, best-effort (handlers/pictures.py)
-        db = services.db
-        tally = _tally(await store.households(db, found.id), await store.answers(db, found.id))
-        draw = partial(pictures.rollcall_picture, chat.language, closed.title, tally)
-        pictures.follow(services, sent.chat.id, sent.message_id, f"roll-call {found.id}", draw)
+    if sent is not None:  # the picture follows, best-effort: never in the way of the leads' notes
+        try:
+            db = services.db
+            tally = _tally(await store.households(db, found.id), await store.answers(db, found.id))
+            draw = partial(pictures.rollcall_picture, chat.language, closed.title, tally)
+            pictures.follow(services, sent.chat.id, sent.message_id, f"roll-call {found.id}", draw)
+        except Exception:
+            log.exception("no picture for roll-call %s", found.id)
     refresh_card(services, closed)
     notes = [
         r

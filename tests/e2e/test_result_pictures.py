@@ -325,3 +325,32 @@ async def test_a_group_buy_whose_organizer_never_started_the_bot_sends_no_pictur
         str(c.params.get("text"))
         for c in world.fake.calls_to("sendMessage", chat_id=world.court.id)
     )
+
+
+async def test_a_picture_that_cannot_be_queued_never_stops_the_leads_help_notes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The roll-call's picture is queued before the leads get the private list of who needs
+    help: a failure there must not cost that list (nor a group buy its close)."""
+    from handlers import pictures
+    from tests.e2e.test_rollcall import building, private_texts
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the queue broke")
+
+    monkeypatch.setattr(pictures, "follow", broken)
+    await building(world)
+    await world.do(world.alice.send(world.alice.private, "/start"))
+    await world.do(world.alice.send(world.court, "/rollcall Water pipe burst"))
+    card = world.fake.last_bot_message(world.court)
+    assert card is not None
+    await world.do(world.carol.press(card, "rc:h:1"))
+    mark = world.fake.mark()
+    await world.do(world.alice.press(card, "rc:x:1"))
+    assert "Roll-call summary" in "\n".join(
+        str(c.params.get("text"))
+        for c in world.fake.calls_to("sendMessage", chat_id=world.court.id)
+    )
+    assert any("2-102" in text for text in private_texts(world, world.alice, mark))
+    closed = world.fake.message(world.court, card.message_id)
+    assert closed is not None and closed.reply_markup is None
