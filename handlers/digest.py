@@ -85,7 +85,12 @@ async def run_digest(services: Services, row: Scheduled, late_by: timedelta) -> 
         return  # an empty week posts nothing
     text = t(chat.language, "digest.title") + "\n\n" + "\n\n".join(parts)
     # a failed try is not reported: the scheduler tries again, and missed_digest reports once
-    if await services.outbox.send(chat.id, text, report=False) is None:
+    topic = chat.settings.digest_topic  # a lead's /settings topic digest here
+    moved = t(chat.language, "topic.moved_to_general") if topic else None
+    sent = await services.outbox.send(
+        chat.id, text, report=False, thread_id=topic, moved_note=moved
+    )
+    if sent is None:
         current = await chats.get(services.db, chat.id)
         if current is not None and current.active:
             raise RuntimeError(f"digest for chat {chat.id} not delivered yet")

@@ -349,12 +349,16 @@ async def run_post(services: Services, row: Scheduled, late_by: timedelta) -> No
         text = t(lang, "post.reminder", text=post.text)
     if late_by > timedelta(minutes=1):
         text += "\n\n" + t(lang, "post.late", due=format_datetime(row.run_at, lang, tz))
+    thread = post.thread_id
+    if post.kind == "announcement" and target is not None and not target.is_private:
+        # a lead's /settings topic announcements here, else the topic it was written in
+        thread = target.settings.announcements_topic or thread
     message = await services.outbox.send(
         post.target_chat_id,
         text,
         report=False,
-        thread_id=post.thread_id,
-        moved_note=t(lang, "topic.moved_to_general") if post.thread_id else None,
+        thread_id=thread,
+        moved_note=t(lang, "topic.moved_to_general") if thread else None,
     )
     reachable = [post.target_chat_id]
     if message is None and post.target_chat_id != post.chat_id:

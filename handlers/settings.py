@@ -31,7 +31,9 @@ from bot.domain.settings import (
     apply_setting,
     describe_offsets,
     set_digest,
+    set_topic,
     split_setting_args,
+    topic_target,
 )
 from bot.domain.timezones import COMMON_ZONES
 from bot.i18n import Html, describe_rrule, escape, format_datetime, shorten, t, tn
@@ -219,6 +221,9 @@ async def settings(turn: Turn) -> None:
     if key is SettingKey.DIGEST:
         await _set_digest(turn, value)
         return
+    if key is SettingKey.TOPIC:
+        await _set_topic(turn, value)
+        return
     private = turn.chat.is_private
     old_zone = turn.chat.timezone
     old_language = turn.chat.language
@@ -275,6 +280,30 @@ async def _zone_changed(turn: Turn, chat: Chat, old_zone: str) -> None:
     await posts.follow_zone(turn.services, chat.id, old_zone, chat.timezone)
     if not chat.is_private:
         await digest.reschedule(turn.services, chat, turn.now)
+
+
+async def _set_topic(turn: Turn, value: str) -> None:
+    """``/settings topic announcements here`` / ``digest here`` (``general`` to undo), typed in
+    the topic of a forum supergroup that is to receive them."""
+    if turn.chat.is_private:
+        raise DomainError("error.setting_group_only", key="topic")
+    tg_chat = turn.update.effective_chat
+    if tg_chat is None or not tg_chat.is_forum:
+        raise DomainError("topic.not_forum")
+    thread = turn.thread_id
+    set_topic(turn.chat.settings, value, thread)  # refuse bad input before writing
+    chat = await _update(turn, lambda s: set_topic(s, value, thread))
+    what = topic_target(value) or "digest"
+    chosen = chat.settings.announcements_topic if what == "announcements" else None
+    if what == "digest":
+        chosen = chat.settings.digest_topic
+    saved = {
+        ("announcements", True): "topic.saved_announcements_here",
+        ("announcements", False): "topic.saved_announcements_general",
+        ("digest", True): "topic.saved_digest_here",
+        ("digest", False): "topic.saved_digest_general",
+    }
+    await turn.reply(saved[(what, chosen is not None)])
 
 
 async def _set_digest(turn: Turn, value: str) -> None:

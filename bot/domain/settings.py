@@ -115,6 +115,10 @@ class ChatSettings:
     #: repair reports: overdue when not acknowledged / not fixed within these many days
     report_ack_days: int = DEFAULT_REPORT_ACK_DAYS
     report_fix_days: int = DEFAULT_REPORT_FIX_DAYS
+    #: forum topics (message_thread_id) that announcements and the digest go to (None: where
+    #: an announcement was written; the digest in General)
+    announcements_topic: int | None = None
+    digest_topic: int | None = None
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED:
@@ -154,6 +158,8 @@ class ChatSettings:
                 "proposal_days": self.proposal_days,
                 "report_ack_days": self.report_ack_days,
                 "report_fix_days": self.report_fix_days,
+                "announcements_topic": self.announcements_topic,
+                "digest_topic": self.digest_topic,
             },
             sort_keys=True,
         )
@@ -190,7 +196,15 @@ class ChatSettings:
             proposal_days=_proposal_days_or(data.get("proposal_days"), base.proposal_days),
             report_ack_days=_report_days_or(data.get("report_ack_days"), base.report_ack_days),
             report_fix_days=_report_days_or(data.get("report_fix_days"), base.report_fix_days),
+            announcements_topic=_topic_or_none(data.get("announcements_topic")),
+            digest_topic=_topic_or_none(data.get("digest_topic")),
         )
+
+
+def _topic_or_none(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 1:
+        return value
+    return None
 
 
 def _report_days_or(value: object, default: int) -> int:
@@ -272,6 +286,7 @@ class SettingKey(enum.Enum):
     PROPOSAL_DAYS = "proposal_days"
     REPORT_ACK_DAYS = "report_ack_days"
     REPORT_FIX_DAYS = "report_fix_days"
+    TOPIC = "topic"
 
 
 _KEY_WORDS: Final[dict[str, SettingKey]] = Keywords(
@@ -299,6 +314,12 @@ _KEY_WORDS: Final[dict[str, SettingKey]] = Keywords(
         "reminder": SettingKey.REMINDERS,
         "提醒": SettingKey.REMINDERS,
         "напоминания": SettingKey.REMINDERS,
+        "topic": SettingKey.TOPIC,
+        "topics": SettingKey.TOPIC,
+        "话题": SettingKey.TOPIC,
+        "話題": SettingKey.TOPIC,
+        "тема": SettingKey.TOPIC,
+        "темы": SettingKey.TOPIC,
         "digest": SettingKey.DIGEST,
         "summary": SettingKey.DIGEST,
         "周报": SettingKey.DIGEST,
@@ -390,6 +411,63 @@ DIGEST_OFF: Final[frozenset[str]] = WordSet(
     {"off", "none", "no", "关", "关闭", "不要", "выкл", "нет", "отключить"}
 )
 
+#: What ``/settings topic <what> here`` chooses a topic for.
+_TOPIC_TARGETS: Final[dict[str, str]] = Keywords(
+    {
+        **dict.fromkeys(
+            ("announcements", "announcement", "announce", "公告", "通告", "объявления"),
+            "announcements",
+        ),
+        **dict.fromkeys(
+            ("digest", "summary", "周报", "週報", "摘要", "сводка", "дайджест"), "digest"
+        ),
+    }
+)
+#: "here": the topic the command is typed in; "general": back to General (or off).
+_TOPIC_HERE: Final[frozenset[str]] = WordSet(
+    {"here", "这里", "這裡", "這裏", "此处", "здесь", "сюда", "тут"}
+)
+_TOPIC_GENERAL: Final[frozenset[str]] = WordSet(
+    {
+        "general",
+        "off",
+        "none",
+        "综合",
+        "綜合",
+        "关闭",
+        "關閉",
+        "关",
+        "общая",
+        "общий",
+        "выкл",
+        "нет",
+    }
+)
+
+
+def set_topic(settings: ChatSettings, value: str, thread_id: int | None) -> ChatSettings:
+    """``/settings topic announcements here`` (or ``digest``; ``general``/``off`` instead of
+    ``here``): the topic ``thread_id`` the command was typed in (None: General) becomes where
+    announcements or the digest go. "here" typed in General means General."""
+    words = value.split()
+    if len(words) != 2:
+        raise DomainError("topic.usage")
+    target = _TOPIC_TARGETS.get(words[0].lower())
+    where = words[1].lower()
+    if target is None or (where not in _TOPIC_HERE and where not in _TOPIC_GENERAL):
+        raise DomainError("topic.usage")
+    chosen = thread_id if where in _TOPIC_HERE else None
+    if target == "announcements":
+        return replace(settings, announcements_topic=chosen)
+    return replace(settings, digest_topic=chosen)
+
+
+def topic_target(value: str) -> str | None:
+    """``announcements`` or ``digest`` for the first word of a topic setting, else None."""
+    words = value.split()
+    return _TOPIC_TARGETS.get(words[0].lower()) if words else None
+
+
 #: Keys that make sense in a private chat (a person's own language and zone).
 PRIVATE_KEYS: Final[frozenset[SettingKey]] = frozenset({SettingKey.LANGUAGE, SettingKey.TIMEZONE})
 
@@ -401,7 +479,7 @@ def parse_setting_key(text: str) -> SettingKey:
             "error.unknown_setting",
             value=text.strip()[:64],
             choices=(
-                "language, timezone, polls, events, reminders, digest, unit_approval,"
+                "language, timezone, polls, events, reminders, digest, topic, unit_approval,"
                 " decision_rule, event_reminders, listing_days, retention_days, report_ack_days,"
                 " report_fix_days, rollcall_minutes"
             ),

@@ -245,6 +245,7 @@ def test_setting_keys_complete() -> None:
         "events",
         "reminders",
         "digest",
+        "topic",
         "unit_approval",
         "decision_rule",
         "event_reminders",

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.chats import Chat
 from playground import Call, FakeChat
-from storage import decisions, polls, scheduled
+from storage import chats, decisions, polls, scheduled
 from storage import events as store
 from storage.db import to_db
 from tests.e2e.conftest import World
@@ -343,3 +344,63 @@ async def test_the_calendar_file_asked_in_a_topic_comes_in_that_topic(world: Wor
     await world.do(world.bob.send(forum, "/calendar", topic=events))
     files = [c for c in sends(world, forum, mark) if c.method == "sendDocument"]
     assert len(files) == 1 and thread(files[0]) == events.id
+
+
+async def test_leads_choose_the_topics_of_announcements_and_the_digest(world: World) -> None:
+    forum = await world.forum("Notices", "Chat")
+    notices, chat = forum.topic("Notices"), forum.topic("Chat")
+    # a resident may not; a plain group has no topics; nonsense is explained
+    replies = await world.do(world.bob.send(forum, "/settings topic digest here", topic=notices))
+    assert replies.sent(forum) and "will be posted" not in replies.text(forum)
+    assert all(thread(c) == notices.id for c in replies.sent(forum))  # refused in the topic too
+    assert (await chats_get(world, forum.id)).settings.digest_topic is None
+    await world.with_bot()
+    replies = await world.do(world.alice.send(world.court, "/settings topic digest here"))
+    assert "no topics" in replies.text(world.court)
+    replies = await world.do(world.alice.send(forum, "/settings topic polls here", topic=notices))
+    assert "/settings topic announcements here" in replies.text(forum)
+
+    replies = await world.do(
+        world.alice.send(forum, "/settings topic announcements here", topic=notices)
+    )
+    assert "announcements will be posted in this topic" in replies.text(forum)
+    assert all(thread(c) == notices.id for c in replies.sent(forum))
+    await world.do(world.alice.send(forum, "/settings topic digest here", topic=notices))
+    settings = (await chats_get(world, forum.id)).settings
+    assert (settings.announcements_topic, settings.digest_topic) == (notices.id, notices.id)
+
+    # an announcement written in another topic goes to the announcements' topic
+    await world.do(
+        world.alice.send(forum, "/announce every monday 9:00 | Bins go out tonight", topic=chat)
+    )
+    post = await last_post(world)
+    mark = world.fake.mark()
+    await make_due(world, post.id)
+    await fire_and_wait(world, post.id, times=1)
+    fired = sends(world, forum, mark)
+    assert len(fired) == 1 and thread(fired[0]) == notices.id
+
+    # the digest, with that announcement in it, too
+    await world.do(world.alice.send(forum, "/settings digest every sunday 18:00"))
+    due = to_db(world.services.clock())
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE scheduled SET run_at = ? WHERE kind = 'digest' AND status = 'pending'",
+            (due,),
+        )
+    mark = world.fake.mark()
+    world.services.scheduler.disarm(list(world.services.scheduler._armed))
+    await world.services.scheduler.refill()
+    call = await world.fake.wait_for("sendMessage", since=mark, chat_id=forum.id)
+    assert "Bins go out tonight" in str(call.params["text"]) and thread(call) == notices.id
+
+    # back to General
+    replies = await world.do(world.alice.send(forum, "/settings topic digest general", topic=chat))
+    assert "posted in General" in replies.text(forum)
+    assert (await chats_get(world, forum.id)).settings.digest_topic is None
+
+
+async def chats_get(world: World, chat_id: int) -> Chat:
+    found = await chats.get(world.services.db, chat_id)
+    assert found is not None
+    return found
