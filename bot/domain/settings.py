@@ -449,11 +449,14 @@ def set_topic(settings: ChatSettings, value: str, thread_id: int | None) -> Chat
     """``/settings topic announcements here`` (or ``digest``; ``general``/``off`` instead of
     ``here``): the topic ``thread_id`` the command was typed in (None: General) becomes where
     announcements or the digest go. "here" typed in General means General."""
-    words = value.split()
+    words = [w.strip(".,;:!?。，；：！？") for w in value.lower().split()]
+    words = [w for w in words if w]
     if len(words) != 2:
         raise DomainError("topic.usage")
-    target = _TOPIC_TARGETS.get(words[0].lower())
-    where = words[1].lower()
+    if words[1] in _TOPIC_TARGETS:  # "here announcements": the order people say it in
+        words.reverse()
+    target = _TOPIC_TARGETS.get(words[0])
+    where = words[1]
     if target is None or (where not in _TOPIC_HERE and where not in _TOPIC_GENERAL):
         raise DomainError("topic.usage")
     chosen = thread_id if where in _TOPIC_HERE else None
@@ -464,8 +467,8 @@ def set_topic(settings: ChatSettings, value: str, thread_id: int | None) -> Chat
 
 def topic_target(value: str) -> str | None:
     """``announcements`` or ``digest`` for the first word of a topic setting, else None."""
-    words = value.split()
-    return _TOPIC_TARGETS.get(words[0].lower()) if words else None
+    words = [w.strip(".,;:!?。，；：！？") for w in value.lower().split()]
+    return next((_TOPIC_TARGETS[w] for w in words if w in _TOPIC_TARGETS), None)
 
 
 #: Keys that make sense in a private chat (a person's own language and zone).

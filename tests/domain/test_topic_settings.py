@@ -29,6 +29,10 @@ BASE = ChatSettings()
         ("digest off", 7, 3, None),
         ("公告 综合", 7, None, 5),
         ("объявления общий", 7, None, 5),
+        # typed loosely: a full stop, the other order, Chinese punctuation
+        ("announcements here.", 7, 7, 5),
+        ("here announcements", 7, 7, 5),
+        ("这里 周报。", 9, 3, 9),
     ],
 )
 def test_the_topic_chosen(

@@ -404,3 +404,17 @@ async def chats_get(world: World, chat_id: int) -> Chat:
     found = await chats.get(world.services.db, chat_id)
     assert found is not None
     return found
+
+
+async def test_a_bot_that_manages_topics_still_answers_in_a_closed_one(world: World) -> None:
+    """As on Telegram: an administrator with "Manage topics" may write in a closed topic."""
+    forum = await world.forum("Events", admin=True)
+    forum.bot_rights["can_manage_topics"] = True
+    events = forum.topic("Events")
+    world.fake.close_topic(forum, events, by=world.alice)
+    await world.settle()
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, "/help", topic=events))
+    answers = sends(world, forum, mark)
+    assert answers and all(thread(c) == events.id for c in answers)
+    assert not any(MOVED in str(c.params.get("text")) for c in answers)
