@@ -140,6 +140,19 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             t(lang, "settings.organizers", names=names),
             tn(lang, "settings.members_known", await members.count(turn.services.db, chat.id)),
         ]
+        tg_chat = turn.update.effective_chat
+        if tg_chat is not None and tg_chat.is_forum:  # a forum: where posts go
+            here = panel_topic(turn)
+            lines.append(
+                t(
+                    lang,
+                    "topic.settings_line",
+                    announcements=topic_value(
+                        lang, s.announcements_topic, here, "topic.value_where_written"
+                    ),
+                    digest=topic_value(lang, s.digest_topic, here, "topic.value_general"),
+                )
+            )
         failed, reason, at = await chats.recent_delivery_failures(
             turn.services.db, chat.id, turn.now - FAILURES_SHOWN
         )
@@ -152,7 +165,22 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
     return "\n".join(lines)
 
 
-def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
+def panel_topic(turn: Turn) -> int | None:
+    """The forum topic a settings panel is in (None: General, or a group without topics)."""
+    tg_chat = turn.update.effective_chat
+    return turn.thread_id if tg_chat is not None and tg_chat.is_forum else None
+
+
+def topic_value(lang: str, chosen: int | None, here: int | None, unset: str) -> str:
+    """How the panel names a chosen topic: this one, another one, or ``unset``'s words."""
+    if chosen is None:
+        return t(lang, unset)
+    return t(lang, "topic.value_this" if chosen == here else "topic.value_other")
+
+
+def panel_keyboard(chat: Chat, topic: int | None = None) -> InlineKeyboardMarkup:
+    """``topic``: the forum topic the panel is in; it gets the buttons that send the
+    announcements and the digest there."""
     lang = chat.language
     s = chat.settings
     langs = [
@@ -187,6 +215,13 @@ def panel_keyboard(chat: Chat) -> InlineKeyboardMarkup:
         rows.append([InlineKeyboardButton(rule, callback_data="st:k")])
         overdue = t(lang, "settings.btn_report_days", ack=s.report_ack_days, fix=s.report_fix_days)
         rows.append([InlineKeyboardButton(overdue, callback_data="st:o")])
+        if topic is not None:
+            for key, chosen, data in (
+                ("topic.btn_announcements", s.announcements_topic, "st:n"),
+                ("topic.btn_digest", s.digest_topic, "st:g"),
+            ):
+                label = ("✓ " if chosen == topic else "") + t(lang, key)
+                rows.append([InlineKeyboardButton(label, callback_data=data)])
     rows.append([InlineKeyboardButton(t(lang, "settings.btn_done"), callback_data="st:x")])
     return InlineKeyboardMarkup(rows)
 
@@ -215,7 +250,9 @@ async def _update(turn: Turn, change: Callable[[ChatSettings], ChatSettings]) ->
 @command(action=Action.CHANGE_SETTINGS)
 async def settings(turn: Turn) -> None:
     if not turn.args:
-        await turn.say(await panel_text(turn, turn.chat), markup=panel_keyboard(turn.chat))
+        await turn.say(
+            await panel_text(turn, turn.chat), markup=panel_keyboard(turn.chat, panel_topic(turn))
+        )
         return
     key, value = split_setting_args(turn.args)
     if key is SettingKey.DIGEST:
@@ -396,6 +433,19 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         chat = await _update(turn, _next_report_days)
     elif op == "e" and arg is None and not chat.is_private:
         chat = await _update(turn, lambda s: replace(s, event_creators=_NEXT_WHO[s.event_creators]))
+    elif op in ("n", "g") and arg is None and (here := panel_topic(turn)) is not None:
+        # the panel's topic becomes (or stops being) where announcements / the digest go
+        if op == "n":
+            chat = await _update(
+                turn,
+                lambda s: replace(
+                    s, announcements_topic=None if s.announcements_topic == here else here
+                ),
+            )
+        else:
+            chat = await _update(
+                turn, lambda s: replace(s, digest_topic=None if s.digest_topic == here else here)
+            )
     else:
         raise DomainError("error.stale_button")
     await turn.answer(None if op == "b" else "settings.saved")  # at once; the edit may wait
@@ -403,6 +453,6 @@ async def settings_button(turn: Turn, parts: list[str]) -> None:
         chat.id,
         message.message_id,
         await panel_text(turn, chat),
-        reply_markup=panel_keyboard(chat),
+        reply_markup=panel_keyboard(chat, panel_topic(turn)),
         repost=False,
     )

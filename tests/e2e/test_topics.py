@@ -418,3 +418,42 @@ async def test_a_bot_that_manages_topics_still_answers_in_a_closed_one(world: Wo
     answers = sends(world, forum, mark)
     assert answers and all(thread(c) == events.id for c in answers)
     assert not any(MOVED in str(c.params.get("text")) for c in answers)
+
+
+async def test_the_panel_in_a_topic_sends_announcements_and_the_digest_there(
+    world: World,
+) -> None:
+    forum = await world.forum("Notices")
+    notices = forum.topic("Notices")
+    replies = await world.do(world.alice.send(forum, "/settings", topic=notices))
+    [panel_call] = replies.sent(forum)
+    assert thread(panel_call) == notices.id
+    assert "Topics: announcements — where written; digest — General" in str(
+        panel_call.params["text"]
+    )
+    panel = world.fake.message(forum, panel_call.result["message_id"])
+    assert panel is not None
+    replies = await world.do(world.bob.press(panel, "st:n"))  # a resident: refused
+    assert (await chats_get(world, forum.id)).settings.announcements_topic is None
+    await world.do(world.alice.press(panel, "st:n"))
+    await world.do(world.alice.press(panel, "st:g"))
+    settings = (await chats_get(world, forum.id)).settings
+    assert (settings.announcements_topic, settings.digest_topic) == (notices.id, notices.id)
+    await world.services.outbox.idle()
+    shown = world.fake.message(forum, panel.message_id)
+    assert shown is not None and shown.text is not None
+    assert "announcements — this topic; digest — this topic" in shown.text
+    await world.do(world.alice.press(panel, "st:g"))  # pressed again: back to General
+    assert (await chats_get(world, forum.id)).settings.digest_topic is None
+    # the panel in General, or of a group without topics, has no such buttons
+    replies = await world.do(world.alice.send(forum, "/settings"))
+    [general] = replies.sent(forum)
+    assert "st:n" not in str(general.params.get("reply_markup"))
+    await world.with_bot()
+    replies = await world.do(world.alice.send(world.court, "/settings"))
+    assert "Topics:" not in replies.text(world.court)
+    court_panel = world.fake.last_bot_message(world.court)
+    assert court_panel is not None
+    await world.do(world.alice.press(court_panel, "st:n", check=False))  # forged
+    court = await chats_get(world, world.court.id)
+    assert court.settings.announcements_topic is None
