@@ -136,6 +136,10 @@ class Topic:
     thread_id: int
     #: the line a message starts with when it has to go to General instead (translated)
     moved_note: str | None = None
+    #: the task handling the update: only its own sends follow the topic. A context is copied
+    #: into callbacks scheduled from it (APScheduler's timer, so JobQueue jobs), and a job
+    #: run hours later must not post in the topic of whoever last armed one.
+    task: asyncio.Task[Any] | None = field(default=None, compare=False)
 
 
 #: The topic of the update being handled (handlers/common.py ``open_turn``), or None.
@@ -563,7 +567,11 @@ class Outbox:
         when the send goes to its chat (never for a scheduled send)."""
         if thread_id is None and not BACKGROUND.get():
             asked = TOPIC.get()
-            if asked is not None and self.current_id(asked.chat_id) == self.current_id(chat_id):
+            if (
+                asked is not None
+                and asked.task is asyncio.current_task()
+                and self.current_id(asked.chat_id) == self.current_id(chat_id)
+            ):
                 thread_id = asked.thread_id
                 moved_note = moved_note or asked.moved_note
         return _Where(thread_id, moved_note)

@@ -13,6 +13,7 @@ person's unit claims (:func:`member_left`) and tells the leads once, with a Rest
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import logging
@@ -253,7 +254,11 @@ def _unthread_reply(message: Message | None) -> None:
 def _enter_topic(turn: Turn) -> None:
     """Sends to this chat while the update is handled go to its topic (bot/outbox.py)."""
     thread = turn.thread_id
-    TOPIC.set(Topic(turn.chat.id, thread, turn.moved_note()) if thread is not None else None)
+    TOPIC.set(
+        Topic(turn.chat.id, thread, turn.moved_note(), asyncio.current_task())
+        if thread is not None
+        else None
+    )
 
 
 async def open_turn(update: Update, context: CourtyardContext, *, note: bool = True) -> Turn | None:

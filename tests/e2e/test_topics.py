@@ -5,6 +5,7 @@ topic that replies to nothing is not taken for a reply to the topic's first mess
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.domain.chats import Chat
@@ -457,3 +458,25 @@ async def test_the_panel_in_a_topic_sends_announcements_and_the_digest_there(
     await world.do(world.alice.press(court_panel, "st:n", check=False))  # forged
     court = await chats_get(world, world.court.id)
     assert court.settings.announcements_topic is None
+
+
+async def test_a_topic_is_followed_only_by_the_task_that_handles_its_update(
+    world: World,
+) -> None:
+    """A context is copied into whatever a handler schedules (APScheduler's timer: the jobs
+    fired later run in it), so the topic is bound to the handling task, not to the context."""
+    from bot.outbox import TOPIC, Topic
+
+    outbox = world.services.outbox
+    TOPIC.set(Topic(world.court.id, 42, None, asyncio.current_task()))
+    try:
+        assert outbox._where(world.court.id, None, None).thread == 42  # the handler's own send
+        assert outbox._where(-1, None, None).thread is None  # another chat
+        later = asyncio.get_running_loop().create_task(_where_thread(world, world.court.id))
+        assert await later is None  # a callback scheduled from the handler's context
+    finally:
+        TOPIC.set(None)
+
+
+async def _where_thread(world: World, chat_id: int) -> int | None:
+    return world.services.outbox._where(chat_id, None, None).thread
