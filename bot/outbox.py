@@ -878,8 +878,10 @@ class Outbox:
         render: Callable[[], Awaitable[Rendered | None]],
         *,
         on_moved: Callable[[int], Awaitable[None]] | None = None,
+        thread_id: int | None = None,
     ) -> None:
-        """Ask for a card to be brought up to date; returns at once.
+        """Ask for a card to be brought up to date; returns at once. ``thread_id``: the forum
+        topic the card is in (stored with its row), where it goes if it has to be posted again.
 
         ``render`` is awaited when the edit is due, so it reads the latest state. Edits of one
         message are at least ``edit_interval`` apart; requests in between are merged into one.
@@ -892,6 +894,8 @@ class Outbox:
                 "refresh of message %s of group %s, now a supergroup: dropped", message_id, chat_id
             )
             return
+        if thread_id is not None:
+            self._threads[(chat_id, message_id)] = thread_id
         key = (chat_id, message_id)
         if len(self._refreshes) > 5_000:  # forget settled cards; their interval has passed
             horizon = self._clock() - max(self.limits.edit_interval, 1.0)

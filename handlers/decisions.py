@@ -601,6 +601,7 @@ def refresh_card(services: Services, decision: Decision) -> None:
         decision.message_id,
         partial(render, services, decision.id),
         on_moved=partial(_moved, services, decision.id),
+        thread_id=decision.thread_id,
     )
 
 

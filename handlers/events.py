@@ -274,7 +274,11 @@ def refresh_card(services: Services, event: store.Event) -> None:
         await store.set_message(services.db, event.id, new_id)
 
     services.outbox.refresh(
-        event.chat_id, event.message_id, partial(render_event, services, event.id), on_moved=moved
+        event.chat_id,
+        event.message_id,
+        partial(render_event, services, event.id),
+        on_moved=moved,
+        thread_id=event.thread_id,
     )
 
 

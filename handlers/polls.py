@@ -194,6 +194,7 @@ def refresh(services: Services, poll: polls.Poll) -> None:
         poll.message_id,
         partial(render, services, poll.id, poll.message_id),
         on_moved=moved,
+        thread_id=poll.thread_id,
     )
 
 

@@ -6,14 +6,15 @@ topic that replies to nothing is not taken for a reply to the topic's first mess
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from bot.domain.chats import Chat
-from playground import Call, FakeChat
+from playground import Call, FakeChat, FakeTelegram
 from storage import chats, decisions, polls, scheduled
 from storage import events as store
 from storage.db import to_db
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, start_app, stop_app
 from tests.e2e.test_events import fire
 from tests.e2e.test_events import make_due as make_event_due
 from tests.e2e.test_reminders import eventually, fire_due, last_post, make_due
@@ -480,3 +481,30 @@ async def test_a_topic_is_followed_only_by_the_task_that_handles_its_update(
 
 async def _where_thread(world: World, chat_id: int) -> int | None:
     return world.services.outbox._where(chat_id, None, None).thread
+
+
+async def test_a_deleted_card_is_posted_again_in_its_topic_after_a_restart(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """The new process knows nothing of what the old one sent: the topic comes from the row."""
+    db_path = tmp_path / "courtyard.sqlite3"
+    app = await start_app(fake, db_path)
+    world = World(fake, app)
+    forum = await world.forum("Events")
+    events = forum.topic("Events")
+    await world.do(world.bob.send(forum, "/poll Paint the gate? | Green | Blue", topic=events))
+    poll, card_id = await latest_poll(world)
+    await stop_app(app)
+    world.app = app = await start_app(fake, db_path)
+    try:
+        await world.settle()
+        fake.delete_message(forum, card_id)
+        await world.do(world.bob.send(forum, f"/close P{poll.id}"))  # from General
+        await world.services.outbox.idle()
+        await world.settle()
+        _, new_id = await latest_poll(world)
+        assert new_id != card_id
+        again = fake.message(forum, new_id)
+        assert again is not None and again.message_thread_id == events.id, again
+    finally:
+        await stop_app(app)
