@@ -67,9 +67,10 @@ async def test_the_bot_posts_in_a_topic_by_thread_id_or_by_replying(
     )
     assert doc.message_thread_id == events.id
     # edits keep the message where it is
-    edited = await bot.edit_message_text("here, edited", forum.id, by_id.message_id)
-    assert isinstance(edited, object)
-    assert fake.message(forum, by_id.message_id).message_thread_id == events.id  # type: ignore[union-attr]
+    await bot.edit_message_text("here, edited", forum.id, by_id.message_id)
+    shown = fake.message(forum, by_id.message_id)
+    assert shown is not None and shown.text == "here, edited"
+    assert (shown.message_thread_id, shown.is_topic_message) == (events.id, True)
 
 
 async def test_a_closed_topic_refuses_the_bot_unless_it_manages_topics(
