@@ -303,7 +303,9 @@ async def test_bad_input_is_answered_and_changes_nothing(world: World) -> None:
         assert replies.answers(), data
     await world.do(world.fake.join(world.court, stranger))
     replies = await world.do(carol.press(card, f"tp:a:{p.id}", check=False))
-    assert "leads" in replies.answer_text().lower() or "руковод" in replies.answer_text().lower()
+    assert (
+        "leads" in replies.answer_text().lower() or "администратор" in replies.answer_text().lower()
+    )
     # someone without a household cannot support
     replies = await world.do(stranger.press(card, f"tp:s:{p.id}"))
     assert "registered households" in replies.answer_text()
