@@ -14,9 +14,9 @@ async def test_a_typo_in_a_group_is_answered_with_the_command_meant(world: World
     assert "/pol" in text and "/poll" in text
     assert "Paint the gate? | Green | Blue" in text  # the catalogue's example, in <code>
     # the reply goes to the message that asked
-    assert replies.sent(world.court)[0].params.get("reply_parameters") or replies.sent(
-        world.court
-    )[0].params.get("reply_to_message_id")
+    assert replies.sent(world.court)[0].params.get("reply_parameters") or replies.sent(world.court)[
+        0
+    ].params.get("reply_to_message_id")
 
 
 async def test_another_bots_commands_are_left_alone(world: World) -> None:
