@@ -9,7 +9,7 @@ variable               default                                meaning
 COURTYARD_TOKEN        (required for ``run``)                 the bot token from @BotFather
 COURTYARD_DB           ./courtyard.sqlite3                    the SQLite database file
 COURTYARD_API_URL      https://api.telegram.org/bot           Bot API URL; the token is appended
-COURTYARD_LANGUAGE     en                                     language for new groups: en, zh, ru
+COURTYARD_LANGUAGE     en                                     new groups: en, zh, zh-hant, ru
 COURTYARD_TIMEZONE     UTC                                    time zone for new groups (IANA name)
 COURTYARD_LOG_LEVEL    INFO                                   DEBUG, INFO, WARNING, ERROR
 COURTYARD_BACKUP_DIR   ./backups                              where ``courtyard backup`` writes
@@ -155,7 +155,7 @@ def load_settings(
     raw_lang = get("COURTYARD_LANGUAGE", "en")
     language = normalize_language(raw_lang)
     if language is None:
-        problems.append(f"COURTYARD_LANGUAGE must be en, zh or ru; got {raw_lang!r}.")
+        problems.append(f"COURTYARD_LANGUAGE must be en, zh, zh-hant or ru; got {raw_lang!r}.")
         language = "en"
 
     raw_tz = get("COURTYARD_TIMEZONE", "UTC")
