@@ -23,6 +23,7 @@ import logging
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -525,12 +526,18 @@ async def export_chain(turn: Turn, chain_id: int) -> refs.Export:
     found = await store.get_chain(turn.services.db, chain_id)
     if found is None or found.chat_id != turn.chat.id:
         raise DomainError("sharing.unknown_ref", ref=f"C{chain_id}")
-    lang = turn.personal_lang
+    lang, tz = turn.personal_lang, turn.chat.timezone
+    zone = ZoneInfo(tz)
     rows = [
-        [str(number), line.user_name, line.text, line.updated_at.strftime("%Y-%m-%d %H:%M UTC")]
+        [
+            str(number),
+            line.user_name,
+            line.text,
+            line.updated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        ]
         for number, line in enumerate(await store.lines(turn.services.db, found.id), start=1)
     ]
-    header = [t(lang, f"sharing.csv_{c}") for c in ("n", "name", "line", "updated")]
+    header = [t(lang, f"sharing.csv_{c}", tz=tz) for c in ("n", "name", "line", "updated")]
     return refs.Export(filename=f"chain-C{found.id}.csv", header=header, rows=rows)
 
 

@@ -170,7 +170,7 @@ async def test_elevator_decision_in_a_12_unit_building_survives_a_restart(
         ]
         content = doc.params["document"].decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(content)))
-        assert rows[0] == ["unit", "area m²", "choice", "recorded by", "time (UTC)"]
+        assert rows[0] == ["Unit", "Area m²", "Choice", "Recorded by", "Time (UTC)"]
         by_unit = {r[0]: r for r in rows[1:]}
         assert len(by_unit) == 12
         assert by_unit["2-101"][1:4] == ["60", "for", "Bob Baker"]
@@ -333,7 +333,7 @@ async def test_secret_decision_never_shows_who_chose_what(world: World) -> None:
     await world.do(world.alice.send(world.court, f"/export D{decision.id}"))
     [doc] = world.fake.calls_to("sendDocument", chat_id=world.alice.id)
     header = doc.params["document"].decode("utf-8-sig").splitlines()[0]
-    assert header == "unit,area m²,recorded by,time (UTC)"
+    assert header == "Unit,Area m²,Recorded by,Time (UTC)"
 
     await world.do(world.alice.send(world.court, f"/close D{decision.id}"))  # asks nothing
     closed = await decisions.get(world.services.db, decision.id)

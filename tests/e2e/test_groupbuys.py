@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 from storage import sharing as store
 from tests.e2e.conftest import World
@@ -116,11 +117,16 @@ async def test_chain_lines_are_replaced_and_it_closes_on_time(world: World) -> N
     assert "chain is closed" in replies.text(world.court)
 
     await world.do(world.bob.send(world.bob.private, "/start"))
+    await world.do(world.alice.send(world.court, "/settings timezone Asia/Shanghai"))
     replies = await world.do(world.bob.send(world.court, f"/export C{chain.id}"))
     [doc] = [c for c in replies.calls if c.method == "sendDocument" and c.ok]
     content = next(iter(doc.files.values()))
     rows = list(csv.reader(io.StringIO(content.content.decode("utf-8-sig"))))
     assert rows[1][:3] == ["1", "王芳", "3-502 Wang, 3 boxes"] and len(rows) == 3
+    # times in the group's zone, named in the header (the export wrote UTC)
+    assert rows[0][3] == "Updated (Asia/Shanghai)"
+    shanghai = lines[0].updated_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert rows[1][3] == shanghai.strftime("%Y-%m-%d %H:%M")
 
 
 async def test_close_by_reply_and_forged_buttons(world: World) -> None:
