@@ -144,7 +144,7 @@ async def test_traditional_ballot_and_poll_words(world: World) -> None:
     said = (
         await world.do(world.alice.send(world.court, f"/ballot D{decision.id} 2-101 也許"))
     ).text(world.court)
-    assert "「也許」不是這裡的可選項" in said
+    assert "「也許」不是可選的選項" in said and "<code>贊成</code>" in said  # the words one types
 
     await world.do(
         world.bob.send(world.court, "/poll 大門要漆什麼顏色？ | 綠色 | 藍色 | 多選 不記名")
@@ -232,3 +232,17 @@ async def test_a_traditional_user_who_unblocks_the_bot_gets_the_traditional_menu
     person.unblock_bot()
     await world.settle()
     assert descriptions(world, person, person.private)["help"] == "檢視在這裡能做什麼"
+
+
+async def test_refusals_name_the_words_of_the_groups_language(world: World) -> None:
+    """A wrong choice is answered with the words one types in Chinese, English codes after."""
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, "/settings language zh"))
+    said = (await world.do(world.alice.send(world.court, "/settings polls 谁都行"))).text(
+        world.court
+    )
+    assert "<code>所有人</code>" in said and "<code>管理员</code>" in said, said
+    said = (await world.do(world.alice.send(world.court, "/settings unit_approval 也许"))).text(
+        world.court
+    )
+    assert "<code>开</code>" in said and "<code>关</code>" in said, said
