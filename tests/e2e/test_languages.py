@@ -191,7 +191,7 @@ async def test_a_group_added_by_a_hong_kong_lead_starts_in_traditional(world: Wo
     tai = world.fake.user("李小美", language_code="zh-tw")
     estate = world.fake.group("太古城", admins=[chan], members=[tai, world.bob])
     replies = await world.with_bot(estate, by=chan)
-    assert "各位鄰居，大家好" in replies.text(estate) and "群組管理員" in replies.text(estate)
+    assert "各位鄰居，大家好" in replies.text(estate) and "<b>管理員</b>" in replies.text(estate)
     chat = await chats.get(world.services.db, estate.id)
     assert chat is not None and chat.language == "zh_Hant"
     # its menus are Traditional from the start, for an English app too
