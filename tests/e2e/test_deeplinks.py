@@ -42,7 +42,7 @@ async def test_an_export_link_sends_the_file_to_its_owner_only(world: World) -> 
     # its owner: the file, without asking again
     replies = await world.do(world.alice.send(world.alice.private, f"/start {token}"))
     [doc] = [c for c in world.fake.calls_to("sendDocument", chat_id=world.alice.id) if c.ok]
-    assert doc.params["document"].decode("utf-8-sig").startswith("unit,")
+    assert doc.params["document"].decode("utf-8-sig").startswith("Unit,")
     assert "Hello" not in replies.text(world.alice.private)  # not the greeting instead
 
     # a resident who may not export gets the refusal, and no link that could open it
