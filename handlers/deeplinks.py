@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 LINK_TTL = timedelta(days=2)
 
 #: The words older versions put in links (``?start=export``): still answered, with the way on.
-OLD_WORDS = frozenset({"export", "sharing"})
+#: (``?start=sharing``, ``helper``, ``checkonme`` promise only that the bot can write to the
+#: person from now on: the greeting keeps that promise.)
+OLD_WORDS = frozenset({"export"})
 
 Opener = Callable[[Turn, Turn, str], Awaitable[None]]
 OPENERS: dict[str, Opener] = {}

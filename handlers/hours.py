@@ -30,6 +30,7 @@ from bot.domain.roles import Role
 from bot.domain.settings import parse_on_off
 from bot.i18n import Html, escape, shorten, t
 from bot.services import Services
+from handlers import deeplinks
 from handlers.common import Turn, button, command, display_name, is_id, mention
 from handlers.events import started_bot, when_range
 from storage import chats, members
@@ -276,6 +277,18 @@ async def _toggle_public(turn: Turn, parts: list[str]) -> None:
             reply_markup=await _public_keyboard(services, uid, turn.lang),
             repost=False,
         )
+
+
+@deeplinks.word("hours")
+async def open_hours(private: Turn) -> None:
+    """``?start=hours`` (asked for in a group before the private chat was open): the person's
+    own figures, as /hours shows them privately."""
+    assert private.user is not None
+    services, uid = private.services, private.user.id
+    await private.say(
+        await _own_figures(services, uid, private.lang, private.now),
+        markup=await _public_keyboard(services, uid, private.lang),
+    )
 
 
 @command()

@@ -684,8 +684,9 @@ async def reports_(turn: Turn) -> None:
 
 @deeplinks.word("reports")
 async def open_reports(private: Turn) -> None:
-    """``?start=reports`` (a handler who could not be reached): the reports they handle."""
-    await reports_.__wrapped__(private)  # type: ignore[attr-defined]
+    """``?start=reports`` (a handler who could not be reached): the reports they handle.
+    (Not the /reports body: it would read the payload word "reports" as its argument.)"""
+    await _private_list(private)
 
 
 @deeplinks.word("report")
