@@ -266,8 +266,7 @@ async def open_reminders_word(private: Turn) -> None:
 @deeplinks.opener("reminders")
 async def open_reminders(private: Turn, group: Turn, args: str) -> None:
     """A link handed out by /remindme: the private chat is open now; the list shows it."""
-    text, markup = await _listing(private, "reminder")
-    await private.say(text, markup=markup)
+    await open_reminders_word(private)
 
 
 @command(action=Action.ANNOUNCE, where=GROUP_ONLY)
