@@ -359,9 +359,12 @@ class Outbox:
             if chat_id == old_id:
                 state.dirty = False
         if first:
-            self._spawn(self.hooks.chat_moved(old_id, new_id), f"chat {old_id} moved")
+            self.background(self.hooks.chat_moved(old_id, new_id), f"chat {old_id} moved")
 
-    def _spawn(self, work: Awaitable[None], name: str) -> None:
+    def background(self, work: Awaitable[None], name: str) -> None:
+        """Run ``work`` after the replies residents wait for, counted by ``idle()`` (shutdown
+        awaits it); a failure is logged, never raised."""
+
         async def run() -> None:
             PRESS.set(None)  # not part of the press that may have caused it
             BACKGROUND.set(True)  # replies to residents go first

@@ -33,7 +33,9 @@ def follow(
     replying to ``reply_to``. It runs as the outbox's background work: after what residents
     are waiting for, awaited by ``outbox.idle()`` at shutdown, and the caller (a closing job)
     is not held up by the drawing."""
-    services.outbox._spawn(_follow(services, chat_id, reply_to, what, draw), f"picture of {what}")
+    services.outbox.background(
+        _follow(services, chat_id, reply_to, what, draw), f"picture of {what}"
+    )
 
 
 async def _follow(
