@@ -1,0 +1,2 @@
+-- Reserved: topics of follow-ups (issue 13).
+SELECT 1;
