@@ -163,6 +163,8 @@ async def open_export(private: Turn, group: Turn, args: str) -> None:
     found = parse_ref(args)
     if found is None or found.kind not in EXPORTERS or private.user is None:
         raise DomainError("link.expired")
+    if not await group.is_member():  # a link outlives its owner's place in the group
+        raise DomainError("link.not_member")
     if not await _send_export(group, private.user.id, found):
         raise DomainError("link.expired")
 
