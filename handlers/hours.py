@@ -31,7 +31,7 @@ from bot.domain.settings import parse_on_off
 from bot.i18n import Html, escape, shorten, t
 from bot.services import Services
 from handlers import deeplinks
-from handlers.common import Turn, button, command, display_name, is_id, mention
+from handlers.common import Turn, button, command, display_name, in_group, is_id, mention
 from handlers.events import started_bot, when_range
 from storage import chats, members
 from storage import events as rosters_store
@@ -169,7 +169,10 @@ async def hours_button(turn: Turn, parts: list[str]) -> None:
     uid = turn.user.id
     if uid == claim.user_id:
         raise DomainError("hours.not_own")  # nobody confirms their own hours, not even a lead
-    if uid != claim.creator_id and await services.roles.role_of(group, uid) < Role.LEAD:
+    organizer = uid == claim.creator_id and await in_group(
+        services, group, uid, name=None, now=turn.now
+    )  # an organizer who left the group no longer confirms anyone's hours there
+    if not organizer and await services.roles.role_of(group, uid) < Role.LEAD:
         raise DomainError("hours.not_organizer")
     approve = parts[0] == "a"
     status = await store.decide(services.db, claim.id, lambda s: rules.decide(s, approve), turn.now)
