@@ -13,6 +13,7 @@ from bot.domain.meetings import (
     DEFAULT_DAYS,
     MAX_ITEMS,
     Item,
+    Request,
     count,
     households_voting,
     parse_item,
@@ -23,7 +24,7 @@ from bot.domain.meetings import (
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
-def request(text: str, default: str = "majority"):
+def request(text: str, default: str = "majority") -> Request:
     return parse_request(text, lang="en", tz="UTC", now=NOW, default_rule=default)
 
 
