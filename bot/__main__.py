@@ -156,10 +156,18 @@ def parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="the page's address (default: loopback only)"
     )
     play.add_argument(
-        "--lang", default="en", choices=["en", "zh", "ru"], help="language of the building"
+        "--lang",
+        default="en",
+        choices=["en", "zh", "zh-hant", "ru"],
+        help="language of the building (zh: Simplified Chinese, zh-hant: Traditional)",
     )
     play.add_argument(
         "--demo", action="store_true", help="prepare a building: units, a poll, an event, ..."
+    )
+    play.add_argument(
+        "--forum",
+        action="store_true",
+        help="make the group a forum with topics (General, Repairs, Events, Sell & give away)",
     )
     play.add_argument("--db", metavar="FILE", help="keep the database in FILE")
     return p
@@ -611,7 +619,12 @@ def main(argv: list[str] | None = None) -> int:
         from playground.launch import run as run_playground
 
         return run_playground(
-            port=args.port, language=args.lang, demo=args.demo, db=args.db, host=args.host
+            port=args.port,
+            language=args.lang,
+            demo=args.demo,
+            db=args.db,
+            host=args.host,
+            forum=args.forum,
         )
     parser().print_help()
     return 0
