@@ -32,7 +32,16 @@ from bot.domain.roles import Action, Role
 from bot.i18n import Html, escape, format_datetime_zone, shorten, t, tn
 from bot.services import Services
 from handlers import cards, refs
-from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention_batches
+from handlers.common import (
+    GROUP_ONLY,
+    Turn,
+    button,
+    command,
+    display_name,
+    in_group,
+    is_id,
+    mention_batches,
+)
 from handlers.events import started_bot
 from storage import chats
 from storage import notices as store
@@ -183,8 +192,10 @@ async def notice(turn: Turn) -> None:
 
 
 async def _may_manage(services: Services, group: Chat, user_id: int, found: store.Notice) -> bool:
-    if user_id == found.author_id:
-        return True
+    if user_id == found.author_id and await in_group(
+        services, group, user_id, name=None, now=services.clock()
+    ):
+        return True  # an author who left the group no longer acts on its notices
     return await services.roles.role_of(group, user_id) >= Role.LEAD
 
 
