@@ -59,6 +59,7 @@ from handlers.common import (
     open_turn,
 )
 from handlers.events import CARD_BUDGET, collapse, started_bot
+from handlers.topics import topic
 from storage import chats, members, prompts
 from storage import rollcall as store
 from storage.scheduled import Scheduled
@@ -206,7 +207,11 @@ def refresh_card(services: Services, found: store.RollCall) -> None:
         await store.set_message(services.db, found.id, new_id)
 
     services.outbox.refresh(
-        found.chat_id, found.message_id, partial(render, services, found.id), on_moved=moved
+        found.chat_id,
+        found.message_id,
+        partial(render, services, found.id),
+        on_moved=moved,
+        thread_id=found.thread_id,
     )
 
 
@@ -281,6 +286,7 @@ async def _tell_responders(
             t(chat.language, "rollcall.unreachable_group", mentions=Html(batch), link=link),
             reply_to=rollcall.message_id,
             silent=True,
+            **topic(chat.language, rollcall.thread_id),
         )
     names = ", ".join(shorten(name, 32) for _, name in missed)
     for uid, private in reached:
@@ -339,6 +345,7 @@ async def rollcall(turn: Turn) -> None:
         title=title,
         now=turn.now,
         remind_at=rules.remind_at(turn.now, minutes),
+        thread_id=turn.thread_id,
     )
     if opened is None:
         busy = await store.open_in(services.db, turn.chat.id)
@@ -633,7 +640,11 @@ async def _offer_picker(turn: Turn, found: store.RollCall) -> None:
     if len(offered) > PICK_MAX:
         text += "\n" + t(turn.lang, "rollcall.pick_more", n=len(offered) - PICK_MAX)
     sent = await services.outbox.send(
-        turn.chat.id, text, reply_markup=InlineKeyboardMarkup(rows), reply_to=found.message_id
+        turn.chat.id,
+        text,
+        reply_markup=InlineKeyboardMarkup(rows),
+        reply_to=found.message_id,
+        **topic(turn.lang, found.thread_id),
     )
     if sent is not None:
         await prompts.attach(services.db, prompt_id, sent.message_id)
@@ -768,7 +779,9 @@ async def _close(services: Services, chat: Chat, found: store.RollCall, *, by: s
     assert closed is not None
     text = await _summary(services, closed, chat.language)
     sent = await services.outbox.send(
-        chat.id, t(chat.language, "rollcall.closed_by", who=by) + "\n" + text
+        chat.id,
+        t(chat.language, "rollcall.closed_by", who=by) + "\n" + text,
+        **topic(chat.language, closed.thread_id),
     )
     if sent is not None:  # the picture follows, best-effort: never in the way of the leads' notes
         try:
@@ -842,7 +855,9 @@ async def run_reminder(services: Services, row: Scheduled, late_by: timedelta) -
     batches = mention_batches(everyone) or [""]
     for number, batch in enumerate(batches):
         text = (head + "\n" if number == 0 else "") + batch
-        await services.outbox.send(chat.id, text, reply_to=found.message_id)
+        await services.outbox.send(
+            chat.id, text, reply_to=found.message_id, **topic(lang, found.thread_id)
+        )
     listed = [
         t(
             lang,

@@ -35,6 +35,7 @@ class RollCall:
     message_id: int | None
     opened_at: datetime
     closed_at: datetime | None
+    thread_id: int | None = None  # the forum topic of its card and follow-ups (None: General)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,10 @@ class AnswerRow:
     answered_at: datetime
 
 
-_COLS = "id, chat_id, creator_id, creator_name, title, status, message_id, opened_at, closed_at"
+_COLS = (
+    "id, chat_id, creator_id, creator_name, title, status, message_id, opened_at, closed_at,"
+    " thread_id"
+)
 
 
 def _rollcall(r: aiosqlite.Row) -> RollCall:
@@ -65,6 +69,7 @@ def _rollcall(r: aiosqlite.Row) -> RollCall:
         message_id=r["message_id"],
         opened_at=from_db(r["opened_at"]),
         closed_at=from_db(r["closed_at"]) if r["closed_at"] else None,
+        thread_id=r["thread_id"],
     )
 
 
@@ -77,9 +82,11 @@ async def open_rollcall(
     title: str,
     now: datetime,
     remind_at: datetime,
+    thread_id: int | None = None,
 ) -> tuple[int, int] | None:
     """A new roll-call over the register as it is now, with its reminder row. ``None`` when the
-    group already has one open. Returns (roll-call id, scheduled row id to arm)."""
+    group already has one open. Returns (roll-call id, scheduled row id to arm). ``thread_id``:
+    the forum topic it was opened in, where its reminder and closing go."""
     async with db.write() as conn:
         busy = await (
             await conn.execute(
@@ -89,9 +96,9 @@ async def open_rollcall(
         if busy is not None:
             return None
         cur = await conn.execute(
-            "INSERT INTO rollcalls (chat_id, creator_id, creator_name, title, opened_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (chat_id, creator_id, creator_name, title, to_db(now)),
+            "INSERT INTO rollcalls (chat_id, creator_id, creator_name, title, opened_at, thread_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (chat_id, creator_id, creator_name, title, to_db(now), thread_id),
         )
         rollcall_id = cur.lastrowid
         assert rollcall_id is not None

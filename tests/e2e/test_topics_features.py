@@ -1,0 +1,103 @@
+"""Forum topics, feature by feature: whatever a feature posts later — a reminder, a closing, a
+status told in the group, an outcome, a chase — goes to the topic the thing was created in.
+Each story creates the thing in a topic of a forum supergroup, deletes its card (a reply to the
+card would carry the topic; the row must), makes the follow-up happen (the clock, a press, a
+command typed in General) and checks the message's ``message_thread_id``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playground import Call, FakeChat, FakeTelegram
+from playground.world import FakeTopic
+from storage.db import to_db
+from tests.e2e.conftest import World, start_app, stop_app
+from tests.e2e.test_reminders import eventually
+from tests.e2e.test_topics import MOVED, sends, thread
+
+
+async def newest(world: World, table: str) -> dict[str, Any]:
+    """The newest row of ``table``, as a dict."""
+    row = await world.services.db.fetchone(f"SELECT * FROM {table} ORDER BY id DESC LIMIT 1")
+    assert row is not None, f"no row in {table}"
+    return dict(row)
+
+
+async def fire(world: World, kind: str, ref_id: int) -> None:
+    """Let the pending ``kind`` row of ``ref_id`` fire now (a real JobQueue job) and wait until
+    it has run and what it sent is out."""
+    db = world.services.db
+    rows = await db.fetchall(
+        "SELECT id FROM scheduled WHERE kind = ? AND ref_id = ? AND status = 'pending'",
+        (kind, ref_id),
+    )
+    ids = [int(r["id"]) for r in rows]
+    assert ids, f"nothing pending for {kind} {ref_id}"
+    due = to_db(world.services.clock())
+    async with db.write() as conn:
+        await conn.execute(
+            f"UPDATE scheduled SET run_at = ? WHERE id IN ({', '.join('?' * len(ids))})",
+            (due, *ids),
+        )
+    world.services.scheduler.disarm(list(world.services.scheduler._armed))
+    await world.services.scheduler.refill()
+
+    async def ran() -> bool:
+        left = await db.fetchone(
+            f"SELECT count(*) AS n FROM scheduled WHERE status IN ('pending', 'running')"
+            f" AND id IN ({', '.join('?' * len(ids))})",
+            tuple(ids),
+        )
+        return left is not None and left["n"] == 0
+
+    await eventually(ran, timeout=10)
+    await world.services.outbox.idle()
+    await world.settle()
+
+
+def said(world: World, chat: FakeChat, since: int, words: str) -> list[Call]:
+    """The messages sent to ``chat`` since ``since`` that contain ``words``."""
+    return [
+        c
+        for c in sends(world, chat, since)
+        if words in str(c.params.get("text") or c.params.get("caption") or "")
+    ]
+
+
+def in_topic(calls: list[Call], topic: FakeTopic) -> bool:
+    return bool(calls) and all(thread(c) == topic.id for c in calls)
+
+
+def where(calls: list[Call]) -> list[tuple[Any, str]]:
+    """For assertion messages: each call's topic and the start of its text."""
+    return [(thread(c), str(c.params.get("text") or c.params.get("caption"))[:70]) for c in calls]
+
+
+def delete_card(world: World, forum: FakeChat, message_id: int | None) -> None:
+    assert message_id is not None
+    world.fake.delete_message(forum, message_id)
+
+
+# --- roll-calls (#A) ------------------------------------------------------------------------
+
+
+async def test_a_roll_call_reminds_and_closes_in_its_topic_after_its_card_was_deleted(
+    world: World,
+) -> None:
+    forum = await world.forum("Emergencies")
+    topic = forum.topic("Emergencies")
+    for label in ("2-101", "2-102"):
+        await world.do(world.alice.send(forum, f"/units add {label}"))
+    await world.do(world.alice.send(forum, "/rollcall Water pipe burst", topic=topic))
+    rollcall = await newest(world, "rollcalls")
+    assert rollcall["thread_id"] == topic.id
+    delete_card(world, forum, rollcall["message_id"])
+    mark = world.fake.mark()
+    await fire(world, "rollcall_reminder", rollcall["id"])
+    reminded = said(world, forum, mark, "Water pipe burst")
+    assert in_topic(reminded, topic), where(sends(world, forum, mark))
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/close A{rollcall['id']}"))  # typed in General
+    summary = said(world, forum, mark, "Water pipe burst")
+    assert in_topic(summary, topic), where(sends(world, forum, mark))
