@@ -91,6 +91,13 @@ PERSONAL: Final[dict[str, dict[str, str]]] = {
     "proposal_statements": {"author_id": "id"},
     "proposal_minutes": {"by_id": "id"},
     "proposal_progress": {"by_id": "id"},
+    "meetings": {
+        "creator_id": "id",
+        "creator_name": "name",
+        "closed_by": "name",
+        "closed_by_id": "id",
+    },
+    "meeting_answers": {"by_id": "id", "by_name": "name"},
     # a private chat's id is its user's id
     "chats": {"id": "id (private chats)"},
 }
@@ -226,6 +233,25 @@ async def collect(db: Database, user_id: int) -> dict[str, Any]:
         f"SELECT t.chat_id, {g}, t.id AS decision, t.title, t.status, t.created_at"
         " FROM decisions t WHERE t.creator_id = ?",
         u,
+    )
+    answers = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, m.id AS meeting, m.title, m.status, t.label AS unit,"
+        " t.item, i.title AS item_title, t.choice, t.paper, t.cast_at FROM meeting_answers t"
+        " JOIN meetings m ON m.id = t.meeting_id JOIN meeting_items i"
+        " ON i.meeting_id = t.meeting_id AND i.number = t.item WHERE t.by_id = ?",
+        u,
+    )
+    for a in answers:
+        a["paper"] = bool(a["paper"])
+    data["meeting_answers"] = answers
+    data["meetings_created"] = await _rows(
+        db,
+        f"SELECT t.chat_id, {g}, t.id AS meeting, t.title, t.status, t.created_at"
+        f" FROM meetings t WHERE t.creator_id = ? UNION ALL SELECT t.chat_id, {g}, t.id,"
+        " t.title, t.status, t.created_at FROM meetings t WHERE t.closed_by_id = ?"
+        " AND t.creator_id != ?",
+        (user_id, user_id, user_id),
     )
     data["events_created"] = await _rows(
         db,
@@ -565,6 +591,32 @@ async def forget(
                 (words.lead, chat_id, name),
             )
         await anon("decisions", "decisions", "creator_id", "creator_name")
+
+        # meetings: a household's answers stay counted for its unit, without the person; a
+        # meeting they opened or closed early stays the group's ("a lead")
+        for chat_id in await _ids(
+            conn, "SELECT DISTINCT chat_id FROM meeting_answers WHERE by_id = ?", u
+        ):
+            words = placeholders(langs.get(chat_id, "en"))
+            await run(
+                done.anonymised,
+                "meeting_answers",
+                "UPDATE meeting_answers SET by_id = ?,"
+                " by_name = CASE paper WHEN 1 THEN ? ELSE ? END WHERE by_id = ? AND chat_id = ?",
+                (NOBODY, words.lead, words.former, user_id, chat_id),
+            )
+        for chat_id in await _ids(
+            conn, "SELECT DISTINCT chat_id FROM meetings WHERE closed_by_id = ?", u
+        ):
+            words = placeholders(langs.get(chat_id, "en"))
+            await run(
+                done.anonymised,
+                "meetings",
+                "UPDATE meetings SET closed_by = ?, closed_by_id = NULL"
+                " WHERE closed_by_id = ? AND chat_id = ?",
+                (words.lead, user_id, chat_id),
+            )
+        await anon("meetings", "meetings", "creator_id", "creator_name")
 
         # events and rosters: what they created stays; their own places go. Every card that
         # showed them is redrawn, closed or past ones too (a bot may edit its messages however
@@ -914,7 +966,8 @@ async def purge_group(db: Database, chat_id: int) -> list[int] | None:
 
 async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, int]:
     """Delete a group's finished things whose end is before ``cutoff``: closed polls,
-    decisions, group buys and chains (by closing time), events (by their end, or start),
+    decisions, owners' meetings, group buys and chains (by closing time), events (by their end,
+    or start),
     rosters (by their last slot), returned loans (by return), withdrawn, given or expired
     listings (by their listing end; no loan newer than the cutoff), settled repair reports
     (fixed, confirmed, duplicate, not ours: by their last change), closed notices and those whose
@@ -931,6 +984,10 @@ async def purge_old(db: Database, chat_id: int, cutoff: datetime) -> dict[str, i
         ),
         "decisions": (
             "DELETE FROM decisions WHERE chat_id = ? AND status = 'closed' AND closed_at < ?",
+            (chat_id, c),
+        ),
+        "meetings": (
+            "DELETE FROM meetings WHERE chat_id = ? AND status = 'closed' AND closed_at < ?",
             (chat_id, c),
         ),
         "events": (
