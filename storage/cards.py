@@ -52,6 +52,7 @@ class CardTable:
 KINDS: Mapping[str, CardTable] = {
     "poll": CardTable("polls", "message_id", "status = 'open'"),
     "decision": CardTable("decisions", "message_id", "status = 'open'"),
+    "meeting": CardTable("meetings", "message_id", "status = 'open'"),
     "event": CardTable(
         "events", "message_id", "status = 'open' AND coalesce(ends_at, starts_at) >= :since"
     ),

@@ -25,6 +25,7 @@ KINDS: Final[dict[str, str]] = {
     "A": "rollcall",  # an emergency roll-call (alarm)
     "F": "report",  # a repair or problem report (fix)
     "N": "notice",
+    "M": "meeting",  # an owners' general meeting with several items
 }
 LETTERS: Final[dict[str, str]] = {name: letter for letter, name in KINDS.items()}
 
