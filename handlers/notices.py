@@ -43,6 +43,7 @@ from handlers.common import (
     mention_batches,
 )
 from handlers.events import started_bot
+from handlers.topics import topic
 from storage import chats
 from storage import notices as store
 from storage import reports as households
@@ -131,7 +132,11 @@ def refresh_card(services: Services, notice: store.Notice) -> None:
         await store.set_message(services.db, notice.id, new_id, notice.pinned)
 
     services.outbox.refresh(
-        notice.chat_id, notice.message_id, partial(render_card, services, notice.id), on_moved=moved
+        notice.chat_id,
+        notice.message_id,
+        partial(render_card, services, notice.id),
+        on_moved=moved,
+        thread_id=notice.thread_id,
     )
 
 
@@ -171,6 +176,7 @@ async def notice(turn: Turn) -> None:
         text=draft.text,
         confirm_by=confirm_by,
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     if row_id is not None and confirm_by is not None:
         services.scheduler.arm(row_id, confirm_by)
@@ -361,6 +367,7 @@ async def _remind(turn: Turn, group: Chat, found: store.Notice) -> None:
                 text=shorten(found.text, 80),
                 ref=rules.tag(found.id),
             ),
+            **topic(lang, found.thread_id),
         )
 
 
@@ -407,6 +414,7 @@ async def run_deadline(services: Services, row: Scheduled, late_by: timedelta) -
             ref=rules.tag(found.id),
             count=Html(_count_line(lang, tally)),
         ),
+        **topic(lang, found.thread_id),
     )
 
 

@@ -26,10 +26,12 @@ class Notice:
     status: str
     message_id: int | None
     created_at: datetime
+    thread_id: int | None = None  # the forum topic of its card, chasing and deadline
 
 
 _COLS = (
-    "id, chat_id, author_id, author_name, text, deadline, pinned, status, message_id, created_at"
+    "id, chat_id, author_id, author_name, text, deadline, pinned, status, message_id, created_at,"
+    " thread_id"
 )
 
 
@@ -45,6 +47,7 @@ def _notice(r: aiosqlite.Row) -> Notice:
         status=r["status"],
         message_id=r["message_id"],
         created_at=from_db(r["created_at"]),
+        thread_id=r["thread_id"],
     )
 
 
@@ -57,12 +60,14 @@ async def create(
     text: str,
     confirm_by: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[int, int | None]:
-    """Store the notice and, with a deadline, its deadline row: (notice id, row id)."""
+    """Store the notice and, with a deadline, its deadline row: (notice id, row id).
+    ``thread_id``: the forum topic it was posted in."""
     async with db.write() as conn:
         cur = await conn.execute(
-            "INSERT INTO notices (chat_id, author_id, author_name, text, deadline, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO notices (chat_id, author_id, author_name, text, deadline, created_at,"
+            " thread_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 author_id,
@@ -70,6 +75,7 @@ async def create(
                 text,
                 to_db(confirm_by) if confirm_by else None,
                 to_db(now),
+                thread_id,
             ),
         )
         notice_id = cur.lastrowid

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playground import Call, FakeChat, FakeTelegram
+from playground import Call, FakeChat, FakeTelegram, FakeUser
 from playground.world import FakeTopic
+from storage import units
 from storage.db import to_db
 from tests.e2e.conftest import World, start_app, stop_app
 from tests.e2e.test_reminders import eventually
@@ -74,6 +75,20 @@ def where(calls: list[Call]) -> list[tuple[Any, str]]:
     return [(thread(c), str(c.params.get("text") or c.params.get("caption"))[:70]) for c in calls]
 
 
+async def household(world: World, forum: FakeChat, person: FakeUser, label: str) -> None:
+    """``person`` lives in ``label`` (added, claimed and approved) in ``forum``."""
+    await world.do(world.alice.send(forum, f"/units add {label}"))
+    await world.do(person.send(forum, f"/unit {label}"))
+    unit = await units.get(world.services.db, forum.id, label)
+    assert unit is not None
+    async with world.services.db.write() as conn:
+        await conn.execute(
+            "UPDATE unit_members SET status = 'approved', decided_by = ?"
+            " WHERE unit_id = ? AND user_id = ?",
+            (world.alice.id, unit.id, person.id),
+        )
+
+
 def delete_card(world: World, forum: FakeChat, message_id: int | None) -> None:
     assert message_id is not None
     world.fake.delete_message(forum, message_id)
@@ -101,3 +116,38 @@ async def test_a_roll_call_reminds_and_closes_in_its_topic_after_its_card_was_de
     await world.do(world.alice.send(forum, f"/close A{rollcall['id']}"))  # typed in General
     summary = said(world, forum, mark, "Water pipe burst")
     assert in_topic(summary, topic), where(sends(world, forum, mark))
+
+
+# --- notices (#N) ---------------------------------------------------------------------------
+
+
+async def test_a_notice_chases_and_meets_its_deadline_in_its_topic(world: World) -> None:
+    forum = await world.forum("Notices")
+    topic = forum.topic("Notices")
+    await household(world, forum, world.bob, "1-01")
+    await world.do(
+        world.alice.send(forum, "/notice Lift off on Wednesday | confirm by in 3 days", topic=topic)
+    )
+    notice = await newest(world, "notices")
+    assert notice["thread_id"] == topic.id
+    delete_card(world, forum, notice["message_id"])
+    # Alice has no private chat with the bot: the deadline is told in the group, in the topic
+    mark = world.fake.mark()
+    await fire(world, "notice_deadline", notice["id"])
+    told = said(world, forum, mark, f"#N{notice['id']}")
+    assert in_topic(told, topic), where(sends(world, forum, mark))
+    # Remind the rest, pressed on the list the author got privately: the chase goes to the topic
+    replies = await world.do(world.alice.send(world.alice.private, "/start"))
+    assert replies.sent(world.alice.private)
+    await world.do(
+        world.alice.send(forum, "/notice Water off on Friday | confirm by in 3 days", topic=topic)
+    )
+    second = await newest(world, "notices")
+    delete_card(world, forum, second["message_id"])
+    await fire(world, "notice_deadline", second["id"])
+    private = world.fake.last_bot_message(world.alice.private)
+    assert private is not None and f"#N{second['id']}" in (private.text or "")
+    mark = world.fake.mark()
+    await world.do(world.alice.press(private, f"nt:r:{second['id']}"))
+    chased = said(world, forum, mark, f"tg://user?id={world.bob.id}")
+    assert in_topic(chased, topic), where(sends(world, forum, mark))
