@@ -48,7 +48,7 @@ from bot.domain.errors import DomainError
 from bot.domain.languages import SUPPORTED, WordSet
 from bot.domain.refs import Ref
 from bot.domain.roles import Action, Role, required_role
-from bot.domain.text import utf16_len
+from bot.domain.text import clip16, utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
 from handlers import cards, digest, refs
@@ -258,6 +258,10 @@ def amendment_target(lang: str, amendment: store.Amendment) -> str:
     return t(lang, "rules.to_article", number=numeral(lang, amendment.article))
 
 
+#: An amendment's card (UTF-16 units, below Telegram's 4 096 with room for the markup).
+AMENDMENT_BUDGET = 3900
+
+
 def render_amendment(
     lang: str, tz: str, amendment: store.Amendment, voting: bool
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -270,9 +274,8 @@ def render_amendment(
             name=shorten(amendment.author_name, 64),
         )
     ]
-    if amendment.base is not None:
-        lines.append(t(lang, "rules.amendment_now", text=shorten(amendment.base, 1200)))
-    lines.append(t(lang, "rules.amendment_proposed", text=shorten(amendment.text, 2000)))
+    proposed = t(lang, "rules.amendment_proposed", text=shorten(amendment.text, 2000))
+    lines.append(proposed)
     lines.append(tn(lang, "rules.supported_by", amendment.supports))
     key = f"rules.status_{amendment.status}"
     if amendment.status == store.ACCEPTED and not amendment.reason:
@@ -286,6 +289,12 @@ def render_amendment(
     lines.append(status)
     if amendment.status == store.PENDING and voting:
         lines.append(t(lang, "rules.amendment_frozen"))
+    if amendment.base is not None:
+        # the article as it is gets the room the rest leaves: a long article and a long
+        # amendment (emoji count twice) once made a card Telegram refused
+        room = AMENDMENT_BUDGET - sum(utf16_len(line) + 1 for line in lines)
+        now = t(lang, "rules.amendment_now", text=clip16(amendment.base, min(1200, room - 60)))
+        lines.insert(1, now)
     text = "\n".join(lines)
     if amendment.status != store.PENDING or voting:
         return text, None

@@ -17,6 +17,22 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def clip16(text: str, limit: int) -> str:
+    """``text`` on one line, cut to at most ``limit`` UTF-16 units (ending in "…" when cut):
+    a character-count cut lets a text of emoji or rare CJK characters take twice its room."""
+    flat = " ".join(text.split())
+    if utf16_len(flat) <= limit:
+        return flat
+    kept: list[str] = []
+    used = 1  # the ellipsis
+    for char in flat:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
 # --- what a person can see -----------------------------------------------------------------
 
 #: Letters and blanks that draw nothing though Unicode does not call them format characters:
