@@ -6,7 +6,9 @@ way its residents would prepare it, through the fake Telegram and the running bo
 is written by hand): the lead adds the bot, sends the register of 12 units as a CSV in private
 and picks the group, residents claim their units, someone opens a poll and neighbours vote, an
 event fills up and gets a waitlist, a few things are offered and asked for, and a formal
-decision is opened and half the households have voted. All of it in the chosen language.
+decision is opened and half the households have voted. All of it in the chosen language. With
+``--forum`` the group is a forum supergroup: the poll is in the topic Repairs, the event in
+Events, the listings in Sell & give away, the rest in General.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import Message
 
 from playground.page import words
 from playground.server import FakeTelegram
-from playground.world import FakeChat, FakeUser
+from playground.world import TOPIC_COLORS, FakeChat, FakeTopic, FakeUser
 
 __all__ = ["CAST", "LANGUAGES", "Cast", "build_demo", "make_cast"]
 
@@ -51,6 +53,19 @@ CAST: dict[str, list[tuple[str, str | None]]] = {
         ("黄强", None),
         ("周婷", None),
         ("吴杰", None),
+    ],
+    # Taiwanese names, written as people there write them (surname first, no space)
+    "zh-hant": [
+        ("林怡君", None),
+        ("陳冠宇", None),
+        ("張雅婷", None),
+        ("黃志明", None),
+        ("李佩珊", None),
+        ("王俊傑", None),
+        ("吳淑芬", None),
+        ("蔡承恩", None),
+        ("劉家豪", None),
+        ("鄭美玲", None),
     ],
     "ru": [
         ("Анна", "Орлова"),
@@ -86,7 +101,9 @@ UNITS = [
 
 #: the demo's steps, as the page names them while they run (``playground.step.<name>``)
 STEPS = ("bot", "register", "claims", "poll", "event", "items", "decision")
-LANGUAGES = ("en", "zh", "ru")
+LANGUAGES = ("en", "zh", "zh-hant", "ru")
+#: the topics of the demo's forum (``--forum``), after General (``playground.demo.topic_<name>``)
+TOPICS = ("repairs", "events", "market")
 
 
 @dataclass
@@ -94,15 +111,33 @@ class Cast:
     group: FakeChat
     lead: FakeUser
     residents: list[FakeUser]
+    #: a forum's topics by their name in TOPICS (empty: the group has no topics)
+    topics: dict[str, FakeTopic] = field(default_factory=dict)
+
+    def topic(self, name: str) -> FakeTopic | None:
+        """The demo's topic ``name`` (None: General, or a group without topics)."""
+        return self.topics.get(name)
 
 
-def make_cast(fake: FakeTelegram, language: str, *, demo: bool) -> Cast:
-    """The building's group with its lead and residents (the bot is not in it yet)."""
+def make_cast(fake: FakeTelegram, language: str, *, demo: bool, forum: bool = False) -> Cast:
+    """The building's group with its lead and residents (the bot is not in it yet); with
+    ``forum`` a forum supergroup whose lead made the topics General, Repairs, Events and
+    Sell & give away, in ``language``."""
     names = CAST.get(language, CAST["en"])
     people = names if demo else names[: SMALL_CAST + 1]
     users = [fake.user(first, last, language_code=language) for first, last in people]
-    group = fake.group(words(language, "demo.group"), admins=users[:1], members=users[1:])
-    return Cast(group, users[0], users[1:])
+    title = words(language, "demo.group")
+    if not forum:
+        group = fake.group(title, admins=users[:1], members=users[1:])
+        return Cast(group, users[0], users[1:])
+    group = fake.forum(title, admins=users[:1], members=users[1:])
+    topics = {
+        name: fake.create_topic(
+            group, words(language, f"demo.topic_{name}"), by=users[0], icon_color=color
+        )
+        for name, color in zip(TOPICS, TOPIC_COLORS[1:], strict=False)
+    }
+    return Cast(group, users[0], users[1:], topics)
 
 
 class DemoFailed(Exception):
@@ -131,11 +166,14 @@ class _Driver:
             seen = count
             await asyncio.sleep(self.quiet)
 
-    async def say(self, person: FakeUser, chat: FakeChat, text: str) -> int:
-        """``person`` writes ``text``; returns once the bot answered (in that chat or in
-        private: a claim's confirmation goes to the claimant) and went quiet."""
+    async def say(
+        self, person: FakeUser, chat: FakeChat, text: str, topic: FakeTopic | None = None
+    ) -> int:
+        """``person`` writes ``text`` (in ``topic`` of a forum; None: General); returns once
+        the bot answered (in that chat or in private: a claim's confirmation goes to the
+        claimant) and went quiet."""
         mark = self.fake.mark()
-        await person.send(chat, text)
+        await person.send(chat, text, topic=topic)
         answers = ("sendMessage", "editMessageText", "sendDocument")
         await self.fake.wait_until(
             lambda: any(c.ok and c.method in answers for c in self.fake.calls[mark:]),
@@ -240,7 +278,7 @@ async def build_demo(
 
     step("poll")
     since = max(group.messages)
-    await drive.say(residents[0], group, say("poll"))
+    await drive.say(residents[0], group, say("poll"), cast.topic("repairs"))
     poll = await drive.wait_card(group, "pl:v:", since)
     options = buttons_of(poll, "pl:v:")
     poll_voters = [lead, *residents[1:6]]
@@ -249,7 +287,7 @@ async def build_demo(
 
     step("event")
     since = max(group.messages)
-    await drive.say(residents[2], group, say("event"))
+    await drive.say(residents[2], group, say("event"), cast.topic("events"))
     event = await drive.wait_card(group, "ev:g:", since)
     going = buttons_of(event, "ev:g:")[0]
     guests = [residents[2], lead, *residents[3:7]]  # six for four places: two wait
@@ -259,7 +297,7 @@ async def build_demo(
     step("items")
     offers = ("offer_drill", "offer_stroller", "need_ladder")
     for person, key in zip((residents[4], residents[5], residents[6]), offers, strict=True):
-        await drive.say(person, group, say(key))
+        await drive.say(person, group, say(key), cast.topic("market"))
 
     step("decision")
     since = max(group.messages)

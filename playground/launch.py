@@ -34,12 +34,14 @@ class Playground:
         port: int = 0,
         language: str = "en",
         demo: bool = False,
+        forum: bool = False,
         bot_username: str = "courtyard_bot",
     ) -> None:
         self.host = host
         self.port = port
         self.language = language if language in LANGUAGES else "en"
         self.demo = demo
+        self.forum = forum
         #: a fresh token each time: nothing real can be reached with it
         self.token = f"{100000 + secrets.randbelow(900000)}:PLAYGROUND-{secrets.token_hex(12)}"
         self.fake = FakeTelegram(self.token, bot_username=bot_username, bot_first_name="Courtyard")
@@ -96,7 +98,7 @@ class Playground:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        cast = make_cast(self.fake, self.language, demo=self.demo)
+        cast = make_cast(self.fake, self.language, demo=self.demo, forum=self.forum)
         # ids go on from where an earlier playground on the same database stopped
         continue_numbering(self.fake, list(self.fake.chats.values()), numbers_from_now())
         self.page.continue_ids = True
@@ -157,7 +159,9 @@ class Playground:
 
 def default_timezone(language: str) -> str:
     """A time zone where the chosen language's demo building plausibly stands."""
-    return {"zh": "Asia/Shanghai", "ru": "Europe/Moscow"}.get(language, "UTC")
+    return {"zh": "Asia/Shanghai", "zh-hant": "Asia/Taipei", "ru": "Europe/Moscow"}.get(
+        language, "UTC"
+    )
 
 
 def run(
@@ -167,6 +171,7 @@ def run(
     demo: bool,
     db: str | None,
     host: str = "127.0.0.1",
+    forum: bool = False,
 ) -> int:
     """``courtyard playground``: the page, the fake Telegram, and the bot as ``courtyard run``
     runs it (same settings, same start-up checks, same polling), until Ctrl-C."""
@@ -181,7 +186,7 @@ def run(
         folder = Path(db).expanduser().resolve().parent
         print(f"courtyard: --db {db}: the folder {folder} does not exist", file=sys.stderr)
         return 2
-    playground = Playground(host=host, port=port, language=language, demo=demo)
+    playground = Playground(host=host, port=port, language=language, demo=demo, forum=forum)
     try:
         playground.start()
     except OSError as exc:

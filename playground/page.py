@@ -25,6 +25,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import html
 import itertools
 import json
 import logging
@@ -36,7 +37,7 @@ from urllib.parse import parse_qs, quote
 
 from playground.httpserver import HttpRequest, HttpResponse, HttpServer
 from playground.server import FakeTelegram
-from playground.world import FakeChat, FakeUser
+from playground.world import GENERAL_TOPIC, TOPIC_COLORS, FakeChat, FakeUser
 
 __all__ = ["PAGE_WORDS", "PlaygroundPage", "command_menu", "words"]
 
@@ -66,6 +67,9 @@ PAGE_WORDS = (
     *("write", "name_hint", "joined", "left", "added", "title", "pinned_service", "migrated"),
     *("offline", "bot", "download", "make_admin", "unmake_admin", "refused", "only_admins"),
     *("gone", "already", "empty", "need_name", "empty_file", "too_big", "too_long"),
+    *("topics", "general", "topic_name", "create_topic", "close_topic"),
+    *("reopen_topic", "topic_closed", "topic_created", "topic_closed_service"),
+    *("topic_reopened_service", "need_topic_name", "open_in_private"),
 )
 #: the largest file a person may send from the page (Telegram's bot download limit)
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -89,8 +93,9 @@ def continue_numbering(fake: FakeTelegram, chats: list[FakeChat], start: int) ->
 
 
 def words(language: str, key: str, /, **params: Any) -> str:
-    """A playground text from the catalogs (``playground.<key>``) in ``language`` (en, zh, ru),
-    English when missing; placeholders filled as plain text (the page shows text, not HTML)."""
+    """A playground text from the catalogs (``playground.<key>``) in ``language`` (en, zh,
+    zh-hant, ru), English when missing; placeholders filled as plain text (the page shows text,
+    not HTML: the catalogs' HTML escapes such as ``&amp;`` become their characters)."""
     from bot.domain.languages import normalize_language
     from bot.i18n import FALLBACK, catalog
 
@@ -99,6 +104,7 @@ def words(language: str, key: str, /, **params: Any) -> str:
     text = catalog(code).gettext(full)
     if text == full:
         text = catalog(FALLBACK).gettext(full)
+    text = html.unescape(text)
     return text.format_map(params) if params else text
 
 
@@ -149,6 +155,8 @@ _REFUSALS = (
     ("no longer exists", "gone"),
     ("has no button", "gone"),
     ("already in", "already"),
+    ("is closed", "topic_closed"),
+    ("was deleted", "gone"),
 )
 
 
@@ -193,6 +201,9 @@ class PlaygroundPage:
             "person": self._act_person,
             "join": self._act_join,
             "leave": self._act_leave,
+            "create_topic": self._act_create_topic,
+            "close_topic": self._act_close_topic,
+            "reopen_topic": self._act_reopen_topic,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -242,6 +253,17 @@ class PlaygroundPage:
             "pinned": list(chat.pinned),
             "migrated_to": chat.migrated_to,
             "home": chat is self.home,
+            "forum": chat.is_forum,
+            "topics": [
+                {
+                    "id": topic.id,
+                    "name": topic.name,
+                    "icon_color": topic.icon_color,
+                    "closed": topic.closed,
+                }
+                for topic in sorted(chat.topics.values(), key=lambda t: t.id)
+                if not topic.deleted
+            ],
         }
 
     def people(self) -> list[JSON]:
@@ -471,9 +493,23 @@ class PlaygroundPage:
             raise BadAction("a message holds at most 4096 characters", "too_long")
         reply_to = params.get("reply_to")
         message = await user.send(
-            chat, text, reply_to=int(reply_to) if reply_to not in (None, "") else None
+            chat,
+            text,
+            reply_to=int(reply_to) if reply_to not in (None, "") else None,
+            topic=self._topic(chat, params),
         )
         return {"message_id": message.message_id}
+
+    @staticmethod
+    def _topic(chat: FakeChat, params: JSON) -> int | None:
+        """The topic of a forum a person writes in (None: General, or not a forum)."""
+        wanted = params.get("topic")
+        if wanted in (None, "", GENERAL_TOPIC) or not chat.is_forum:
+            return None
+        try:
+            return chat.topic(int(wanted)).id
+        except (TypeError, ValueError):
+            raise BadAction("which topic?", "gone") from None
 
     async def _act_press(self, params: JSON) -> JSON:
         user, chat = self._user(params), self._chat(params)
@@ -498,7 +534,11 @@ class PlaygroundPage:
             raise BadAction("files up to 20 MB only", "too_big")
         caption = str(params.get("caption") or "").strip() or None
         message = await user.send_document(
-            chat, filename=filename, content=content, caption=caption
+            chat,
+            filename=filename,
+            content=content,
+            caption=caption,
+            topic=self._topic(chat, params),
         )
         return {"message_id": message.message_id}
 
@@ -526,12 +566,40 @@ class PlaygroundPage:
         await self.fake.leave(self._chat(params), self._user(params))
         return {}
 
+    async def _act_create_topic(self, params: JSON) -> JSON:
+        user, chat = self._user(params), self._chat(params)
+        name = " ".join(str(params.get("name") or "").split())[:128]
+        if not name:
+            raise BadAction("a topic needs a name", "need_topic_name")
+        if not chat.is_forum:
+            raise BadAction(f"{chat!r} has no topics")
+        color = TOPIC_COLORS[len(chat.topics) % len(TOPIC_COLORS)]
+        topic = self.fake.create_topic(chat, name, by=user, icon_color=color)
+        return {"topic": topic.id}
+
+    async def _act_close_topic(self, params: JSON) -> JSON:
+        return await self._topic_closed(params, True)
+
+    async def _act_reopen_topic(self, params: JSON) -> JSON:
+        return await self._topic_closed(params, False)
+
+    async def _topic_closed(self, params: JSON, closed: bool) -> JSON:
+        user, chat = self._user(params), self._chat(params)
+        topic = self._topic(chat, params)
+        if topic is None:
+            raise BadAction("General cannot be closed here")
+        if closed:
+            self.fake.close_topic(chat, topic, by=user)
+        else:
+            self.fake.reopen_topic(chat, topic, by=user)
+        return {"topic": topic}
+
     async def _act_person(self, params: JSON) -> JSON:
         name = " ".join(str(params.get("name") or "").split())[:64]
         if not name:
             raise BadAction("a new person needs a name", "need_name")
         language = str(params.get("language") or "en").strip().lower()
-        if language not in ("en", "zh", "ru", "de", "es", "fr"):
+        if language not in ("en", "zh", "zh-hant", "ru", "de", "es", "fr"):
             language = "en"
         first, _, last = name.partition(" ")
         user = self.fake.user(first, last or None, language_code=language)

@@ -14,6 +14,7 @@ const S = {
   messages: new Map(),   // chat id -> Map(message id -> message)
   me: null,              // person id
   open: null,            // chat id
+  topic: null,           // the open forum topic's id (null: General)
   replyTo: null,         // message id
   els: new Map(),        // message id -> element, for the open chat
 };
@@ -72,7 +73,7 @@ function handle(event) {
     case "state": loadState(event.state); break;
     case "message": putMessage(event.chat, event.message); break;
     case "deleted": dropMessage(event.chat, event.message_id); break;
-    case "chat": S.chats.set(event.chat.id, event.chat); renderChats(); if (event.chat.id === S.open) renderHead(); break;
+    case "chat": S.chats.set(event.chat.id, event.chat); renderChats(); if (event.chat.id === S.open) { renderTopics(); renderHead(); } break;
     case "people": S.people = event.people; renderWho(); renderChats(); break;
     case "commands": if (!$("menu").hidden) openMenu(); break;
     case "status": renderStatus(event.status); break;
@@ -91,11 +92,12 @@ function early(event) {
 function loadState(state) {
   S.lang = state.language;
   S.words = state.words;
-  document.documentElement.lang = S.lang === "zh" ? "zh-Hans" : S.lang;
+  document.documentElement.lang = htmlLang(S.lang);
   for (const node of document.querySelectorAll("[data-l]")) node.textContent = w(node.dataset.l);
   $("text").placeholder = w("write");
   $("offline").textContent = w("offline");
   $("new-name").placeholder = w("name_hint");
+  $("topic-name").placeholder = w("topic_name");
   $("attach").title = w("attach");
   S.bot = state.bot;
   S.people = state.people;
@@ -120,6 +122,13 @@ function loadState(state) {
 }
 
 // ---------------------------------------------------------------- people and chats
+
+function htmlLang(code) {
+  const lower = String(code || "en").toLowerCase();
+  if (lower === "zh-hant" || lower === "zh_hant" || lower === "zh-tw" || lower === "zh-hk") return "zh-Hant";
+  if (lower.startsWith("zh")) return "zh-Hans";
+  return lower;
+}
 
 function person(id) { return S.people.find((p) => p.id === id); }
 
@@ -164,9 +173,62 @@ function renderChats() {
       class: chat.id === S.open ? "open" : "",
       "data-chat": chat.id,
       "data-testid": chat.type === "private" ? "chat-private" : "chat-group",
-      onclick: () => { S.open = chat.id; S.replyTo = null; renderChats(); renderOpen(); },
+      onclick: () => openChat(chat.id),
     }, el("span", {}, chatName(chat)), el("span", { class: "count" }, count)));
   }
+}
+
+function openChat(id, topic) {
+  S.open = id;
+  S.topic = topic === undefined ? null : topic;
+  S.replyTo = null;
+  renderChats();
+  renderOpen();
+}
+
+// ---------------------------------------------------------------- forum topics
+
+// The topic a message is in (null: General, or a chat without topics), as Telegram marks it.
+function topicOf(message) {
+  return message.is_topic_message && message.message_thread_id ? message.message_thread_id : null;
+}
+
+function isForum(chat) { return Boolean(chat && chat.type !== "private" && chat.forum); }
+
+function openTopic(chat) {
+  if (!isForum(chat) || S.topic === null) return null;
+  return (chat.topics || []).find((t) => t.id === S.topic) || null;
+}
+
+function shownHere(message) {
+  return !isForum(S.chats.get(S.open)) || topicOf(message) === S.topic;
+}
+
+function renderTopics() {
+  const chat = S.chats.get(S.open);
+  const pane = $("topics");
+  if (!isForum(chat)) { pane.hidden = true; return; }
+  if (S.topic !== null && !(chat.topics || []).some((t) => t.id === S.topic)) S.topic = null;
+  pane.hidden = false;
+  const list = $("topic-list");
+  list.replaceChildren();
+  const messages = [...(S.messages.get(chat.id) || new Map()).values()];
+  const count = (id) => messages.filter((m) => topicOf(m) === id && service(m) === null).length;
+  const item = (id, name, color, closed) => el("li", {
+    class: S.topic === id ? "open" : "",
+    "data-topic": id === null ? "general" : id,
+    "data-testid": "topic",
+    onclick: () => { S.topic = id; S.replyTo = null; renderOpen(); },
+  }, el("span", { class: "topic-icon", style: null, "data-color": color }, id === null ? "#" : ""),
+  el("span", { class: "topic-name" }, name, closed ? " 🔒" : ""),
+  el("span", { class: "count" }, count(id)));
+  list.append(item(null, w("general"), null, false));
+  for (const topic of chat.topics || []) list.append(item(topic.id, topic.name, topic.icon_color, topic.closed));
+  for (const icon of list.querySelectorAll(".topic-icon[data-color]")) {
+    const color = Number(icon.dataset.color);
+    if (color) icon.style.background = "#" + color.toString(16).padStart(6, "0");
+  }
+  $("new-topic-form").hidden = !isAdmin(chat, S.me);
 }
 
 function renderStatus(text) {
@@ -178,12 +240,14 @@ function renderStatus(text) {
 // ---------------------------------------------------------------- the open chat
 
 function renderOpen() {
+  renderTopics();
   renderHead();
   const box = $("messages");
   box.replaceChildren();
   S.els = new Map();
   const messages = S.messages.get(S.open) || new Map();
   for (const id of [...messages.keys()].sort((a, b) => a - b)) {
+    if (!shownHere(messages.get(id))) continue;
     const node = renderMessage(messages.get(id));
     S.els.set(id, node);
     box.append(node);
@@ -196,7 +260,9 @@ function renderOpen() {
 function renderHead() {
   const chat = S.chats.get(S.open);
   if (!chat) return;
-  $("chat-title").textContent = chatName(chat);
+  const topic = openTopic(chat);
+  $("chat-title").textContent = isForum(chat)
+    ? chatName(chat) + " › " + (topic ? topic.name : w("general")) : chatName(chat);
   const actions = $("chat-actions");
   actions.replaceChildren();
   const banner = $("banner");
@@ -224,7 +290,18 @@ function renderHead() {
         el("button", { type: "button", "data-testid": "add-bot", onclick: () => act("add_bot", { user: S.me, chat: chat.id }) },
           w("add_bot", { bot: S.bot.first_name })));
       banner.hidden = false;
-    } else if (isAdmin(chat, S.me)) {
+    } else if (topic && topic.closed && !isAdmin(chat, S.me)) {
+      canWrite = false;
+      banner.append(el("span", { "data-testid": "topic-closed" }, w("topic_closed")));
+      banner.hidden = false;
+    }
+    if (isMember(chat, S.me) && isAdmin(chat, S.me) && topic) {
+      actions.append(el("button", {
+        type: "button", "data-testid": topic.closed ? "reopen-topic" : "close-topic",
+        onclick: () => act(topic.closed ? "reopen_topic" : "close_topic", { user: S.me, chat: chat.id, topic: topic.id }),
+      }, w(topic.closed ? "reopen_topic" : "close_topic")));
+    }
+    if (isMember(chat, S.me) && isAdmin(chat, S.me) && (chat.bot_status === "member" || chat.bot_status === "administrator")) {
       const admin = chat.bot_status === "administrator";
       actions.append(el("button", {
         type: "button", "data-testid": admin ? "demote-bot" : "promote-bot",
@@ -258,7 +335,13 @@ function firstLine(message) {
 }
 
 function flash(id) {
-  const node = S.els.get(id);
+  let node = S.els.get(id);
+  const message = (S.messages.get(S.open) || new Map()).get(id);
+  if (!node && message && isForum(S.chats.get(S.open)) && topicOf(message) !== S.topic) {
+    S.topic = topicOf(message);  // the message is in another topic: open it there
+    renderOpen();
+    node = S.els.get(id);
+  }
   if (!node) return;
   node.scrollIntoView({ block: "center" });
   node.classList.add("flash");
@@ -272,6 +355,8 @@ function putMessage(chatId, message) {
   known.set(message.message_id, message);
   if (isNew) renderChats();
   if (chatId !== S.open) return;
+  if (isNew && isForum(S.chats.get(chatId))) renderTopics();
+  if (!shownHere(message)) return;
   const box = $("messages");
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const node = renderMessage(message);
@@ -313,6 +398,9 @@ function service(message) {
   if (message.new_chat_title) return w("title", { who, title: message.new_chat_title });
   if (message.pinned_message) return w("pinned_service", { who });
   if (message.migrate_to_chat_id || message.migrate_from_chat_id) return w("migrated");
+  if (message.forum_topic_created) return w("topic_created", { who, topic: message.forum_topic_created.name });
+  if (message.forum_topic_closed) return w("topic_closed_service", { who });
+  if (message.forum_topic_reopened) return w("topic_reopened_service", { who });
   return null;
 }
 
@@ -328,8 +416,8 @@ function renderMessage(message) {
   if (chat && chat.type !== "private" && !mine) {
     bubble.append(el("div", { class: "sender" + (fromBot ? " bot" : "") }, nameOf(message.from)));
   }
-  if (message.reply_to_message) {
-    const quoted = message.reply_to_message;
+  const quoted = message.reply_to_message;
+  if (quoted && !quoted.forum_topic_created) {  // Telegram marks a topic's messages as replies to its start
     bubble.append(el("div", { class: "quote", onclick: () => flash(quoted.message_id) },
       el("b", {}, nameOf(quoted.from)), " ", firstLine(quoted)));
   }
@@ -350,7 +438,7 @@ function renderMessage(message) {
   if (body) bubble.append(el("div", { class: "text", "data-testid": "text" }, ...formatted(body, entities || [])));
   const keyboard = (message.reply_markup || {}).inline_keyboard;
   if (keyboard && keyboard.length) bubble.append(renderKeyboard(message, keyboard));
-  const locale = { zh: "zh-Hans", ru: "ru", en: "en-GB" }[S.lang] || undefined;
+  const locale = { "zh-Hans": "zh-Hans", "zh-Hant": "zh-Hant-TW", ru: "ru", en: "en-GB" }[htmlLang(S.lang)] || undefined;
   const time = new Date(message.date * 1000).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
   const meta = el("div", { class: "meta" },
     el("button", { type: "button", "data-testid": "reply", onclick: () => { S.replyTo = message.message_id; renderReply(); $("text").focus(); } }, w("reply")),
@@ -374,7 +462,13 @@ function renderKeyboard(message, rows) {
   for (const row of rows) {
     const line = el("div", { class: "row" });
     for (const button of row) {
-      if (button.url && /^https?:\/\//i.test(button.url)) {
+      const payload = button.url ? deepLink(button.url) : null;
+      if (payload !== null) {
+        line.append(el("button", {
+          type: "button", "data-testid": "link-button", "data-url": button.url, title: w("open_in_private"),
+          onclick: () => startWith(payload),
+        }, button.text, " ↗"));
+      } else if (button.url && /^https?:\/\//i.test(button.url)) {
         line.append(el("a", { href: button.url, target: "_blank", rel: "noopener noreferrer" }, button.text));
       } else if (button.callback_data !== undefined) {
         line.append(el("button", {
@@ -420,7 +514,34 @@ function wrap(entity, children) {
   }
 }
 
+// A link to this bot with ?start= (a deep link) opens the person's private chat with the bot and
+// sends /start <payload> there, as Telegram does; null for any other link.
+function deepLink(url) {
+  if (!S.bot || !S.bot.username) return null;
+  let parsed;
+  try { parsed = new URL(/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : "https://" + url); } catch (_) { return null; }
+  const host = parsed.hostname.toLowerCase();
+  let name = "";
+  if (parsed.protocol === "tg:" && host === "resolve") name = parsed.searchParams.get("domain") || "";
+  else if ((parsed.protocol === "https:" || parsed.protocol === "http:") && ["t.me", "telegram.me", "www.t.me"].includes(host)) {
+    name = parsed.pathname.replace(/^\/+|\/+$/g, "");
+  } else return null;
+  if (name.toLowerCase() !== S.bot.username.toLowerCase()) return null;
+  const start = parsed.searchParams.get("start");
+  return start === null ? "" : start;
+}
+
+async function startWith(payload) {
+  const me = S.me;
+  openChat(me);
+  await sendTo(me, null, payload ? "/start " + payload : "/start");
+}
+
 function link(url, children) {
+  const payload = deepLink(String(url || ""));
+  if (payload !== null) {
+    return el("a", { href: "#", class: "deep-link", "data-testid": "deep-link", onclick: (event) => { event.preventDefault(); startWith(payload); } }, ...children);
+  }
   let href = String(url || "");
   if (!/^[a-z][a-z0-9+.-]*:/i.test(href)) href = "http://" + href;
   if (!/^(https?|tg|mailto):/i.test(href)) return el("span", {}, ...children);
@@ -472,11 +593,17 @@ function commands(text) {
 // ---------------------------------------------------------------- doing things
 
 async function send(text) {
-  const body = { user: S.me, chat: S.open, text };
-  if (S.replyTo !== null) body.reply_to = S.replyTo;
-  await act("send", body);
+  const reply = S.replyTo;
+  await sendTo(S.open, isForum(S.chats.get(S.open)) ? S.topic : null, text, reply);
   S.replyTo = null;
   renderReply();
+}
+
+async function sendTo(chat, topic, text, reply) {
+  const body = { user: S.me, chat, text };
+  if (reply !== null && reply !== undefined) body.reply_to = reply;
+  if (topic !== null && topic !== undefined) body.topic = topic;
+  await act("send", body);
 }
 
 async function press(message, data) {
@@ -573,8 +700,16 @@ function setup() {
     if (!file) return;
     const content = await readFile(file);
     const caption = $("text").value.trim();
-    await act("document", { user: S.me, chat: S.open, filename: file.name, content, caption });
+    const topic = isForum(S.chats.get(S.open)) ? S.topic : null;
+    await act("document", { user: S.me, chat: S.open, topic, filename: file.name, content, caption });
     $("text").value = "";
+  });
+  $("new-topic-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answer = await act("create_topic", { user: S.me, chat: S.open, name: $("topic-name").value });
+    $("topic-name").value = "";
+    S.topic = answer.topic;
+    renderOpen();
   });
   $("new-person-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -586,7 +721,7 @@ function setup() {
     $("new-person").open = false;
     S.me = answer.user;
     history.replaceState(null, "", "#as=" + S.me);
-    if (home) S.open = home.id;
+    if (home) { S.open = home.id; S.topic = null; }
     renderWho();
     renderChats();
     renderOpen();

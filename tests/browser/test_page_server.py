@@ -128,7 +128,7 @@ async def test_actions_the_world_refuses_are_told_and_change_nothing(
     assert page.home is not None
     group, outsider = page.home, fake.user("Mallory")
     before = len(group.messages)
-    cases = [
+    cases: list[tuple[str, dict[str, Any], str]] = [
         ("send", {"user": outsider.id, "chat": group.id, "text": "hi"}, "not a member"),
         ("send", {"user": 1, "chat": group.id, "text": "hi"}, "unknown person"),
         ("send", {"user": outsider.id, "chat": group.id, "text": "  "}, "write something"),
@@ -227,11 +227,11 @@ def test_the_command_menu_is_chosen_as_telegram_chooses_it(
     assert item["description"] == expected
 
 
-async def run_demo(language: str, tmp_path: Path) -> FakeTelegram:
+async def run_demo(language: str, tmp_path: Path, *, forum: bool = False) -> FakeTelegram:
     fake = FakeTelegram(token=TOKEN, bot_username="courtyard_bot")
     await fake.start()
     app = await start_app(fake, tmp_path / "demo.sqlite3", language=language)
-    cast = make_cast(fake, language, demo=True)
+    cast = make_cast(fake, language, demo=True, forum=forum)
     steps: list[str] = []
     try:
         await build_demo(fake, cast, language, steps.append, quiet=0.05)
@@ -242,7 +242,7 @@ async def run_demo(language: str, tmp_path: Path) -> FakeTelegram:
     return fake
 
 
-@pytest.mark.parametrize("language", ["en", "zh", "ru"])
+@pytest.mark.parametrize("language", ["en", "zh", "zh-hant", "ru"])
 async def test_the_demo_building_is_prepared_through_the_bot(language: str, tmp_path: Path) -> None:
     fake = await run_demo(language, tmp_path)
     [group] = [c for c in fake.chats.values() if c.is_group]
@@ -354,3 +354,29 @@ def test_a_careless_start_is_told_in_one_sentence(tmp_path: Path) -> None:
     assert "the folder" in result.stderr and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "missing").exists()
+
+
+async def test_the_demo_forum_keeps_each_card_in_its_topic(tmp_path: Path) -> None:
+    """``--demo --forum``: the group is a forum whose topics the lead made (in the building's
+    language); the poll lives in Repairs, the event in Events, the listings in Sell & give
+    away, the decision in General, and the bot answered each in its topic."""
+    fake = await run_demo("ru", tmp_path, forum=True)
+    [group] = [c for c in fake.chats.values() if c.is_group]
+    assert group.is_forum
+    names = [t.name for t in sorted(group.topics.values(), key=lambda t: t.id)]
+    assert names == [words("ru", f"demo.topic_{n}") for n in ("repairs", "events", "market")]
+
+    def cards(where: str | None) -> list[str]:
+        return [m.text or "" for m in group.in_topic(where) if m.from_user and m.from_user.is_bot]
+
+    repairs, events, market = (
+        cards(words("ru", f"demo.topic_{n}")) for n in ("repairs", "events", "market")
+    )
+    general = cards(None)
+    assert [t for t in repairs if t.startswith("📊")] and not any(
+        t.startswith("📅") for t in repairs
+    )
+    assert [t for t in events if t.startswith("📅")] and not any(t.startswith("📊") for t in events)
+    assert len([t for t in market if t.startswith(("🔧", "🎁", "🔎"))]) == 3
+    assert [t for t in general if t.startswith("🗳")]
+    assert not any(t.startswith(("📊", "📅", "🔧", "🎁", "🔎")) for t in general)
