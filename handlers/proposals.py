@@ -58,6 +58,7 @@ from bot.domain.decisions import evaluate_totals, parse_rule
 from bot.domain.errors import DomainError
 from bot.domain.refs import Ref, find_ref, parse_ref
 from bot.domain.roles import Action, required_role
+from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
 from handlers import cards, digest, refs
@@ -323,10 +324,18 @@ async def render_text(services: Services, chat: Chat, p: store.Proposal) -> str:
     if p.stage == rules.REVIEWED and p.result is not None:
         lines.append(review_line(lang, p.result))
     text = "\n".join(lines)
-    if len(text) > CARD_BUDGET:
+    if utf16_len(text) > CARD_BUDGET:
         # cut between lines: every line is whole HTML (a cut inside "&lt;" or a tag would make
-        # Telegram refuse the card)
-        text = text[: text.rfind("\n", 0, CARD_BUDGET - 2)] + "\n…"
+        # Telegram refuse the card); counted as Telegram counts (an emoji is two units), or a
+        # card of emoji under the budget in characters grew past 4 096 and stopped updating
+        kept: list[str] = []
+        used = 2
+        for line in lines:
+            used += utf16_len(line) + 1
+            if used > CARD_BUDGET:
+                break
+            kept.append(line)
+        text = "\n".join(kept) + "\n…"
     return f"{text}\n\n{ref_of(p.id).tag}"
 
 
