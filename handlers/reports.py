@@ -57,6 +57,7 @@ from handlers.common import (
     mention_batches,
 )
 from handlers.events import started_bot, tell
+from handlers.topics import topic
 from storage import chats
 from storage import reports as store
 from storage.scheduled import Scheduled
@@ -339,6 +340,7 @@ def refresh(services: Services, report: store.Report) -> None:
             report.message_id,
             partial(render_group_card, services, report.id),
             on_moved=moved,
+            thread_id=report.thread_id,
         )
 
 
@@ -435,6 +437,7 @@ async def _create_public(turn: Turn, draft: rules.Draft) -> None:
         photo_id=photo,
         now=turn.now,
         ack_days=turn.chat.settings.report_ack_days,
+        thread_id=turn.thread_id,
     )
     if arm is not None:
         services.scheduler.arm(*arm)
@@ -588,7 +591,15 @@ async def _announce(services: Services, group: Chat, report: store.Report, *, by
     if not people:
         return
     group_key = "report.changed_group_private" if report.private else "report.changed_group"
-    await tell(services, group, people, "report.changed_private", group_key, params)
+    await tell(
+        services,
+        group,
+        people,
+        "report.changed_private",
+        group_key,
+        params,
+        thread_id=report.thread_id,
+    )
 
 
 async def _ask_fixed(services: Services, group: Chat, report: store.Report) -> None:
@@ -618,6 +629,7 @@ async def _ask_fixed(services: Services, group: Chat, report: store.Report) -> N
         await services.outbox.send(
             group.id,
             t(lang, "report.ask_fixed_group", mentions=Html(batch), **_params(group, report)(lang)),
+            **topic(lang, report.thread_id),
         )
 
 
@@ -654,6 +666,7 @@ async def _route(services: Services, group: Chat, report: store.Report) -> int:
             await services.outbox.send(
                 group.id,
                 t(lang, key, mentions=Html(batch), link=link, **_params(group, report)(lang)),
+                **topic(lang, report.thread_id),
             )
     return reached
 
@@ -1084,7 +1097,15 @@ async def run_overdue(services: Services, row: Scheduled, late_by: timedelta) ->
 
     people = await recipients(services, group, current.category)
     group_key = "report.overdue_group_private" if current.private else "report.overdue_group"
-    await tell(services, group, people, "report.overdue_private", group_key, params)
+    await tell(
+        services,
+        group,
+        people,
+        "report.overdue_private",
+        group_key,
+        params,
+        thread_id=current.thread_id,
+    )
     await refresh_all(services, current)
 
 

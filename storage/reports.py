@@ -42,6 +42,7 @@ class Report:
     message_id: int | None
     created_at: datetime
     changed_at: datetime
+    thread_id: int | None = None  # the forum topic of its card and what is told in the group
 
     @property
     def clock(self) -> rules.Clock:
@@ -69,7 +70,7 @@ class Changed:
 
 _COLS = (
     "id, chat_id, reporter_id, reporter_name, what, place, photo_id, category, private, status,"
-    " reason, since, flagged_ack, flagged_fix, message_id, created_at, changed_at"
+    " reason, since, flagged_ack, flagged_fix, message_id, created_at, changed_at, thread_id"
 )
 
 
@@ -92,6 +93,7 @@ def _report(r: aiosqlite.Row) -> Report:
         message_id=r["message_id"],
         created_at=from_db(r["created_at"]),
         changed_at=from_db(r["changed_at"]),
+        thread_id=r["thread_id"],
     )
 
 
@@ -113,13 +115,15 @@ async def create(
     now: datetime,
     ack_days: int,
     status: str = rules.OPEN,
+    thread_id: int | None = None,
 ) -> tuple[int, tuple[int, datetime] | None]:
-    """Store a report (and, unless a draft, its first overdue row): (id, row to arm)."""
+    """Store a report (and, unless a draft, its first overdue row): (id, row to arm).
+    ``thread_id``: the forum topic it was reported in."""
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO reports (chat_id, reporter_id, reporter_name, what, place, photo_id,"
-            " private, status, since, created_at, changed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " private, status, since, created_at, changed_at, thread_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 reporter_id,
@@ -132,6 +136,7 @@ async def create(
                 to_db(now),
                 to_db(now),
                 to_db(now),
+                thread_id,
             ),
         )
         report_id = cur.lastrowid

@@ -6,6 +6,7 @@ command typed in General) and checks the message's ``message_thread_id``."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,39 @@ async def test_a_notice_chases_and_meets_its_deadline_in_its_topic(world: World)
     await world.do(world.alice.press(private, f"nt:r:{second['id']}"))
     chased = said(world, forum, mark, f"tg://user?id={world.bob.id}")
     assert in_topic(chased, topic), where(sends(world, forum, mark))
+
+
+# --- reports (#F) ---------------------------------------------------------------------------
+
+
+async def test_a_report_tells_its_changes_and_overdue_in_its_topic(world: World) -> None:
+    """Nobody here opened a private chat with the bot: what reporters and handlers are told
+    goes to the group, by mention, in the report's topic."""
+    forum = await world.forum("Repairs")
+    topic = forum.topic("Repairs")
+    await world.do(world.bob.send(forum, "/report Lift stuck on floor 3", topic=topic))
+    report = await newest(world, "reports")
+    assert report["thread_id"] == topic.id
+    card = world.fake.message(forum, report["message_id"])
+    assert card is not None
+    await world.do(world.bob.press(card, f"rp:c:{report['id']}:lift"))
+    delete_card(world, forum, report["message_id"])
+    ref = f"F{report['id']}"
+    # the overdue check, two days later: the leads are mentioned in the topic
+    async with world.services.db.write() as conn:
+        since = to_db(world.services.clock() - timedelta(days=2.1))
+        await conn.execute("UPDATE reports SET since = ? WHERE id = ?", (since, report["id"]))
+    mark = world.fake.mark()
+    await fire(world, "report_overdue", report["id"])
+    overdue = said(world, forum, mark, f"tg://user?id={world.alice.id}")
+    assert in_topic(overdue, topic), where(sends(world, forum, mark))
+    # a lead acknowledges it from General: the reporter is told in the topic
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/report {ref} acknowledged"))
+    told = said(world, forum, mark, f"tg://user?id={world.bob.id}")
+    assert in_topic(told, topic), where(sends(world, forum, mark))
+    # fixed: "is it fixed?" to the reporter, in the topic
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/report {ref} fixed"))
+    asked = said(world, forum, mark, f"tg://user?id={world.bob.id}")
+    assert in_topic(asked, topic), where(sends(world, forum, mark))
