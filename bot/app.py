@@ -55,6 +55,7 @@ from handlers import (
     hours,
     house_rules,
     lifecycle,
+    meetings,
     notices,
     polls,
     posts,
@@ -85,6 +86,7 @@ OUTER_BOUND = 4096
 #: and ``setup(services)`` (registers its scheduled kinds and digest sections at start-up).
 FEATURES = (
     polls,
+    meetings,  # before decisions: "/ballot M2 …" is a meeting's ballot
     decisions,
     events,
     sharing,

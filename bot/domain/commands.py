@@ -57,6 +57,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("decide", Action.CREATE_DECISION, _GROUP),
     CommandSpec("ballot", Action.MANAGE_DECISIONS, _GROUP),
     CommandSpec("audit", Action.MANAGE_DECISIONS, _GROUP),
+    CommandSpec("meeting", Action.MANAGE_DECISIONS, _GROUP),
     CommandSpec("close", Action.USE_BOT, _GROUP),
     CommandSpec("propose", Action.USE_BOT, _GROUP),
     CommandSpec("proposals", Action.USE_BOT, _GROUP),

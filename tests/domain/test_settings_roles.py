@@ -188,6 +188,7 @@ LEAD_EXTRA = {
     "units",
     "ballot",
     "audit",
+    "meeting",
     "agenda",
     "decline",
     "progress",
