@@ -48,6 +48,7 @@ INTENDED: dict[str, tuple[str, frozenset[str]]] = {
     "decide": ("Paint the hall", frozenset({ORG, LEAD})),
     "ballot": ("", frozenset({LEAD})),
     "audit": ("", frozenset({LEAD})),
+    "meeting": ("Annual meeting | Repair the roof", frozenset({LEAD})),
     "close": ("P999", frozenset({RES, ORG, LEAD})),
     "event": ("Cleanup | tomorrow 10:00 | Yard", frozenset({RES, ORG, LEAD})),
     "events": ("", frozenset({RES, ORG, LEAD})),
@@ -222,7 +223,7 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
 
 #: Buttons only a lead (or the card's creator, who is the lead here) may press.
 LEAD_ONLY = re.compile(
-    r"^(st:|rp:[sdn]:|nt:[wrp]:|un:[arp]|dc:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:|rc:x:|hr:[adr]:|tp:[avw]:)"
+    r"^(st:|rp:[sdn]:|nt:[wrp]:|un:[arp]|dc:[rc]:|mt:[rc]:|pl:[mac]:|pp:[cpr]:|gb:c:|ch:c:|rc:x:|hr:[adr]:|tp:[avw]:)"
 )
 
 
@@ -287,7 +288,7 @@ async def test_buttons_refuse_residents_and_forged_chats(world: World, tmp_path:
 NOT_MEMBER = "Only members of this group can take part"  # membership.not_member_button
 #: Buttons that take part (votes, ballots, sign-ups, slots, orders, requests): members only.
 COUNTING = re.compile(
-    r"^(pl:v:|rp:m:|nt:g:|dc:v:|ev:|rs:t:|rs:n:|rs:d:|rc:[ohc]:|gb:[pm]:|it:|sk:|hr:[su]:|tp:[sfr]:|ts:)"
+    r"^(pl:v:|rp:m:|nt:g:|dc:v:|mt:v:|ev:|rs:t:|rs:n:|rs:d:|rc:[ohc]:|gb:[pm]:|it:|sk:|hr:[su]:|tp:[sfr]:|ts:)"
 )
 
 
