@@ -33,7 +33,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.domain.languages import SUPPORTED
+from bot.domain.decisions import RuleChoices, RuleText, rule_name_key
+from bot.domain.decisions import parse_rule as _parse_rule
+from bot.domain.errors import DomainError
+from bot.domain.languages import SUPPORTED, TYPED_CODES, LanguageChoices, language_name_key
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +100,24 @@ class _Params(dict[str, Any]):
         return "{" + key + "}"
 
 
-def _format(template: str, params: Mapping[str, Any]) -> str:
+def _format(template: str, params: Mapping[str, Any], lang: str = FALLBACK) -> str:
     safe = _Params(
         (k, v if isinstance(v, Html) else escape(v) if isinstance(v, str) else v)
-        for k, v in params.items()
+        for k, v in ((k, _worded(lang, v)) for k, v in params.items())
     )
     return template.format_map(safe)
+
+
+def _worded(lang: str, value: Any) -> Any:
+    """A code the domain hands to a message (a rule, the list of rules or of languages) in the
+    reader's words, the code beside; anything else as it is."""
+    if isinstance(value, RuleText):
+        return rule_label(lang, value)
+    if isinstance(value, RuleChoices):
+        return rule_choices(lang)
+    if isinstance(value, LanguageChoices):
+        return language_choices(lang)
+    return value
 
 
 def _lookup(lang: str, key: str) -> str:
@@ -114,7 +129,8 @@ def _lookup(lang: str, key: str) -> str:
 
 def t(lang: str | None, key: str, /, **params: Any) -> str:
     """The message ``key`` in ``lang`` (falling back to English), placeholders filled."""
-    return _format(_lookup(_lang(lang), key), params)
+    code = _lang(lang)
+    return _format(_lookup(code, key), params, code)
 
 
 def tn(lang: str | None, key: str, n: int, /, **params: Any) -> str:
@@ -123,7 +139,7 @@ def tn(lang: str | None, key: str, n: int, /, **params: Any) -> str:
     text = catalog(code).ngettext(key, key, n)
     if text == key and code != FALLBACK:
         text = catalog(FALLBACK).ngettext(key, key, n)
-    return _format(text, {"n": n, **params})
+    return _format(text, {"n": n, **params}, code)
 
 
 def babel_locale(lang: str | None) -> Locale:
@@ -228,3 +244,50 @@ def language_name(lang: str) -> str:
     from bot.domain.languages import NATIVE_NAMES
 
     return NATIVE_NAMES.get(lang, lang)
+
+
+def language_in(lang: str | None, code: str) -> str:
+    """The language ``code`` named in the reader's language ``lang``: "Traditional Chinese",
+    "繁体中文", "традиционный китайский"."""
+    return t(lang, language_name_key(code))
+
+
+def language_choices(lang: str | None) -> Html:
+    """Every language as a refusal lists it, in the reader's words with the code one types:
+    "English (<code>en</code>), …"; "英语（<code>en</code>）、简体中文（<code>zh</code>）……"."""
+    return _choice_list(
+        lang,
+        [t(lang, "lang.choice", name=language_in(lang, c), code=TYPED_CODES[c]) for c in SUPPORTED],
+    )
+
+
+def rule_name(lang: str | None, rule: str) -> str:
+    """A decision rule's canonical spelling (``Rule.text``) in words, for cards, outcomes,
+    pictures and buttons: "simple majority", "三分之二多数，法定人数 1/2", "ОСС — большинство
+    участвующих". A spelling that does not parse (never stored so) is shown as it is."""
+    try:
+        parsed = _parse_rule(rule)
+    except (DomainError, ValueError):  # never stored so; shown as it is rather than lost
+        return rule
+    name = t(lang, rule_name_key(parsed.name))
+    if parsed.quorum is None:
+        return name
+    return t(lang, "decision.rule_with_quorum", name=name, quorum=str(parsed.quorum))
+
+
+def rule_label(lang: str | None, rule: str) -> Html:
+    """A rule in words with the code one types beside it, where a lead may type it (settings,
+    refusals, a ratification's confirmation): "简单多数（<code>majority</code>）"."""
+    return Html(t(lang, "decision.rule_label", name=rule_name(lang, rule), code=str(rule)))
+
+
+def rule_choices(lang: str | None) -> Html:
+    """Every rule, as a refusal lists them: names with their codes."""
+    from bot.domain.decisions import RULE_NAMES
+
+    return _choice_list(lang, [rule_label(lang, name) for name in RULE_NAMES])
+
+
+def _choice_list(lang: str | None, items: list[str]) -> Html:
+    """ "a, b or c" / "a、b或c" / "a, b или c" (Babel's list of alternatives); items are HTML."""
+    return Html(format_list(items, style="or", locale=babel_locale(lang)))

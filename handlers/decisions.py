@@ -80,6 +80,8 @@ from bot.i18n import (
     escape,
     format_datetime,
     format_datetime_zone,
+    rule_label,
+    rule_name,
     t,
     tn,
 )
@@ -405,7 +407,7 @@ def summary(lang: str, o: Outcome) -> str:
         participation=_participation(lang, o),
         for_=_for_share(lang, o),
         verdict=Html(verdict),
-        rule=o.rule.text,
+        rule=rule_name(lang, o.rule.text),
     )
 
 
@@ -474,7 +476,7 @@ def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: dat
     rule = parse_rule(decision.rule)
     lines = [t(lang, "decision.card_title", title=decision.title)]
     key = "decision.card_rule_secret" if decision.secret else "decision.card_rule_open"
-    lines.append(t(lang, key, rule=rule.text))
+    lines.append(t(lang, key, rule=rule_label(lang, rule.text)))
     if counted.households or decision.is_open:  # a lead may have removed every unit
         lines.append(electorate_line(lang, tz, decision, counted))
     for change in counted.changes[:MAX_CHANGES]:
@@ -880,7 +882,7 @@ def picture(lang: str, closed: Decision, o: Outcome) -> bytes:
         reasons = " ".join(t(lang, r) for r in o.reasons)
         notes.append(t(lang, "decision.reasons", reasons=Html(escape(reasons))))
     key = "decision.card_rule_secret" if closed.secret else "decision.card_rule_open"
-    notes.append(t(lang, key, rule=o.rule.text))
+    notes.append(t(lang, key, rule=rule_name(lang, o.rule.text)))
     verdict = t(lang, "decision.passed" if o.approved else "decision.rejected")
     return charts.decision_picture(closed.title, verdict, o.approved, thresholds, notes, lang)
 

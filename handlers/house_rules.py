@@ -43,13 +43,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain import house_rules as domain
 from bot.domain.chats import Chat
-from bot.domain.decisions import evaluate_totals, parse_rule
+from bot.domain.decisions import RuleText, evaluate_totals, parse_rule
 from bot.domain.errors import DomainError
 from bot.domain.languages import SUPPORTED, WordSet
 from bot.domain.refs import Ref
 from bot.domain.roles import Action, Role, required_role
 from bot.domain.text import clip16, utf16_len
-from bot.i18n import Html, escape, format_datetime, shorten, t, tn
+from bot.i18n import Html, escape, format_datetime, rule_name, shorten, t, tn
 from bot.services import Services
 from handlers import cards, digest, refs
 from handlers import decisions as decisions_
@@ -153,7 +153,7 @@ def version_head(lang: str, tz: str, version: store.Version) -> str:
         len(version.articles),
         number=version.number,
         date=_day(version.ratified_at, lang, tz),
-        rule=version.rule or "",
+        rule=rule_name(lang, version.rule or ""),
         articles=len(version.articles),
     )
 
@@ -811,7 +811,9 @@ async def _ratify(turn: Turn, options: str) -> None:
     if not await store.open_ratification(db, found.id, decision_id, request.rule.text, turn.now):
         log.warning("draft %s changed while its ratification opened", found.id)  # pragma: no cover
     await turn.reply(
-        "rules.ratify_opened", ref=Ref("decision", decision_id).tag, rule=request.rule.text
+        "rules.ratify_opened",
+        ref=Ref("decision", decision_id).tag,
+        rule=rule_name(turn.lang, request.rule.text),
     )
     rendered = await decisions_.render(services, decision_id)
     assert rendered is not None
@@ -843,7 +845,7 @@ async def history(turn: Turn) -> None:
                 number=v.number,
                 date=_day(v.ratified_at, lang, tz),
                 articles=len(v.articles),
-                rule=v.rule or "",
+                rule=rule_name(lang, v.rule or ""),
                 ref=ref,
             )
         )
@@ -1294,7 +1296,7 @@ async def _ratify_press(turn: Turn, found: store.Version) -> None:
         if len(confirm) > 1000:
             confirm.clear()
         confirm[key] = time.monotonic()
-        await turn.answer("rules.ratify_confirm", alert=True, rule=DEFAULT_RULE)
+        await turn.answer("rules.ratify_confirm", alert=True, rule=RuleText(DEFAULT_RULE))
         return
     await turn.answer("rules.ratifying")
     try:

@@ -36,7 +36,17 @@ from bot.domain.settings import (
     topic_target,
 )
 from bot.domain.timezones import COMMON_ZONES
-from bot.i18n import Html, describe_rrule, escape, format_datetime, shorten, t, tn
+from bot.i18n import (
+    Html,
+    describe_rrule,
+    escape,
+    format_datetime,
+    rule_label,
+    rule_name,
+    shorten,
+    t,
+    tn,
+)
 from handlers import digest, posts
 from handlers.common import Turn, button, command, is_id
 from handlers.menus import chat_menus
@@ -125,7 +135,7 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             t(lang, "settings.reminders", value=Html(t(lang, f"who.{s.reminder_creators.value}"))),
             t(lang, "settings.digest", value=digest_value(lang, s)),
             t(lang, "settings.unit_approval", value=on_off(lang, s.unit_approval)),
-            t(lang, "settings.decision_rule", value=s.decision_rule),
+            t(lang, "settings.decision_rule", value=rule_label(lang, s.decision_rule)),
             t(
                 lang,
                 "proposal.settings_line",
@@ -211,7 +221,7 @@ def panel_keyboard(chat: Chat, topic: int | None = None) -> InlineKeyboardMarkup
         rows.append([InlineKeyboardButton(approval, callback_data="st:u")])
         threshold = t(lang, "proposal.btn_settings", value=s.proposal_support)
         rows.append([InlineKeyboardButton(threshold, callback_data="st:t")])
-        rule = t(lang, "settings.btn_decision_rule", value=s.decision_rule)
+        rule = t(lang, "settings.btn_decision_rule", value=rule_name(lang, s.decision_rule))
         rows.append([InlineKeyboardButton(rule, callback_data="st:k")])
         overdue = t(lang, "settings.btn_report_days", ack=s.report_ack_days, fix=s.report_fix_days)
         rows.append([InlineKeyboardButton(overdue, callback_data="st:o")])
@@ -287,7 +297,9 @@ async def settings(turn: Turn) -> None:
             "settings.saved_unit_approval", value=on_off(chat.language, new.unit_approval)
         )
     elif key is SettingKey.DECISION_RULE:
-        await turn.reply("settings.saved_decision_rule", value=new.decision_rule)
+        await turn.reply(
+            "settings.saved_decision_rule", value=rule_label(chat.language, new.decision_rule)
+        )
     elif key is SettingKey.EVENT_REMINDERS:
         await turn.reply(
             "settings.saved_event_reminders",

@@ -163,6 +163,31 @@ STATUTORY: Final[frozenset[str]] = frozenset(
 )
 
 
+def rule_name_key(name: str) -> str:
+    """The catalog key of a rule's name in words: ``cn-278-special`` ->
+    ``decision.rule_cn_278_special`` ("《民法典》第二百七十八条·重大事项")."""
+    return "decision.rule_" + name.replace("-", "_")
+
+
+#: Keys built at run time (tests/test_i18n.py checks they exist in every catalog).
+DYNAMIC_KEYS: Final[frozenset[str]] = frozenset(rule_name_key(n) for n in RULE_NAMES)
+
+
+class RuleText(str):
+    """A rule's canonical spelling (:attr:`Rule.text`) handed to a message: ``bot.i18n`` shows
+    it by its name in the reader's language, with the code one types beside it ("简单多数
+    （<code>majority</code>）"). As a plain ``str`` it is the code."""
+
+    __slots__ = ()
+
+
+class RuleChoices(str):
+    """Every rule, for a refusal: ``bot.i18n`` lists them by name with their codes. As a plain
+    ``str`` it is the codes, comma-separated."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A counting rule: a name of :data:`RULE_NAMES` and an optional quorum of units."""
@@ -204,15 +229,25 @@ _RULE_ALIASES: Final[dict[str, str]] = {
     "多數": "majority",
     "большинство": "majority",
     "простое-большинство": "majority",
+    "简单多数": "majority",
+    "簡單多數": "majority",
     "two-thirds": "two-thirds",
+    "two-thirds-majority": "two-thirds",
+    "三分之二多数": "two-thirds",
+    "三分之二多數": "two-thirds",
     "2/3": "two-thirds",
     "三分之二": "two-thirds",
     "две-трети": "two-thirds",
+    "две-трети-голосов": "two-thirds",
     "three-quarters": "three-quarters",
     "three-fourths": "three-quarters",
+    "three-quarters-majority": "three-quarters",
+    "四分之三多数": "three-quarters",
+    "四分之三多數": "three-quarters",
     "3/4": "three-quarters",
     "四分之三": "three-quarters",
     "три-четверти": "three-quarters",
+    "три-четверти-голосов": "three-quarters",
     "unanimous": "unanimous",
     "unanimity": "unanimous",
     "一致": "unanimous",
@@ -257,10 +292,12 @@ def parse_rule(text: str) -> Rule:
     name = _RULE_ALIASES.get(key)
     if name is None:
         raise DomainError(
-            "decision.unknown_rule", value=text.strip()[:64], choices=", ".join(RULE_NAMES)
+            "decision.unknown_rule",
+            value=text.strip()[:64],
+            choices=RuleChoices(", ".join(RULE_NAMES)),
         )
     if quorum is not None and name in STATUTORY:
-        raise DomainError("decision.fixed_quorum", rule=name)
+        raise DomainError("decision.fixed_quorum", rule=RuleText(name))
     return Rule(name, quorum)
 
 

@@ -126,8 +126,32 @@ def normalize_language(code: str | None) -> str | None:
     return _ALIASES.get(parts[0]) if parts[0] in {"en", "ru"} else None
 
 
-#: What a lead may type, as the error lists it: the codes, each beside its own name.
-CHOICES: Final[str] = "en (English), zh (简体中文), zh-hant (繁體中文), ru (Русский)"
+#: What one types for each of our languages (``/settings language zh-hant``).
+TYPED_CODES: Final[dict[str, str]] = {"en": "en", "zh_Hans": "zh", "zh_Hant": "zh-hant", "ru": "ru"}
+
+
+def language_name_key(lang: str) -> str:
+    """The catalog key of a language's name in the reader's language: ``zh_Hant`` ->
+    ``lang.zh_hant`` ("Traditional Chinese", "繁体中文", "традиционный китайский")."""
+    return "lang." + lang.lower()
+
+
+#: Keys built at run time (tests/test_i18n.py checks they exist in every catalog).
+DYNAMIC_KEYS: Final[frozenset[str]] = frozenset(language_name_key(c) for c in SUPPORTED)
+
+
+class LanguageChoices(str):
+    """Our languages, for a refusal: ``bot.i18n`` names each in the reader's language with
+    the code one types beside it. As a plain ``str`` it is the codes with their own names."""
+
+    __slots__ = ()
+
+
+#: What a lead may type, as the error lists it: the codes, each beside its own name (bot.i18n
+#: words it in the reader's language; this spelling is for logs and the command line).
+CHOICES: Final[LanguageChoices] = LanguageChoices(
+    "en (English), zh (简体中文), zh-hant (繁體中文), ru (Русский)"
+)
 
 
 def parse_language(text: str) -> str:

@@ -87,7 +87,8 @@ async def test_elevator_decision_in_a_12_unit_building_survives_a_restart(
             "/decide Install an elevator in entrance 2 | rule=cn-278-special | closes=in 14 days",
         )
         text = card_text(world, decision)
-        assert "Install an elevator in entrance 2" in text and "cn-278-special" in text
+        assert "Install an elevator in entrance 2" in text
+        assert "China’s Civil Code art. 278 — special matters (cn-278-special)" in text
         assert text.rstrip().endswith(f"#D{decision.id}")
         assert "0/12 units" in text and "0/1,050 m²" in text and "13 days" in text
         assert decision.closes_at - world.services.clock() > timedelta(days=13, hours=23)
@@ -143,7 +144,8 @@ async def test_elevator_decision_in_a_12_unit_building_survives_a_restart(
         result = posted.params["text"]
         assert (
             "Participation 10/12 units (83.3 %), 825/1,050 m² (78.5 %);"
-            " For 8/10 units (80 %), 630/825 m² (76.3 %) → <b>PASSED</b> under cn-278-special"
+            " For 8/10 units (80 %), 630/825 m² (76.3 %) → <b>PASSED</b> under"
+            " China’s Civil Code art. 278 — special matters"
         ) in result
         assert "✅ Quorum, area: 825/1,050 m² (78.5 %) — needs at least 2/3" in result
         assert "✅ For, units: 8/10 units (80 %) — needs at least 3/4" in result

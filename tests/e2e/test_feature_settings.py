@@ -12,7 +12,9 @@ async def test_feature_defaults_typed_by_a_lead(world: World) -> None:
     replies = await world.do(
         world.alice.send(world.court, "/settings decision_rule cn-278-special")
     )
-    assert "counted under cn-278-special" in replies.text(world.court)
+    said = replies.text(world.court)
+    assert "counted by China’s Civil Code art. 278 — special matters" in said
+    assert "(<code>cn-278-special</code>)" in said
     replies = await world.do(world.alice.send(world.court, "/settings event_reminders 2h, 1 day"))
     assert "before each event: 1 day, 2 hours." in replies.text(world.court)
     replies = await world.do(world.alice.send(world.court, "/settings listing_days 14"))
@@ -29,7 +31,10 @@ async def test_feature_defaults_typed_by_a_lead(world: World) -> None:
     # the panel shows them, in the group's language
     replies = await world.do(world.alice.send(world.court, "/settings"))
     panel = replies.text(world.court)
-    assert "Default rule of formal decisions: cn-278-special" in panel
+    assert (
+        "Default rule of formal decisions: China’s Civil Code art. 278 — special matters"
+        " (<code>cn-278-special</code>)"
+    ) in panel
     assert "Event reminders before the start: 1 day, 2 hours" in panel
     assert "Shared items stay listed for 14 days" in panel
     await world.do(world.alice.send(world.court, "/settings language ru"))
@@ -43,7 +48,7 @@ async def test_feature_defaults_refused_clearly(world: World) -> None:
     await world.with_bot()
     cases = {
         "/settings decision_rule most votes": "most votes",
-        "/settings decision_rule ru-oss quorum=1/2": "sets its own quorum by law",
+        "/settings decision_rule ru-oss quorum=1/2": "(<code>ru-oss</code>)” is set by law",
         "/settings event_reminders 1h 2h 3h 4h": "up to three",
         "/settings event_reminders 30d": "at most 14 days",
         "/settings listing_days 0": "from 1 to 365",
@@ -74,7 +79,7 @@ async def test_panel_button_walks_the_decision_rules(world: World) -> None:
         seen.append(chat.settings.decision_rule)
         panel = world.fake.message(world.court, panel.message_id)
     assert seen == ["two-thirds", "three-quarters", "unanimous"]
-    assert "Decision rule: unanimous" in str(panel.reply_markup)
+    assert "Decision rule: unanimity" in str(panel.reply_markup)
     # a resident's press changes nothing
     replies = await world.do(world.bob.press(panel, "st:k"))
     assert replies.answers()[0]["show_alert"]

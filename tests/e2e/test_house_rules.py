@@ -164,7 +164,8 @@ async def test_draft_amend_ratify_by_cn278_and_show_the_difference(world: World)
     # history and compare
     replies = await world.do(world.bob.send(world.court, "/rules history"))
     listed = replies.text(world.court)
-    assert listed.index("Version 2") < listed.index("Version 1") and "cn-278" in listed
+    assert listed.index("Version 2") < listed.index("Version 1")
+    assert "China’s Civil Code art. 278 — ordinary matters" in listed
     [history] = replies.sent(world.court)
     buttons = [b for row in history.params["reply_markup"]["inline_keyboard"] for b in row]
     assert [b["text"] for b in buttons] == ["📜 Version 2", "🔍 1 → 2", "📜 Version 1"]
@@ -271,7 +272,7 @@ async def test_cn278_needs_every_area_and_the_answer_says_what_else_to_do(world:
     found = await store.draft_of(world.services.db, world.court.id)
     assert found is not None and found.decision_id is None
     replies = await world.do(world.alice.send(world.court, "/rules ratify majority"))
-    assert "counted under majority" in replies.text(world.court)
+    assert "counted by simple majority" in replies.text(world.court)
 
 
 async def test_cards_changed_under_a_stopped_bot_are_redrawn(

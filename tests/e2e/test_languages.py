@@ -93,7 +93,11 @@ async def test_typed_language_names_and_a_wrong_one(world: World) -> None:
     text = (await world.do(world.alice.send(world.court, "/settings language klingon"))).text(
         world.court
     )
-    assert "我不認識「klingon」這種語言" in text and "zh-hant (繁體中文)" in text
+    assert "我不認識「klingon」這種語言" in text
+    # each language named in the group's language, the code one types beside it
+    assert "英文（<code>en</code>）、簡體中文（<code>zh</code>）、" in text
+    assert "、繁體中文（<code>zh-hant</code>）" in text
+    assert "或俄文（<code>ru</code>）" in text and "English" not in text
     chat = await chats.get(world.services.db, world.court.id)
     assert chat is not None and chat.language == "zh_Hant"  # nothing lost
 
