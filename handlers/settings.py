@@ -41,6 +41,7 @@ from bot.i18n import (
     describe_rrule,
     escape,
     format_datetime,
+    language_in,
     rule_label,
     rule_name,
     shorten,
@@ -116,7 +117,7 @@ async def panel_text(turn: Turn, chat: Chat) -> str:
             title=chat.title or "",
         ),
         "",
-        t(lang, "settings.language", value=NATIVE_NAMES[s.language]),
+        t(lang, "settings.language", value=language_in(lang, s.language)),
         t(
             lang,
             "settings.timezone",
@@ -281,7 +282,7 @@ async def settings(turn: Turn) -> None:
         await _zone_changed(turn, chat, old_zone)
     if key is SettingKey.LANGUAGE:
         await chat_menus(turn.context.bot, chat, old_language)
-        await turn.reply("settings.saved_language", value=NATIVE_NAMES[chat.language])
+        await turn.reply("settings.saved_language", value=language_in(chat.language, chat.language))
     elif key is SettingKey.TIMEZONE:
         await turn.reply(
             "settings.saved_timezone",

@@ -250,3 +250,19 @@ async def test_refusals_name_the_words_of_the_groups_language(world: World) -> N
         world.court
     )
     assert "<code>开</code>" in said and "<code>关</code>" in said, said
+
+
+async def test_the_panel_names_the_language_in_the_groups_words(world: World) -> None:
+    """The panel's line and the confirmation name the language as the group writes it
+    ("русский", in lower case as Russian writes it); the buttons keep each language's own name,
+    so that whoever cannot read the current one still finds theirs."""
+    await world.with_bot()
+    replies = await world.do(world.alice.send(world.court, "/settings language ru"))
+    assert "Установлен язык: русский." in replies.text(world.court)
+    replies = await world.do(world.alice.send(world.court, "/settings"))
+    assert "Язык: русский" in replies.text(world.court)
+    [panel] = replies.sent(world.court)
+    buttons = [b["text"] for row in panel.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[:4] == ["English", "简体中文", "繁體中文", "✓ Русский"]
+    replies = await world.do(world.alice.send(world.court, "/settings language en"))
+    assert "Language set to English." in replies.text(world.court)
