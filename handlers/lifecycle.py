@@ -76,6 +76,11 @@ async def my_chat_member(update: Update, context: CourtyardContext) -> None:
             now=now,
         )
         reactivated = not created and await chats.set_active(services.db, chat.id, True, now)
+        adder = change.from_user
+        if adder is not None and not adder.is_bot:  # only a member can add a bot: met here
+            await members.seen(
+                services.db, chat.id, adder.id, display_name(adder), now, present=True
+            )
         if chat.title and row.title != chat.title:
             await chats.set_title(services.db, chat.id, chat.title)
         log.info("added to chat %s (new=%s)", chat.id, created)
