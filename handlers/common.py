@@ -29,6 +29,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     Update,
     User,
 )
@@ -55,6 +56,9 @@ SEEN_TTL = 3600.0
 BOTH = frozenset({Where.PRIVATE, Where.GROUP})
 GROUP_ONLY = frozenset({Where.GROUP})
 PRIVATE_ONLY = frozenset({Where.PRIVATE})
+
+#: What a hurried hand puts between a command and its text ("/report,lift", "/propose: …").
+_AFTER_COMMAND = " \t,:;，：；、"
 
 
 class CourtyardContext(
@@ -160,6 +164,12 @@ class Turn:
         """What follows the command word, with its line breaks (``args`` would lose them)."""
         message = self.message
         text = (message.text or message.caption or "") if message else ""
+        entities = (message.entities or message.caption_entities or ()) if message else ()
+        head = entities[0] if entities else None
+        if head is not None and head.type == MessageEntity.BOT_COMMAND and head.offset == 0:
+            # the command ends where Telegram says (its letters are ASCII, so UTF-16 units are
+            # characters): "/report,lift broken" once lost "lift" with the first word
+            return text[head.length :].lstrip(_AFTER_COMMAND).strip()
         parts = text.split(maxsplit=1)
         return parts[1].strip() if len(parts) > 1 else ""
 
