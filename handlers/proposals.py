@@ -75,6 +75,7 @@ from handlers.common import (
     plain,
     role_key,
 )
+from handlers.topics import topic
 from storage import chats, decisions, scheduled, units
 from storage import events as events_store
 from storage import proposals as store
@@ -412,7 +413,11 @@ def refresh_card(services: Services, p: store.Proposal) -> None:
         await store.set_message(services.db, p.id, new_id)
 
     services.outbox.refresh(
-        p.chat_id, p.message_id, partial(render, services, p.id), on_moved=moved
+        p.chat_id,
+        p.message_id,
+        partial(render, services, p.id),
+        on_moved=moved,
+        thread_id=p.thread_id,
     )
 
 
@@ -431,7 +436,9 @@ async def _notice(services: Services, p: store.Proposal, key: str, **params: Any
     if chat is None or not chat.active:
         return
     text = t(chat.language, key, title=p.title, ref=ref_of(p.id).tag, **params)
-    await services.outbox.send(chat.id, text, reply_to=p.message_id)
+    await services.outbox.send(
+        chat.id, text, reply_to=p.message_id, **topic(chat.language, p.thread_id)
+    )
 
 
 async def _tell_private(
@@ -474,6 +481,7 @@ async def propose(turn: Turn) -> None:
         body=draft.body,
         expires_at=expires,
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     services.scheduler.arm(row_id, expires)
     rendered = await render(services, proposal_id)
@@ -694,6 +702,7 @@ async def _meeting(turn: Turn, meeting: str) -> None:
         capacity=None,
         reminder_at=reminder_at,
         now=turn.now,
+        thread_id=turn.thread_id,  # where its card goes: its reminders follow it
     )
     column = "hearing_id" if meeting == rules.HEARING else "coordination_id"
     values: dict[str, Any] = {column: event_id}
@@ -948,6 +957,7 @@ async def put_to_vote(turn: Turn, p: store.Proposal, options: str) -> None:
             creator_name=display_name(turn.user),
             closes_at=request.closes,
             now=turn.now,
+            thread_id=turn.thread_id,  # where its card goes: its outcome follows it
         )
     except DomainError:
         # no decision could open (an empty register, areas missing): back where it was
@@ -1250,7 +1260,9 @@ async def close_review(services: Services, p: store.Proposal) -> store.Proposal 
         lines.append(t(lang, "proposal.review_remarks"))
         lines += [f"• {escape(shorten(r, rules.MAX_REMARK))}" for r in remarks]
     lines += ["", ref_of(p.id).tag]
-    await services.outbox.send(chat.id, "\n".join(lines), reply_to=p.message_id)
+    await services.outbox.send(
+        chat.id, "\n".join(lines), reply_to=p.message_id, **topic(lang, p.thread_id)
+    )
     await _tell_private(
         services, await store.followers(services.db, p.id), "proposal.reviewed_followers", current
     )

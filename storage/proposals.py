@@ -56,6 +56,7 @@ class Proposal:
     review_at: datetime | None
     review_ends_at: datetime | None
     result: dict[str, int] | None
+    thread_id: int | None = None  # the forum topic of its card and notices (None: General)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class Update:
 _COLS = (
     "id, chat_id, author_id, title, body, stage, how, reason, dispute, hearing_id,"
     " coordination_id, decision_id, last_vote, assignee, message_id, created_at, expires_at,"
-    " stage_at, decided_at, review_at, review_ends_at, result"
+    " stage_at, decided_at, review_at, review_ends_at, result, thread_id"
 )
 _MOMENTS = ("decided_at", "review_at", "review_ends_at")
 
@@ -123,6 +124,7 @@ def _proposal(row: aiosqlite.Row) -> Proposal:
         review_at=_opt(row["review_at"]),
         review_ends_at=_opt(row["review_ends_at"]),
         result=json.loads(row["result"]) if row["result"] else None,
+        thread_id=row["thread_id"],
     )
 
 
@@ -157,8 +159,10 @@ async def create(
     body: str,
     expires_at: datetime,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[int, int]:
     """Store a proposal collecting support and its expiry row: (proposal id, row id).
+    ``thread_id``: the forum topic it was proposed in.
     Refuses a resident's fourth proposal collecting support at once (``proposal.too_many``)."""
     async with db.write() as conn:
         row = await (
@@ -172,8 +176,17 @@ async def create(
             raise DomainError("proposal.too_many", limit=rules.MAX_OPEN_EACH)
         cur = await conn.execute(
             "INSERT INTO proposals (chat_id, author_id, title, body, created_at, expires_at,"
-            " stage_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (chat_id, author_id, title, body, to_db(now), to_db(expires_at), to_db(now)),
+            " stage_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                author_id,
+                title,
+                body,
+                to_db(now),
+                to_db(expires_at),
+                to_db(now),
+                thread_id,
+            ),
         )
         proposal_id = cur.lastrowid
         assert proposal_id is not None

@@ -188,3 +188,43 @@ async def test_a_report_tells_its_changes_and_overdue_in_its_topic(world: World)
     await world.do(world.alice.send(forum, f"/report {ref} fixed"))
     asked = said(world, forum, mark, f"tg://user?id={world.bob.id}")
     assert in_topic(asked, topic), where(sends(world, forum, mark))
+
+
+# --- proposals (#T) -------------------------------------------------------------------------
+
+
+async def test_a_proposal_expires_goes_to_a_hearing_and_a_vote_in_its_topic(world: World) -> None:
+    forum = await world.forum("Proposals")
+    topic = forum.topic("Proposals")
+    await household(world, forum, world.bob, "1-01")
+    await household(world, forum, world.carol, "1-02")
+    await world.do(world.bob.send(forum, "/propose A rooftop garden | For everyone", topic=topic))
+    garden = await newest(world, "proposals")
+    assert garden["thread_id"] == topic.id
+    delete_card(world, forum, garden["message_id"])
+    mark = world.fake.mark()
+    await fire(world, "proposal_expiry", garden["id"])
+    expired = said(world, forum, mark, "A rooftop garden")
+    assert in_topic(expired, topic), where(sends(world, forum, mark))
+
+    await world.do(world.bob.send(forum, "/propose New bicycle racks | By the gate", topic=topic))
+    racks = await newest(world, "proposals")
+    delete_card(world, forum, racks["message_id"])
+    ref = f"T{racks['id']}"
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/agenda {ref}"))  # typed in General
+    agenda = said(world, forum, mark, "New bicycle racks")
+    assert agenda and any(thread(c) == topic.id for c in agenda), where(agenda)
+    # the hearing's event, opened in the topic, keeps its topic for its reminders
+    await world.do(world.alice.send(forum, f"/hearing {ref} | in 3 days 18:00 | Hall", topic=topic))
+    hearing = await newest(world, "events")
+    assert hearing["thread_id"] == topic.id
+    # the vote, opened in the topic: its outcome, and the proposal's notice of it, go there
+    await world.do(world.alice.send(forum, f"/decide {ref} | closes=in 2 days", topic=topic))
+    decision = await newest(world, "decisions")
+    assert decision["thread_id"] == topic.id
+    mark = world.fake.mark()
+    await fire(world, "decision_close", decision["id"])
+    await world.services.outbox.idle()
+    outcome = said(world, forum, mark, "New bicycle racks")
+    assert len(outcome) >= 2 and in_topic(outcome, topic), where(sends(world, forum, mark))
