@@ -200,6 +200,7 @@ async def make_cards(world: World, chat: Any, lead: FakeUser) -> None:
     for text in (
         "/poll Paint? | Green | Blue",
         "/decide Paint the hall",
+        "/meeting Annual meeting | Repair the roof | Paint the stairwell",
         "/event Cleanup | tomorrow 10:00 | Yard | 5",
         "/roster Stairs | sat 8:00-12:00 | per slot 2",
         "/offer Drill | lend",
@@ -306,7 +307,9 @@ async def test_a_non_member_presses_every_button_and_nothing_changes(world: Worl
     await make_cards(world, oak, world.alice)
     data = sorted(set(buttons_of(world, oak)))
     counting = [d for d in data if COUNTING.match(d)]
-    assert {d[:3] for d in counting} >= {"pl:", "dc:", "ev:", "rs:", "gb:", "it:", "sk:"}, data
+    assert {d[:3] for d in counting} >= {"pl:", "dc:", "mt:", "ev:", "rs:", "gb:", "it:", "sk:"}, (
+        data
+    )
     stranger = world.fake.user("Mallory", language_code="en")
     db = world.services.settings.db_path
     before = snapshot(db)
