@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Final
 
 from bot.domain.errors import DomainError
-from bot.domain.languages import Keywords, WordSet
+from bot.domain.languages import Keywords, WordSet, fold_hant
 
 # --- stages -----------------------------------------------------------------------------------
 
@@ -432,7 +432,8 @@ def review_result(answers: Iterable[str], households: int) -> ReviewResult:
 _ANSWER_WORDS: Final[dict[str, str]] = Keywords(
     {
         **dict.fromkeys(
-            ("well", "good", "done", "yes", "好", "做得好", "满意", "хорошо", "да"), WELL
+            ("well", "well done", "good", "done", "yes", "好", "做得好", "满意", "хорошо", "да"),
+            WELL,
         ),
         **dict.fromkeys(("partly", "part", "some", "部分", "一般", "部分完成", "частично"), PARTLY),
         **dict.fromkeys(
@@ -450,10 +451,28 @@ def parse_answer(word: str) -> str | None:
 def split_answer(text: str) -> tuple[str | None, str | None]:
     """``partly one lamp flickers`` -> (partly, "one lamp flickers"); ``не сделано совсем`` ->
     (not, "совсем"); a text without an answer word is a remark alone (None, text)."""
-    words = _one_line(text or "").split(" ")
-    for size in (2, 1):
-        if len(words) >= size and (answer := parse_answer(" ".join(words[:size]))) is not None:
-            rest = " ".join(words[size:])
-            return answer, rest or None
     line = _one_line(text or "")
+    folded = fold_hant(line.casefold())
+    if len(folded) == len(line):
+        # the longest answer word the line starts with, followed by a space, a punctuation
+        # mark or nothing ("Хорошо!", "well, mostly"); a Chinese word of two characters or
+        # more needs nothing after it, as Chinese writes no spaces ("部分完成，一盏灯还在闪")
+        for key in _ANSWER_KEYS:
+            if not folded.startswith(key):
+                continue
+            after = folded[len(key) : len(key) + 1]
+            if after and after not in _AFTER_ANSWER and not _is_cjk_word(key):
+                continue
+            rest = line[len(key) :].lstrip(_AFTER_ANSWER)
+            return _ANSWER_WORDS[key], rest or None
     return None, line or None
+
+
+#: The answer words, longest first ("not done" before "not", "部分完成" before "部分").
+_ANSWER_KEYS: Final[tuple[str, ...]] = tuple(sorted(_ANSWER_WORDS, key=len, reverse=True))
+#: What may follow an answer word before the remark.
+_AFTER_ANSWER: Final[str] = " ,.!?:;—–，。！？：；、…"
+
+
+def _is_cjk_word(word: str) -> bool:
+    return len(word) >= 2 and all("\u4e00" <= char <= "\u9fff" for char in word)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.text import utf16_len
 from storage import decisions
+from storage import proposals as store
 from tests.e2e.conftest import World
 from tests.e2e.test_proposals import card_of, card_text, current, households, latest
 
@@ -49,3 +50,45 @@ async def test_a_card_of_emoji_keeps_updating_below_telegrams_limit(world: World
     text = card_text(world, p)
     assert utf16_len(text) <= 4096 and text.rstrip().endswith(f"#T{p.id}")
     assert (await current(world, p.id)).stage == "progress"
+
+
+async def under_review(world: World) -> tuple[list, store.Proposal]:  # type: ignore[type-arg]
+    """A proposal decided by a vote every household passed, its review started by a lead."""
+    people = await households(world)
+    await world.do(people[0].send(world.court, "/propose Fix the lights | dark by the bins"))
+    p = await latest(world)
+    await world.do(world.alice.send(world.court, f"/agenda T{p.id}"))
+    await world.do(world.alice.send(world.court, f"/decide T{p.id} | closes=in 3 days"))
+    p = await current(world, p.id)
+    assert p.decision_id is not None
+    decision = await decisions.get(world.services.db, p.decision_id)
+    assert decision is not None and decision.message_id is not None
+    ballot = world.fake.message(world.court, decision.message_id)
+    for person in people:
+        await world.do(person.press(ballot, f"dc:v:{decision.id}:f"))
+    await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
+    await world.do(world.alice.send(world.court, f"/review T{p.id}"))
+    p = await current(world, p.id)
+    assert p.stage == "review"
+    return people, p
+
+
+async def test_review_answers_typed_as_people_write_them(world: World) -> None:
+    """Chinese writes no space after 部分完成, and people end a word with "!": the answer was
+    looked for only as a whole first word, so "部分完成，一盏灯还在闪" and "Хорошо!" were
+    remarks without an answer, refused until the household pressed a button."""
+    (bob, carol, wang, n4, n5), p = await under_review(world)
+    for person, typed in (
+        (wang, f"/review T{p.id} 部分完成，一盏灯还在闪"),
+        (carol, f"/review T{p.id} Хорошо!"),
+        (n4, f"/review T{p.id} 不滿意，燈還是不亮"),  # Traditional, no space either
+        (n5, f"/review T{p.id} Well done!"),
+        (bob, f"/review T{p.id} well-lit at last"),  # a remark: "well-lit" is no answer
+    ):
+        await world.do(person.send(world.court, typed))
+    answers = await store.review_answers(world.services.db, p.id)
+    assert ("partly", "一盏灯还在闪") in answers
+    assert ("well", None) in answers
+    assert ("not", "燈還是不亮") in answers
+    assert len([a for a, _ in answers if a == "well"]) == 2
+    assert len(answers) == 4  # Bob's remark alone answers nothing
