@@ -1198,11 +1198,11 @@ async def support_button(turn: Turn, parts: list[str]) -> None:
         raise DomainError("rules.amendment_closed")
     assert turn.user is not None
     db = turn.services.db
-    mine = [
-        c
-        for c in await units.claims_of(db, turn.chat.id, turn.user.id)
-        if c.status == units.APPROVED
-    ]
+    claims = await units.claims_of(db, turn.chat.id, turn.user.id)
+    mine = [c for c in claims if c.status == units.APPROVED]
+    away = [c.label for c in claims if c.status == units.SUSPENDED]
+    if not mine and away:  # not "register first": claiming again would not bring it back
+        raise DomainError("rules.no_household_suspended", labels=", ".join(away))
     if not mine:
         raise DomainError("rules.no_household")
     if parts[0] == "s" and amendment.author_id == turn.user.id:

@@ -145,6 +145,9 @@ async def _households(turn: Turn) -> list[tuple[int, str]]:
         return mine
     if any(c.status == units.PENDING for c in claims):
         raise DomainError("proposal.no_unit_pending")
+    away = [c.label for c in claims if c.status == units.SUSPENDED]
+    if away:  # not "register first": claiming the unit again would not bring it back
+        raise DomainError("proposal.no_unit_suspended", labels=", ".join(away))
     raise DomainError("proposal.no_unit")
 
 

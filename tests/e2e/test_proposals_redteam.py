@@ -92,3 +92,28 @@ async def test_review_answers_typed_as_people_write_them(world: World) -> None:
     assert ("not", "燈還是不亮") in answers
     assert len([a for a, _ in answers if a == "well"]) == 2
     assert len(answers) == 4  # Bob's remark alone answers nothing
+
+
+async def test_a_suspended_claim_is_told_as_suspended_not_as_no_unit(world: World) -> None:
+    """Bob left and came back: his claim to 1-01 is suspended until a lead restores it. His
+    Support press was told "register yours first, e.g. /unit 3-502" — claiming 1-01 again
+    brings nothing back — and the amendment's Support the same. Now both say it is suspended
+    and that a lead can restore it."""
+    people = await households(world)
+    bob, carol = people[0], people[1]
+    await world.do(world.alice.send(world.court, "/propose Lamps | dark by the bins"))
+    p = await latest(world)
+    await world.do(world.alice.send(world.court, "/rules draft 1. Quiet after 22:00."))
+    replies = await world.do(world.alice.send(world.court, "/amend 1 Quiet after 23:00."))
+    amendment = world.fake.message(world.court, replies.sent(world.court)[-1].result["message_id"])
+    assert amendment is not None
+    for person in (bob, carol):
+        await world.do(world.fake.leave(world.court, person))
+        await world.do(world.fake.join(world.court, person))
+    replies = await world.do(bob.press(card_of(world, p), f"tp:s:{p.id}"))
+    assert "1-01" in replies.answer_text() and "suspended" in replies.answer_text()
+    replies = await world.do(carol.press(card_of(world, p), f"tp:s:{p.id}"))
+    assert "1-02" in replies.answer_text() and "приостановлена" in replies.answer_text()
+    replies = await world.do(bob.press(amendment, "hr:s:1"))
+    assert "1-01" in replies.answer_text() and "suspended" in replies.answer_text()
+    assert await store.support_count(world.services.db, p.id) == 0
