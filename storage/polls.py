@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -25,7 +26,7 @@ from bot.domain.errors import DomainError
 from bot.domain.polls import apply_vote
 from storage import scheduled
 from storage import secrets as keys
-from storage.db import Database, from_db, to_db
+from storage.db import Database, Steps, from_db, to_db, transaction
 
 #: The scheduled kind that closes a poll at its closing time.
 CLOSE_KIND = "poll_close"
@@ -80,7 +81,7 @@ _COLS = (
 )
 
 
-def _poll(row: aiosqlite.Row) -> Poll:
+def _poll(row: aiosqlite.Row | sqlite3.Row) -> Poll:
     return Poll(
         id=row["id"],
         chat_id=row["chat_id"],
@@ -260,45 +261,50 @@ async def configure(
 async def vote(
     db: Database, poll_id: int, chat_id: int, user_id: int, option: int, now: datetime
 ) -> Vote:
-    """One press on option ``option`` (0-based) by ``user_id``: vote, move, or withdraw."""
-    async with db.write() as conn:
-        row = await _open_in(conn, poll_id, chat_id)
-        n_options = len(json.loads(row["options"]))
-        anonymous = bool(row["anonymous"])
-        key = voter_key(user_id, _poll_key(db, poll_id) if anonymous else None)
-        found = next(
-            iter(
-                await conn.execute_fetchall(
-                    "SELECT choices FROM poll_votes WHERE poll_id = ? AND voter = ?",
-                    (poll_id, key),
-                )
+    """One press on option ``option`` (0-based) by ``user_id``: vote, move, or withdraw.
+
+    The whole transaction (the poll checked, the voter's row read and written) runs in one
+    round trip to the writer's thread (:func:`storage.db.transaction`): a press is the bot's
+    most frequent write, and each trip between the event loop and that thread costs more than
+    the statements themselves (``bench/profile_votes.py``)."""
+    return await transaction(db, _vote_steps(db, poll_id, chat_id, user_id, option, now))
+
+
+def _vote_steps(
+    db: Database, poll_id: int, chat_id: int, user_id: int, option: int, now: datetime
+) -> Steps[Vote]:
+    found = yield f"SELECT {_COLS}, secret FROM polls WHERE id = ?", (poll_id,)
+    row = next(iter(found), None)
+    if row is None or row["chat_id"] != chat_id:
+        raise DomainError("error.stale_button")
+    if row["status"] != OPEN:
+        raise DomainError("poll.is_closed")
+    n_options = len(json.loads(row["options"]))
+    anonymous = bool(row["anonymous"])
+    key = voter_key(user_id, _poll_key(db, poll_id) if anonymous else None)
+    held = yield "SELECT choices FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, key)
+    before = from_mask(held[0]["choices"]) if held else frozenset()
+    after = apply_vote(before, option, multiple=bool(row["multiple"]), n_options=n_options)
+    if not after:
+        yield "DELETE FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, key)
+    elif not held:
+        yield (
+            "INSERT INTO poll_votes (poll_id, chat_id, voter, user_id, choices, voted_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                poll_id,
+                chat_id,
+                key,
+                None if anonymous else user_id,
+                to_mask(after),
+                None if anonymous else to_db(now),
             ),
-            None,
         )
-        before = from_mask(found["choices"]) if found else frozenset()
-        after = apply_vote(before, option, multiple=bool(row["multiple"]), n_options=n_options)
-        if not after:
-            await conn.execute(
-                "DELETE FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, key)
-            )
-        elif found is None:
-            await conn.execute(
-                "INSERT INTO poll_votes (poll_id, chat_id, voter, user_id, choices, voted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    poll_id,
-                    chat_id,
-                    key,
-                    None if anonymous else user_id,
-                    to_mask(after),
-                    None if anonymous else to_db(now),
-                ),
-            )
-        else:
-            await conn.execute(
-                "UPDATE poll_votes SET choices = ? WHERE poll_id = ? AND voter = ?",
-                (to_mask(after), poll_id, key),
-            )
+    else:
+        yield (
+            "UPDATE poll_votes SET choices = ? WHERE poll_id = ? AND voter = ?",
+            (to_mask(after), poll_id, key),
+        )
     return Vote(_poll(row), before, after)
 
 
