@@ -6,6 +6,7 @@ export; and the hostile cases."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -15,10 +16,11 @@ from pathlib import Path
 from telegram import Message
 
 from bot.domain.decisions import ABSTAIN, AGAINST, FOR, Ballot, Outcome, Rule, Unit, evaluate
-from playground import FakeTelegram, FakeUser
-from storage import meetings, units
+from playground import FakeChat, FakeTelegram, FakeUser
+from storage import chats, meetings, privacy, units
 from storage.db import Database, to_db
 from tests.e2e.conftest import World, start_app, stop_app
+from tests.e2e.test_privacy import yes_no
 
 #: 6 units: 1-01 .. 1-06 with 60, 70, ..., 110 m² (510 m² in all)
 LABELS = [f"1-0{n}" for n in range(1, 7)]
@@ -35,11 +37,12 @@ async def register(world: World) -> None:
         assert label in replies.text(world.court)
 
 
-async def claim(world: World, person: FakeUser, label: str) -> None:
+async def claim(world: World, person: FakeUser, label: str, chat: FakeChat | None = None) -> None:
     """The resident claims the unit and a lead approves it (the approval's screens are tested
     with the households register)."""
-    await world.do(person.send(world.court, f"/unit {label}"))
-    unit = await units.get(world.services.db, world.court.id, label)
+    where = chat or world.court
+    await world.do(person.send(where, f"/unit {label}"))
+    unit = await units.get(world.services.db, where.id, label)
     assert unit is not None
     async with world.services.db.write() as conn:
         await conn.execute(
@@ -359,3 +362,129 @@ async def test_hostile_presses_and_ballots_are_refused(world: World) -> None:
         await conn.execute("DELETE FROM meetings WHERE id IN (?, ?)", (mid, oak_id))
     again, _ = await open_meeting(world, "/meeting AGM 2 | Roof")
     assert again.id == max(mid, oak_id) + 1
+
+
+async def test_a_meeting_of_one_part_in_a_forum_topic_the_digest_and_privacy(world: World) -> None:
+    forum = await world.forum("Owners")
+    owners = forum.topic("Owners")
+    for line in ("1-01 60 | entrance 1", "2-01 70 | entrance 2", "2-02 80 | entrance 2"):
+        await world.do(world.alice.send(forum, f"/units add {line}"))
+    await claim(world, world.bob, "2-01", forum)
+    await claim(world, world.carol, "1-01", forum)
+    await world.do(
+        world.alice.send(
+            forum,
+            "/meeting Entrance 2 | Elevator ; cn-278-special | Intercom | part=Entrance 2",
+            topic=owners,
+        )
+    )
+    row = await world.services.db.fetchone("SELECT max(id) AS id FROM meetings")
+    assert row is not None
+    found = await meetings.get(world.services.db, row["id"])
+    assert found is not None and found.thread_id == owners.id and found.part == "entrance 2"
+    card = world.fake.message(forum, found.message_id or 0)
+    assert card is not None and card.message_thread_id == owners.id
+    assert "2 households, 150 m²" in (card.text or "") and "only entrance 2" in (card.text or "")
+    assert [v.label for v in await meetings.electorate(world.services.db, found.id)] == [
+        "2-01",
+        "2-02",
+    ]
+    # a household of another part has no ballot here
+    replies = await world.do(world.carol.press(card, f"mt:v:{found.id}:1:f"))
+    assert "1-01" in replies.answer_text() and "Не входит в список квартир" in replies.answer_text()
+    await world.do(world.bob.press(card, f"mt:v:{found.id}:1:f"))
+    await world.do(world.bob.press(card, f"mt:v:{found.id}:2:a"))
+
+    # the weekly digest lists the open meeting
+    from handlers import digest
+    from handlers import meetings as meetings_handlers
+
+    assert meetings_handlers.meetings_digest in digest.SECTIONS
+    chat = await chats.get(world.services.db, forum.id)
+    assert chat is not None
+    section = await meetings_handlers.meetings_digest(world.services, chat, world.services.clock())
+    assert section is not None and "General meetings" in section
+    assert f"M{found.id} Entrance 2: 1 of 2 households have answered" in section
+
+    # closed from General, the results go to the meeting's topic
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/close M{found.id}"))
+    posted = [
+        c
+        for c in world.fake.calls[mark:]
+        if c.method == "sendMessage" and c.ok and "Results" in str(c.params.get("text"))
+    ]
+    assert len(posted) == 1 and posted[0].params.get("message_thread_id") == owners.id
+
+    # /mydata lists Bob's answers; /forgetme keeps them counted without him
+    data = await privacy.collect(world.services.db, world.bob.id)
+    assert {(a["unit"], a["item"], a["choice"]) for a in data["meeting_answers"]} == {
+        ("2-01", 1, "for"),
+        ("2-01", 2, "against"),
+    }
+    assert data["meeting_answers"][0]["item_title"] in ("Elevator", "Intercom")
+    await world.do(world.bob.send(world.bob.private, "/start"))
+    replies = await world.do(world.bob.send(world.bob.private, "/forgetme"))
+    question = replies.sent(world.bob.private)[-1].result
+    await world.do(world.bob.press(question, yes_no(question)[0]))
+    assert await privacy.rows_about(world.services.db, world.bob.id) == {}
+    kept = await meetings.answers(world.services.db, found.id)
+    assert [(a.label, a.by_id, a.by_name) for a in kept] == [
+        ("2-01", 0, "former resident"),
+        ("2-01", 0, "former resident"),
+    ]
+
+
+async def test_results_never_posted_are_posted_at_the_next_start(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "courtyard.sqlite3"
+    app = await start_app(fake, db_path)
+    world = World(fake, app)
+    try:
+        await world.with_bot()
+        await register(world)
+        await claim(world, world.bob, "1-01")
+        found, card = await open_meeting(world, "/meeting AGM | Roof | Lift ; two-thirds")
+        await world.do(world.bob.press(card, f"mt:v:{found.id}:1:f"))
+        await stop_app(app)
+        # the close committed, then the process died before the results were posted
+        from handlers.meetings import recount
+
+        db = await Database.open(db_path)
+        closed, _ = await meetings.close(
+            db,
+            found.id,
+            lambda voters, answers: recount(found, voters, answers),
+            closed_by="Alice",
+            closed_by_id=world.alice.id,
+            now=world.services.clock(),
+        )
+        await db.close()
+        assert closed
+        mark = fake.mark()
+        app = await start_app(fake, db_path)
+        world.app = app
+        posted = await fake.wait_for("sendMessage", since=mark, timeout=10, chat_id=world.court.id)
+        await world.settle()
+        await asyncio.wait_for(world.services.state["cards"].done.wait(), timeout=10)
+        text = posted.params["text"]
+        assert "Results of the general meeting" in text and "Closed early by Alice" in text
+        assert "For 1 · Against 0 · Abstain 0 · Not voted 5" in text
+        again = await meetings.get(world.services.db, found.id)
+        assert again is not None and again.announced_at is not None
+        # a second start posts nothing more
+        await stop_app(app)
+        mark = fake.mark()
+        app = await start_app(fake, db_path)
+        world.app = app
+        await asyncio.wait_for(world.services.state["cards"].done.wait(), timeout=10)
+        await world.settle()
+        await world.services.outbox.idle()
+        assert not [
+            c
+            for c in fake.calls[mark:]
+            if c.method == "sendMessage" and "Results" in str(c.params.get("text"))
+        ]
+    finally:
+        await stop_app(app)
