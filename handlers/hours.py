@@ -33,6 +33,7 @@ from bot.services import Services
 from handlers import deeplinks
 from handlers.common import Turn, button, command, display_name, in_group, is_id, mention
 from handlers.events import started_bot, when_range
+from handlers.topics import topic
 from storage import chats, members
 from storage import events as rosters_store
 from storage import hours as store
@@ -142,6 +143,7 @@ async def _ask_organizer(
             body + "\n" + text(lang),
             reply_markup=_approval_markup(lang, claim_id),
             silent=True,
+            **topic(lang, roster.thread_id),
         )
     if sent is not None:
         await store.set_message(services.db, claim_id, sent.message_id)

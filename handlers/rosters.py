@@ -37,6 +37,7 @@ from bot.services import Services
 from handlers import cards, hours, refs
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id
 from handlers.events import CARD_BUDGET, collapse, is_manager, tell, when_range
+from handlers.topics import topic
 from storage import chats
 from storage import events as store
 from storage.scheduled import Scheduled
@@ -132,7 +133,11 @@ def refresh_card(services: Services, roster: store.Roster) -> None:
         await store.set_roster_message(services.db, roster.id, new_id)
 
     services.outbox.refresh(
-        roster.chat_id, roster.message_id, partial(render, services, roster.id), on_moved=moved
+        roster.chat_id,
+        roster.message_id,
+        partial(render, services, roster.id),
+        on_moved=moved,
+        thread_id=roster.thread_id,
     )
 
 
@@ -170,6 +175,7 @@ async def roster(turn: Turn) -> None:
         per_slot=draft.per_slot,
         slots=planned,
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     for row_id, run_at in rows:
         services.scheduler.arm(row_id, run_at)
@@ -249,7 +255,9 @@ async def _still_needed(turn: Turn, found: store.Roster) -> None:
             )
         )
     lines.append(t(lang, "roster.call_footer", ref=Ref("roster", found.id).tag))
-    await turn.services.outbox.send(turn.chat.id, "\n".join(lines), reply_to=found.message_id)
+    await turn.services.outbox.send(
+        turn.chat.id, "\n".join(lines), reply_to=found.message_id, **topic(lang, found.thread_id)
+    )
 
 
 @refs.closer("roster")
@@ -329,6 +337,7 @@ async def run_slot_reminder(services: Services, row: Scheduled, late_by: timedel
         "roster.reminder_private",
         "roster.reminder_group",
         params,
+        thread_id=found.thread_id,
     )
 
 

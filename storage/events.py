@@ -50,13 +50,16 @@ class Roster:
     per_slot: int
     status: str  # open | closed
     message_id: int | None
+    thread_id: int | None = None  # the forum topic of its card, reminders and hours asked
 
 
 _EVENT_COLS = (
     "id, chat_id, creator_id, creator_name, title, place, starts_at, ends_at, capacity,"
     " status, message_id, sequence, thread_id"
 )
-_ROSTER_COLS = "id, chat_id, creator_id, creator_name, title, per_slot, status, message_id"
+_ROSTER_COLS = (
+    "id, chat_id, creator_id, creator_name, title, per_slot, status, message_id, thread_id"
+)
 
 
 def _event(row: aiosqlite.Row) -> Event:
@@ -87,6 +90,7 @@ def _roster(row: aiosqlite.Row) -> Roster:
         per_slot=row["per_slot"],
         status=row["status"],
         message_id=row["message_id"],
+        thread_id=row["thread_id"],
     )
 
 
@@ -334,15 +338,16 @@ async def create_roster(
     per_slot: int,
     slots: list[tuple[datetime, datetime, datetime | None]],
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[int, list[tuple[int, datetime]]]:
     """Store a roster, its slots ``(start, end, first reminder)`` and their reminder rows.
-    Returns (roster id, [(row id, run at)] to arm)."""
+    Returns (roster id, [(row id, run at)] to arm). ``thread_id``: its forum topic."""
     rows: list[tuple[int, datetime]] = []
     async with db.write() as conn:
         cur = await conn.execute(
-            "INSERT INTO rosters (chat_id, creator_id, creator_name, title, per_slot, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (chat_id, creator_id, creator_name, title, per_slot, to_db(now)),
+            "INSERT INTO rosters (chat_id, creator_id, creator_name, title, per_slot, created_at,"
+            " thread_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (chat_id, creator_id, creator_name, title, per_slot, to_db(now), thread_id),
         )
         roster_id = cur.lastrowid
         assert roster_id is not None

@@ -228,3 +228,43 @@ async def test_a_proposal_expires_goes_to_a_hearing_and_a_vote_in_its_topic(worl
     await world.services.outbox.idle()
     outcome = said(world, forum, mark, "New bicycle racks")
     assert len(outcome) >= 2 and in_topic(outcome, topic), where(sends(world, forum, mark))
+
+
+# --- rosters and volunteer hours ------------------------------------------------------------
+
+
+async def test_a_rosters_reminder_goes_to_its_topic_after_a_restart(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """The new process knows nothing of the old one's messages: the topic comes from the row.
+    Кэрол, the volunteer, never opened a private chat: she is reminded by mention."""
+    db_path = tmp_path / "courtyard.sqlite3"
+    app = await start_app(fake, db_path)
+    world = World(fake, app)
+    try:
+        forum = await world.forum("Cleaning")
+        topic = forum.topic("Cleaning")
+        await world.do(
+            world.alice.send(
+                forum, "/roster Stairs cleaning | in 3 days 8:00-12:00 | per slot 2", topic=topic
+            )
+        )
+        roster = await newest(world, "rosters")
+        assert roster["thread_id"] == topic.id
+        card = world.fake.message(forum, roster["message_id"])
+        assert card is not None
+        slot = await world.services.db.fetchone(
+            "SELECT id FROM roster_slots WHERE roster_id = ?", (roster["id"],)
+        )
+        assert slot is not None
+        await world.do(world.carol.press(card, f"rs:t:{slot['id']}"))
+        delete_card(world, forum, roster["message_id"])
+        await stop_app(app)
+        world.app = app = await start_app(fake, db_path)
+        await world.settle()
+        mark = world.fake.mark()
+        await fire(world, "roster_reminder", slot["id"])
+        reminded = said(world, forum, mark, f"tg://user?id={world.carol.id}")
+        assert in_topic(reminded, topic), where(sends(world, forum, mark))
+    finally:
+        await stop_app(app)
