@@ -1321,6 +1321,7 @@ async def review(turn: Turn) -> None:
         if (
             text
             and p.stage in (rules.DECIDED, rules.PROGRESS)
+            and rules.split_answer(text)[0] is None  # "partly …" answers; it is no date
             and await turn.may(Action.MANAGE_DECISIONS)
         ):
             await _move_review(turn, p, text)

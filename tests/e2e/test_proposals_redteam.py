@@ -117,3 +117,28 @@ async def test_a_suspended_claim_is_told_as_suspended_not_as_no_unit(world: Worl
     replies = await world.do(bob.press(amendment, "hr:s:1"))
     assert "1-01" in replies.answer_text() and "suspended" in replies.answer_text()
     assert await store.support_count(world.services.db, p.id) == 0
+
+
+async def test_a_lead_answering_before_the_review_is_told_it_is_not_open(world: World) -> None:
+    """A lead typing a review answer while the proposal is only decided was told "I could not
+    understand the time" (the words were read as a new review date)."""
+    people = await households(world)
+    await world.do(people[0].send(world.court, "/propose Fix the lights | dark by the bins"))
+    p = await latest(world)
+    await world.do(world.alice.send(world.court, f"/agenda T{p.id}"))
+    await world.do(world.alice.send(world.court, f"/decide T{p.id} | closes=in 3 days"))
+    p = await current(world, p.id)
+    assert p.decision_id is not None
+    decision = await decisions.get(world.services.db, p.decision_id)
+    assert decision is not None and decision.message_id is not None
+    ballot = world.fake.message(world.court, decision.message_id)
+    for person in people:
+        await world.do(person.press(ballot, f"dc:v:{decision.id}:f"))
+    await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
+    before = (await current(world, p.id)).review_at
+    replies = await world.do(world.alice.send(world.court, f"/review T{p.id} partly, 3 lamps"))
+    assert "is not open" in replies.text(world.court)
+    assert "time" not in replies.text(world.court)
+    replies = await world.do(world.alice.send(world.court, f"/review T{p.id} 1 march 10:00"))
+    after = (await current(world, p.id)).review_at
+    assert after is not None and after != before and after.month == 3
