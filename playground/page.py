@@ -533,13 +533,29 @@ class PlaygroundPage:
         if len(content) > MAX_UPLOAD:
             raise BadAction("files up to 20 MB only", "too_big")
         caption = str(params.get("caption") or "").strip() or None
-        message = await user.send_document(
-            chat,
-            filename=filename,
-            content=content,
-            caption=caption,
-            topic=self._topic(chat, params),
-        )
+        reply_to = params.get("reply_to")
+        reply = int(reply_to) if reply_to not in (None, "") else None
+        topic = None if reply is not None else self._topic(chat, params)
+        size = _image_size(content) if params.get("as_photo") else None
+        if size is not None:  # a picture is sent as a photo, as Telegram's apps send it
+            message = await user.send_photo(
+                chat,
+                content,
+                caption=caption,
+                width=size[0],
+                height=size[1],
+                topic=topic,
+                reply_to=reply,
+            )
+        else:
+            message = await user.send_document(
+                chat,
+                filename=filename,
+                content=content,
+                caption=caption,
+                topic=topic,
+                reply_to=reply,
+            )
         return {"message_id": message.message_id}
 
     async def _act_add_bot(self, params: JSON) -> JSON:
@@ -625,6 +641,21 @@ def _image_type(content: bytes) -> str | None:
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def _image_size(content: bytes) -> tuple[int, int] | None:
+    """Width and height of a JPEG, PNG, GIF or WebP picture (None: not a picture)."""
+    if _image_type(content) is None:
+        return None
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
 
 
 def _sse(event: JSON) -> bytes:

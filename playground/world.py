@@ -311,6 +311,7 @@ class FakeUser:
         width: int = 800,
         height: int = 600,
         topic: FakeTopic | int | None = None,
+        reply_to: MessageRef | None = None,
     ) -> Message:
         """Send a photo (the bytes are stored as is; width/height are what you say)."""
         stored = self._world.store_file(content, folder="photos", suffix=".jpg")
@@ -324,7 +325,9 @@ class FakeUser:
         content_fields: JSON = {"photo": [photo]}
         if caption:
             content_fields["caption"] = caption
-        message = self._world._user_message(self, chat, content_fields, topic=topic)
+        message = self._world._user_message(
+            self, chat, content_fields, reply_to=reply_to, topic=topic
+        )
         await asyncio.sleep(0)
         return message
 

@@ -15,6 +15,7 @@ const S = {
   me: null,              // person id
   open: null,            // chat id
   topic: null,           // the open forum topic's id (null: General)
+  newTopic: null,        // a topic this person created, opened as soon as the page knows it
   replyTo: null,         // message id
   els: new Map(),        // message id -> element, for the open chat
 };
@@ -73,7 +74,7 @@ function handle(event) {
     case "state": loadState(event.state); break;
     case "message": putMessage(event.chat, event.message); break;
     case "deleted": dropMessage(event.chat, event.message_id); break;
-    case "chat": S.chats.set(event.chat.id, event.chat); renderChats(); if (event.chat.id === S.open) { renderTopics(); renderHead(); } break;
+    case "chat": chatChanged(event.chat); break;
     case "people": S.people = event.people; renderWho(); renderChats(); break;
     case "commands": if (!$("menu").hidden) openMenu(); break;
     case "status": renderStatus(event.status); break;
@@ -82,6 +83,21 @@ function handle(event) {
 }
 S.pending = new Set();   // our presses the bot has not answered yet
 S.early = new Map();     // answers that came before the page knew the press was its own
+
+function chatChanged(chat) {
+  S.chats.set(chat.id, chat);
+  renderChats();
+  if (chat.id !== S.open) return;
+  if (S.newTopic !== null && (chat.topics || []).some((t) => t.id === S.newTopic)) {
+    S.topic = S.newTopic;  // the topic this person just created: open it
+    S.newTopic = null;
+    S.replyTo = null;
+    renderOpen();
+    return;
+  }
+  renderTopics();
+  renderHead();
+}
 
 function early(event) {
   if (S.pending.has(event.query_id)) { answered(event); return; }
@@ -701,15 +717,22 @@ function setup() {
     const content = await readFile(file);
     const caption = $("text").value.trim();
     const topic = isForum(S.chats.get(S.open)) ? S.topic : null;
-    await act("document", { user: S.me, chat: S.open, topic, filename: file.name, content, caption });
+    // pictures go as photos (as Telegram's apps send them), anything else as a file
+    const as_photo = /^image\/(jpeg|png|gif|webp)$/.test(file.type);
+    await act("document", {
+      user: S.me, chat: S.open, topic, filename: file.name, content, caption, as_photo,
+      reply_to: S.replyTo,
+    });
     $("text").value = "";
+    S.replyTo = null;
+    renderReply();
   });
   $("new-topic-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const answer = await act("create_topic", { user: S.me, chat: S.open, name: $("topic-name").value });
     $("topic-name").value = "";
-    S.topic = answer.topic;
-    renderOpen();
+    S.newTopic = answer.topic;
+    chatChanged(S.chats.get(S.open));  // the topic may be known already
   });
   $("new-person-form").addEventListener("submit", async (event) => {
     event.preventDefault();
