@@ -689,7 +689,11 @@ async def _meeting(turn: Turn, meeting: str) -> None:
     starts, ends = moment.first, event_rules.end_of(moment.first, end)
     services = turn.services
     title = event_rules.clean_title(
-        turn.t(f"proposal.meeting_{meeting}") + ": " + shorten(p.title, event_rules.MAX_TITLE - 40)
+        turn.t(  # the event's own title, kept as text (escaped when shown): "听证会：…"
+            "proposal.meeting_event_title",
+            meeting=Html(turn.t(f"proposal.meeting_{meeting}")),
+            title=Html(shorten(p.title, event_rules.MAX_TITLE - 40)),
+        )
     )
     reminder_at = event_rules.next_reminder(starts, turn.chat.settings.event_reminders, turn.now)
     # the stage is checked again when it moves; the event is created first so the card can name it

@@ -142,3 +142,24 @@ async def test_a_lead_answering_before_the_review_is_told_it_is_not_open(world: 
     replies = await world.do(world.alice.send(world.court, f"/review T{p.id} 1 march 10:00"))
     after = (await current(world, p.id)).review_at
     assert after is not None and after != before and after.month == 3
+
+
+async def test_a_hearings_event_is_titled_in_the_groups_punctuation(world: World) -> None:
+    """In a Chinese group the hearing's event read "听证会: 修路灯" — an English colon glued
+    in code; the catalog gives each language its own ("听证会：", "Слушания: ")."""
+    people = await households(world)
+    for lang, title, expected in (
+        ("zh", "修路灯 & 加长椅", "听证会：修路灯 & 加长椅"),
+        ("zh-hant", "修路燈", "聽證會：修路燈"),
+        ("ru", "Фонари", "Слушания: Фонари"),
+    ):
+        await world.do(world.alice.send(world.court, f"/settings language {lang}"))
+        await world.do(people[0].send(world.court, f"/propose {title} | x"))
+        p = await latest(world)
+        await world.do(world.alice.send(world.court, f"/agenda T{p.id}"))
+        await world.do(world.alice.send(world.court, f"/hearing T{p.id} | in 3 days 18:00"))
+        p = await current(world, p.id)
+        row = await world.services.db.fetchone(
+            "SELECT title FROM events WHERE id = ?", (p.hearing_id,)
+        )
+        assert row is not None and row["title"] == expected
