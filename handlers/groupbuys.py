@@ -184,7 +184,7 @@ def refresh_groupbuy(services: Services, gb: store.GroupBuy) -> None:
     async def render() -> tuple[str, InlineKeyboardMarkup | None]:
         return await render_groupbuy(services, gb.id)
 
-    services.outbox.refresh(gb.chat_id, gb.card_id, render, on_moved=moved)
+    services.outbox.refresh(gb.chat_id, gb.card_id, render, on_moved=moved, thread_id=gb.thread_id)
 
 
 async def _redraw_groupbuy(services: Services, gb_id: int) -> None:
@@ -211,6 +211,7 @@ async def groupbuy(turn: Turn) -> None:
         minimum=spec.minimum,
         closes_at=spec.closes_at,
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     turn.services.scheduler.arm(row_id, spec.closes_at)
     text, markup = await render_groupbuy(turn.services, gb.id)
@@ -285,6 +286,7 @@ async def close_groupbuy(services: Services, gb_id: int) -> bool:
         gb.organizer_id,
         "sharing.gb_summary",
         "sharing.gb_summary_group",
+        thread_id=gb.thread_id,
         who=mention(gb.organizer_id, gb.organizer_name),
         summary=Html(summary),
     )
@@ -436,7 +438,9 @@ def refresh_chain(services: Services, chain: store.Chain) -> None:
     async def render() -> tuple[str, InlineKeyboardMarkup | None]:
         return await render_chain(services, chain.id)
 
-    services.outbox.refresh(chain.chat_id, chain.card_id, render, on_moved=moved)
+    services.outbox.refresh(
+        chain.chat_id, chain.card_id, render, on_moved=moved, thread_id=chain.thread_id
+    )
 
 
 async def _redraw_chain(services: Services, chain_id: int) -> None:
@@ -460,6 +464,7 @@ async def chain(turn: Turn) -> None:
         title=spec.title,
         closes_at=spec.closes_at,
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     if row_id is not None and spec.closes_at is not None:
         turn.services.scheduler.arm(row_id, spec.closes_at)

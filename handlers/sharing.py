@@ -43,6 +43,7 @@ from bot.i18n import format_datetime, shorten, t, tn
 from bot.services import Services
 from handlers import cards, digest, groupbuys
 from handlers.common import GROUP_ONLY, Turn, button, command, display_name, is_id, mention
+from handlers.topics import topic
 from storage import chats
 from storage import sharing as store
 from storage.scheduled import Scheduled
@@ -95,10 +96,11 @@ async def tell_or_group(
     group_key: str,
     /,
     markup: InlineKeyboardMarkup | None = None,
+    thread_id: int | None = None,
     **params: Any,
 ) -> bool:
-    """Tell the person privately, else say it in the group (``group_key`` has a mention).
-    Returns whether anything could be said."""
+    """Tell the person privately, else say it in the group (``group_key`` has a mention), in
+    the forum topic ``thread_id`` (the row's). Returns whether anything could be said."""
     chat = await private_chat(services, user_id)
     if chat is not None:
         sent = await services.outbox.send(
@@ -109,7 +111,10 @@ async def tell_or_group(
     if not group.active:
         return False
     sent = await services.outbox.send(
-        group.id, t(group.language, group_key, **params), reply_markup=markup
+        group.id,
+        t(group.language, group_key, **params),
+        reply_markup=markup,
+        **topic(group.language, thread_id),
     )
     return sent is not None
 
@@ -251,7 +256,9 @@ def refresh_item(services: Services, item: store.Item) -> None:
     async def render() -> tuple[str, InlineKeyboardMarkup | None]:
         return await render_item(services, item.id)
 
-    services.outbox.refresh(item.chat_id, item.card_id, render, on_moved=moved)
+    services.outbox.refresh(
+        item.chat_id, item.card_id, render, on_moved=moved, thread_id=item.thread_id
+    )
 
 
 async def _redraw(services: Services, item_id: int) -> None:
@@ -307,6 +314,7 @@ async def _create(turn: Turn, kind: str, title: str, mode: str | None, note: str
         search=rules.search_text(title, note),
         now=turn.now,
         expires=expires,
+        thread_id=turn.thread_id,
     )
     if row_id is not None and expires is not None:
         turn.services.scheduler.arm(row_id, expires)
@@ -880,6 +888,7 @@ async def _loan_notice(services: Services, row: Scheduled, *, to_borrower: bool)
         to,
         key,
         f"{key}_group",
+        thread_id=item.thread_id,
         title=item.title,
         who=mention(loan.borrower_id, loan.borrower_name),
         owner=mention(item.owner_id, item.owner_name),
@@ -922,6 +931,7 @@ async def run_expiry(services: Services, row: Scheduled, late_by: timedelta) -> 
         "sharing.expired_owner",
         "sharing.expired_owner_group",
         markup=markup,
+        thread_id=item.thread_id,
         title=item.title,
         owner=mention(item.owner_id, item.owner_name),
         days=group.settings.listing_days,

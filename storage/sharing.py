@@ -50,11 +50,12 @@ class Item:
     card_id: int | None
     created_at: datetime
     expires_at: datetime | None
+    thread_id: int | None = None  # the forum topic of its card, expiry and loans' notes
 
 
 _ITEM_COLS = (
     "id, chat_id, kind, mode, owner_id, owner_name, title, note, photo, status, card_id,"
-    " created_at, expires_at"
+    " created_at, expires_at, thread_id"
 )
 
 
@@ -74,6 +75,7 @@ def _item(row: aiosqlite.Row) -> Item:
         card_id=row["card_id"],
         created_at=created,
         expires_at=_dt(row["expires_at"]),
+        thread_id=row["thread_id"],
     )
 
 
@@ -132,12 +134,15 @@ async def create_item(
     search: str,
     now: datetime,
     expires: datetime | None,
+    thread_id: int | None = None,
 ) -> tuple[Item, int | None]:
-    """Store a listing and (if it expires) its expiry row: (item, scheduled row id)."""
+    """Store a listing and (if it expires) its expiry row: (item, scheduled row id).
+    ``thread_id``: the forum topic it was listed in."""
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO items (chat_id, kind, mode, owner_id, owner_name, title, note, photo,"
-            " search, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " search, created_at, expires_at, thread_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 kind,
@@ -150,6 +155,7 @@ async def create_item(
                 search,
                 to_db(now),
                 to_db(expires) if expires else None,
+                thread_id,
             ),
         )
         item_id = cur.lastrowid
@@ -392,12 +398,14 @@ async def search(
         f"status IN ({','.join('?' for _ in statuses)})",
     ]
     params: list[object] = [chat_id, *kinds, *statuses]
-    long_terms = [t for t in terms if not needs_like(t)]
+    # PostgreSQL: a pg_trgm index on items.search serves LIKE itself, so every term is one
+    trigram = db.dialect == "sqlite"
+    long_terms = [t for t in terms if trigram and not needs_like(t)]
     if long_terms:
         where.append("id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
         params.append(" AND ".join(fts_phrase(t) for t in long_terms))
     for term in terms:
-        if needs_like(term):
+        if needs_like(term) or not trigram:
             where.append("search LIKE ? ESCAPE '\\'")
             params.append(like_pattern(term))
     clause = " AND ".join(where)
@@ -444,11 +452,12 @@ class GroupBuy:
     status: str  # open | closed
     card_id: int | None
     created_at: datetime
+    thread_id: int | None = None  # the forum topic of its card and its closing
 
 
 _GB_COLS = (
     "id, chat_id, organizer_id, organizer_name, title, price_cents, currency, min_kind,"
-    " min_value, closes_at, status, card_id, created_at"
+    " min_value, closes_at, status, card_id, created_at, thread_id"
 )
 
 
@@ -467,6 +476,7 @@ def _groupbuy(row: aiosqlite.Row) -> GroupBuy:
         status=row["status"],
         card_id=row["card_id"],
         created_at=from_db(row["created_at"]),
+        thread_id=row["thread_id"],
     )
 
 
@@ -508,12 +518,13 @@ async def create_groupbuy(
     minimum: Minimum | None,
     closes_at: datetime,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[GroupBuy, int]:
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO groupbuys (chat_id, organizer_id, organizer_name, title, price_cents,"
-            " currency, min_kind, min_value, closes_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " currency, min_kind, min_value, closes_at, created_at, thread_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 organizer_id,
@@ -525,6 +536,7 @@ async def create_groupbuy(
                 minimum.value if minimum else None,
                 to_db(closes_at),
                 to_db(now),
+                thread_id,
             ),
         )
         gb_id = cur.lastrowid
@@ -630,6 +642,7 @@ class Chain:
     closes_at: datetime | None
     status: str  # open | closed
     card_id: int | None
+    thread_id: int | None = None  # the forum topic of its card and its closing
 
 
 @dataclass(frozen=True, slots=True)
@@ -640,7 +653,7 @@ class Line:
     updated_at: datetime
 
 
-_CHAIN_COLS = "id, chat_id, creator_id, creator_name, title, closes_at, status, card_id"
+_CHAIN_COLS = "id, chat_id, creator_id, creator_name, title, closes_at, status, card_id, thread_id"
 
 
 def _chain(row: aiosqlite.Row) -> Chain:
@@ -653,6 +666,7 @@ def _chain(row: aiosqlite.Row) -> Chain:
         closes_at=_dt(row["closes_at"]),
         status=row["status"],
         card_id=row["card_id"],
+        thread_id=row["thread_id"],
     )
 
 
@@ -665,11 +679,12 @@ async def create_chain(
     title: str,
     closes_at: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[Chain, int | None]:
     async with db.write() as conn:
         cur = await conn.execute(
-            "INSERT INTO chains (chat_id, creator_id, creator_name, title, closes_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chains (chat_id, creator_id, creator_name, title, closes_at, created_at,"
+            " thread_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 creator_id,
@@ -677,6 +692,7 @@ async def create_chain(
                 title,
                 to_db(closes_at) if closes_at else None,
                 to_db(now),
+                thread_id,
             ),
         )
         chain_id = cur.lastrowid

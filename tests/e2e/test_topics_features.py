@@ -268,3 +268,58 @@ async def test_a_rosters_reminder_goes_to_its_topic_after_a_restart(
         assert in_topic(reminded, topic), where(sends(world, forum, mark))
     finally:
         await stop_app(app)
+
+
+# --- sharing: listings, group buys, 接龙 chains ----------------------------------------------
+
+
+async def test_a_listing_expires_in_its_topic(world: World) -> None:
+    """Bob, the owner, has no private chat: the expiry is told in the group, in the topic."""
+    forum = await world.forum("Sell & give away")
+    topic = forum.topic("Sell & give away")
+    await world.do(world.bob.send(forum, "/offer Drill | lend | Bosch, with bits", topic=topic))
+    item = await newest(world, "items")
+    assert item["thread_id"] == topic.id
+    delete_card(world, forum, item["card_id"])
+    mark = world.fake.mark()
+    await fire(world, "item_expiry", item["id"])
+    told = said(world, forum, mark, f"tg://user?id={world.bob.id}")
+    assert in_topic(told, topic), where(sends(world, forum, mark))
+    # the card, posted again as it changed, went back to the topic too
+    again = [c for c in sends(world, forum, mark) if "Drill" in str(c.params.get("text"))]
+    assert in_topic(again, topic), where(again)
+
+
+async def test_a_group_buy_and_a_chain_close_in_their_topic_after_a_restart(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "courtyard.sqlite3"
+    app = await start_app(fake, db_path)
+    world = World(fake, app)
+    try:
+        forum = await world.forum("Buying together")
+        topic = forum.topic("Buying together")
+        await world.do(
+            world.alice.send(forum, "/groupbuy Apples 5 kg | ¥12.50 | tomorrow 20:00", topic=topic)
+        )
+        gb = await newest(world, "groupbuys")
+        await world.do(world.alice.send(forum, "/chain Who joins the cleanup?", topic=topic))
+        chain = await newest(world, "chains")
+        assert gb["thread_id"] == topic.id and chain["thread_id"] == topic.id
+        await stop_app(app)
+        world.app = app = await start_app(fake, db_path)
+        await world.settle()
+        delete_card(world, forum, gb["card_id"])
+        delete_card(world, forum, chain["card_id"])
+        mark = world.fake.mark()
+        await fire(world, "groupbuy_close", gb["id"])
+        await world.do(world.alice.send(forum, f"/close C{chain['id']}"))  # typed in General
+        await world.services.outbox.idle()
+        summary = said(world, forum, mark, f"tg://user?id={world.alice.id}")  # no private chat
+        assert in_topic(summary, topic), where(sends(world, forum, mark))
+        # the chain's card, closed, is posted again: in its topic, not in General
+        assert in_topic(said(world, forum, mark, "Who joins the cleanup?"), topic), where(
+            sends(world, forum, mark)
+        )
+    finally:
+        await stop_app(app)
