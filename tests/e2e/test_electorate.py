@@ -159,7 +159,7 @@ async def test_a_majority_with_its_quorum_closes_as_the_rule_says(world: World) 
     replies = await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
     result = replies.text(world.court)
     # 2 of the 3 units of its electorate took part (2/3: the quorum); both for
-    assert "→ <b>PASSED</b> under majority quorum=2/3" in result, result
+    assert "→ <b>PASSED</b> under simple majority, quorum 2/3" in result, result
     assert "Participation 2/3 units (66.6 %)" in result
     assert "✅ Quorum, units: 2/3 units (66.6 %)" in result
 

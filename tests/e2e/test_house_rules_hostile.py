@@ -168,7 +168,7 @@ async def test_the_draft_is_frozen_while_voted_on_and_a_failed_vote_keeps_it(
     replies = await world.do(
         world.alice.send(world.court, "/rules ratify majority | closes=in 3 days")
     )
-    assert "counted under majority" in replies.text(world.court)
+    assert "counted by simple majority" in replies.text(world.court)
     replies = await world.do(world.alice.send(world.court, "/rules ratify"))
     assert "being voted on" in replies.text(world.court)
     # nothing changes the text under the vote

@@ -1,0 +1,49 @@
+"""Decision rules in words (bot.i18n.rule_name / rule_label / rule_choices): every rule has a
+name in every language, a name of a rule without a statute is accepted when typed, and the
+code one types stands beside the name in <code>."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.decisions import RULE_NAMES, STATUTORY, parse_rule
+from bot.domain.languages import SUPPORTED
+from bot.i18n import language_choices, rule_choices, rule_label, rule_name
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_every_rule_has_a_name_in_words(lang: str) -> None:
+    names = [rule_name(lang, code) for code in RULE_NAMES]
+    assert len(set(names)) == len(names), names  # no two rules read alike
+    for code, name in zip(RULE_NAMES, names, strict=True):
+        assert lang == "en" or code not in name, (lang, code, name)
+        assert f"<code>{code}</code>" in rule_label(lang, code)
+    listed = rule_choices(lang)
+    assert all(f"<code>{code}</code>" in listed for code in RULE_NAMES)
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+@pytest.mark.parametrize("code", [c for c in RULE_NAMES if c not in STATUTORY])
+def test_a_rule_read_on_a_card_can_be_typed(lang: str, code: str) -> None:
+    """ "/rules 表决 简单多数", "/decide … | правило=две трети голосов": what the bot calls a rule
+    is what a lead may type."""
+    assert parse_rule(rule_name(lang, code)).name == code
+
+
+def test_a_quorum_is_named_and_a_stored_oddity_shown_as_it_is() -> None:
+    assert rule_name("zh_Hans", "two-thirds quorum=1/2") == "三分之二多数，法定人数 1/2"
+    assert rule_name("ru", "majority quorum=2/3") == "простое большинство, кворум 2/3"
+    assert rule_label("zh_Hant", "majority") == "簡單多數（<code>majority</code>）"
+    assert rule_name("en", "") == ""  # a house rules version without a rule
+    assert rule_name("en", "no-such-rule") == "no-such-rule"
+
+
+def test_languages_are_listed_in_the_readers_words() -> None:
+    assert language_choices("ru") == (
+        "английский (<code>en</code>), упрощённый китайский (<code>zh</code>),"
+        " традиционный китайский (<code>zh-hant</code>) или русский (<code>ru</code>)"
+    )
+    assert language_choices("zh_Hans") == (
+        "英语（<code>en</code>）、简体中文（<code>zh</code>）、繁体中文（<code>zh-hant</code>）"
+        "或俄语（<code>ru</code>）"
+    )
