@@ -114,7 +114,68 @@ def emit(**data: Any) -> None:
     print(MARK + json.dumps(data), flush=True)
 
 
-async def child(mode: str, db_path: str, api: str) -> None:
+class ThreadTrace:
+    """``--trace``: the time each SQL statement takes on its connection's thread (and waits in
+    its queue), by connection, and what each thread is running at a given moment."""
+
+    def __init__(self) -> None:
+        import aiosqlite
+
+        self.busy: dict[tuple[int, str], list[float]] = {}  # (conn, sql) -> [n, run, queued]
+        self.running: dict[int, tuple[str, float]] = {}
+        self.names: dict[int, str] = {}
+        original = aiosqlite.Connection._execute
+        trace = self
+
+        async def _execute(conn: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            sql = args[0] if args and isinstance(args[0], str) else getattr(fn, "__name__", "?")
+            sql = " ".join(str(sql).split())[:160]
+            queued = time.perf_counter()
+
+            def timed() -> Any:
+                began = time.perf_counter()
+                trace.running[id(conn)] = (sql, began)
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    trace.running.pop(id(conn), None)
+                    row = trace.busy.setdefault((id(conn), sql), [0, 0.0, 0.0])
+                    row[0] += 1
+                    row[1] += time.perf_counter() - began
+                    row[2] += began - queued
+
+            return await original(conn, timed)  # type: ignore[no-untyped-call]
+
+        aiosqlite.Connection._execute = _execute  # type: ignore[method-assign, assignment]
+
+    def name(self, conn: Any, label: str) -> None:
+        self.names[id(conn)] = label
+
+    def now_running(self) -> dict[str, Any]:
+        moment = time.perf_counter()
+        return {
+            self.names.get(c, str(c)): [sql, round((moment - t) * 1000)]
+            for c, (sql, t) in list(self.running.items())
+        }
+
+    def of(self, sql: str) -> dict[str, float]:
+        """Thread time (ms) of one statement or call, by connection."""
+        return {
+            self.names.get(c, str(c)): round(run * 1000, 1)
+            for (c, name), (_, run, _) in self.busy.items()
+            if name == sql
+        }
+
+    def top(self, n: int = 12) -> list[Any]:
+        rows = sorted(self.busy.items(), key=lambda kv: -kv[1][1])[:n]
+        return [
+            [self.names.get(c, str(c)), sql, int(k), round(run * 1000), round(q * 1000)]
+            for (c, sql), (k, run, q) in rows
+        ]
+
+
+async def child(mode: str, db_path: str, api: str, trace: bool = False) -> None:
+    tracer = ThreadTrace() if trace else None
     ticker = Ticker()
     ticker.start()
     from telegram import Update
@@ -144,6 +205,9 @@ async def child(mode: str, db_path: str, api: str) -> None:
     await app.updater.start_polling(poll_interval=0, timeout=10, allowed_updates=Update.ALL_TYPES)
     started = time.monotonic()
     services = app.bot_data.get("services")
+    if tracer is not None and services is not None:
+        tracer.name(services.db._writer, "writer")
+        tracer.name(services.db._reader, "reader")
 
     def state() -> dict[str, Any]:
         sched = services.scheduler if services is not None else None
@@ -179,11 +243,18 @@ async def child(mode: str, db_path: str, api: str) -> None:
     # the order of Application.run_polling's stop; each step timed
     t0 = time.monotonic()
     steps: dict[str, float] = {}
+    stacks = os.environ.get("SCALE_STACKS")
+    if stacks:  # every thread's stack each 2 s while the stop lasts: where it waits
+        import faulthandler
+
+        stacks_file = open(stacks, "w")  # noqa: SIM115, ASYNC230 - kept until the exit
+        faulthandler.dump_traceback_later(2, repeat=True, file=stacks_file)
 
     async def step(name: str, work: Any) -> None:
         began = time.monotonic()
         await work
         steps[name] = time.monotonic() - began
+        print(f"stop step {name}: {steps[name] * 1000:.0f} ms", file=sys.stderr, flush=True)
 
     await step("updater", app.updater.stop())
     running = len(app.job_queue._executor._pending_futures) if app.job_queue else 0
@@ -199,6 +270,8 @@ async def child(mode: str, db_path: str, api: str) -> None:
         size = os.stat(wal).st_size if os.path.exists(wal) else 0  # noqa: ASYNC240 - stopped
         extra["wal_mb"] = size / 1e6
         extra["queued"] = [c._tx.qsize() for c in (services.db._writer, services.db._reader)]
+        if tracer is not None:
+            extra["running_at_close"] = tracer.now_running()
         extra["stopped_rows"] = services.scheduler.stats.get("stopped", 0)
         await step("outbox.close", services.outbox.close())
         await step("db: checkpoint", services.db._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
@@ -207,6 +280,11 @@ async def child(mode: str, db_path: str, api: str) -> None:
         await step("db.close", services.db.close())
     if app.post_shutdown is not None:
         await step("post_shutdown (the rest)", app.post_shutdown(app))
+    if stacks:
+        faulthandler.cancel_dump_traceback_later()
+    if tracer is not None:
+        extra["trace"] = tracer.top()
+        extra["close_on_thread_ms"] = tracer.of("close")
     emit(ev="stopped", seconds=time.monotonic() - t0, steps=steps, running_jobs=running, **extra)
 
 
@@ -225,7 +303,14 @@ def member_id(i: int, j: int) -> int:
     return 7_100_000_000 + i * 30 + j
 
 
-def seed(path: Path, groups: int, rows: int, now: datetime, cluster_at: datetime) -> dict[str, Any]:
+def seed(
+    path: Path,
+    groups: int,
+    rows: int,
+    now: datetime,
+    cluster_at: datetime,
+    housekeeping: bool = True,
+) -> dict[str, Any]:
     """Fill a migrated database; returns the polls whose cards the fake must hold, by group."""
     from bot.domain.settings import ChatSettings
 
@@ -405,6 +490,26 @@ def seed(path: Path, groups: int, rows: int, now: datetime, cluster_at: datetime
             " VALUES (?, ?, ?, ?, ?4, ?)",
             scheduled,
         )
+        if housekeeping:
+            # every group's daily retention row, as in a database in use for a day: without
+            # them the bot plans 10 000 of them 30 s after its start, in one write transaction
+            # (a one-off after an upgrade; --no-housekeeping measures it)
+            from handlers.privacy import first_purge
+            from storage.privacy import RETENTION_KIND
+
+            conn.executemany(
+                "INSERT INTO scheduled (chat_id, kind, ref_id, run_at, due_at, created_at)"
+                " VALUES (?, ?, NULL, ?, ?3, ?)",
+                (
+                    (
+                        group_id(i),
+                        RETENTION_KIND,
+                        ts(first_purge(now, ZONES[i % len(ZONES)])),
+                        created,
+                    )
+                    for i in range(groups)
+                ),
+            )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     counts = {
@@ -481,6 +586,7 @@ async def run(
         str(db_path),
         "--api",
         fake.base_url,
+        *(["--trace"] if args.trace else []),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=log,
@@ -546,6 +652,12 @@ async def run(
         out["sends"] = sum(1 for c in window if c.method == "sendMessage" and c.ok)
         out["edits"] = sum(1 for c in window if c.method == "editMessageText" and c.ok)
         out["failed"] = sum(1 for c in window if not c.ok)
+        failures: dict[str, int] = {}
+        for c in window:
+            if not c.ok:
+                what = f"{c.method} {c.error_code}: {(c.description or '')[:90]}"
+                failures[what] = failures.get(what, 0) + 1
+        out["failures"] = sorted(failures.items(), key=lambda kv: -kv[1])[:5]
         out["stop"] = await bot.say("stop")
         await asyncio.wait_for(proc.wait(), timeout=60)
     except BaseException:
@@ -555,6 +667,9 @@ async def run(
         sys.stderr.write(db_path.with_suffix(".log").read_text()[-4000:])
         raise
     log.close()
+    stacks = os.environ.get("SCALE_STACKS")
+    if stacks:  # keep the bot's log beside its stacks
+        Path(f"{stacks}.{mode}.log").write_text(db_path.with_suffix(".log").read_text())  # noqa: ASYNC240
     return out
 
 
@@ -607,12 +722,15 @@ async def parent(args: argparse.Namespace) -> None:
             world_s = time.perf_counter() - t0
 
             results = []
-            results.append(
-                await run("bare PTB", "bare", Path(tmp) / "bare.sqlite3", fake, actors, args)
-            )
-            empty = Path(tmp) / "empty.sqlite3"
-            await (await Database.open(empty)).close()
-            results.append(await run("Courtyard, empty DB", "courtyard", empty, fake, actors, args))
+            if not args.only_full:
+                results.append(
+                    await run("bare PTB", "bare", Path(tmp) / "bare.sqlite3", fake, actors, args)
+                )
+                empty = Path(tmp) / "empty.sqlite3"
+                await (await Database.open(empty)).close()
+                results.append(
+                    await run("Courtyard, empty DB", "courtyard", empty, fake, actors, args)
+                )
 
             full = Path(tmp) / "full.sqlite3"
             await (await Database.open(full)).close()
@@ -620,7 +738,7 @@ async def parent(args: argparse.Namespace) -> None:
             now = datetime.now(UTC).replace(microsecond=0)
             # the cluster falls inside the steady period (start-up + catch-up take ~7-10 s)
             cluster_at = now + timedelta(seconds=10 + args.steady / 3)
-            seeded = seed(full, groups, rows, now, cluster_at)
+            seeded = seed(full, groups, rows, now, cluster_at, not args.no_housekeeping)
             # the cards of the polls closing soon (closing() closes; sqlite3's own context
             # manager only commits, and an idle connection of this process stayed open on the
             # bot's database for the whole run)
@@ -641,7 +759,8 @@ async def parent(args: argparse.Namespace) -> None:
                 f"  fake world {world_s:.1f} s; database built in {seed_s:.1f} s, {size:.0f} MB:"
                 f" {c['chats']:,} chats, {c['members']:,} members, {c['units']:,} units,"
                 f" {c['scheduled']:,} scheduled ({seeded['overdue']} overdue,"
-                f" {seeded['near']:,} within 2 h, {seeded['cluster']} at one second),"
+                f" {seeded['near']:,} within 2 h, {seeded['cluster']} at one second"
+                f"{'' if args.no_housekeeping else f', {groups:,} daily retention rows'}),"
                 f" {c['posts']:,} posts, {c['events']:,} events, {c['polls']:,} polls,"
                 f" {c['poll_votes'] + c['event_signups']:,} votes and sign-ups"
             )
@@ -651,6 +770,7 @@ async def parent(args: argparse.Namespace) -> None:
             at = time.monotonic() + (cluster_at.timestamp() - time.time())
             offset = at - results[-1]["t_steady"]
     report(results, args)
+    report_trace(results)
     print(
         f"  the {seeded['cluster']} rows due at one second fell {offset:.0f} s into the steady"
         f" period; the {seeded['overdue']} overdue rows fired at start (late, within the grace)"
@@ -662,7 +782,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         values = [get(r) for r in results]
         cells = "".join(f"{v if isinstance(v, str) else format(v, fmt):>14}" for v in values)
         tail = ""
-        if ratio:
+        if ratio and len(values) == 3:
 
             def rt(a: float, b: float) -> str:
                 return f"x{a / b:.2f}" if b and a == a and b == b else "-"
@@ -747,8 +867,26 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     )
     row("  WAL at the close (MB)", lambda r: r["stop"].get("wal_mb", 0), ".1f", False)
     print(f"  queued at the close (writer, reader): {results[-1]['stop'].get('queued')}")
+    if "close_on_thread_ms" in results[-1]["stop"]:
+        print(
+            f"  of it on the connections' threads (ms): {results[-1]['stop']['close_on_thread_ms']}"
+        )
+    if "running_at_close" in results[-1]["stop"]:
+        print(f"  running at the close (sql, ms so far): {results[-1]['stop']['running_at_close']}")
     for name in results[-1]["stop"].get("steps", {}):
         row(f"  {name} (ms)", lambda r, n=name: r["stop"].get("steps", {}).get(n, 0) * 1000, ".0f")
+
+
+def report_trace(results: list[dict[str, Any]]) -> None:
+    """What the SQLite threads spent their time on (``--trace``), and the failed calls."""
+    for r in results:
+        if r.get("failures"):
+            print(f"  failed calls, {r['label']}: {r['failures']}")
+        if "trace" not in r["stop"]:
+            continue
+        print(f"  SQLite threads, {r['label']}: connection, statement, n, run ms, queued ms")
+        for conn, sql, n, run_ms, queued_ms in r["stop"]["trace"]:
+            print(f"    {conn:6s} {n:7,d} {run_ms:8,d} {queued_ms:9,d}  {sql[:110]}")
 
 
 def main() -> None:
@@ -759,6 +897,19 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of steady traffic")
     parser.add_argument("--rate", type=float, default=20.0, help="commands per second")
     parser.add_argument("--latency", type=float, default=0.05, help="fake API delay, seconds")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="time every SQL statement on its connection's thread; print the costliest",
+    )
+    parser.add_argument(
+        "--no-housekeeping",
+        action="store_true",
+        help="seed no daily retention rows (the bot then plans one per group, as after an upgrade)",
+    )
+    parser.add_argument(
+        "--only-full", action="store_true", help="skip the bare PTB and empty-database runs"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -768,7 +919,7 @@ def main() -> None:
 
         logging.basicConfig(level=logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
-        asyncio.run(child(args.child, args.db, args.api))
+        asyncio.run(child(args.child, args.db, args.api, args.trace))
         return
     args.groups = args.groups or (1_000 if args.quick else 10_000)
     args.rows = args.rows or (10_000 if args.quick else 100_000)

@@ -232,7 +232,7 @@ async def throughput(
     mode: str, latency: float, users: int, presses: int, tmp: Path
 ) -> dict[str, Any]:
     """One bot in a child process, ``presses`` presses on one card; presses per second."""
-    out: dict[str, Any] = {"mode": mode, "latency": latency}
+    out: dict[str, Any] = {"mode": mode, "latency": latency, "load": os.getloadavg()[0]}
     async with FakeTelegram(token=TOKEN, bot_username="bench_bot") as fake:
         if latency > 0:
             fake.inject("*", delay=latency, times=None)
@@ -288,6 +288,7 @@ async def throughput(
             await press_all(people, card, data, presses)
             out["late"] = await answered(fake, mark, presses)
             out["rate"] = presses / (time.perf_counter() - began)
+            out["load_after"] = os.getloadavg()[0]
             delays = [
                 c.at - fake.callbacks[str(c.params["callback_query_id"])].created
                 for c in fake.calls[mark:]
@@ -332,6 +333,7 @@ def report_throughput(runs: list[dict[str, Any]], presses: int) -> None:
             head += f" {TITLES[mode]:>15} {'ratio':>5}"
         if "courtyard" in others:
             head += "  answer max  late  counts  edits/min  shutdown"
+        head += "  load avg"
         print(head)
         for n, modes in sorted(by_round.items()):
             plain = modes["plain"]["rate"]
@@ -345,7 +347,75 @@ def report_throughput(runs: list[dict[str, Any]], presses: int) -> None:
                     f"  {'exact' if ours['counts_ok'] else 'WRONG':>6}"
                     f"  {ours['per_minute']:9d}  {ours['stop'] * 1000:5.0f} ms"
                 )
+            loads = [r[k] for r in modes.values() for k in ("load", "load_after") if k in r]
+            line += f"  {min(loads):.1f}-{max(loads):.1f}"
             print(line)
+
+
+#: The goals of issue 14: ratio to the plain app at every latency, and presses/s at 50 ms.
+GOAL_RATIO = 0.8
+GOAL_RATE_50MS = 200.0
+#: The group's limit on messages and edits a minute (Telegram's).
+GROUP_PER_MINUTE = 20
+
+
+def report_summary(runs: list[dict[str, Any]], seconds: dict[int, float]) -> bool:
+    """One line per run (a run: every bot once at every latency), the goals checked in each;
+    True if every run met them all."""
+    latencies = sorted({r["latency"] for r in runs})
+    by_run: dict[int, dict[tuple[str, float], dict[str, Any]]] = {}
+    for r in runs:
+        by_run.setdefault(r["round"], {})[(r["mode"], r["latency"])] = r
+    print(
+        f"summary: goals {GOAL_RATIO:g} x the plain app at every latency, >= {GOAL_RATE_50MS:.0f}"
+        " presses/s at 50 ms, every press answered in time, counts exact, card edits within"
+        f" {GROUP_PER_MINUTE}/min"
+    )
+    head = f"  {'run':>3}"
+    for latency in latencies:
+        ms = f"{latency * 1000:.0f} ms"
+        head += f" {'plain ' + ms:>12} {'ours ' + ms:>11} {'ratio':>5}"
+    head += "  late  counts  edits/min  load avg  seconds  goals"
+    print(head)
+    met_all = True
+    for n, cells in sorted(by_run.items()):
+        line = f"  {n:3d}"
+        met = True
+        loads: list[float] = []
+        late = 0
+        exact = True
+        per_minute = 0
+        for latency in latencies:
+            plain = cells.get(("plain", latency))
+            ours = cells.get(("courtyard", latency))
+            if plain is None or ours is None:
+                line += f" {'-':>12} {'-':>11} {'-':>5}"
+                met = False
+                continue
+            ratio = ours["rate"] / plain["rate"]
+            line += f" {plain['rate']:12.0f} {ours['rate']:11.0f} {ratio:5.2f}"
+            met = met and ratio >= GOAL_RATIO
+            if latency == 0.05:
+                met = met and ours["rate"] >= GOAL_RATE_50MS
+            late += ours["late"]
+            exact = exact and ours["counts_ok"]
+            per_minute = max(per_minute, ours["per_minute"])
+        for r in cells.values():
+            loads += [r[k] for k in ("load", "load_after") if k in r]
+        met = met and late == 0 and exact and per_minute <= GROUP_PER_MINUTE
+        met_all = met_all and met
+        line += (
+            f"  {late:4d}  {'exact' if exact else 'WRONG':>6}  {per_minute:9d}"
+            f"  {min(loads, default=0):4.1f}-{max(loads, default=0):<4.1f}"
+            f"  {seconds.get(n, 0):7.0f}  {'met' if met else 'NOT met'}"
+        )
+        print(line)
+    took = list(seconds.values()) or [0.0]
+    print(
+        f"  {'all' if met_all else 'not all'} {len(by_run)} consecutive runs met the goals"
+        f" (one run took {min(took):.0f}-{max(took):.0f} s)"
+    )
+    return met_all
 
 
 def expected_counts(users: int, presses: int, n_options: int) -> tuple[int, ...]:
@@ -483,6 +553,7 @@ async def spent_budget(users: int, latency: float, *, spend: bool = True) -> dic
                 item_id, item_card = item["id"], item["card_id"]
                 listing = fake.message(group, item_card)
                 card = fake.message(group, poll_row["message_id"])
+                assert listing is not None and card is not None
                 if spend:
                     helps = fake.mark()
                     for _ in range(20):  # a lead: the per-resident command limit does not apply
@@ -539,7 +610,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--presses", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs, each bot once per latency in each"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        help="the same as --rounds; a summary table checks issue 14's goals in every run",
+    )
     parser.add_argument(
         "--latencies", default="0,0.05", help="fake API delays to measure, seconds, comma-separated"
     )
@@ -572,12 +650,16 @@ def main() -> None:
         " presses per chat), HTTP"
         f" client {os.environ.get('COURTYARD_HTTP') or 'default'}"
     )
+    if args.runs is not None:
+        args.rounds = args.runs
     if args.rounds > 0:
         runs: list[dict[str, Any]] = []
+        seconds: dict[int, float] = {}
 
         async def interleaved() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 for n in range(1, args.rounds + 1):
+                    began = time.monotonic()
                     for latency in latencies:
                         for mode in modes:
                             run = await throughput(
@@ -585,9 +667,17 @@ def main() -> None:
                             )
                             run["round"] = n
                             runs.append(run)
+                    seconds[n] = time.monotonic() - began
+                    print(
+                        f"  run {n} done in {seconds[n]:.0f} s, load average"
+                        f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+                        flush=True,
+                    )
 
         asyncio.run(interleaved())
         report_throughput(runs, args.presses)
+        if "plain" in modes and "courtyard" in modes:
+            report_summary(runs, seconds)
     if not args.skip_burst:
         ours = asyncio.run(burst(args.users, args.burst, args.latency))
         print(
