@@ -789,6 +789,8 @@ async def _ratify(turn: Turn, options: str) -> None:
         now=turn.now,
         default_rule=DEFAULT_RULE,
     )
+    if request.part is not None:  # read, then dropped: the lead thought one entrance voted
+        raise DomainError("rules.no_part")
     try:
         decision_id, row_id = await decision_store.create(
             db,

@@ -965,6 +965,7 @@ async def put_to_vote(turn: Turn, p: store.Proposal, options: str) -> None:
             closes_at=request.closes,
             now=turn.now,
             thread_id=turn.thread_id,  # where its card goes: its outcome follows it
+            part=request.part,  # "| part=entrance 2" was read, then dropped: all voted
         )
     except DomainError:
         # no decision could open (an empty register, areas missing): back where it was
