@@ -12,9 +12,12 @@ drawn tick, one missed a cross, the leading options of a poll a bold label.
 Fonts are taken by path, in a fallback order, per character: a glyph missing from the first font
 is drawn from the next (a Russian group's poll may have a Chinese option). A letter or digit no
 installed font has raises :class:`NoFont`, so the caller sends no picture rather than tofu
-boxes; a symbol no font has (an emoji of a catalog line) is left out. The Debian packages:
-fonts-dejavu-core (DejaVu Sans: Latin, Cyrillic, Greek, ✓✗) and fonts-noto-cjk (Noto Sans CJK:
-Chinese in Simplified and Traditional forms).
+boxes; a symbol no font has is left out. Emoji ("🌳 Tree planting", 👍, 👨‍👩‍👧, 🇹🇼) are drawn in
+colour from Noto Color Emoji, a bitmap font Pillow renders only at its one size (109 px): each
+emoji is drawn there and scaled to the text's size; a sequence the font has no single picture
+for is drawn as its first emoji, and without the font emoji are left out as other symbols. The
+Debian packages: fonts-dejavu-core (DejaVu Sans: Latin, Cyrillic, Greek, ✓✗), fonts-noto-cjk
+(Noto Sans CJK: Chinese in Simplified and Traditional forms) and fonts-noto-color-emoji.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
 WIDTH = 1080
 PAD = 56
@@ -81,6 +84,14 @@ CJK_FONTS: tuple[tuple[str, str], ...] = (
         "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     ),
 )
+#: Colour emoji fonts (CBDT bitmaps), the first installed one is used.
+EMOJI_FONTS: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",  # fonts-noto-color-emoji (Debian)
+    "/usr/share/fonts/noto/NotoColorEmoji.ttf",  # Arch
+    "/usr/share/fonts/google-noto-color-emoji/NotoColorEmoji.ttf",  # Fedora
+)
+#: The one size a CBDT bitmap font is drawn at.
+EMOJI_SIZE = 109
 #: The face of a Noto CJK collection per language (its glyph forms: 骨 and 写 differ).
 _CJK_FACE = {"zh_Hant": "TC", "zh_Hans": "SC"}
 
@@ -136,10 +147,12 @@ TONES = {"good": GREEN, "bad": VERMILLION, "warn": ORANGE, "info": SKY}
 
 @dataclass(frozen=True, slots=True)
 class Fonts:
-    """The font files to try, in order: (path, face index) for regular and for bold."""
+    """The font files to try, in order: (path, face index) for regular and for bold; the
+    colour emoji font (None: emoji are left out)."""
 
     regular: tuple[tuple[str, int], ...]
     bold: tuple[tuple[str, int], ...]
+    emoji: str | None = None
 
     @classmethod
     def find(
@@ -148,6 +161,7 @@ class Fonts:
         *,
         latin: Sequence[tuple[str, str]] = LATIN_FONTS,
         cjk: Sequence[tuple[str, str]] = CJK_FONTS,
+        emoji: Sequence[str] | None = None,
     ) -> Fonts:
         """The installed fonts for ``lang``: Chinese groups get the CJK font first (its Latin
         and digits match its Chinese), the others DejaVu first; the first installed of each."""
@@ -162,7 +176,9 @@ class Fonts:
             chain.append(((first_cjk[0], _face(first_cjk[0], tag)), (bold, _face(bold, tag))))
         if lang.startswith("zh"):
             chain.reverse()
-        return cls(tuple(r for r, _ in chain), tuple(b for _, b in chain))
+        wanted = EMOJI_FONTS if emoji is None else emoji  # looked up now: tests change it
+        colour = next((path for path in wanted if Path(path).exists()), None)
+        return cls(tuple(r for r, _ in chain), tuple(b for _, b in chain), colour)
 
 
 def _bold(path: str, regular: str) -> str:
@@ -201,6 +217,108 @@ def _has(path: str, index: int, ch: str) -> bool:
     return mask.size != absent.size or bytes(mask) != bytes(absent)
 
 
+# --- emoji ---------------------------------------------------------------------------------
+
+
+def _joins(code: int) -> bool:
+    """A code point that belongs to the emoji before it: variation selectors, skin tones, the
+    keycap, tags (a subdivision flag)."""
+    return (
+        code in (0xFE0E, 0xFE0F, 0x20E3) or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F
+    )
+
+
+def _regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def clusters(text: str) -> list[str]:
+    """``text`` cut into what a reader sees as one character: an emoji with its modifiers and
+    its zero-width-joined parts, a flag's two regional letters; any other character alone."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        if _regional(text[i]) and j < len(text) and _regional(text[j]):
+            j += 1
+        while j < len(text):
+            if _joins(ord(text[j])):
+                j += 1
+            elif text[j] == "\u200d" and j + 1 < len(text):
+                j += 2
+            else:
+                break
+        out.append(text[i:j])
+        i = j
+    return out
+
+
+@lru_cache(maxsize=4)
+def _emoji_font(path: str) -> ImageFont.FreeTypeFont:
+    # Raqm (with HarfBuzz) joins 👨‍👩‍👧 and 🇹🇼 into their one picture; without it each part is
+    # its own glyph, so only single emoji are drawn (see _Emoji.picture)
+    layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+    return ImageFont.truetype(path, EMOJI_SIZE, layout_engine=layout)
+
+
+@lru_cache(maxsize=1024)
+def _emoji_tile(path: str, cluster: str) -> Image.Image | None:
+    """``cluster`` drawn at the font's size (RGBA, the advance wide), None if the font has
+    no single picture for it."""
+    font = _emoji_font(path)
+    try:
+        advance = font.getlength(cluster)
+        ascent, descent = font.getmetrics()
+        if advance <= 0 or (len(cluster) > 1 and advance > 1.5 * EMOJI_SIZE * 1.25):
+            return None  # not joined into one picture
+        tile = Image.new("RGBA", (round(advance), ascent + descent), (0, 0, 0, 0))
+        ImageDraw.Draw(tile).text((0, 0), cluster, font=font, embedded_color=True)
+    except (OSError, ValueError):
+        return None
+    return tile if tile.getbbox() is not None else None
+
+
+class _Emoji:
+    """The colour emoji font at one text size (duck-typed beside FreeTypeFont: getlength)."""
+
+    def __init__(self, path: str, size: int) -> None:
+        self.path = path
+        self.scale = size / EMOJI_SIZE
+
+    def picture(self, cluster: str) -> str | None:
+        """The cluster as drawn: itself, else its first emoji alone (a sequence the font cannot
+        join: 👩‍🦰 drawn as 👩), else None (not an emoji the font has)."""
+        if _emoji_tile(self.path, cluster) is not None:
+            return cluster
+        base = cluster[:2] if _regional(cluster[0]) else cluster[0]
+        if base != cluster and _emoji_tile(self.path, base) is not None:
+            return base
+        return None
+
+    def getlength(self, text: str) -> float:
+        total = 0.0
+        for cluster in clusters(text):
+            tile = _emoji_tile(self.path, cluster)
+            total += tile.width * self.scale if tile is not None else 0.0
+        return total
+
+    def draw(self, image: Image.Image, x: float, baseline: float, text: str) -> None:
+        ascent, _ = _emoji_font(self.path).getmetrics()
+        for cluster in clusters(text):
+            tile = _emoji_tile(self.path, cluster)
+            if tile is None:
+                continue
+            size = (max(1, round(tile.width * self.scale)), max(1, round(tile.height * self.scale)))
+            scaled = tile.resize(size, Image.Resampling.LANCZOS)
+            image.paste(scaled, (round(x), round(baseline - ascent * self.scale)), scaled)
+            x += tile.width * self.scale
+
+
+@lru_cache(maxsize=64)
+def _emoji_at(path: str, size: int) -> _Emoji:
+    return _Emoji(path, size)
+
+
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -215,11 +333,27 @@ class _Writer:
     def __init__(self, fonts: Fonts):
         self.fonts = fonts
 
-    def runs(self, text: str, size: int, bold: bool) -> list[tuple[ImageFont.FreeTypeFont, str]]:
+    def runs(
+        self, text: str, size: int, bold: bool
+    ) -> list[tuple[ImageFont.FreeTypeFont | _Emoji, str]]:
         chain = self.fonts.bold if bold else self.fonts.regular
-        out: list[tuple[ImageFont.FreeTypeFont, str]] = []
+        out: list[tuple[ImageFont.FreeTypeFont | _Emoji, str]] = []
         current: tuple[str, int] | None = None
-        for ch in text:
+        emoji = _emoji_at(self.fonts.emoji, size) if self.fonts.emoji else None
+        for cluster in clusters(text):
+            ch = cluster[0]
+            text_font = (
+                None if ch.isspace() else next((f for f in chain if _has(f[0], f[1], ch)), None)
+            )
+            # an emoji: a sequence (not asked to be text with U+FE0E), or what no text font has
+            wanted = (len(cluster) > 1 and "\ufe0e" not in cluster) or text_font is None
+            shown = emoji.picture(cluster) if emoji is not None and wanted else None
+            if emoji is not None and shown is not None and not ch.isspace():
+                if out and out[-1][0] is emoji:
+                    out[-1] = (emoji, out[-1][1] + shown)
+                else:
+                    out.append((emoji, shown))
+                continue
             if ch.isspace():
                 choice = current or (chain[0] if chain else None)
                 ch = " "
@@ -229,7 +363,7 @@ class _Writer:
                 # Arabic, Hebrew: drawn without shaping they would read backwards, unjoined
                 raise NoFont(f"right-to-left text is not drawn ({ch!r}, U+{ord(ch):04X})")
             else:
-                choice = next((f for f in chain if _has(f[0], f[1], ch)), None)
+                choice = text_font
             if choice is None:
                 if unicodedata.category(ch)[0] in "LN":
                     raise NoFont(f"no installed font has {ch!r} (U+{ord(ch):04X})")
@@ -262,7 +396,10 @@ class _Writer:
         """Draw ``text`` with its baseline at ``xy[1]``; returns the x where it ends."""
         x, y = xy
         for font, run in self.runs(text, size, bold):
-            draw.text((x, y), run, font=font, fill=fill, anchor="ls")
+            if isinstance(font, _Emoji):
+                font.draw(draw._image, x, y, run)
+            else:
+                draw.text((x, y), run, font=font, fill=fill, anchor="ls")
             x += font.getlength(run)
         return x
 
@@ -271,7 +408,7 @@ class _Writer:
         line, else anywhere: Chinese has none); a text that does not fit ends in "…"."""
         out: list[str] = []
         line = ""
-        for ch in self.clean(text, bold):
+        for ch in clusters(self.clean(text, bold)):
             if self.width(line + ch, size, bold) <= width:
                 line += ch
                 continue

@@ -6,16 +6,19 @@ the outcome also told by shape."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFont
 
 from bot import charts
 from bot.charts import Bar, Fonts, NoFont, Threshold
 
 HAS_LATIN = any(Path(r).exists() for r, _ in charts.LATIN_FONTS)
 HAS_CJK = any(Path(r).exists() for r, _ in charts.CJK_FONTS)
+HAS_EMOJI = any(Path(p).exists() for p in charts.EMOJI_FONTS)
+needs_emoji = pytest.mark.skipif(not HAS_EMOJI, reason="needs fonts-noto-color-emoji")
 needs_fonts = pytest.mark.skipif(
     not (HAS_LATIN and HAS_CJK), reason="needs fonts-dejavu-core and fonts-noto-cjk"
 )
@@ -39,7 +42,8 @@ def bars(labels: list[str], counts: list[int]) -> list[Bar]:
 
 
 def colours(image: Image.Image) -> set[tuple[int, int, int]]:
-    return {rgb for _, rgb in image.getcolors(maxcolors=1 << 20) or []}
+    found = image.getcolors(maxcolors=1 << 20) or []
+    return {(int(c[0]), int(c[1]), int(c[2])) for _, c in found if isinstance(c, tuple)}
 
 
 TITLES = {
@@ -74,6 +78,7 @@ def test_each_script_is_drawn_from_a_font_that_has_it(lang: str, text: str, font
     runs = writer.runs(text, 40, bold=False)
     assert "".join(run for _, run in runs) == text
     for face, run in runs:
+        assert isinstance(face, ImageFont.FreeTypeFont)
         assert font in str(face.path)
         assert face.getmask(run).getbbox() is not None  # ink, not an empty box
     # the drawn title shows: the picture differs from one with an empty title
@@ -114,12 +119,68 @@ def test_a_script_no_installed_font_has_is_refused() -> None:
         charts.poll_picture("ทาสีประตู", bars(["A"], [1]), [], "en")
 
 
-def test_emoji_of_catalog_lines_are_left_out_not_boxed() -> None:
-    writer = charts._Writer(Fonts.find("en"))
+def no_emoji(lang: str = "en") -> Fonts:
+    """The fonts of a system without a colour emoji font."""
+    return replace(Fonts.find(lang), emoji=None)
+
+
+def test_without_an_emoji_font_emoji_are_left_out_not_boxed() -> None:
+    fonts = no_emoji()
+    writer = charts._Writer(fonts)
     assert writer.clean("👥 10 voters 🏁") == "10 voters"
-    plain = decode(charts.poll_picture("Q", bars(["a"], [1]), ["10 voters"], "en"))
-    emoji = decode(charts.poll_picture("Q", bars(["a"], [1]), ["👥 10 voters"], "en"))
+    plain = decode(charts.poll_picture("Q", bars(["a"], [1]), ["10 voters"], "en", fonts))
+    emoji = decode(charts.poll_picture("Q", bars(["a"], [1]), ["👥 10 voters"], "en", fonts))
     assert plain.tobytes() == emoji.tobytes()
+
+
+def test_clusters_keep_an_emoji_with_its_modifiers_and_joined_parts() -> None:
+    family, thumb, flag, keycap = "👨\u200d👩\u200d👧", "👍🏽", "🇹🇼", "1\ufe0f\u20e3"
+    text = f"a{family} {thumb}{flag}{keycap}❤\ufe0f"
+    assert charts.clusters(text) == ["a", family, " ", thumb, flag, keycap, "❤\ufe0f"]
+    assert charts.clusters("🇹🇼🇭🇰") == ["🇹🇼", "🇭🇰"]
+
+
+@needs_emoji
+def test_emoji_in_a_poll_are_drawn_in_colour() -> None:
+    """ "🌳 Tree planting": the tree is drawn (in colour, where the label starts), not a box,
+    not left out; the text after it is moved along by the emoji's width."""
+    fonts = Fonts.find("en")
+    assert fonts.emoji is not None
+    with_tree = charts.poll_picture(
+        "🌳 Tree planting", bars(["🌳 Yes", "No"], [2, 1]), ["3 voters"], "en"
+    )
+    image = decode(with_tree)
+    assert image.width == charts.WIDTH
+    without = decode(
+        charts.poll_picture("Tree planting", bars(["Yes", "No"], [2, 1]), ["3 voters"], "en")
+    )
+    assert image.tobytes() != without.tobytes()
+    # the title's first 50 px: the tree's greens and browns, not ink on white
+    corner = image.crop((charts.PAD, 40, charts.PAD + 50, 110))
+    vivid = {rgb for rgb in colours(corner) if max(rgb) - min(rgb) > 60}
+    assert any(g > r and g > b for r, g, b in vivid), "no green of the tree"
+    writer = charts._Writer(fonts)
+    tree = writer.width("🌳", charts.LABEL)
+    assert charts.LABEL * 0.9 < tree < charts.LABEL * 1.6
+    assert writer.width("🌳 Yes", charts.LABEL) > writer.width("Yes", charts.LABEL) + tree
+    assert writer.clean("🌳 Yes 👍") == "🌳 Yes 👍"
+
+
+@needs_emoji
+def test_an_emoji_sequence_the_font_cannot_join_is_drawn_as_its_first_emoji() -> None:
+    writer = charts._Writer(Fonts.find("en"))
+    # 🌳 joined to 👍 is no emoji: drawn as 🌳 (and the 👍 after it on its own is not joined)
+    odd = "🌳\u200d👍"
+    runs = writer.runs(f"{odd} x", charts.LABEL, False)
+    assert runs[0][1] == "🌳"
+    assert writer.width(odd, charts.LABEL) == writer.width("🌳", charts.LABEL)
+    charts.poll_picture("Q", bars([odd, "👍"], [1, 1]), [], "en")
+
+
+@needs_emoji
+def test_options_told_apart_by_emoji_are_drawn_when_the_emoji_font_is_there() -> None:
+    charts.poll_picture("Q", bars(["👍", "👎"], [1, 0]), [], "en")
+    charts.poll_picture("Q", bars(["🟢 Go", "🔴 Go"], [1, 0]), [], "en")
 
 
 def test_html_of_catalog_lines_is_dropped_but_a_residents_text_is_kept() -> None:
@@ -198,12 +259,13 @@ def test_the_same_data_draws_the_same_bytes() -> None:
     assert charts.poll_picture(*data) == charts.poll_picture(*data)
 
 
-def test_options_told_apart_only_by_emoji_get_no_picture() -> None:
+def test_options_told_apart_only_by_emoji_get_no_picture_without_the_emoji_font() -> None:
     """ "👍 | 👎" would draw two bars without labels; "🟢 Go | 🔴 Go" two that read the same."""
+    fonts = no_emoji()
     for labels in (["👍", "👎"], ["🟢 Go", "🔴 Go"]):
         with pytest.raises(NoFont, match="only by symbols"):
-            charts.poll_picture("Q", bars(labels, [1, 0]), [], "en")
-    charts.poll_picture("Q", bars(["🟢 Go", "🔴 Stop"], [1, 0]), [], "en")  # still apart
+            charts.poll_picture("Q", bars(labels, [1, 0]), [], "en", fonts)
+    charts.poll_picture("Q", bars(["🟢 Go", "🔴 Stop"], [1, 0]), [], "en", fonts)  # still apart
 
 
 @pytest.mark.parametrize("text", ["صباح الخير", "שלום"])

@@ -188,15 +188,29 @@ async def test_a_script_no_font_has_gets_no_picture_rather_than_boxes(
     assert f"no picture for poll {poll_id}" in caplog.text
 
 
-async def test_a_thumbs_poll_gets_no_picture_of_unlabelled_bars(
-    world: World, caplog: pytest.LogCaptureFixture
+async def test_a_thumbs_poll_gets_no_picture_of_unlabelled_bars_without_an_emoji_font(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(charts, "EMOJI_FONTS", ())  # a system without fonts-noto-color-emoji
     with caplog.at_level(logging.WARNING, logger="handlers.pictures"):
         poll_id = await closed_poll(world, "/poll New bins? | 👍 | 👎")
     [text] = results(world, f"#P{poll_id}")
     assert "👍" in text.params["text"]
     assert photos(world) == []
     assert f"no picture for poll {poll_id}" in caplog.text
+
+
+@needs_fonts
+@pytest.mark.skipif(
+    not any(Path(p).exists() for p in charts.EMOJI_FONTS), reason="needs fonts-noto-color-emoji"
+)
+async def test_a_thumbs_poll_has_its_emoji_drawn_in_the_picture(world: World) -> None:
+    poll_id = await closed_poll(world, "/poll 🌳 Tree planting? | 👍 | 👎")
+    [text] = results(world, f"#P{poll_id}")
+    assert "👍" in text.params["text"]
+    [photo] = photos(world)
+    assert replies_to(photo) == text.result["message_id"]
+    assert picture(photo).width == charts.WIDTH
 
 
 @needs_fonts
