@@ -22,6 +22,7 @@ from bot.domain import (
     decisions,
     events,
     languages,
+    meetings,
     polls,
     refs,
     roles,
@@ -135,6 +136,10 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "retention days": chat_settings.parse_retention_days,
     "setting args": lambda raw: chat_settings.split_setting_args(raw.split()),
     "ref": refs.parse_ref,
+    "meeting": lambda raw: meetings.parse_request(
+        raw, lang="en", tz="Europe/Berlin", now=NOW, default_rule="majority"
+    ),
+    "meeting paper ballot": lambda raw: meetings.parse_paper(raw.split(), 3),
 }
 KNOWN = set(ENGLISH)  # every key of the English catalog (the others are checked to match it)
 
