@@ -64,6 +64,7 @@ from handlers.common import (
     plain,
     role_key,
 )
+from handlers.topics import topic
 from storage import chats, units
 from storage import decisions as decision_store
 from storage import house_rules as store
@@ -235,20 +236,23 @@ async def send_diff(
     title: str,
     old: store.Version | None,
     new: store.Version,
+    *,
+    thread_id: int | None = None,
 ) -> None:
-    """The comparison in the chat; when it takes more than MAX_PAGES messages, the first
-    pages and the whole comparison as a text file."""
+    """The comparison in the chat (in the forum topic ``thread_id``, if given); when it takes
+    more than MAX_PAGES messages, the first pages and the whole comparison as a text file."""
     pages = diff_pages(lang, title, old, new)
+    where = topic(lang, thread_id) if thread_id is not None else {}
     if len(pages) <= MAX_PAGES:
         for page in pages:
-            await services.outbox.send(chat_id, page)
+            await services.outbox.send(chat_id, page, **where)
         return
     for page in pages[: MAX_PAGES - 1]:
-        await services.outbox.send(chat_id, page)
-    await services.outbox.send(chat_id, t(lang, "rules.more_changes"))
+        await services.outbox.send(chat_id, page, **where)
+    await services.outbox.send(chat_id, t(lang, "rules.more_changes"), **where)
     content = "\n\n".join(plain(page) for page in pages).encode("utf-8")
     await services.outbox.send_document(
-        chat_id, content, "house-rules-changes.txt", caption=plain(title)[:1000]
+        chat_id, content, "house-rules-changes.txt", caption=plain(title)[:1000], **where
     )
 
 
@@ -422,6 +426,7 @@ def refresh_draft(services: Services, draft: store.Version) -> None:
         draft.message_id,
         partial(render_draft_card, services, draft.id),
         on_moved=moved,
+        thread_id=draft.thread_id,
     )
 
 
@@ -437,6 +442,7 @@ def refresh_amendment(services: Services, amendment: store.Amendment) -> None:
         amendment.message_id,
         partial(render_amendment_card, services, amendment.id),
         on_moved=moved,
+        thread_id=amendment.thread_id,
     )
 
 
@@ -493,7 +499,9 @@ async def on_decision_closed(services: Services, decision: Decision) -> None:
         seen: set[int] = _state(services).setdefault("rejected", set())
         if decision.id not in seen:  # the hook may run twice after a crash: say it once
             seen.add(decision.id)
-            await services.outbox.send(chat.id, t(lang, "rules.not_ratified", ref=ref))
+            await services.outbox.send(
+                chat.id, t(lang, "rules.not_ratified", ref=ref), **topic(lang, decision.thread_id)
+            )
         await refresh_all(services, draft.id)
         return
     ratified = await store.ratify(services.db, decision.id, services.clock())
@@ -502,7 +510,8 @@ async def on_decision_closed(services: Services, decision: Decision) -> None:
     assert ratified.number is not None
     before = await store.previous(services.db, chat.id, ratified.number)
     title = t(lang, "rules.ratified", number=ratified.number, ref=ref)
-    await send_diff(services, chat.id, lang, title, before, ratified)
+    # the outcome goes where the ratification was put to the vote (its decision's topic)
+    await send_diff(services, chat.id, lang, title, before, ratified, thread_id=decision.thread_id)
     refresh_draft(services, ratified)
     log.info("house rules version %s ratified in chat %s", ratified.number, chat.id)
 
@@ -664,6 +673,7 @@ async def draft(turn: Turn, text: str) -> None:
         creator_id=turn.user.id,
         creator_name=display_name(turn.user),
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     if text.strip():
         await _set_text(turn, found, text)
@@ -802,6 +812,7 @@ async def _ratify(turn: Turn, options: str) -> None:
             creator_name=display_name(turn.user),
             closes_at=request.closes,
             now=turn.now,
+            thread_id=turn.thread_id,  # its outcome, the new version, comes back here
         )
     except DomainError as exc:
         if exc.key != "decision.missing_area_labels":
@@ -1097,6 +1108,7 @@ async def _propose(turn: Turn, raw: str) -> None:
         author_id=turn.user.id,
         author_name=display_name(turn.user),
         now=turn.now,
+        thread_id=turn.thread_id,
     )
     rendered = render_amendment(turn.lang, turn.chat.timezone, amendment, False)
     message = await turn.say(rendered[0], markup=rendered[1])

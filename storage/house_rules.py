@@ -47,6 +47,7 @@ class Version:
     decision_id: int | None
     rule: str | None
     ratified_at: datetime | None
+    thread_id: int | None = None  # the forum topic its draft was started in (None: General)
 
     @property
     def has_text(self) -> bool:
@@ -70,15 +71,16 @@ class Amendment:
     decided_at: datetime | None
     message_id: int | None
     supports: int
+    thread_id: int | None = None  # the forum topic it was proposed in (None: General)
 
 
 _V_COLS = (
     "id, chat_id, status, number, preamble, articles, creator_id, creator_name, created_at,"
-    " updated_at, message_id, decision_id, rule, ratified_at"
+    " updated_at, message_id, decision_id, rule, ratified_at, thread_id"
 )
 _A_COLS = (
     "a.id, a.chat_id, a.version_id, a.article, a.base, a.text, a.author_id, a.author_name,"
-    " a.status, a.reason, a.decided_by, a.created_at, a.decided_at, a.message_id,"
+    " a.status, a.reason, a.decided_by, a.created_at, a.decided_at, a.message_id, a.thread_id,"
     " (SELECT count(*) FROM rules_supports s WHERE s.amendment_id = a.id) AS supports"
 )
 
@@ -99,6 +101,7 @@ def _version(row: aiosqlite.Row) -> Version:
         decision_id=row["decision_id"],
         rule=row["rule"],
         ratified_at=from_db(row["ratified_at"]) if row["ratified_at"] else None,
+        thread_id=row["thread_id"],
     )
 
 
@@ -119,6 +122,7 @@ def _amendment(row: aiosqlite.Row) -> Amendment:
         decided_at=from_db(row["decided_at"]) if row["decided_at"] else None,
         message_id=row["message_id"],
         supports=int(row["supports"]),
+        thread_id=row["thread_id"],
     )
 
 
@@ -200,10 +204,17 @@ async def _decision_open(conn: aiosqlite.Connection, decision_id: int | None) ->
 
 
 async def start_draft(
-    db: Database, chat_id: int, *, creator_id: int, creator_name: str, now: datetime
+    db: Database,
+    chat_id: int,
+    *,
+    creator_id: int,
+    creator_name: str,
+    now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[Version, bool]:
     """The group's draft: the one there is, else a new one starting from the version in
-    force (so that amendments can be made to it). Returns (draft, created)."""
+    force (so that amendments can be made to it), in the forum topic ``thread_id``. Returns
+    (draft, created)."""
     async with db.write() as conn:
         row = await (
             await conn.execute(
@@ -222,7 +233,7 @@ async def start_draft(
         ).fetchone()
         cur = await conn.execute(
             "INSERT INTO rules_versions (chat_id, preamble, articles, creator_id, creator_name,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at, updated_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_id,
                 base["preamble"] if base else "",
@@ -231,6 +242,7 @@ async def start_draft(
                 creator_name,
                 to_db(now),
                 to_db(now),
+                thread_id,
             ),
         )
         version_id = cur.lastrowid
@@ -395,6 +407,7 @@ async def propose(
     author_id: int,
     author_name: str,
     now: datetime,
+    thread_id: int | None = None,
 ) -> Amendment:
     """Store an amendment to the draft (checked against the draft as it is in the same
     transaction): ``rules.no_draft``, ``rules.voting``, ``rules.no_article``,
@@ -417,8 +430,18 @@ async def propose(
             raise DomainError("rules.same_text", number=article)
         cur = await conn.execute(
             "INSERT INTO rules_amendments (chat_id, version_id, article, base, text, author_id,"
-            " author_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row["chat_id"], version_id, article, base, text, author_id, author_name, to_db(now)),
+            " author_name, created_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row["chat_id"],
+                version_id,
+                article,
+                base,
+                text,
+                author_id,
+                author_name,
+                to_db(now),
+                thread_id,
+            ),
         )
         amendment_id = cur.lastrowid
         assert amendment_id is not None

@@ -323,3 +323,36 @@ async def test_a_group_buy_and_a_chain_close_in_their_topic_after_a_restart(
         )
     finally:
         await stop_app(app)
+
+
+# --- house rules ----------------------------------------------------------------------------
+
+
+async def test_house_rules_ratified_in_a_topic_announce_the_new_version_there(
+    world: World,
+) -> None:
+    forum = await world.forum("Rules")
+    topic = forum.topic("Rules")
+    people = [world.bob, world.carol]
+    for person, label in zip(people, ("1-01", "1-02"), strict=True):
+        await world.do(world.alice.send(forum, f"/units add {label} 60"))
+        await household(world, forum, person, label)
+    await world.do(
+        world.alice.send(forum, "/rules draft 1. Quiet hours are from 22:00 to 7:00.", topic=topic)
+    )
+    draft = await newest(world, "rules_versions")
+    assert draft["thread_id"] == topic.id
+    await world.do(world.alice.send(forum, "/rules ratify", topic=topic))
+    decision = await newest(world, "decisions")
+    assert decision["thread_id"] == topic.id
+    card = world.fake.message(forum, decision["message_id"])
+    assert card is not None
+    for person in people:
+        await world.do(person.press(card, f"dc:v:{decision['id']}:f"))
+    delete_card(world, forum, draft["message_id"])
+    delete_card(world, forum, decision["message_id"])
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/close D{decision['id']}"))  # typed in General
+    await world.services.outbox.idle()
+    version = said(world, forum, mark, "Quiet hours")
+    assert in_topic(version, topic), where(sends(world, forum, mark))
