@@ -349,18 +349,28 @@ async def rollcall(turn: Turn) -> None:
     )
     if opened is None:
         busy = await store.open_in(services.db, turn.chat.id)
+        if busy is not None and busy.message_id is None:
+            # its card never reached the group (Telegram failed): nobody could answer it, and
+            # asking again was refused — in an emergency. Asking again posts its card.
+            await _post_card(turn, busy.id)
+            return
         raise DomainError("rollcall.already_open", ref=Ref("rollcall", busy.id if busy else 0).tag)
     rollcall_id, row_id = opened
     services.scheduler.arm(row_id, rules.remind_at(turn.now, minutes))
+    await _post_card(turn, rollcall_id)
+    found = await store.get(services.db, rollcall_id)
+    assert found is not None
+    await _tell_check_on_me(services, turn.chat, found)
+
+
+async def _post_card(turn: Turn, rollcall_id: int) -> None:
+    services = turn.services
     rendered = await render(services, rollcall_id)
     assert rendered is not None
     message = await turn.say(rendered[0], markup=rendered[1])
     if message is not None:
         await store.set_message(services.db, rollcall_id, message.message_id)
         await services.outbox.pin(turn.chat.id, message.message_id, report=False)
-    found = await store.get(services.db, rollcall_id)
-    assert found is not None
-    await _tell_check_on_me(services, turn.chat, found)
 
 
 @command(where=GROUP_ONLY, counts=True)
