@@ -105,3 +105,24 @@ def test_the_scan_finds_what_it_should() -> None:
     assert english_left("x.y", "/rules ratify majority") == ["ratify", "majority"]
     assert english_left("x.y", "Может быть: maybe") == ["maybe"]
     assert english_left("x.y", "/report 电梯坏了 | B栋，CSV-файл") == []
+
+
+#: Words the glossary of locales/STYLE.md retired, per language (the register is 名册/名冊 and
+#: a unit 户/戶 or 房号/房號, never 房屋; residents are 您, never 你; zh_Hant writes 私訊).
+RETIRED: dict[str, tuple[str, ...]] = {
+    "zh_Hans": ("房屋", "登记册", "私信", "你"),
+    "zh_Hant": ("房屋", "登記冊", "登记册", "私信", "私聊", "你"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(RETIRED))
+def test_no_retired_chinese_word_is_left(lang: str) -> None:
+    found = [
+        f"{msg_key(m)}: {word}"
+        for m in CATALOGS[lang]
+        if m.id
+        for text in strings(m)
+        for word in RETIRED[lang]
+        if word in text
+    ]
+    assert not found, f"{lang}: retired words left:\n" + "\n".join(found)
