@@ -532,9 +532,15 @@ async def proposals_(turn: Turn) -> None:
                 turn.t("proposal.list_stage", stage=Html(turn.t(f"proposal.stage_{p.stage}")))
             )
         support = await store.support_count(db, p.id) if p.stage in rules.SUPPORTABLE else None
-        lines.append(list_line(turn.lang, p, support))
-    if len(found) > LIST_LIMIT:
-        lines.append(turn.t("proposal.list_more"))
+        line = list_line(turn.lang, p, support)
+        if utf16_len("\n".join([*lines, line])) > CARD_BUDGET:
+            # thirty titles of emoji made a list Telegram refused (over 4 096 UTF-16 units)
+            lines.append(turn.t("proposal.list_more"))
+            break
+        lines.append(line)
+    else:
+        if len(found) > LIST_LIMIT:
+            lines.append(turn.t("proposal.list_more"))
     await turn.say("\n".join(lines))
 
 

@@ -186,3 +186,21 @@ async def test_proposals_whose_cards_telegram_refused_do_not_block_their_author(
     world.fake.clear_faults()
     replies = await world.do(bob.send(world.court, "/propose Lamps | dark by the bins"))
     assert "Support" in replies.text(world.court)
+
+
+async def test_a_list_of_emoji_titles_fits_in_one_message(world: World) -> None:
+    """Thirty proposals titled in emoji (each within the 120 allowed): /proposals made a message
+    of over 4 096 UTF-16 units, which Telegram refused — the resident got an error instead of
+    the list."""
+    people = await households(world)
+    extra = [world.fake.user(f"Resident{i}", language_code="en") for i in range(6)]
+    for person in extra:
+        await world.do(world.fake.join(world.court, person))
+    for person in [world.alice, *people, *extra]:
+        for n in range(3):
+            await world.do(person.send(world.court, f"/propose {n}{'😀' * 119} | x"))
+    replies = await world.do(world.bob.send(world.court, "/proposals"))
+    assert not [c for c in replies.calls if not c.ok]
+    [listing] = replies.sent(world.court)
+    text = listing.params["text"]
+    assert "Proposals" in text and "older ones" in text and utf16_len(text) <= 4096
