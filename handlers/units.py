@@ -89,6 +89,7 @@ from handlers.common import (
     in_group,
     is_id,
     mention,
+    topic_of,
 )
 from storage import chats, decisions, members, units
 
@@ -336,7 +337,11 @@ def _lock(services: Services, chat_id: int) -> asyncio.Lock:
     return lock
 
 
-def _refresh_queue(services: Services, chat_id: int, message_id: int) -> None:
+def _refresh_queue(
+    services: Services, chat_id: int, message_id: int, thread_id: int | None = None
+) -> None:
+    """Refresh the approval card; ``thread_id``: its forum topic, where it is posted again."""
+
     async def render() -> tuple[str, InlineKeyboardMarkup | None] | None:
         card = await units.queue_card(services.db, chat_id)
         if card is None or card.message_id != message_id:
@@ -344,9 +349,11 @@ def _refresh_queue(services: Services, chat_id: int, message_id: int) -> None:
         return await _render_queue(services, chat_id)
 
     async def moved(new_id: int) -> None:
-        await units.set_queue_card(services.db, chat_id, new_id, now=services.clock())
+        await units.set_queue_card(
+            services.db, chat_id, new_id, now=services.clock(), thread_id=thread_id
+        )
 
-    services.outbox.refresh(chat_id, message_id, render, on_moved=moved)
+    services.outbox.refresh(chat_id, message_id, render, on_moved=moved, thread_id=thread_id)
 
 
 async def queue_changed(turn: Turn, *, reply: bool) -> bool:
@@ -369,7 +376,7 @@ async def queue_changed(turn: Turn, *, reply: bool) -> bool:
         waiting = len(await units.waiting(services.db, chat_id))
         fresh = card is not None and turn.now - card.posted_at < QUEUE_CARD_AGE
         if card is not None and fresh and waiting > 1:
-            _refresh_queue(services, chat_id, card.message_id)
+            _refresh_queue(services, chat_id, card.message_id, card.thread_id)
             return False
         text, markup = await _render_queue(services, chat_id, page=0)
         if reply:
@@ -378,14 +385,17 @@ async def queue_changed(turn: Turn, *, reply: bool) -> bool:
             sent = await services.outbox.send(chat_id, text, reply_markup=markup)
         if sent is None:
             return False
-        await units.set_queue_card(services.db, chat_id, sent.message_id, now=turn.now)
+        thread = topic_of(sent)
+        await units.set_queue_card(
+            services.db, chat_id, sent.message_id, now=turn.now, thread_id=thread
+        )
         if card is not None and card.message_id != sent.message_id and waiting > 1:
             # a day-old card that still lists claims points to the new one (its buttons would
             # still work); an emptied card already says that nothing is waiting
             _refresh_old(services, chat_id, card.message_id)
         if chat_id in state.dirty:
             state.dirty.discard(chat_id)
-            _refresh_queue(services, chat_id, sent.message_id)
+            _refresh_queue(services, chat_id, sent.message_id, thread)
         return True
 
 
@@ -402,7 +412,7 @@ async def refresh_queue_card(services: Services, chat_id: int) -> None:
     """Bring the group's approval card (if it has one) up to date through the outbox."""
     card = await units.queue_card(services.db, chat_id)
     if card is not None:
-        _refresh_queue(services, chat_id, card.message_id)
+        _refresh_queue(services, chat_id, card.message_id, card.thread_id)
 
 
 async def post_queue_card_anew(services: Services, chat_id: int) -> bool:
@@ -573,7 +583,7 @@ async def decision_button(turn: Turn, parts: list[str]) -> None:
     query = turn.query
     pressed = query.message if query is not None else None
     if card is not None:
-        _refresh_queue(services, turn.chat.id, card.message_id)
+        _refresh_queue(services, turn.chat.id, card.message_id, card.thread_id)
     if (
         pressed is not None
         and pressed.is_accessible
@@ -721,7 +731,7 @@ async def units_(turn: Turn) -> None:
         await refresh_decisions(turn.services, touched)
         card = await units.queue_card(turn.services.db, turn.chat.id)
         if card is not None:
-            _refresh_queue(turn.services, turn.chat.id, card.message_id)
+            _refresh_queue(turn.services, turn.chat.id, card.message_id, card.thread_id)
     else:
         await turn.reply("unit.units_usage")
 
@@ -831,7 +841,7 @@ async def page_button(turn: Turn, parts: list[str]) -> None:
         await units.set_queue_page(turn.services.db, turn.chat.id, message.message_id, page)
         card = await units.queue_card(turn.services.db, turn.chat.id)
         if card is not None and card.message_id == message.message_id:
-            _refresh_queue(turn.services, turn.chat.id, message.message_id)
+            _refresh_queue(turn.services, turn.chat.id, message.message_id, card.thread_id)
         return
     text, markup = await _register_page(turn, page)
     await turn.services.outbox.edit(

@@ -708,26 +708,42 @@ class QueueCard:
     message_id: int
     page: int
     posted_at: datetime
+    thread_id: int | None = None  # the forum topic it was posted in (None: General)
 
 
 async def queue_card(db: Database, chat_id: int) -> QueueCard | None:
     row = await db.fetchone(
-        "SELECT chat_id, message_id, page, posted_at FROM unit_queue_cards WHERE chat_id = ?",
+        "SELECT chat_id, message_id, page, posted_at, thread_id FROM unit_queue_cards"
+        " WHERE chat_id = ?",
         (chat_id,),
     )
     if row is None:
         return None
-    return QueueCard(row["chat_id"], row["message_id"], row["page"], from_db(row["posted_at"]))
+    return QueueCard(
+        row["chat_id"],
+        row["message_id"],
+        row["page"],
+        from_db(row["posted_at"]),
+        row["thread_id"],
+    )
 
 
 async def set_queue_card(
-    db: Database, chat_id: int, message_id: int, *, page: int = 0, now: datetime
+    db: Database,
+    chat_id: int,
+    message_id: int,
+    *,
+    page: int = 0,
+    now: datetime,
+    thread_id: int | None = None,
 ) -> None:
+    """The group's approval card is now ``message_id``, in the forum topic ``thread_id``."""
     await db.write_one(
-        "INSERT INTO unit_queue_cards (chat_id, message_id, page, posted_at) VALUES (?, ?, ?, ?)"
+        "INSERT INTO unit_queue_cards (chat_id, message_id, page, posted_at, thread_id)"
+        " VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (chat_id) DO UPDATE SET message_id = excluded.message_id,"
-        " page = excluded.page, posted_at = excluded.posted_at",
-        (chat_id, message_id, page, to_db(now)),
+        " page = excluded.page, posted_at = excluded.posted_at, thread_id = excluded.thread_id",
+        (chat_id, message_id, page, to_db(now), thread_id),
     )
 
 

@@ -356,3 +356,34 @@ async def test_house_rules_ratified_in_a_topic_announce_the_new_version_there(
     await world.services.outbox.idle()
     version = said(world, forum, mark, "Quiet hours")
     assert in_topic(version, topic), where(sends(world, forum, mark))
+
+
+# --- units: the approval card ---------------------------------------------------------------
+
+
+async def test_the_approval_card_is_posted_again_in_its_topic_after_a_restart(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "courtyard.sqlite3"
+    app = await start_app(fake, db_path)
+    world = World(fake, app)
+    try:
+        forum = await world.forum("Homes")
+        topic = forum.topic("Homes")
+        for label in ("1-01", "1-02"):
+            await world.do(world.alice.send(forum, f"/units add {label}"))
+        await world.do(world.bob.send(forum, "/unit 1-01", topic=topic))
+        card = await world.services.db.fetchone("SELECT * FROM unit_queue_cards")
+        assert card is not None and card["thread_id"] == topic.id
+        await stop_app(app)
+        world.app = app = await start_app(fake, db_path)
+        await world.settle()
+        delete_card(world, forum, card["message_id"])
+        mark = world.fake.mark()
+        await world.do(world.carol.send(forum, "/unit 1-02"))  # in General: the card changes
+        await world.services.outbox.idle()
+        again = said(world, forum, mark, "1-02")
+        again = [c for c in again if c.params.get("reply_markup")]
+        assert in_topic(again, topic), where(sends(world, forum, mark))
+    finally:
+        await stop_app(app)
