@@ -4,6 +4,10 @@ keywords of the group's language (时区, 组织者, 添加, 开, 历史, 規則
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from bot.i18n import t
 from storage import chats, decisions, units
 from tests.e2e.conftest import World
@@ -64,3 +68,25 @@ async def test_the_traditional_and_russian_decide_examples_work(world: World) ->
     replies = await world.do(world.alice.send(world.court, example("ru", "settings")))
     chat = await chats.get(world.services.db, world.court.id)
     assert chat is not None and chat.timezone == "Europe/Moscow", replies.text(world.court)
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "zh_Hant", "ru"])
+async def test_the_commands_the_usage_texts_show_are_understood(world: World, lang: str) -> None:
+    """Every command in <code> of the register's usage and of the settings' hints, typed as
+    shown, does what it says (not the usage again, not "no such setting")."""
+    await world.with_bot()
+    await world.do(world.alice.send(world.court, f"/settings language {lang}"))
+    usage = t(lang, "unit.units_usage")
+    commands = [
+        c
+        for key in ("unit.units_usage", "error.setting_needs_value", "settings.hint")
+        for c in re.findall(r"<code>(/[^<]+)</code>", t(lang, key))
+        if not c.startswith(("/grant", "/units restore"))  # a reply to someone; a leaver
+    ]
+    assert len(commands) >= 5, commands
+    for command in commands:
+        said = (await world.do(world.alice.send(world.court, command))).text(world.court)
+        assert said and said != usage, (command, said)
+    chat = await chats.get(world.services.db, world.court.id)
+    assert chat is not None and chat.timezone != "UTC" and chat.language == lang
+    assert await units.get(world.services.db, world.court.id, "3-502") is None  # added, removed
