@@ -387,3 +387,28 @@ async def test_the_approval_card_is_posted_again_in_its_topic_after_a_restart(
         assert in_topic(again, topic), where(sends(world, forum, mark))
     finally:
         await stop_app(app)
+
+
+# --- a topic closed or deleted meanwhile -------------------------------------------------------
+
+
+async def test_a_follow_up_whose_topic_was_deleted_goes_to_general_with_the_note(
+    world: World,
+) -> None:
+    forum = await world.forum("Emergencies")
+    topic = forum.topic("Emergencies")
+    await world.do(world.alice.send(forum, "/units add 2-101"))
+    await world.do(world.alice.send(forum, "/rollcall Gas smell in block 2", topic=topic))
+    rollcall = await newest(world, "rollcalls")
+    world.fake.delete_topic(forum, topic, by=world.alice)
+    await world.settle()
+    mark = world.fake.mark()
+    await fire(world, "rollcall_reminder", rollcall["id"])
+    reminded = said(world, forum, mark, "Gas smell in block 2")
+    assert reminded and all(thread(c) is None for c in reminded), where(reminded)  # not lost
+    assert MOVED in str(reminded[0].params["text"])
+    mark = world.fake.mark()
+    await world.do(world.alice.send(forum, f"/close A{rollcall['id']}"))
+    summary = said(world, forum, mark, "Gas smell in block 2")
+    assert summary and all(thread(c) is None for c in summary), where(summary)
+    assert not any(MOVED in str(c.params["text"]) for c in summary)  # told once
