@@ -261,15 +261,16 @@ def language_choices(lang: str | None) -> Html:
     )
 
 
-def rule_name(lang: str | None, rule: str) -> str:
-    """A decision rule's canonical spelling (``Rule.text``) in words, for cards, outcomes,
-    pictures and buttons: "simple majority", "三分之二多数，法定人数 1/2", "ОСС — большинство
-    участвующих". A spelling that does not parse (never stored so) is shown as it is."""
+def rule_name(lang: str | None, rule: str, *, short: bool = False) -> str:
+    """A decision rule's canonical spelling (``Rule.text``) in words, for cards, outcomes and
+    pictures: "simple majority", "三分之二多数，法定人数 1/2", "ОСС — большинство участвующих";
+    ``short`` for a button ("民法典·重大事项", "Civil Code 278, special"). A spelling that does
+    not parse (never stored so) is shown as it is."""
     try:
         parsed = _parse_rule(rule)
     except (DomainError, ValueError):  # never stored so; shown as it is rather than lost
         return rule
-    name = t(lang, rule_name_key(parsed.name))
+    name = t(lang, rule_name_key(parsed.name) + ("_short" if short else ""))
     if parsed.quorum is None:
         return name
     return t(lang, "decision.rule_with_quorum", name=name, quorum=str(parsed.quorum))

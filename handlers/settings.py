@@ -222,7 +222,9 @@ def panel_keyboard(chat: Chat, topic: int | None = None) -> InlineKeyboardMarkup
         rows.append([InlineKeyboardButton(approval, callback_data="st:u")])
         threshold = t(lang, "proposal.btn_settings", value=s.proposal_support)
         rows.append([InlineKeyboardButton(threshold, callback_data="st:t")])
-        rule = t(lang, "settings.btn_decision_rule", value=rule_name(lang, s.decision_rule))
+        rule = t(
+            lang, "settings.btn_decision_rule", value=rule_name(lang, s.decision_rule, short=True)
+        )
         rows.append([InlineKeyboardButton(rule, callback_data="st:k")])
         overdue = t(lang, "settings.btn_report_days", ack=s.report_ack_days, fix=s.report_fix_days)
         rows.append([InlineKeyboardButton(overdue, callback_data="st:o")])

@@ -47,3 +47,13 @@ def test_languages_are_listed_in_the_readers_words() -> None:
         "英语（<code>en</code>）、简体中文（<code>zh</code>）、繁体中文（<code>zh-hant</code>）"
         "或俄语（<code>ru</code>）"
     )
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_the_panels_button_has_a_short_name_for_every_rule(lang: str) -> None:
+    short = [rule_name(lang, code, short=True) for code in RULE_NAMES]
+    assert len(set(short)) == len(short), short
+    assert all(len(name) <= 27 for name in short), short  # a phone cuts a longer button
+    assert all(
+        lang == "en" or code not in name for code, name in zip(RULE_NAMES, short, strict=True)
+    )

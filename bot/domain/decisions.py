@@ -170,7 +170,9 @@ def rule_name_key(name: str) -> str:
 
 
 #: Keys built at run time (tests/test_i18n.py checks they exist in every catalog).
-DYNAMIC_KEYS: Final[frozenset[str]] = frozenset(rule_name_key(n) for n in RULE_NAMES)
+DYNAMIC_KEYS: Final[frozenset[str]] = frozenset(
+    key for n in RULE_NAMES for key in (rule_name_key(n), rule_name_key(n) + "_short")
+)
 
 
 class RuleText(str):
