@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.decisions import RULE_NAMES, STATUTORY, parse_rule
+from bot.domain.decisions import RULE_NAMES, STATUTORY, RuleChoices, RuleText, parse_rule
 from bot.domain.languages import SUPPORTED
-from bot.i18n import language_choices, rule_choices, rule_label, rule_name
+from bot.i18n import language_choices, rule_choices, rule_label, rule_name, t
 
 
 @pytest.mark.parametrize("lang", SUPPORTED)
@@ -57,3 +57,20 @@ def test_the_panels_button_has_a_short_name_for_every_rule(lang: str) -> None:
     assert all(
         lang == "en" or code not in name for code, name in zip(RULE_NAMES, short, strict=True)
     )
+
+
+def test_a_rule_handed_to_a_message_is_worded_for_its_reader() -> None:
+    """A refusal or a confirmation carries RuleText / RuleChoices; each reader gets the words
+    of their own language (the alert of a ratification, the refusal of a quorum)."""
+    rule = RuleText("cn-278")
+    assert t("ru", "rules.ratify_confirm", rule=rule).startswith(
+        "Вынести проект на голосование? Один голос от квартиры, правило: ст. 278 ГК КНР —"
+        " обычные вопросы (<code>cn-278</code>)."
+    )
+    assert t("zh_Hans", "decision.fixed_quorum", rule=RuleText("ru-oss")) == (
+        "“俄罗斯业主大会·过半数（<code>ru-oss</code>）”的法定人数由法律规定，不能更改。"
+    )
+    assert "全體一致（<code>unanimous</code>）" in t(
+        "zh_Hant", "decision.unknown_rule", value="x", choices=RuleChoices("majority, …")
+    )
+    assert str(rule) == "cn-278"  # as a plain string it is still the code (logs, storage)
