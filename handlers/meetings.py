@@ -50,7 +50,7 @@ from bot.domain.roles import Action, required_role
 from bot.domain.units import normalize_label
 from bot.i18n import Html, babel_locale, escape, format_datetime_zone, rule_name, t, tn
 from bot.services import Services
-from handlers import cards, digest, pictures, refs
+from handlers import cards, digest, pictures, refs, topics
 from handlers.common import (
     GROUP_ONLY,
     Turn,
@@ -231,9 +231,38 @@ def render_text(
             left = _left(lang, meeting.closes_at - now)
             lines.append(t(lang, "decision.closes", when=when, left=left))
             lines.append(t(lang, "meeting.how_to_vote"))
-    lines.append(ref.tag)
-    text = "\n".join(lines)
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 20] + "…\n" + ref.tag
+    return fit(lines, ref.tag)
+
+
+def fit(lines: Sequence[str], tag: str) -> str:
+    """The card's lines and its reference in one message: whole lines only (each line is
+    balanced HTML, so a cut never leaves a tag open), "…" where lines were left out."""
+    budget = MAX_TEXT - len(tag) - 3
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + 1 > budget:
+            kept.append("…")
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join([*kept, tag])
+
+
+def chunks(lines: Sequence[str], tag: str) -> list[str]:
+    """Lines split into messages of at most MAX_TEXT characters at line boundaries, each
+    ending with the reference (a reply to any of them finds the meeting)."""
+    budget = MAX_TEXT - len(tag) - 2
+    out: list[list[str]] = [[]]
+    used = 0
+    for line in lines:
+        line = line[:budget]
+        if out[-1] and used + len(line) + 1 > budget:
+            out.append([])
+            used = 0
+        out[-1].append(line)
+        used += len(line) + 1
+    return ["\n".join([*part, tag]) for part in out]
 
 
 def keyboard(lang: str, meeting: Meeting) -> InlineKeyboardMarkup | None:
@@ -536,7 +565,8 @@ async def close_meeting(
 
 def results_text(
     lang: str, tz: str, meeting: Meeting, counted: Sequence[tuple[int, Outcome, bool | None]]
-) -> str:
+) -> list[str]:
+    """The results, in one message or (a long meeting) several."""
     ref = _ref(meeting.id)
     lines = [t(lang, "meeting.results_head", title=meeting.title)]
     passed = 0
@@ -570,9 +600,7 @@ def results_text(
         lines.append(t(lang, "decision.closed_deadline", when=moment))
     lines.append(t(lang, "meeting.export_hint", ref=ref.text))
     lines.append(t(lang, "decision.advisory"))
-    lines.append(ref.tag)
-    text = "\n".join(lines)
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 20] + "…\n" + ref.tag
+    return chunks(lines, ref.tag)
 
 
 def picture(
@@ -607,16 +635,14 @@ async def announce(services: Services, closed: Meeting, *, late: bool) -> bool:
         return False
     lang = chat.language
     counted = await outcomes(services, closed)
-    text = results_text(lang, chat.timezone, closed, counted)
+    texts = results_text(lang, chat.timezone, closed, counted)
     if late:
         due = format_datetime_zone(closed.closes_at, lang, chat.timezone)
-        text = t(lang, "decision.closed_late", due=due) + "\n" + text
-    sent = await services.outbox.send(
-        chat.id,
-        text,
-        thread_id=closed.thread_id,
-        moved_note=t(lang, "topic.moved_to_general") if closed.thread_id else None,
-    )
+        texts[0] = t(lang, "decision.closed_late", due=due) + "\n" + texts[0]
+    topic = topics.topic(lang, closed.thread_id)
+    sent = await services.outbox.send(chat.id, texts[0], **topic)
+    for more in texts[1:] if sent is not None else []:
+        await services.outbox.send(chat.id, more, **topic)
     if sent is not None:
         await meetings.announced(services.db, closed.id, services.clock())
         draw = partial(picture, lang, closed, counted)

@@ -488,3 +488,30 @@ async def test_results_never_posted_are_posted_at_the_next_start(
         ]
     finally:
         await stop_app(app)
+
+
+async def test_a_meeting_of_twelve_long_items_fits_its_card_and_posts_every_result(
+    world: World,
+) -> None:
+    await world.with_bot()
+    await register(world)
+    await claim(world, world.bob, "1-01")
+    items = " | ".join(f"Item {n:02d} <b>" + "x" * 185 + " ; cn-278" for n in range(1, 13))
+    found, card = await open_meeting(world, f"/meeting Long & <meeting> | {items}")
+    assert len(found.items) == 12
+    text = card.text or ""
+    assert "Long & <meeting>" in text and text.rstrip().endswith(f"#M{found.id}")
+    assert card.reply_markup is not None and len(card.reply_markup.inline_keyboard) == 13
+    await world.do(world.bob.press(card, f"mt:v:{found.id}:12:f"))
+    mark = world.fake.mark()
+    await world.do(world.alice.send(world.court, f"/close M{found.id}"))
+    posted = [
+        str(c.params["text"])
+        for c in world.fake.calls[mark:]
+        if c.method == "sendMessage" and c.ok and c.params.get("chat_id") == world.court.id
+    ]
+    results = [p for p in posted if f"#M{found.id}" in p]
+    assert len(results) >= 2 and all(len(p) <= 4096 for p in results)
+    joined = "\n".join(results)
+    assert all(f"<b>{n}. Item {n:02d} &lt;b&gt;" in joined for n in range(1, 13))
+    assert "Passed: 0 of 12 items." in joined and "Closed early by Alice" in joined
