@@ -119,8 +119,9 @@ def parse_item(number: int, text: str, default_rule: str) -> Item:
 
 def parse_request(text: str, *, lang: str, tz: str, now: datetime, default_rule: str) -> Request:
     """``Annual meeting | Repair the roof ; cn-278 | Elevator ; cn-278-special | closes=in 14
-    days | part=entrance 2``."""
-    segments = [s.strip() for s in text.split("|")]
+    days | part=entrance 2``; a line break separates like ``|`` (one item per line, as a lead
+    types a list on a phone)."""
+    segments = [s.strip() for s in re.split(r"[|\n]", text)]
     title = one_line(segments[0]) if segments else ""
     if not title:
         raise DomainError("meeting.usage")

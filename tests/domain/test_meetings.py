@@ -192,3 +192,11 @@ def test_settled_while_open() -> None:
     roof, lift = count(items, UNITS, answers)
     assert roof.settled is True  # 5 of 6 for: the last household cannot sink it
     assert lift.settled is False  # an "against" blocks unanimity whatever follows
+
+
+def test_one_item_per_line() -> None:
+    found = request(
+        "Annual meeting\nRepair the roof ; cn-278\n\nPaint the stairwell\ncloses=in 3 days"
+    )
+    assert [i.title for i in found.items] == ["Repair the roof", "Paint the stairwell"]
+    assert found.title == "Annual meeting" and found.closes == NOW + timedelta(days=3)
