@@ -60,7 +60,7 @@ from handlers.common import (
     mention_batches,
     role_key,
 )
-from handlers.decisions import _left, _number, summary
+from handlers.decisions import _left, _number, _participation, summary
 from handlers.units import format_area
 from storage import chats, meetings, units
 from storage.meetings import Answer, Meeting, Voter
@@ -621,7 +621,14 @@ def picture(
                 f"{o.for_units}/{o.participating_units}",
                 o.for_units / o.participating_units if o.participating_units else 0.0,
                 "good" if o.approved else "bad",
-                f"{charts.plain(verdict)} · {charts.plain(_tally(lang, o))}",
+                " · ".join(
+                    charts.plain(part)
+                    for part in (
+                        verdict,
+                        t(lang, "chart.participation", figures=_participation(lang, o)),
+                        _tally(lang, o),
+                    )
+                ),
             )
         )
     notes = [t(lang, "meeting.chart_note")]
