@@ -70,6 +70,10 @@ class DatabaseUnusable(DatabaseError, sqlite3.OperationalError):
     """The file cannot be written or opened: permissions, a read-only file system, the disk."""
 
 
+class DatabaseClosed(DatabaseError):
+    """A read asked for while the database closes (the bot is stopping)."""
+
+
 class DatabaseGone(DatabaseError):
     """The database file (or its -wal) was deleted or replaced while the bot ran: what is
     written now would be lost, so the bot must stop."""
@@ -318,8 +322,13 @@ class Database:
         self.path = path
         self._writer = writer
         self._reader = reader
+        self._closing = False  # set by close(): reads still queued end at once
         self._lock = asyncio.Lock()
         self._identity: tuple[tuple[int, int], tuple[int, int] | None] | None = None
+
+    #: Which SQL dialect runs (``storage.pg.PgDatabase`` says "postgresql"), for the few
+    #: statements that must differ.
+    dialect = "sqlite"
 
     #: What :meth:`open` does with a missing file when not told: ``courtyard run`` sets it to
     #: False for its whole process, so no connection it opens ever creates a database.
@@ -392,7 +401,20 @@ class Database:
         return db
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        """Close the reader, then the writer (the last connection to close folds the WAL into
+        the file). Reads are not waited for: a read still running on the reader's thread (a
+        long scan begun before the stop) is interrupted, and reads queued behind it end at
+        once with :class:`DatabaseClosed`, instead of each running before the close can.
+        Nothing a read does is acknowledged to anyone. Writes are never cut short: a write
+        queued or running on the writer finishes (and commits) before its connection
+        closes."""
+        self._closing = True
+        reader = self._reader
+        raw = getattr(reader, "_connection", None)
+        if raw is not None:
+            with contextlib.suppress(sqlite3.Error):
+                raw.interrupt()  # thread-safe: sqlite3_interrupt; ends the running statement
+        for conn in (reader, self._writer):
             with contextlib.suppress(ValueError, sqlite3.Error):  # already closed
                 await conn.close()
 
@@ -599,11 +621,26 @@ class Database:
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """The first row (queries here select one row by key or carry their own LIMIT)."""
-        rows = await self._reader.execute_fetchall(sql, tuple(params))
+        rows = await self._read(sql, tuple(params))
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+        return await self._read(sql, tuple(params))
+
+    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[aiosqlite.Row]:
+        """One read, whole on the reader's thread; refused once :meth:`close` began, also
+        when it was queued before (the check runs on the thread, when its turn comes)."""
+        if self._closing:
+            raise DatabaseClosed(f"the database {self.path} is closing")
+        reader = self._reader
+
+        def run() -> list[aiosqlite.Row]:
+            if self._closing:
+                raise DatabaseClosed(f"the database {self.path} is closing")
+            rows: list[aiosqlite.Row] = reader._conn.execute(sql, params).fetchall()
+            return rows
+
+        return await reader._execute(run)  # type: ignore[no-untyped-call, no-any-return]
 
     async def tables(self) -> list[str]:
         rows = await self.fetchall(
