@@ -75,7 +75,7 @@ function handle(event) {
     case "message": putMessage(event.chat, event.message); break;
     case "deleted": dropMessage(event.chat, event.message_id); break;
     case "chat": chatChanged(event.chat); break;
-    case "people": S.people = event.people; renderWho(); renderChats(); break;
+    case "people": S.people = event.people; renderWho(); renderChats(); renderHead(); break;
     case "commands": if (!$("menu").hidden) openMenu(); break;
     case "status": renderStatus(event.status); break;
     case "answer": early(event); break;

@@ -34,7 +34,7 @@ DRIVER = (
     or "/usr/bin/chromedriver"
 )
 REQUIRED = os.environ.get("COURTYARD_REQUIRE_BROWSER") == "1"
-WAIT = 15.0
+WAIT = 30.0  # generous: the machine running the tests may be busy (a failure only waits longer)
 
 
 def _missing() -> str | None:

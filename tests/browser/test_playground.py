@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from playground.page import words
 from tests.browser.conftest import Page, Running, start_playground, stop_playground
 
 
@@ -249,17 +250,20 @@ LATER = pytest.mark.skipif(
 
 
 @pytest.mark.parametrize(
-    "language",
+    ("language", "forum"),
     [
-        "en",
-        pytest.param("zh", marks=[pytest.mark.slow, LATER]),
-        pytest.param("ru", marks=[pytest.mark.slow, LATER]),
+        ("en", False),
+        pytest.param("zh", False, marks=[pytest.mark.slow, LATER]),
+        pytest.param("ru", False, marks=[pytest.mark.slow, LATER]),
+        pytest.param("zh-hant", True, marks=[pytest.mark.slow, LATER]),
     ],
 )
 def test_the_demo_building_in_the_browser(
-    driver: Any, tmp_path: Path, screenshots: Path, language: str
+    driver: Any, tmp_path: Path, screenshots: Path, language: str, forum: bool
 ) -> None:
-    running = start_playground(tmp_path, "--demo", "--lang", language)
+    running = start_playground(
+        tmp_path, "--demo", "--lang", language, *(["--forum"] if forum else [])
+    )
     try:
         page = Page(driver, running.url, screenshots)
         status = page.one("[data-testid=status]")
@@ -267,7 +271,13 @@ def test_the_demo_building_in_the_browser(
         page.bot_says(r"(^|\n)🗳", timeout=180)  # the last step: the decision, then votes
         page.until(lambda: not status.is_displayed(), "the demo to be ready", timeout=180)
         print(f"demo building ({language}) ready in {time.monotonic() - started:.0f} s")
+        # in the forum the poll is in Repairs, the event in Events, the decision in General
+        topics = {"poll": "repairs", "event": "events", "decision": None}
         for prefix, name in (("📊", "poll"), ("📅", "event"), ("🗳", "decision")):
+            if forum:
+                where = topics[name]
+                title = words(language, f"demo.topic_{where}" if where else "page.general")
+                next(t for t in page.find_all("[data-testid=topic]") if title in t.text).click()
             card = page.bot_says(r"(^|\n)" + prefix)
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
             page.shot(f"demo-{language}-{name}")
