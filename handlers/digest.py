@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import when as when_
 from bot.domain.chats import Chat
+from bot.domain.text import utf16_len
 from bot.i18n import escape, format_datetime, shorten, t
 from bot.services import Services
 from storage import chats, posts, scheduled
@@ -74,6 +75,34 @@ async def upcoming_posts(services: Services, chat: Chat, now: datetime) -> str |
 
 SECTIONS: list[Section] = [upcoming_posts]
 
+#: One digest message, in UTF-16 units of its HTML (below Telegram's 4 096 for the text shown).
+MESSAGE_BUDGET = 3900
+
+
+def pack(parts: list[str]) -> list[str]:
+    """The title and sections as few messages as fit: a busy week of emoji titles made one
+    message past Telegram's limit, refused at every try. Sections stay whole when they fit;
+    a longer one is cut between its lines (each line is whole HTML)."""
+    pieces: list[tuple[str, str]] = []  # (what goes before it in a message, the piece)
+    for part in parts:
+        if utf16_len(part) <= MESSAGE_BUDGET:
+            pieces.append(("\n\n", part))
+        else:
+            first, *rest = part.split("\n")
+            pieces += [("\n\n", first), *(("\n", line) for line in rest)]
+    messages: list[str] = []
+    current = ""
+    for sep, piece in pieces:
+        joined = f"{current}{sep}{piece}" if current else piece
+        if current and utf16_len(joined) > MESSAGE_BUDGET:
+            messages.append(current)
+            current = piece
+        else:
+            current = joined
+    if current:
+        messages.append(current)
+    return messages
+
 
 async def run_digest(services: Services, row: Scheduled, late_by: timedelta) -> None:
     chat = await chats.get(services.db, row.chat_id)
@@ -83,13 +112,16 @@ async def run_digest(services: Services, row: Scheduled, late_by: timedelta) -> 
     parts = [part for section in SECTIONS if (part := await section(services, chat, now))]
     if not parts:
         return  # an empty week posts nothing
-    text = t(chat.language, "digest.title") + "\n\n" + "\n\n".join(parts)
     # a failed try is not reported: the scheduler tries again, and missed_digest reports once
     topic = chat.settings.digest_topic  # a lead's /settings topic digest here
     moved = t(chat.language, "topic.moved_to_general") if topic else None
-    sent = await services.outbox.send(
-        chat.id, text, report=False, thread_id=topic, moved_note=moved
-    )
+    sent = None
+    for n, text in enumerate(pack([t(chat.language, "digest.title"), *parts])):
+        delivered = await services.outbox.send(
+            chat.id, text, report=False, thread_id=topic, moved_note=moved
+        )
+        if n == 0:
+            sent = delivered  # once the first is out, a retry would post it twice
     if sent is None:
         current = await chats.get(services.db, chat.id)
         if current is not None and current.active:
