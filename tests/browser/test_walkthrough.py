@@ -145,6 +145,14 @@ def test_the_page_and_the_building_in_traditional_chinese(
         page.one("[data-testid=add-bot]").click()
         welcome = page.bot_says(r"楓林社區的各位鄰居，大家好")
         assert "幫我設定" in welcome.text  # the group speaks Traditional Chinese, not Simplified
+        # the menu is the group's, in Traditional Chinese (Telegram's own "zh" menus are Simplified)
+        page.one("[data-testid=menu-button]").click()
+        poll = page.until(
+            lambda: [c for c in page.find_all("[data-testid=command]") if "/poll" in c.text],
+            "the menu to list /poll",
+        )[0]
+        assert "帶按鈕的快速投票" in poll.text, poll.text
+        page.one("[data-testid=menu-button]").click()
         topic(page, "活動")
         page.write("/event 中庭大掃除 | 週六 10:00 | 兒童遊戲區旁 | 6")
         card_id = page.bot_says(r"中庭大掃除").get_attribute("data-id")
