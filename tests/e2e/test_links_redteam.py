@@ -3,6 +3,8 @@ place in the group opens nothing of the group's."""
 
 from __future__ import annotations
 
+from telegram import Message
+
 from tests.e2e.conftest import World
 from tests.e2e.test_deeplinks import link_button
 from tests.e2e.test_events import setup_group
@@ -35,6 +37,7 @@ async def test_an_organizer_who_left_no_longer_confirms_hours(world: World) -> N
     for person in (world.bob, world.carol):
         await world.do(person.send(person.private, "/start"))
     card, (first, _) = await roster_with_past_slot(world)
+    assert isinstance(card, Message)
     await world.do(world.carol.press(card, f"rs:t:{first.id}"))
     await move_to_past(world, first.id, hours=3)
     mark = world.fake.mark()

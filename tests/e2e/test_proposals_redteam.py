@@ -31,6 +31,7 @@ async def test_a_card_of_emoji_keeps_updating_below_telegrams_limit(world: World
         [sent] = replies.sent(world.court)
         button = sent.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
         message = world.fake.message(world.court, sent.result["message_id"])
+        assert message is not None
         for voter in people[3:]:
             await world.do(voter.press(message, button))  # agreed: on the card
     await world.do(world.alice.press(card_of(world, p), f"tp:v:{p.id}"))
@@ -39,6 +40,7 @@ async def test_a_card_of_emoji_keeps_updating_below_telegrams_limit(world: World
     decision = await decisions.get(world.services.db, p.decision_id)
     assert decision is not None and decision.message_id is not None
     ballot = world.fake.message(world.court, decision.message_id)
+    assert ballot is not None
     for person in people:
         await world.do(person.press(ballot, f"dc:v:{decision.id}:f"))
     await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
@@ -66,6 +68,7 @@ async def under_review(world: World) -> tuple[list, store.Proposal]:  # type: ig
     decision = await decisions.get(world.services.db, p.decision_id)
     assert decision is not None and decision.message_id is not None
     ballot = world.fake.message(world.court, decision.message_id)
+    assert ballot is not None
     for person in people:
         await world.do(person.press(ballot, f"dc:v:{decision.id}:f"))
     await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
@@ -134,6 +137,7 @@ async def test_a_lead_answering_before_the_review_is_told_it_is_not_open(world: 
     decision = await decisions.get(world.services.db, p.decision_id)
     assert decision is not None and decision.message_id is not None
     ballot = world.fake.message(world.court, decision.message_id)
+    assert ballot is not None
     for person in people:
         await world.do(person.press(ballot, f"dc:v:{decision.id}:f"))
     await world.do(world.alice.send(world.court, f"/close D{decision.id}"))
