@@ -290,6 +290,38 @@ async def test_a_listing_expires_in_its_topic(world: World) -> None:
     assert in_topic(again, topic), where(again)
 
 
+async def test_a_loans_reminder_and_overdue_note_go_to_the_listings_topic(world: World) -> None:
+    """Neither Bob (the owner) nor Кэрол (the borrower) opened a private chat: both notes are
+    told in the group, by mention, in the listing's topic — after its card was deleted."""
+    forum = await world.forum("Sell & give away")
+    topic = forum.topic("Sell & give away")
+    await world.do(world.bob.send(forum, "/offer Ladder | lend", topic=topic))
+    item = await newest(world, "items")
+    card = world.fake.message(forum, item["card_id"])
+    assert card is not None
+    await world.do(world.carol.press(card, f"it:w:{item['id']}"))
+    await world.do(world.bob.press(card, f"it:l:{item['id']}"))
+    prompt = world.fake.last_bot_message(forum)
+    assert prompt is not None
+    request = await world.services.db.fetchone(
+        "SELECT id FROM item_requests WHERE item_id = ?", (item["id"],)
+    )
+    assert request is not None
+    await world.do(world.bob.press(prompt, f"it:b:{request['id']}"))
+    await world.do(world.bob.send(forum, "in 5 days", reply_to=prompt))
+    loan = await newest(world, "loans")
+    assert loan["due_at"] is not None
+    delete_card(world, forum, item["card_id"])
+    mark = world.fake.mark()
+    await fire(world, "loan_remind", loan["id"])
+    reminded = said(world, forum, mark, f"tg://user?id={world.carol.id}")
+    assert in_topic(reminded, topic), where(sends(world, forum, mark))
+    mark = world.fake.mark()
+    await fire(world, "loan_overdue", loan["id"])
+    overdue = said(world, forum, mark, f"tg://user?id={world.bob.id}")
+    assert in_topic(overdue, topic), where(sends(world, forum, mark))
+
+
 async def test_a_group_buy_and_a_chain_close_in_their_topic_after_a_restart(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
