@@ -139,8 +139,12 @@ async def child(mode: str, db_path: str, api: str) -> None:
 
     async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         trips["round trips"] += 1
-        if args and isinstance(args[0], str) and args[0].startswith("BEGIN"):
+        sql = args[0] if args and isinstance(args[0], str) else None
+        one_trip = "Database.transaction" in getattr(fn, "__qualname__", "")
+        if one_trip or (sql is not None and sql.startswith("BEGIN")):
             trips["write transactions"] += 1
+        what = " ".join(sql.split())[:70] if sql else getattr(fn, "__qualname__", "?")
+        trips["trip: " + what] += 1
         return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
@@ -376,6 +380,9 @@ def report(bare: dict[str, Any], ours: dict[str, Any]) -> None:
             f"  {'aiosqlite ' + key + ' per press':44s}"
             f"{bare['trips'].get(key, 0) / n:10.2f}{ours['trips'].get(key, 0) / n:11.2f}"
         )
+    seen = Counter({k: v for k, v in ours["trips"].items() if k.startswith("trip: ")})
+    for what, count in seen.most_common(8):
+        print(f"    {count / n:5.2f}  {what[6:]}")
     for method in sorted(set(bare["calls"]) | set(ours["calls"])):
         print(
             f"  {method + ' per press':44s}"

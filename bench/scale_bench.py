@@ -244,11 +244,22 @@ async def child(mode: str, db_path: str, api: str, trace: bool = False) -> None:
     t0 = time.monotonic()
     steps: dict[str, float] = {}
     stacks = os.environ.get("SCALE_STACKS")
+    sampling = None
     if stacks:  # every thread's stack each 2 s while the stop lasts: where it waits
-        import faulthandler
+        import threading
+        import traceback
 
-        stacks_file = open(stacks, "w")  # noqa: SIM115, ASYNC230 - kept until the exit
-        faulthandler.dump_traceback_later(2, repeat=True, file=stacks_file)
+        sampling = threading.Event()
+
+        def sample() -> None:  # sys._current_frames under the GIL (faulthandler crashed here)
+            with open(stacks, "w") as out:
+                while not sampling.wait(2.0):
+                    out.write(f"--- {time.monotonic() - t0:.1f} s into the stop\n")
+                    for ident, frame in sys._current_frames().items():
+                        out.write(f"thread {ident}:\n{''.join(traceback.format_stack(frame))}\n")
+                    out.flush()
+
+        threading.Thread(target=sample, daemon=True).start()
 
     async def step(name: str, work: Any) -> None:
         began = time.monotonic()
@@ -280,8 +291,8 @@ async def child(mode: str, db_path: str, api: str, trace: bool = False) -> None:
         await step("db.close", services.db.close())
     if app.post_shutdown is not None:
         await step("post_shutdown (the rest)", app.post_shutdown(app))
-    if stacks:
-        faulthandler.cancel_dump_traceback_later()
+    if sampling is not None:
+        sampling.set()
     if tracer is not None:
         extra["trace"] = tracer.top()
         extra["close_on_thread_ms"] = tracer.of("close")
