@@ -62,7 +62,7 @@ def test_a_leads_help_in_russian_fits_in_a_message(page: Page) -> None:
     page.one("[data-testid=add-bot]").click()
     page.bot_says(r"Hello, Maple Court")
     page.write("/settings language ru")
-    page.bot_says(r"Русский")
+    page.bot_says(r"(?i)русский")  # "Установлен язык: русский."
     page.write("/help")
     page.bot_says(r"Что можно сделать в этой группе", timeout=8)
 
