@@ -380,3 +380,70 @@ async def test_the_demo_forum_keeps_each_card_in_its_topic(tmp_path: Path) -> No
     assert len([t for t in market if t.startswith(("🔧", "🎁", "🔎"))]) == 3
     assert [t for t in general if t.startswith("🗳")]
     assert not any(t.startswith(("📊", "📅", "🔧", "🎁", "🔎")) for t in general)
+
+
+async def test_topics_from_the_page_go_where_the_person_is_and_refusals_are_told() -> None:
+    """A forum's topics in the state; a send and a photo land in the topic asked for; a
+    resident cannot create or close a topic, nor write in a closed one (told in page words)."""
+    async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as fake:
+        cast = make_cast(fake, "en", demo=False, forum=True)
+        served = PlaygroundPage(fake)
+        served.home = cast.group
+        await served.start()
+        try:
+            group, lead, bob = cast.group, cast.lead, cast.residents[0]
+            state = json.loads((await http(served, "GET", "/api/state"))[2])
+            [summary] = [c for c in state["chats"] if c["id"] == group.id]
+            assert summary["forum"] is True
+            names = [t["name"] for t in summary["topics"]]
+            assert names == ["Repairs", "Events", "Sell & give away"]
+            events = cast.topics["events"]
+            status, answer = await act(
+                served,
+                "send",
+                user=bob.id,
+                chat=group.id,
+                text="Who brings rakes?",
+                topic=events.id,
+            )
+            assert status == 200, answer
+            assert [m.text for m in group.in_topic(events.id)][-1] == "Who brings rakes?"
+            png = base64.b64decode(
+                "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADklEQVR4nGP4z8DAwMAAA/4B/8d3"
+                "8z8AAAAASUVORK5CYII="
+            )
+            status, answer = await act(
+                served,
+                "document",
+                user=bob.id,
+                chat=group.id,
+                topic=events.id,
+                filename="rakes.png",
+                content=base64.b64encode(png).decode(),
+                caption="These ones",
+                as_photo=True,
+            )
+            assert status == 200, answer
+            [photo] = [m for m in group.in_topic(events.id) if m.photo]
+            assert (photo.photo[-1].width, photo.photo[-1].height) == (2, 1)
+            assert photo.caption == "These ones"
+            refused = [
+                ("create_topic", {"user": bob.id, "chat": group.id, "name": "Parking"}),
+                ("close_topic", {"user": bob.id, "chat": group.id, "topic": events.id}),
+                ("create_topic", {"user": lead.id, "chat": group.id, "name": "  "}),
+            ]
+            for action, params in refused:
+                status, answer = await act(served, action, **params)
+                assert status == 400 and answer["word"] in PAGE_WORDS, (action, answer)
+            closing = await act(served, "close_topic", user=lead.id, chat=group.id, topic=events.id)
+            assert closing[0] == 200, closing
+            status, answer = await act(
+                served, "send", user=bob.id, chat=group.id, text="Late?", topic=events.id
+            )
+            assert status == 400 and answer["word"] == "topic_closed", answer
+            status, answer = await act(
+                served, "create_topic", user=lead.id, chat=group.id, name="Parking"
+            )
+            assert status == 200 and group.topic(answer["topic"]).name == "Parking"
+        finally:
+            await served.stop()
