@@ -15,7 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # tzdata: the system zone database (Python's zoneinfo also has the tzdata package as fallback)
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tzdata fonts-dejavu-core fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends tzdata fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
