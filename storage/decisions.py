@@ -763,15 +763,16 @@ async def non_voters(db: Database, chat_id: int, decision_id: int) -> list[tuple
     """Approved members of the decision's units (those that still count) without a ballot:
     (user id, name), each once."""
     rows = await db.fetchall(
-        "SELECT DISTINCT m.user_id, coalesce(mb.display_name, '') AS name"
+        "SELECT user_id, name FROM (SELECT DISTINCT m.user_id,"
+        " coalesce(mb.display_name, '') AS name"
         " FROM unit_members m JOIN units u ON u.id = m.unit_id"
         " JOIN decision_units e ON e.decision_id = ? AND e.unit_id = u.id"
         "   AND e.label = u.label AND e.status = 'in'"
         " LEFT JOIN members mb ON mb.chat_id = m.chat_id AND mb.user_id = m.user_id"
         " WHERE u.chat_id = ? AND m.status = 'approved'"
         " AND NOT EXISTS (SELECT 1 FROM decision_ballots b"
-        "   WHERE b.decision_id = ? AND b.unit_id = u.id)"
-        " ORDER BY name COLLATE NOCASE, m.user_id",
+        "   WHERE b.decision_id = ? AND b.unit_id = u.id)) AS waiting"
+        " ORDER BY name COLLATE NOCASE, user_id",
         (decision_id, chat_id, decision_id),
     )
     return [(int(r["user_id"]), r["name"] or str(r["user_id"])) for r in rows]

@@ -317,8 +317,8 @@ async def counts(db: Database, event_ids: list[int]) -> dict[int, tuple[int, int
         return {}
     marks = ",".join("?" for _ in event_ids)
     rows = await db.fetchall(
-        "SELECT event_id, coalesce(sum(CASE WHEN going THEN 1 + guests END), 0) AS taken,"
-        " coalesce(sum(CASE WHEN going THEN 0 ELSE 1 END), 0) AS waiting"
+        "SELECT event_id, coalesce(sum(CASE WHEN going = 1 THEN 1 + guests END), 0) AS taken,"
+        " coalesce(sum(CASE WHEN going = 1 THEN 0 ELSE 1 END), 0) AS waiting"
         f" FROM event_signups WHERE event_id IN ({marks}) GROUP BY event_id",
         event_ids,
     )

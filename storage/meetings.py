@@ -416,14 +416,15 @@ async def close(
 async def non_voters(db: Database, chat_id: int, meeting_id: int) -> list[tuple[int, str]]:
     """Approved members of the meeting's units whose household answered no item yet."""
     rows = await db.fetchall(
-        "SELECT DISTINCT m.user_id, coalesce(mb.display_name, '') AS name"
+        "SELECT user_id, name FROM (SELECT DISTINCT m.user_id,"
+        " coalesce(mb.display_name, '') AS name"
         " FROM unit_members m JOIN units u ON u.id = m.unit_id"
         " JOIN meeting_units e ON e.meeting_id = ? AND e.unit_id = u.id AND e.label = u.label"
         " LEFT JOIN members mb ON mb.chat_id = m.chat_id AND mb.user_id = m.user_id"
         " WHERE u.chat_id = ? AND m.status = 'approved'"
         " AND NOT EXISTS (SELECT 1 FROM meeting_answers a"
-        "   WHERE a.meeting_id = ? AND a.unit_id = u.id)"
-        " ORDER BY name COLLATE NOCASE, m.user_id",
+        "   WHERE a.meeting_id = ? AND a.unit_id = u.id)) AS waiting"
+        " ORDER BY name COLLATE NOCASE, user_id",
         (meeting_id, chat_id, meeting_id),
     )
     return [(int(r["user_id"]), r["name"] or str(r["user_id"])) for r in rows]

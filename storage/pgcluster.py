@@ -34,10 +34,11 @@ def bin_dir() -> Path | None:
     explicit = os.environ.get("COURTYARD_PG_BIN")
     if explicit:
         return Path(explicit)
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
-    )
+    def major(initdb: str) -> int:
+        name = Path(initdb).parent.parent.name
+        return int(name) if name.isdigit() else 0
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=major)
     if found:
         return Path(found[-1]).parent
     on_path = shutil.which("initdb")
