@@ -237,8 +237,13 @@ def _set_aside_strays(db_path: Path) -> None:
 
 
 def cmd_migrate(new: bool = False) -> int:
-    from storage.db import Database, DatabaseError
+    import os
 
+    from storage.db import Database, DatabaseError
+    from storage.pg import cli_migrate, is_url
+
+    if is_url(os.environ.get("COURTYARD_DB", "")):  # PostgreSQL (issue 18)
+        return cli_migrate(os.environ["COURTYARD_DB"])
     settings = _load(require_token=False)
     setup_logging(settings)
     if not new and not settings.db_path.exists():

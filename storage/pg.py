@@ -689,6 +689,30 @@ class PgDatabase(Database):
         return [r["name"] for r in rows]
 
 
+def cli_migrate(url: str) -> int:
+    """``courtyard migrate`` with ``COURTYARD_DB=postgresql://...``: the database must exist
+    (``createdb``); applies the baseline to an empty one, then what is pending."""
+    import sys
+
+    async def go() -> list[str]:
+        db = await PgDatabase.open(url, migrate=False, readers=1)
+        try:
+            return await db.migrate()
+        finally:
+            await db.close()
+
+    try:
+        applied = asyncio.run(go())
+    except DatabaseError as exc:
+        print(f"courtyard: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{redact(url)}: {len(applied)} migration(s) applied"
+        + (f" ({', '.join(applied)})" if applied else ", already up to date")
+    )
+    return 0
+
+
 async def open_database(
     target: str | os.PathLike[str], **options: Any
 ) -> Any:  # storage.db.Database | PgDatabase
