@@ -34,6 +34,7 @@ def bin_dir() -> Path | None:
     explicit = os.environ.get("COURTYARD_PG_BIN")
     if explicit:
         return Path(explicit)
+
     def major(initdb: str) -> int:
         name = Path(initdb).parent.parent.name
         return int(name) if name.isdigit() else 0
