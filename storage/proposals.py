@@ -646,7 +646,8 @@ async def answer_review(
             await conn.execute(
                 "INSERT INTO proposal_reviews (proposal_id, chat_id, unit_id, answer, remark, at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (proposal_id, unit_id) DO UPDATE SET"
-                " answer = excluded.answer, remark = coalesce(excluded.remark, proposal_reviews.remark),"
+                " answer = excluded.answer,"
+                " remark = coalesce(excluded.remark, proposal_reviews.remark),"
                 " at = excluded.at",
                 (proposal_id, found.chat_id, unit_id, answer, remark, to_db(now)),
             )

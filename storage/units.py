@@ -444,7 +444,8 @@ async def decide_request(
             "INSERT INTO unit_members (unit_id, chat_id, user_id, status, requested_at,"
             " decided_by) VALUES (?, ?, ?, 'approved', ?, ?)"
             " ON CONFLICT (unit_id, user_id) DO UPDATE SET status = 'approved',"
-            " decided_by = excluded.decided_by WHERE unit_members.status IN ('pending', 'rejected')",
+            " decided_by = excluded.decided_by"
+            " WHERE unit_members.status IN ('pending', 'rejected')",
             (unit.id, chat_id, row["user_id"], row["requested_at"], by),
         )
         await conn.execute("DELETE FROM unit_requests WHERE id = ?", (request_id,))
