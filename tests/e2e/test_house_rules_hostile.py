@@ -424,6 +424,7 @@ async def test_a_comment_replying_to_the_draft_card_replaces_nothing_unless_conf
 
 async def test_talk_replying_to_the_cards_is_left_alone(world: World) -> None:
     people = await with_draft(world)
+    await world.services.outbox.idle()  # the set-up's own messages, late on a loaded machine
     replies = await world.do(
         world.bob.send(world.court, "Thanks!", reply_to=await draft_card(world))
     )
