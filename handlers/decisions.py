@@ -324,7 +324,7 @@ async def count(services: Services, decision: Decision) -> Count:
 # --- rendering -----------------------------------------------------------------------------
 
 
-def _number(value: Fraction, lang: str) -> str:
+def area_number(value: Fraction, lang: str) -> str:
     exact = Decimal(value.numerator) / Decimal(value.denominator)
     return str(
         format_decimal(exact.quantize(Decimal("0.01")), "#,##0.##", locale=babel_locale(lang))
@@ -355,7 +355,11 @@ def _units_fig(lang: str, part: Fraction | int, whole: Fraction | int) -> str:
 def _area_fig(lang: str, part: Fraction, whole: Fraction) -> str:
     pct = _pct(part / whole if whole else Fraction(0), lang)
     return t(
-        lang, "decision.area_of", part=_number(part, lang), whole=_number(whole, lang), pct=pct
+        lang,
+        "decision.area_of",
+        part=area_number(part, lang),
+        whole=area_number(whole, lang),
+        pct=pct,
     )
 
 
@@ -383,7 +387,7 @@ def _check_line(lang: str, check: Check, mark: str) -> str:
     )
 
 
-def _participation(lang: str, o: Outcome) -> str:
+def participation_figures(lang: str, o: Outcome) -> str:
     parts = [_units_fig(lang, o.participating_units, o.units)]
     if o.area is not None and o.participating_area is not None:
         parts.append(_area_fig(lang, o.participating_area, o.area))
@@ -404,7 +408,7 @@ def summary(lang: str, o: Outcome) -> str:
     return t(
         lang,
         "decision.summary",
-        participation=_participation(lang, o),
+        participation=participation_figures(lang, o),
         for_=_for_share(lang, o),
         verdict=Html(verdict),
         rule=rule_name(lang, o.rule.text),
@@ -424,7 +428,7 @@ def electorate_line(lang: str, tz: str, decision: Decision, counted: Count) -> s
     if counted.area is None:
         line = tn(lang, "decision.electorate_units", n, date=day)
     else:
-        line = tn(lang, "decision.electorate", n, area=_number(counted.area, lang), date=day)
+        line = tn(lang, "decision.electorate", n, area=area_number(counted.area, lang), date=day)
     if decision.part is not None:  # a decision of one part of the building
         line += " · " + t(lang, "decision.only_part", part=decision.part)
     return line
@@ -455,7 +459,7 @@ def _labels(labels: tuple[str, ...]) -> str:
     return shown + (f", +{len(labels) - MAX_LABELS}" if len(labels) > MAX_LABELS else "")
 
 
-def _left(lang: str, delta: timedelta) -> str:
+def time_left(lang: str, delta: timedelta) -> str:
     minutes = max(int(delta.total_seconds() // 60), 1)
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
@@ -505,7 +509,7 @@ def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: dat
             lines.append(summary(lang, o))
             lines.append("")
         else:
-            lines.append(t(lang, "decision.participation", figures=_participation(lang, o)))
+            lines.append(t(lang, "decision.participation", figures=participation_figures(lang, o)))
         for check in o.checks:
             if not show_split and check.requirement.stage is not Stage.QUORUM:
                 continue
@@ -549,7 +553,12 @@ def render_text(lang: str, tz: str, decision: Decision, counted: Count, now: dat
             lines.append(t(lang, "decision.deadline_passed", when=when))
         else:
             lines.append(
-                t(lang, "decision.closes", when=when, left=_left(lang, decision.closes_at - now))
+                t(
+                    lang,
+                    "decision.closes",
+                    when=when,
+                    left=time_left(lang, decision.closes_at - now),
+                )
             )
     lines.append(Ref("decision", decision.id).tag)
     text = "\n".join(lines)
@@ -875,7 +884,7 @@ def picture(lang: str, closed: Decision, o: Outcome) -> bytes:
                 check.met,
             )
         )
-    notes = [t(lang, "chart.participation", figures=_participation(lang, o))]
+    notes = [t(lang, "chart.participation", figures=participation_figures(lang, o))]
     tally = dict(for_=o.for_units, against=o.against_units, abstain=o.abstain_units)
     notes.append(t(lang, "decision.tally", **tally, absent=o.not_voted))
     if o.reasons:

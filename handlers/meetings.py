@@ -60,7 +60,7 @@ from handlers.common import (
     mention_batches,
     role_key,
 )
-from handlers.decisions import _left, _number, _participation, summary
+from handlers.decisions import area_number, participation_figures, summary, time_left
 from handlers.units import format_area
 from storage import chats, meetings, units
 from storage.meetings import Answer, Meeting, Voter
@@ -156,7 +156,7 @@ def _electorate_line(lang: str, tz: str, meeting: Meeting, voters: Sequence[Vote
         line = tn(lang, "decision.electorate_units", n, date=day)
     else:
         area = sum((v.area or Fraction(0) for v in voters), Fraction(0))
-        line = tn(lang, "decision.electorate", n, area=_number(area, lang), date=day)
+        line = tn(lang, "decision.electorate", n, area=area_number(area, lang), date=day)
     if meeting.part is not None:
         line += " · " + t(lang, "decision.only_part", part=meeting.part)
     return line
@@ -228,7 +228,7 @@ def render_text(
         if now >= meeting.closes_at:
             lines.append(t(lang, "meeting.deadline_passed", when=when))
         else:
-            left = _left(lang, meeting.closes_at - now)
+            left = time_left(lang, meeting.closes_at - now)
             lines.append(t(lang, "decision.closes", when=when, left=left))
             lines.append(t(lang, "meeting.how_to_vote"))
     return fit(lines, ref.tag)
@@ -625,7 +625,7 @@ def picture(
                     charts.plain(part)
                     for part in (
                         verdict,
-                        t(lang, "chart.participation", figures=_participation(lang, o)),
+                        t(lang, "chart.participation", figures=participation_figures(lang, o)),
                         _tally(lang, o),
                     )
                 ),
