@@ -41,6 +41,7 @@ from telegram.ext import Application, CallbackContext, JobQueue
 from bot.outbox import BACKGROUND, Rendered
 from bot.services import Services
 from storage import cards as store
+from storage.db import DatabaseClosed
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,8 @@ async def render_all(
     for card in found:
         try:
             rendered.append((card, await _KINDS[card.kind].render(services, card.row_id)))
+        except DatabaseClosed:
+            raise  # the bot is stopping: the check ends here, not once per remaining card
         except Exception:
             if report is not None:
                 report.failed += 1
@@ -264,6 +267,10 @@ def start(app: Application[Any, Any, Any, Any, Any, Any], services: Services) ->
         await finish_unfinished(services, report)
         try:
             per_chat = await reconcile(services, report)
+        except DatabaseClosed:
+            log.info("the cards check ended: the bot is stopping")
+            report.done.set()
+            return
         except Exception:
             log.exception("checking the cards after the start failed")
             report.done.set()
