@@ -95,15 +95,22 @@ class BotProcess:
         while line := await self.process.stderr.readline():
             self.lines.append(line.decode(errors="replace"))
 
-    async def ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+    async def ready(self, timeout: float = 120.0) -> None:  # noqa: ASYNC109
         """Wait until the application has started (its first getUpdates is then on its way;
-        a long poll is recorded by the fake only when it is answered)."""
+        a long poll is recorded by the fake only when it is answered).
+
+        The wait is long on purpose: five bots start at once beside the other test worker, and
+        on a loaded 2-core machine a start has been seen to take over 30 s (4.5 s when idle)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        began = loop.time()
+        deadline = began + timeout
         while not any("Application started" in line for line in self.lines):
             assert self.process is not None
             if self.process.returncode is not None or loop.time() > deadline:
-                raise RuntimeError(f"the bot did not start: {self.log[-2000:]}")
+                raise RuntimeError(
+                    f"the bot did not start (exit code {self.process.returncode},"
+                    f" {loop.time() - began:.1f} s): {self.log[-2000:]}"
+                )
             await asyncio.sleep(0.02)
 
     async def logged(self, text: str, timeout: float = 15.0) -> None:  # noqa: ASYNC109
