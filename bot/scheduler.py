@@ -15,6 +15,16 @@ never runs twice, even if it was armed twice. Features register a runner per ``k
   the row is marked ``missed`` instead of delivered stale, and the feature tells its organizer.
 
 Rows a crash left ``running`` are pending again at start (at-least-once delivery).
+
+Several workers on one PostgreSQL (``worker=`` set, see bot/workers.py): every worker arms the
+due rows, and the first to claim one fires it (the claim is one row lock, ``FOR UPDATE SKIP
+LOCKED``; the others' jobs find it taken and skip). The claim is a *lease* (``lease``): the
+worker renews the leases of the rows it is firing every third of it; a worker killed mid-fire
+stops renewing, and when its lease has run out another worker's sweep makes the row pending and
+fires it — at least once, as after a crash of the one process, and never while the first
+worker is alive. The sweep also arms rows due soon that another worker inserted (its job would
+be lost with it). A start recovers only rows whose lease ran out: the rows other workers are
+firing stay theirs.
 """
 
 from __future__ import annotations
@@ -100,9 +110,17 @@ class Scheduler:
         refill: timedelta = timedelta(minutes=15),
         grace: timedelta = timedelta(hours=2),
         retry_delay: timedelta = timedelta(minutes=1),
+        worker: str | None = None,
+        lease: timedelta = timedelta(seconds=30),
     ):
         if refill >= horizon:
             raise ValueError("refill must be shorter than the horizon, or rows would be missed")
+        if lease <= timedelta(0):
+            raise ValueError("a lease must be positive")
+        #: this worker's name when several share the database (None: one process, SQLite's
+        #: rules: every running row is recovered at start)
+        self.worker = worker
+        self.lease = lease
         self.db = db
         self.job_queue = job_queue
         self.clock = clock
@@ -113,6 +131,7 @@ class Scheduler:
         self._kinds: dict[str, Kind] = {}
         self._armed: dict[int, Job[Any]] = {}
         self.stats = {"fired": 0, "late": 0, "missed": 0, "retried": 0, "failed": 0, "stopped": 0}
+        self.stats["taken_over"] = 0  # rows of a worker whose lease ran out, pending again
 
     def register(
         self, kind: str, *, run: Run, next_run: NextRun | None = None, missed: Missed | None = None
@@ -127,7 +146,8 @@ class Scheduler:
 
     async def start(self) -> int:
         """Recover crashed rows, arm everything due within the horizon, start the refill."""
-        recovered = await scheduled.recover(self.db)
+        expired_at = self.clock() if self.worker is not None else None
+        recovered = len(await scheduled.recover(self.db, expired_at=expired_at))
         if recovered:
             log.warning(
                 "%d scheduled action(s) were in flight at the last stop; firing again", recovered
@@ -141,7 +161,45 @@ class Scheduler:
                 name="scheduler:refill",
                 job_kwargs=_JOB_KWARGS,
             )
+            if self.worker is not None:
+                self.job_queue.run_repeating(
+                    self._sweep_job,
+                    interval=self.lease / 3,
+                    first=self.lease / 3,
+                    name="scheduler:leases",
+                    job_kwargs=_JOB_KWARGS,
+                )
         return armed
+
+    async def sweep(self) -> int:
+        """Several workers: renew this worker's leases, make the rows of workers whose lease
+        ran out pending again, and arm the rows due within the next two sweeps that are not
+        armed here (another worker's job for them may have died with it). Returns how many
+        rows were taken over."""
+        assert self.worker is not None, "only several workers sweep"
+        now = self.clock()
+        await scheduled.renew(self.db, self.worker, now + self.lease)
+        taken = await scheduled.recover(self.db, expired_at=now)
+        if taken:
+            self.stats["taken_over"] += len(taken)
+            log.warning(
+                "%d scheduled action(s) of a worker that stopped answering; firing them here",
+                len(taken),
+            )
+        soon = now + self.lease
+        for row in await scheduled.due_before(self.db, soon, limit=REFILL_BATCH):
+            self.arm(row.id, row.run_at)
+        return len(taken)
+
+    async def release(self) -> int:
+        """Several workers, at a clean stop: the rows this worker was still firing are pending
+        again at once (for the other workers) instead of waiting for the lease to run out."""
+        if self.worker is None:
+            return 0
+        return len(await scheduled.release(self.db, self.worker))
+
+    async def _sweep_job(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await self.sweep()
 
     async def refill(self) -> int:
         """Arm pending rows due within the horizon that are not armed yet, earliest first, at
@@ -207,7 +265,12 @@ class Scheduler:
 
     async def _fire(self, row_id: int) -> str:
         now = self.clock()
-        row = await scheduled.claim(self.db, row_id, now)
+        if self.worker is None:
+            row = await scheduled.claim(self.db, row_id, now)
+        else:
+            row = await scheduled.claim(
+                self.db, row_id, now, worker=self.worker, lease_until=now + self.lease
+            )
         if row is None:
             return "skipped"  # cancelled, paused, already fired, or not due yet
         kind = self._kinds.get(row.kind)

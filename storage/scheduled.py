@@ -73,28 +73,86 @@ async def due_before(db: Database, until: datetime, *, limit: int = 5_000) -> li
     return [_row(r) for r in rows]
 
 
-async def recover(db: Database) -> int:
+async def recover(db: Database, *, expired_at: datetime | None = None) -> list[int]:
     """Rows a crash left 'running' (their send may or may not have happened) are pending again:
-    at-least-once, so a reminder is never lost; at most that one send is repeated."""
+    at-least-once, so a reminder is never lost; at most that one send is repeated. Returns
+    their ids.
+
+    One process (``expired_at`` None): every running row, at start. Several workers on one
+    database: only rows whose lease ran out by ``expired_at`` (a worker that died mid-fire; the
+    rows of workers still running are theirs), or that no worker leased."""
     async with db.write() as conn:
-        cur = await conn.execute("UPDATE scheduled SET status = 'pending' WHERE status = 'running'")
+        if expired_at is None:
+            rows = await conn.execute_fetchall(
+                "UPDATE scheduled SET status = 'pending' WHERE status = 'running' RETURNING id"
+            )
+        else:
+            rows = await conn.execute_fetchall(
+                "UPDATE scheduled SET status = 'pending', worker = NULL, lease_until = NULL"
+                " WHERE status = 'running' AND (lease_until IS NULL OR lease_until <= ?)"
+                " RETURNING id",
+                (to_db(expired_at),),
+            )
+        return [int(r[0]) for r in rows]
+
+
+async def claim(
+    db: Database,
+    row_id: int,
+    now: datetime,
+    *,
+    worker: str | None = None,
+    lease_until: datetime | None = None,
+) -> Scheduled | None:
+    """Take a due row for firing. Only one caller ever gets it (pending -> running).
+
+    With ``worker`` (several workers on one database) the row is leased to it until
+    ``lease_until``, renewed by :func:`renew` while it runs; on PostgreSQL the row is taken
+    ``FOR UPDATE SKIP LOCKED``, so a worker never waits for a row another one is taking."""
+    async with db.write() as conn:
+        if worker is None:
+            cur = await conn.execute(
+                "UPDATE scheduled SET status = 'running', attempts = attempts + 1"
+                " WHERE id = ? AND status = 'pending' AND run_at <= ?",
+                (row_id, to_db(now)),
+            )
+            if cur.rowcount != 1:
+                return None
+            row = await (
+                await conn.execute(f"SELECT {_COLS} FROM scheduled WHERE id = ?", (row_id,))
+            ).fetchone()
+            return _row(row) if row else None
+        assert lease_until is not None, "a worker's claim needs a lease"
+        lock = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
+        rows = await conn.execute_fetchall(
+            "UPDATE scheduled SET status = 'running', attempts = attempts + 1, worker = ?,"
+            " lease_until = ? WHERE id = (SELECT id FROM scheduled WHERE id = ?"
+            f" AND status = 'pending' AND run_at <= ?{lock}) RETURNING {_COLS}",
+            (worker, to_db(lease_until), row_id, to_db(now)),
+        )
+    return _row(rows[0]) if rows else None
+
+
+async def renew(db: Database, worker: str, lease_until: datetime) -> int:
+    """Extend the leases of every row ``worker`` is firing now (it is alive). Returns how many."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE scheduled SET lease_until = ? WHERE worker = ? AND status = 'running'",
+            (to_db(lease_until), worker),
+        )
         return cur.rowcount
 
 
-async def claim(db: Database, row_id: int, now: datetime) -> Scheduled | None:
-    """Take a due row for firing. Only one caller ever gets it (pending -> running)."""
+async def release(db: Database, worker: str) -> list[int]:
+    """A worker stopping cleanly hands back the rows it was firing (pending again, for any
+    worker at once) instead of leaving them to their lease. Returns their ids."""
     async with db.write() as conn:
-        cur = await conn.execute(
-            "UPDATE scheduled SET status = 'running', attempts = attempts + 1"
-            " WHERE id = ? AND status = 'pending' AND run_at <= ?",
-            (row_id, to_db(now)),
+        rows = await conn.execute_fetchall(
+            "UPDATE scheduled SET status = 'pending', worker = NULL, lease_until = NULL"
+            " WHERE worker = ? AND status = 'running' RETURNING id",
+            (worker,),
         )
-        if cur.rowcount != 1:
-            return None
-        row = await (
-            await conn.execute(f"SELECT {_COLS} FROM scheduled WHERE id = ?", (row_id,))
-        ).fetchone()
-    return _row(row) if row else None
+        return [int(r[0]) for r in rows]
 
 
 async def retry_later(db: Database, row_id: int, run_at: datetime) -> None:
