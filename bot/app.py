@@ -528,7 +528,8 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     processor = app.update_processor
     if isinstance(processor, TrackingUpdateProcessor):
-        processor.first_time = lambda update_id: updates.first_time(db, update_id, clock())
+        # the ids of updates that come together are noted in one write (storage/updates.py)
+        processor.first_time = updates.Notes(db, clock).first_time
     for feature in FEATURES:
         feature.setup(services)
     await asyncio.get_running_loop().run_in_executor(None, when.warm)

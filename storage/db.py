@@ -535,16 +535,46 @@ class Database:
         """One statement as its own transaction, in one round trip (the connection is in
         autocommit mode: a single statement is atomic and committed when it returns). Returns
         the number of rows changed. Holds the write lock, so it never lands inside another
-        coroutine's open transaction."""
+        coroutine's open transaction. The statement, its count and the cursor's close run
+        together on the writer's thread (aiosqlite's cursor would take a trip for each)."""
+        writer = self._writer
+        args = tuple(params)
+
+        def run() -> int:
+            cursor = writer._conn.execute(sql, args)  # aiosqlite's connection, on its thread
+            try:
+                return int(cursor.rowcount)
+            finally:
+                cursor.close()
+
         async with self._lock:
             try:
-                cursor = await self._writer.execute(sql, tuple(params))
+                changed: int = await writer._execute(run)  # type: ignore[no-untyped-call]
             except sqlite3.Error as exc:
                 raise (explain(exc, self.path) or exc) from exc
-            changed = cursor.rowcount
-            await cursor.close()
             self.check_file()  # committed, but to the file at the path?
             return changed
+
+    async def write_rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """One statement with ``RETURNING`` as its own transaction, in one round trip (as
+        :meth:`write_one`); returns its rows."""
+        writer = self._writer
+        args = tuple(params)
+
+        def run() -> list[Any]:
+            cursor = writer._conn.execute(sql, args)  # aiosqlite's connection, on its thread
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
+        async with self._lock:
+            try:
+                rows: list[Any] = await writer._execute(run)  # type: ignore[no-untyped-call]
+            except sqlite3.Error as exc:
+                raise (explain(exc, self.path) or exc) from exc
+            self.check_file()  # committed, but to the file at the path?
+            return rows
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -628,6 +628,11 @@ class PgDatabase(Database):
             cursor = await conn.execute(sql, tuple(params))
             return int(cursor.rowcount)
 
+    async def write_rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """:meth:`Database.write_rows`: one statement with ``RETURNING``, its rows."""
+        async with self.write() as conn:
+            return list(await conn.execute_fetchall(sql, tuple(params)))
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[PgConnection]:  # type: ignore[override]
         """One short write transaction, one writer at a time across all processes."""

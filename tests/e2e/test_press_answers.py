@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,14 @@ async def test_presses_are_answered_at_once_while_the_group_budget_is_spent(
     for _ in range(20):
         await world.bob.send(world.court, "/help")
     await fake.until_confirmed()
+    # spent once the group has had its 20 messages of the window (confirming the updates is
+    # not enough: some replies may still be on their way to the outbox, and a hand-over asking
+    # for a slot before them would take it)
+    await fake.wait_until(
+        lambda: sum(1 for c in group_sends(world) if c.at > time.monotonic() - WINDOW) >= 20,
+        timeout=WINDOW,
+        message="the group's budget spent",
+    )
 
     # eight residents would like the ladder: nobody started the bot privately, so each press
     # owes the group a hand-over message, which has to wait for the budget
