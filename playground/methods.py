@@ -508,16 +508,31 @@ class BotApi(World):
             raise ApiError(
                 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
             )
+        max_connections = _int(params, "max_connections", 40) or 40
+        if not 1 <= max_connections <= 100:
+            raise ApiError(400, "Bad Request: invalid max_connections specified")
+        allowed = _json_value(params, "allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = (
+                frozenset(str(kind) for kind in allowed) if allowed else DEFAULT_ALLOWED_UPDATES
+            )
         self.webhook = {k: v for k, v in params.items() if not isinstance(v, UploadedFile)}
+        self.webhook["max_connections"] = max_connections
         if _true(params.get("drop_pending_updates")):
             self.drop_pending_updates()
+        self.webhook_changed()
         return True
 
     def tg_deleteWebhook(self, params: JSON) -> bool:
         self.webhook = None
         if _true(params.get("drop_pending_updates")):
             self.drop_pending_updates()
+        self.webhook_changed()
         return True
+
+    def webhook_changed(self) -> None:
+        """Told after setWebhook and deleteWebhook: the server starts or stops delivering
+        updates by POST (``FakeTelegram``; nothing here)."""
 
     def tg_getWebhookInfo(self, params: JSON) -> JSON:
         data: JSON = {
@@ -525,6 +540,8 @@ class BotApi(World):
             "has_custom_certificate": False,
             "pending_update_count": self.updates_pending,
         }
+        if self.webhook is not None:
+            data["max_connections"] = self.webhook["max_connections"]
         return WebhookInfo.de_json(data, None).to_dict()
 
     # ------------------------------------------------------------------ messages

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -202,6 +205,14 @@ class FakeTelegram(BotApi):
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self._http = HttpServer(self._handle)
+        #: where webhook updates are POSTed instead of setWebhook's URL, in turn (a test's and
+        #: a benchmark's load balancer in front of several workers; see :meth:`webhook_changed`)
+        self.webhook_targets: list[str] | None = None
+        #: seconds a webhook POST may take before it counts as failed (Telegram's is ~60)
+        self.webhook_timeout = 60.0
+        #: every webhook POST: (update_id, target URL, HTTP status or 0 for no answer)
+        self.webhook_posts: list[tuple[int, str, int]] = []
+        self._webhook_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         state = f"{self.url}" if self._http.running else "stopped"
@@ -223,6 +234,11 @@ class FakeTelegram(BotApi):
         """Answer pending long polls with no updates, close every connection and the server."""
         self.shutting_down = True
         self._wake_poll("stop")
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         for _ in range(5):  # let the woken long polls write their answer
             await asyncio.sleep(0)
         await self._http.close()
@@ -253,6 +269,97 @@ class FakeTelegram(BotApi):
     def base_file_url(self) -> str:
         """PTB's ``base_file_url`` (PTB appends the token)."""
         return f"{self.url}/file/bot"
+
+    # ------------------------------------------------------------------ webhooks
+
+    def webhook_changed(self) -> None:
+        """After setWebhook, updates are POSTed as Telegram does instead of waiting for
+        getUpdates: to setWebhook's URL or, when ``webhook_targets`` is set, to those URLs in
+        turn (round robin, a load balancer in front of workers; the fake's own extension, since
+        Telegram takes one HTTPS URL), with the ``X-Telegram-Bot-Api-Secret-Token`` header when
+        a ``secret_token`` was given.
+
+        As on Telegram: an update counts as delivered when it is answered 200; any other
+        answer, a refused connection or no answer within ``webhook_timeout`` makes it offered
+        again (after 0.05 s, doubling up to 1 s, to the next target); the updates of one chat
+        go one at a time, in order — the next once the previous was answered — and those of
+        different chats in parallel, at most setWebhook's ``max_connections`` (40 by default) at
+        once. ``webhook_posts`` records every POST. deleteWebhook stops the delivery."""
+        if self.webhook is not None and self._webhook_task is None and not self.shutting_down:
+            self._webhook_task = asyncio.get_running_loop().create_task(
+                self._deliver_webhooks(), name="fake webhook delivery"
+            )
+
+    async def _deliver_webhooks(self) -> None:
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        flying: dict[int, asyncio.Task[None]] = {}
+        not_before: dict[int, float] = {}
+        failures: dict[int, int] = {}
+        turn = 0
+        timeout = aiohttp.ClientTimeout(total=self.webhook_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+
+            async def post(pending: JSON, target: str) -> None:
+                update_id = int(pending["update_id"])
+                headers = {"Content-Type": "application/json"}
+                secret = (self.webhook or {}).get("secret_token")
+                if secret:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = str(secret)
+                status = 0
+                try:
+                    async with session.post(
+                        target, data=json.dumps(pending), headers=headers
+                    ) as response:
+                        status = response.status
+                        await response.read()
+                except (aiohttp.ClientError, TimeoutError, OSError):
+                    status = 0
+                self.webhook_posts.append((update_id, target, status))
+                if status == 200:
+                    failures.pop(update_id, None)
+                    self._pending = [u for u in self._pending if u.update_id != update_id]
+                else:
+                    tries = failures[update_id] = failures.get(update_id, 0) + 1
+                    not_before[update_id] = loop.time() + min(0.05 * 2 ** (tries - 1), 1.0)
+                self._notify()
+
+            try:
+                while self.webhook is not None and not self.shutting_down:
+                    hook = self.webhook
+                    targets = self.webhook_targets or [str(hook["url"])]
+                    limit = int(hook.get("max_connections") or 40)
+                    now = loop.time()
+                    busy_chats: set[int | None] = set()
+                    for pending in self.deliverable(len(self._pending) or 1):
+                        update_id = int(pending["update_id"])
+                        chat = _update_chat(pending)
+                        if chat in busy_chats and chat is not None:
+                            continue  # an earlier update of its chat is not answered yet
+                        busy_chats.add(chat)
+                        if update_id in flying or not_before.get(update_id, 0.0) > now:
+                            continue
+                        if len(flying) >= limit:
+                            break
+                        target = targets[turn % len(targets)]
+                        turn += 1
+                        task = loop.create_task(post(pending, target))
+                        flying[update_id] = task
+                        task.add_done_callback(partial(_forget, flying, update_id))
+                    changed = self._changed
+                    waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(changed.wait())}
+                    waits |= set(flying.values())
+                    await asyncio.wait(waits, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
+                    for waiter in waits - set(flying.values()):
+                        if not waiter.done():
+                            waiter.cancel()
+            finally:
+                for task in list(flying.values()):
+                    task.cancel()
+                if flying:
+                    await asyncio.gather(*flying.values(), return_exceptions=True)
+                self._webhook_task = None
 
     # ------------------------------------------------------------------ world actions
 
@@ -516,3 +623,23 @@ class FakeTelegram(BotApi):
         if method != "getUpdates" or not ok:
             _LOGGER.debug("fake Bot API: %s", call)
         self._notify()
+
+
+def _forget(flying: dict[int, Any], update_id: int, _task: object) -> None:
+    flying.pop(update_id, None)
+
+
+def _update_chat(update: JSON) -> int | None:
+    """The chat an update belongs to (Telegram delivers one chat's updates in order)."""
+    for key, value in update.items():
+        if not isinstance(value, dict):
+            continue
+        chat = value.get("chat")
+        if chat is None and isinstance(value.get("message"), dict):
+            chat = value["message"].get("chat")  # a callback query
+        if isinstance(chat, dict) and "id" in chat:
+            return int(chat["id"])
+        if key == "callback_query":
+            sender = value.get("from")
+            return int(sender["id"]) if isinstance(sender, dict) else None
+    return None
