@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import workers
 from bot.config import Settings
 from bot.domain import when
 from bot.domain.commands import Where, visible_commands
@@ -157,11 +158,18 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         self._pressers: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
         self.first_time: Callable[[int], Awaitable[bool]] | None = None
         self.skipped = 0
+        #: several workers on one PostgreSQL: the chat's lock across workers, held while the
+        #: update runs (bot/workers.py); None in one process
+        self.guard: Any = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         self.active += 1  # from the first await on: tests and shutdown wait for it
         try:
-            rest = await self._process(update, coroutine)
+            if self.guard is None:
+                rest = await self._process(update, coroutine)
+            else:  # held until handled (a press: answered), as its lane in this process
+                async with self.guard.hold(update):
+                    rest = await self._process(update, coroutine)
             if rest is not None:
                 await rest  # an answered press finishing its sends, outside every lane
         finally:
@@ -532,6 +540,7 @@ async def _startup(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         processor.first_time = updates.Notes(db, clock).first_time
     for feature in FEATURES:
         feature.setup(services)
+    await workers.attach(app, services)  # several workers on PostgreSQL; nothing on SQLite
     await asyncio.get_running_loop().run_in_executor(None, when.warm)
     armed = await scheduler.start()
     log.info("%d scheduled action(s) armed", armed)
@@ -561,5 +570,6 @@ async def _shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     if services is None:
         return
     await services.outbox.close()  # no-op after _stopping; kept for a shutdown without a stop
+    await workers.detach(app)
     await services.db.close()
     await asyncio.sleep(0)

@@ -326,6 +326,9 @@ class Outbox:
             self.limits.background_per_second, self.limits.background_per_second, clock
         )
         self._chats: dict[int, TokenBucket | SlidingWindow] = {}
+        #: several workers on one PostgreSQL: the chats' windows and the global budget are
+        #: shared by all of them (bot/workers.py), instead of ``_chats`` and ``_global``
+        self.shared: Any = None
         self._held_until: dict[int, float] = {}
         self._redirects: dict[int, int] = {}
         self._refreshes: dict[tuple[int, int], _Refresh] = {}
@@ -450,6 +453,17 @@ class Outbox:
                 delay = self._background.reserve()
                 if delay > 0:
                     await self._wait(delay)
+            if self.shared is not None:
+                # the chat's window and the global budget of every worker, in one round trip;
+                # a scheduled send leaves the last few global tokens to replies
+                background = BACKGROUND.get()
+                delay, global_delay = await self.shared.reserve(chat_id, background)
+                if global_delay is None:  # the chat's turn first, then the global token
+                    await self._pause(delay)
+                    global_delay = await self.shared.reserve_global(background)
+                if global_delay > 0:
+                    await self._pause(global_delay)
+                return
             # the chat's turn first; the global token is taken only when the message can go
             delay = self._bucket(chat_id).reserve()
             if delay > 0:

@@ -367,6 +367,11 @@ def run_webhook(
             raise ValueError("empty update")
         if isinstance(app.bot, ExtBot):
             app.bot.insert_callback_data(update)
+        guard = getattr(app.update_processor, "guard", None)
+        if guard is not None:
+            # several workers: the chat's lock is taken before Telegram is answered, so its next
+            # update, sent only after this answer, is handled after this one at any worker
+            await guard.enter(update)
         await app.update_queue.put(update)
 
     server = WebhookServer(

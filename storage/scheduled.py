@@ -130,7 +130,8 @@ async def claim(
             f" AND status = 'pending' AND run_at <= ?{lock}) RETURNING {_COLS}",
             (worker, to_db(lease_until), row_id, to_db(now)),
         )
-    return _row(rows[0]) if rows else None
+    found = list(rows)
+    return _row(found[0]) if found else None
 
 
 async def renew(db: Database, worker: str, lease_until: datetime) -> int:
