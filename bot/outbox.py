@@ -943,14 +943,18 @@ class Outbox:
             state.dirty = False
             try:
                 assert state.render is not None
-                rendered = await state.render()
-                state.last = self._clock()
-                if rendered is None:
-                    continue
-                text, markup = rendered
-                new_id = await self.edit(
-                    chat_id, message_id, text, reply_markup=markup, report=False
-                )
+                # several workers: one card's render and edit one worker at a time, so the
+                # last edit shows the last render (bot/workers.py); nothing in one process
+                turn = self.shared.card_turn(chat_id, message_id) if self.shared else None
+                async with turn or contextlib.nullcontext():
+                    rendered = await state.render()
+                    state.last = self._clock()
+                    if rendered is None:
+                        continue
+                    text, markup = rendered
+                    new_id = await self.edit(
+                        chat_id, message_id, text, reply_markup=markup, report=False
+                    )
                 if new_id is None and chat_id not in self._redirects:
                     await self._card_lost(chat_id, message_id, text)
                 elif new_id is not None and new_id != message_id:

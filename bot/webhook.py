@@ -344,20 +344,9 @@ def _decode(body: bytes) -> dict[str, Any]:
     return data
 
 
-def run_webhook(
-    app: Any,
-    *,
-    listen: str,
-    port: int,
-    url_path: str,
-    webhook_url: str,
-    secret: str,
-    allowed_updates: list[str] | None = None,
-    limits: Limits | None = None,
-) -> None:
-    """What ``Application.run_webhook`` does (initialize, ``post_init``, setWebhook, start,
-    run until SIGINT/SIGTERM or ``stop_running()``, then stop, ``post_stop``, shutdown,
-    ``post_shutdown``), with this module's server instead of tornado. Blocks."""
+def deliverer(app: Any) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """The ``deliver`` of :class:`WebhookServer` for ``app``: the update parsed and queued, and
+    with several workers (bot/workers.py) its chat's lock taken before Telegram is answered."""
     from telegram import Update
     from telegram.ext import ExtBot
 
@@ -374,6 +363,24 @@ def run_webhook(
             await guard.enter(update)
         await app.update_queue.put(update)
 
+    return deliver
+
+
+def run_webhook(
+    app: Any,
+    *,
+    listen: str,
+    port: int,
+    url_path: str,
+    webhook_url: str,
+    secret: str,
+    allowed_updates: list[str] | None = None,
+    limits: Limits | None = None,
+) -> None:
+    """What ``Application.run_webhook`` does (initialize, ``post_init``, setWebhook, start,
+    run until SIGINT/SIGTERM or ``stop_running()``, then stop, ``post_stop``, shutdown,
+    ``post_shutdown``), with this module's server instead of tornado. Blocks."""
+    deliver = deliverer(app)
     server = WebhookServer(
         listen=listen, port=port, path=url_path, secret=secret, deliver=deliver, limits=limits
     )

@@ -23,6 +23,8 @@ Each ``courtyard run --webhook`` process behind a load balancer is a worker. On 
   (an unlogged table), reserved in one statement, one round trip per send (the group's window
   and the global GCRA bucket together). The press answers never wait for it (they are not
   counted, as in one process).
+* **Cards**: one card's render and edit at one worker at a time (:meth:`SharedBudget.card_turn`),
+  so the last edit of a card shows its last state, whichever worker refreshed it last.
 * **Scheduled rows** (bot/scheduler.py, ``worker=``): a claim is a lease, renewed while it runs.
 
 One process on SQLite uses none of this: the guard is ``None``, the outbox keeps its budgets in
@@ -44,11 +46,13 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 #: Connections of a worker's chat locks: at most this many chats are handled at once in one
-#: worker (more wait for a connection). 4 workers x (16 + 2 + the storage's 5) stay below
-#: PostgreSQL's default of 100 connections.
-GUARD_CONNECTIONS = 16
+#: worker (more wait for a connection). 4 workers x (12 + 2 + 4 + the storage's 5) stay
+#: below PostgreSQL's default of 100 connections.
+GUARD_CONNECTIONS = 12
 #: Connections of the shared send budgets.
 BUDGET_CONNECTIONS = 2
+#: Connections of the cards' turns (one card's render and edit at one worker at a time).
+CARD_CONNECTIONS = 4
 
 _LOCK = "SELECT pg_advisory_lock(hashtextextended($1, 0))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended($1, 0))"
@@ -230,8 +234,9 @@ class SharedBudget:
     ``await reserve(chat_id, background)`` takes a place in the chat's window and in the global
     budget and returns how long to wait before sending (0: at once)."""
 
-    def __init__(self, pool: Any, limits: Any) -> None:
+    def __init__(self, pool: Any, limits: Any, cards: Any = None) -> None:
         self._pool = pool
+        self._cards = cards
         self.limits = limits
         self.reserved = 0
 
@@ -245,7 +250,24 @@ class SharedBudget:
         await pool.execute(
             "INSERT INTO rate_limits (key, tat) VALUES ('global', 0) ON CONFLICT DO NOTHING"
         )
-        return cls(pool, limits)
+        cards = await asyncpg.create_pool(url, min_size=0, max_size=CARD_CONNECTIONS)
+        return cls(pool, limits, cards)
+
+    @asynccontextmanager
+    async def card_turn(self, chat_id: int, message_id: int) -> AsyncIterator[None]:
+        """One card's render and edit at one worker at a time (a transaction's advisory lock
+        on a pool of its own, never the budget's: the edit inside reserves a send). Without
+        it a worker that rendered before another's vote could edit after the other's edit,
+        and the card would stay one vote behind."""
+        if self._cards is None:
+            yield
+            return
+        async with self._cards.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                f"courtyard:card:{chat_id}:{message_id}",
+            )
+            yield
 
     def _shape(self, chat_id: int, background: bool) -> tuple[str, int, float, float, float]:
         limits = self.limits
@@ -286,6 +308,8 @@ class SharedBudget:
 
     async def close(self) -> None:
         await self._pool.close()
+        if self._cards is not None:
+            await self._cards.close()
 
 
 async def attach(app: Any, services: Any) -> bool:
