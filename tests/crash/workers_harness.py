@@ -1,0 +1,150 @@
+"""Several webhook workers on one PostgreSQL, as real processes, for tests/crash/test_workers.py
+and bench/workers_bench.py.
+
+A worker is ``python -m tests.crash.workers_harness``: the Courtyard application
+(``bot.app.build_app``) served by ``bot.webhook.run_webhook`` — what ``courtyard run
+--webhook`` runs — on the PostgreSQL database of ``COURTYARD_DB``. ``courtyard run`` itself
+does not take a ``postgresql://`` database yet (README, PostgreSQL): this entry opens it
+directly, and the start-up sweep of secret-vote keys, which reads a SQLite file, is left out
+(these trials hold no secret vote). Its settings come from the environment:
+
+``COURTYARD_TOKEN``, ``COURTYARD_API_URL``, ``COURTYARD_DB`` (the URL), ``WORKER_PORT``,
+``WORKER_SECRET``, ``WORKER_LEASE`` (seconds, the scheduled rows' lease), ``WORKER_KEYS``
+(the keys folder), ``WORKER_FAST=1`` (card edits 0.5 s apart instead of 3 s, for the bench).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.crash.harness import ROOT, BotProcess, clean_env
+
+SECRET = "workers-trial-secret-token-0123456789"
+WEBHOOK_URL = "https://courtyard.example/hook"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class WorkerProcess(BotProcess):
+    """One worker process (``python -m tests.crash.workers_harness``) on ``port``."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, port: int):
+        super().__init__({**env, "WORKER_PORT": str(port)}, cwd)
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.crash.workers_harness",
+            env=self.env,
+            cwd=self.cwd,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self._reader = asyncio.create_task(self._read())
+
+    @property
+    def name(self) -> str | None:
+        """The worker's name in the scheduled rows (logged at start)."""
+        for line in self.lines:
+            if ": order per chat" in line and "worker " in line:
+                return line.split("worker ", 1)[1].split(": order per chat", 1)[0]
+        return None
+
+
+def portable_cards() -> None:
+    """storage.cards lists the approval card with the condition ``1``, which PostgreSQL does
+    not take as a boolean (``(1) OR EXISTS ...``); ``TRUE`` means the same on both. Until
+    storage.cards says so itself, the workers and the trial's own card check use it."""
+    import dataclasses
+
+    from storage import cards
+
+    spec = cards.KINDS["unit_queue"]
+    if spec.open == "1":
+        cards.KINDS["unit_queue"] = dataclasses.replace(spec, open="TRUE")  # type: ignore[index]
+
+
+def worker_env(
+    token: str, api_url: str, db_url: str, workdir: Path, **extra: str
+) -> dict[str, str]:
+    return clean_env(
+        COURTYARD_TOKEN=token,
+        COURTYARD_API_URL=api_url,
+        COURTYARD_DB=db_url,
+        COURTYARD_LOG_LEVEL="INFO",
+        WORKER_SECRET=SECRET,
+        WORKER_KEYS=str(workdir / "keys"),
+        **extra,
+    )
+
+
+def main() -> None:
+    from telegram import Update
+
+    import bot.app
+    from bot.config import Settings
+    from bot.webhook import run_webhook
+    from storage import db as sqlite_db
+    from storage import secrets
+    from storage.pg import PgDatabase
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    url = os.environ["COURTYARD_DB"]
+
+    async def open_pg(cls: Any, /, path: Any, **options: Any) -> Any:
+        return await PgDatabase.open(url, **options)
+
+    sqlite_db.Database.open = classmethod(open_pg)  # type: ignore[method-assign,assignment]
+    secrets.sweep = lambda db_path, store=None: secrets.Sweep()  # type: ignore[assignment]
+    portable_cards()
+    keys = Path(os.environ["WORKER_KEYS"])
+    settings = Settings(
+        token=os.environ["COURTYARD_TOKEN"],
+        db_path=keys.parent / "pg-placeholder.sqlite3",
+        api_url=os.environ["COURTYARD_API_URL"],
+        keys_dir=keys,
+        backup_hours=0,
+    )
+    lease = float(os.environ.get("WORKER_LEASE", "30"))
+    options: dict[str, Any] = {"lease": timedelta(seconds=lease)}
+    limits = None
+    if os.environ.get("WORKER_FAST") == "1":
+        from bot.outbox import Limits
+
+        limits = Limits(edit_interval=0.5, private_edit_interval=0.5)
+    app = bot.app.build_app(settings, limits=limits, scheduler_options=options)
+    run_webhook(
+        app,
+        listen="127.0.0.1",
+        port=int(os.environ["WORKER_PORT"]),
+        url_path="hook",
+        webhook_url=WEBHOOK_URL,
+        secret=os.environ["WORKER_SECRET"],
+        allowed_updates=Update.ALL_TYPES,
+    )
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    asyncio.set_event_loop(None)
+    main()
