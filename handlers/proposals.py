@@ -61,7 +61,7 @@ from bot.domain.roles import Action, required_role
 from bot.domain.text import utf16_len
 from bot.i18n import Html, escape, format_datetime, shorten, t, tn
 from bot.services import Services
-from handlers import cards, digest, refs
+from handlers import cards, digest, posts, refs
 from handlers import decisions as decisions_handlers
 from handlers import events as events_handlers
 from handlers.common import (
@@ -76,7 +76,7 @@ from handlers.common import (
     role_key,
 )
 from handlers.topics import topic
-from storage import chats, decisions, scheduled, units
+from storage import chats, decisions, members, scheduled, units
 from storage import events as events_store
 from storage import proposals as store
 from storage.decisions import Decision
@@ -490,9 +490,69 @@ async def propose(turn: Turn) -> None:
     rendered = await render(services, proposal_id)
     assert rendered is not None
     message = await turn.say(rendered[0], markup=rendered[1])
-    if message is not None:
-        await store.set_message(services.db, proposal_id, message.message_id)
+    if message is None:
+        # nobody saw it and nobody can support it: it must not linger, nor count towards the
+        # author's limit; its id is not used again
+        stale = await store.discard(services.db, proposal_id)
+        if stale is not None:
+            services.scheduler.disarm(stale)
+            await _refused(services, turn.chat, turn.user.id, display_name(turn.user), draft.title)
+        return
+    await store.set_message(services.db, proposal_id, message.message_id)
     log.info("proposal %s opened in chat %s", proposal_id, turn.chat.id)
+
+
+async def _refused(services: Services, chat: Chat, author_id: int, name: str, title: str) -> bool:
+    """Tell the author that Telegram did not accept their proposal's card, so it is not
+    posted: privately if they started the bot, else in the group (when it takes messages)."""
+    log.warning("the card of a proposal in chat %s was not accepted: not posted", chat.id)
+    short = shorten(title, 60)
+    return await posts.tell_author(
+        services,
+        author_id,
+        name,
+        chat.id,
+        lambda lang: t(lang, "proposal.card_refused", title=short, group=chat.title or ""),
+    )
+
+
+async def post_cardless(services: Services) -> int:
+    """At start-up: a proposal stored by a process that stopped before its card was stored is
+    posted now (its author never had an answer; if its card did show, that one keeps working:
+    its buttons name the same id). One Telegram refuses again is removed, its author told."""
+    started = cards.started_at(services)
+    if started is None:
+        return 0
+    posted = 0
+    for p in await store.cardless(services.db, started):
+        chat = await chats.get(services.db, p.chat_id)
+        rendered = await render(services, p.id)
+        if chat is None or rendered is None:
+            continue
+        message = None
+        if chat.active:
+            message = await services.outbox.send(
+                chat.id,
+                rendered[0],
+                reply_markup=rendered[1],
+                **topic(chat.language, p.thread_id),
+            )
+        if message is None:
+            stale = await store.discard(services.db, p.id)
+            if stale is not None:
+                services.scheduler.disarm(stale)
+                member = await members.get(services.db, chat.id, p.author_id)
+                name = member.display_name if member is not None else ""
+                await _refused(services, chat, p.author_id, name, p.title)
+            continue
+        if await store.place_card(services.db, p.id, message.message_id):
+            posted += 1
+        else:  # stored meanwhile: this copy is one too many
+            await services.outbox.delete(chat.id, message.message_id)
+    return posted
+
+
+cards.after_start("proposal cards", post_cardless)
 
 
 def list_line(lang: str, p: store.Proposal, support: int | None = None) -> str:

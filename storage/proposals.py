@@ -208,6 +208,43 @@ async def set_message(db: Database, proposal_id: int, message_id: int) -> None:
         )
 
 
+async def place_card(db: Database, proposal_id: int, message_id: int) -> bool:
+    """Store where a card posted late shows, unless one was stored meanwhile."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE proposals SET message_id = ? WHERE id = ? AND message_id IS NULL",
+            (message_id, proposal_id),
+        )
+        return cur.rowcount == 1
+
+
+async def discard(db: Database, proposal_id: int) -> list[int] | None:
+    """Remove a proposal whose card Telegram did not accept: still collecting, shown nowhere.
+    Returns its scheduled rows to disarm, or None if it was kept (its card was stored, or a
+    lead moved it on meanwhile). Its id is not used again (AUTOINCREMENT, a sequence)."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "DELETE FROM proposals WHERE id = ? AND message_id IS NULL AND stage = 'collecting'",
+            (proposal_id,),
+        )
+        if cur.rowcount != 1:
+            return None
+        return await scheduled.set_status_for(
+            conn, EXPIRY, proposal_id, "cancelled", only=("pending",)
+        )
+
+
+async def cardless(db: Database, before: datetime) -> list[Proposal]:
+    """Proposals collecting support that show nowhere, created before ``before``: a process
+    stopped between storing one and storing its card."""
+    rows = await db.fetchall(
+        f"SELECT {_COLS} FROM proposals WHERE message_id IS NULL AND stage = 'collecting'"
+        " AND created_at < ? ORDER BY chat_id, id",
+        (to_db(before),),
+    )
+    return [_proposal(r) for r in rows]
+
+
 async def listed(db: Database, chat_id: int, *, limit: int = 60) -> list[Proposal]:
     """The group's proposals still under way, then the most recent finished ones."""
     rows = await db.fetchall(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.domain.text import utf16_len
 from storage import decisions
 from storage import proposals as store
@@ -171,11 +169,6 @@ async def test_a_hearings_event_is_titled_in_the_groups_punctuation(world: World
         assert row is not None and row["title"] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a proposal whose card Telegram refused stays collecting without a card and counts"
-    " towards its author's three; needs the storage to drop or re-post it",
-)
 async def test_proposals_whose_cards_telegram_refused_do_not_block_their_author(
     world: World,
 ) -> None:
@@ -190,6 +183,21 @@ async def test_proposals_whose_cards_telegram_refused_do_not_block_their_author(
     world.fake.clear_faults()
     replies = await world.do(bob.send(world.court, "/propose Lamps | dark by the bins"))
     assert "Support" in replies.text(world.court)
+    # the three never shown are gone with their expiry rows; the id shown is a new one
+    rows = await world.services.db.fetchall("SELECT id FROM proposals")
+    assert [r["id"] for r in rows] == [4]
+    assert "#T4" in replies.text(world.court)
+    expiries = await world.services.db.fetchall(
+        "SELECT ref_id, status FROM scheduled WHERE kind = ? ORDER BY ref_id", (store.EXPIRY,)
+    )
+    assert [(r["ref_id"], r["status"]) for r in expiries] == [
+        (1, "cancelled"),
+        (2, "cancelled"),
+        (3, "cancelled"),
+        (4, "pending"),
+    ]
+    listing = await world.do(bob.send(world.court, "/proposals"))
+    assert "#T4" in listing.text(world.court) and "#T1" not in listing.text(world.court)
 
 
 async def test_a_list_of_emoji_titles_fits_in_one_message(world: World) -> None:
