@@ -8,7 +8,8 @@ does not take a ``postgresql://`` database yet (README, PostgreSQL): this entry 
 directly, and the start-up sweep of secret-vote keys, which reads a SQLite file, is left out
 (these trials hold no secret vote). Its settings come from the environment:
 
-``COURTYARD_TOKEN``, ``COURTYARD_API_URL``, ``COURTYARD_DB`` (the URL), ``WORKER_PORT``,
+``COURTYARD_TOKEN``, ``COURTYARD_API_URL``, ``COURTYARD_DB`` (the URL; a file path runs one
+worker on SQLite, as ``courtyard run --webhook`` does), ``WORKER_PORT``,
 ``WORKER_SECRET``, ``WORKER_LEASE`` (seconds, the scheduled rows' lease), ``WORKER_KEYS``
 (the keys folder), ``WORKER_FAST=1`` (card edits 0.5 s apart instead of 3 s, for the bench).
 """
@@ -103,7 +104,7 @@ def main() -> None:
     from bot.webhook import run_webhook
     from storage import db as sqlite_db
     from storage import secrets
-    from storage.pg import PgDatabase
+    from storage.pg import PgDatabase, is_url
 
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
@@ -114,13 +115,17 @@ def main() -> None:
     async def open_pg(cls: Any, /, path: Any, **options: Any) -> Any:
         return await PgDatabase.open(url, **options)
 
-    sqlite_db.Database.open = classmethod(open_pg)  # type: ignore[method-assign,assignment]
-    secrets.sweep = lambda db_path, store=None: secrets.Sweep()  # type: ignore[assignment]
-    portable_cards()
     keys = Path(os.environ["WORKER_KEYS"])
+    if is_url(url):
+        sqlite_db.Database.open = classmethod(open_pg)  # type: ignore[method-assign,assignment]
+        secrets.sweep = lambda db_path, store=None: secrets.Sweep()  # type: ignore[assignment]
+        portable_cards()
+        db_path = keys.parent / "pg-placeholder.sqlite3"
+    else:  # one worker on SQLite (the bench's baseline): the file, as courtyard run opens it
+        db_path = Path(url)
     settings = Settings(
         token=os.environ["COURTYARD_TOKEN"],
-        db_path=keys.parent / "pg-placeholder.sqlite3",
+        db_path=db_path,
         api_url=os.environ["COURTYARD_API_URL"],
         keys_dir=keys,
         backup_hours=0,
