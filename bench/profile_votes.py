@@ -1,6 +1,7 @@
 """Where a vote press spends its time: the bot's CPU per press, by layer, against a bare PTB bot.
 
     python bench/profile_votes.py [--presses 3000] [--users 100] [--latency 0] [--rate 250]
+                                  [--keep DIR] [--skip-plain]
 
 The bot runs in a child process (the fake Bot API stays in this one, so its work is not in the
 profile). Scenario of ``bench/votes_bench.py``: one group, ``--users`` neighbours, a poll whose
@@ -11,11 +12,15 @@ child (all threads, event loop thread; the SQLite workers are measured from /pro
 
 * CPU ms per press of the whole process and of its threads (event loop vs SQLite workers),
   against the baseline measured in the same run: a bare PTB ``Application`` whose only
-  handler answers the callback query (the ceiling our press path can approach);
+  handler answers the callback query (the ceiling our press path can approach); and, first,
+  the plain python-telegram-bot app of ``bench/votes_bench.py`` (its own processor and httpx:
+  the baseline of issue 14's goal), whose CPU per press against ours is the ratio of
+  presses/s a CPU-bound run can reach (``--skip-plain`` leaves it out);
 * aiosqlite round trips (event loop -> SQLite thread -> event loop) and write transactions
   per press, Bot API calls per press;
 * the event loop thread's CPU per layer: its py-spy samples, each given to the first frame
-  from the leaf that belongs to a known layer, scaled to its measured CPU per press.
+  from the leaf that belongs to a known layer, scaled to its measured CPU per press; and its
+  top frames (the project's innermost frame in the sample, else the leaf).
 """
 
 from __future__ import annotations
@@ -87,6 +92,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+def top_frame(stack: list[str]) -> str:
+    """The innermost frame of the project's own code (handlers/, bot/, storage/) when the
+    sample is in it or below it, else the innermost frame: where the CPU went, by caller."""
+    for frame in reversed(stack):
+        if any(f"({p}/" in frame for p in ("handlers", "bot", "storage")):
+            return frame.split(" (")[0] + " (" + frame.split(" (")[1].rsplit(":", 1)[0] + ")"
+    leaf = stack[-1] if stack else "?"
+    return leaf.split(" (")[0] + " (" + leaf.split(" (")[-1].rsplit(":", 1)[0].split("/")[-1] + ")"
+
+
 def layer_of(stack: list[str]) -> str:
     for frame in reversed(stack):  # leaf last in py-spy's raw format
         for name, fragments in LAYERS:
@@ -149,16 +164,17 @@ async def child(mode: str, db_path: str, api: str) -> None:
 
     aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
 
-    if mode == "bare":
-        app: Any = (
-            ApplicationBuilder()
-            .token(TOKEN)
-            .base_url(api)
-            .concurrent_updates(TrackingUpdateProcessor(CONCURRENT_UPDATES))
-            .request(bot_request())  # the same HTTP client as Courtyard's (COURTYARD_HTTP)
-            .get_updates_request(bot_request(read_timeout=11, connection_pool_size=1))
-            .build()
-        )
+    if mode in ("bare", "plain"):
+        builder = ApplicationBuilder().token(TOKEN).base_url(api)
+        if mode == "plain":  # python-telegram-bot as it comes: its processor, httpx
+            builder = builder.concurrent_updates(16).get_updates_read_timeout(11)
+        else:  # our processor and the same HTTP client as Courtyard's (COURTYARD_HTTP)
+            builder = (
+                builder.concurrent_updates(TrackingUpdateProcessor(CONCURRENT_UPDATES))
+                .request(bot_request())
+                .get_updates_request(bot_request(read_timeout=11, connection_pool_size=1))
+            )
+        app: Any = builder.build()
 
         async def just_answer(update: Update, context: Any) -> None:
             assert update.callback_query is not None
@@ -258,7 +274,7 @@ async def profile(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, A
             started = await bot.expect("started")
             await fake.add_bot(group, by=lead)
             await asyncio.sleep(0.5)
-            if mode == "bare":
+            if mode in ("bare", "plain"):
                 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
                 markup = InlineKeyboardMarkup(
@@ -314,7 +330,7 @@ async def profile(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, A
                 await people[n % len(people)].press(card, data[option], check=False)
             await answered(fake, mark, args.presses)
             elapsed = time.monotonic() - began
-            if mode != "bare":  # the last coalesced edit belongs to these presses
+            if mode == "courtyard":  # the last coalesced edit belongs to these presses
                 await asyncio.sleep(3.2)
             after = await bot.say("report")
             if spy is not None:
@@ -333,6 +349,7 @@ async def profile(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, A
     cpu = {k: after["cpu"].get(k, 0.0) - before["cpu"].get(k, 0.0) for k in after["cpu"]}
     window = after["t"] - before["t"]
     samples: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()  # the frame the loop thread was in, ours named apart
     if args.py_spy and out_file.exists():
         main_thread = f"thread ({started['pid']})"  # py-spy names threads by native id
         for line in out_file.read_text().splitlines():
@@ -340,6 +357,9 @@ async def profile(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, A
             frames = stack.split(";")
             if stack and count.isdigit() and frames[0].startswith(main_thread):
                 samples[layer_of(frames[1:])] += int(count)
+                leaves[top_frame(frames[1:])] += int(count)
+        if args.keep:
+            shutil.copy(out_file, Path(args.keep) / f"{mode}-py-spy.txt")
     return {
         "mode": mode,
         "presses": args.presses,
@@ -349,11 +369,22 @@ async def profile(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, A
         "trips": after["trips"],
         "calls": dict(calls),
         "samples": samples,
+        "leaves": leaves,
     }
 
 
-def report(bare: dict[str, Any], ours: dict[str, Any]) -> None:
+def report(bare: dict[str, Any], ours: dict[str, Any], plain: dict[str, Any] | None) -> None:
     n = ours["presses"]
+    if plain is not None:
+        whole = sum(plain["cpu"].values()) * 1000 / plain["presses"]
+        loop = plain["cpu"].get("main", 0.0) * 1000 / plain["presses"]
+        mine = sum(ours["cpu"].values()) * 1000 / n
+        print(
+            f"plain python-telegram-bot (concurrent_updates(16), its processor, httpx), a handler"
+            f" that only answers: {whole:.2f} ms CPU per press ({loop:.2f} on the event loop),"
+            f" at {plain['rate']:.0f}/s offered; Courtyard / plain = {mine / whole:.2f}"
+            f" (the CPU-bound ratio of presses/s: {whole / mine:.2f})"
+        )
 
     def per(result: dict[str, Any], value: float) -> float:
         return value * 1000 / float(result["presses"])
@@ -399,6 +430,12 @@ def report(bare: dict[str, Any], ours: dict[str, Any]) -> None:
         ms_o = share_o * per(ours, total_o)
         ms_b = bare["samples"].get(name, 0) / tb * per(bare, total_b)
         print(f"  {name:44s}{ms_b:10.3f}{ms_o:11.3f}{share_o * 100:7.1f}%{ms_o - ms_b:8.3f}")
+    print(
+        "Courtyard's event loop thread, top frames (the project's innermost frame, else the"
+        " leaf), ms of CPU per press:"
+    )
+    for name, count in ours["leaves"].most_common(15):
+        print(f"  {count / to * per(ours, total_o):7.3f}  {name[:100]}")
 
 
 def main() -> None:
@@ -407,6 +444,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--rate", type=float, default=250.0, help="presses offered per second")
     parser.add_argument("--latency", type=float, default=0.0, help="fake API delay, seconds")
+    parser.add_argument("--keep", help="a folder to keep py-spy's raw samples in")
+    parser.add_argument("--skip-plain", action="store_true", help="no plain PTB baseline")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -423,13 +462,14 @@ def main() -> None:
     if not args.py_spy:
         print("(py-spy not found: CPU per thread and round trips only)")
 
-    async def both() -> tuple[dict[str, Any], dict[str, Any]]:
+    async def all_three() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
         with tempfile.TemporaryDirectory() as tmp:
+            plain = None if args.skip_plain else await profile("plain", args, Path(tmp))
             bare = await profile("bare", args, Path(tmp))
             ours = await profile("courtyard", args, Path(tmp))
-            return bare, ours
+            return bare, ours, plain
 
-    report(*asyncio.run(both()))
+    report(*asyncio.run(all_three()))
 
 
 if __name__ == "__main__":

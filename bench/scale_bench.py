@@ -261,6 +261,29 @@ async def child(mode: str, db_path: str, api: str, trace: bool = False) -> None:
 
         threading.Thread(target=sample, daemon=True).start()
 
+    watcher = None
+    tasks_file = os.environ.get("SCALE_STOP_TASKS")
+    if tasks_file:  # what the stop's tasks wait on, each 0.5 s, into that file
+
+        async def watch() -> None:
+            from collections import Counter
+
+            out = open(tasks_file, "w")  # noqa: SIM115, ASYNC230 - a diagnostic
+            while True:
+                await asyncio.sleep(0.5)
+                seen: Counter[str] = Counter()
+                for task in asyncio.all_tasks():
+                    stack = task.get_stack()
+                    where = " < ".join(
+                        f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(stack[-4:])
+                    )
+                    seen[where] += 1
+                print(f"--- {time.monotonic() - t0:.1f} s into the stop", file=out)
+                for where, n in seen.most_common(12):
+                    print(f"  {n:5d}  {where}", file=out, flush=True)
+
+        watcher = asyncio.create_task(watch())
+
     async def step(name: str, work: Any) -> None:
         began = time.monotonic()
         await work
@@ -285,14 +308,16 @@ async def child(mode: str, db_path: str, api: str, trace: bool = False) -> None:
             extra["running_at_close"] = tracer.now_running()
         extra["stopped_rows"] = services.scheduler.stats.get("stopped", 0)
         await step("outbox.close", services.outbox.close())
-        await step("db: checkpoint", services.db._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-        await step("db: reader close", services.db._reader.close())
-        await step("db: writer close", services.db._writer.close())
+        # as in production (bot/app.py's _shutdown): Database.close cuts the reader's reads
+        # short (nothing a read does is acknowledged) and lets every queued write finish; the
+        # writer's close folds the WAL into the file
         await step("db.close", services.db.close())
     if app.post_shutdown is not None:
         await step("post_shutdown (the rest)", app.post_shutdown(app))
     if sampling is not None:
         sampling.set()
+    if watcher is not None:
+        watcher.cancel()
     if tracer is not None:
         extra["trace"] = tracer.top()
         extra["close_on_thread_ms"] = tracer.of("close")

@@ -127,7 +127,7 @@ def just_answer_app(api: str, mode: str) -> Application[Any, Any, Any, Any, Any,
     elif mode == "plain-ours":  # PTB's processor, our HTTP client
         builder = builder.concurrent_updates(PLAIN_CONCURRENCY).request(production_request())
     else:
-        builder = builder.concurrent_updates(TrackingUpdateProcessor(CONCURRENT_UPDATES))
+        builder = builder.concurrent_updates(TrackingUpdateProcessor(concurrency()))
         request = production_request()
         if request is not None:
             builder = builder.request(request)
@@ -140,6 +140,11 @@ def just_answer_app(api: str, mode: str) -> Application[Any, Any, Any, Any, Any,
 
     app.add_handler(CallbackQueryHandler(just_answer))
     return app
+
+
+def concurrency() -> int:
+    """Our processor's updates at once: CONCURRENT_UPDATES, or the experiment's --concurrency."""
+    return int(os.environ.get("BENCH_CONCURRENCY") or CONCURRENT_UPDATES)
 
 
 def production_request() -> Any:
@@ -162,6 +167,7 @@ async def child(mode: str, db_path: str, api: str) -> None:
             Settings(token=TOKEN, db_path=Path(db_path), api_url=api),
             limits=Limits(),
             poll_timeout=1,
+            concurrency=concurrency(),
         )
     else:
         app = just_answer_app(api, mode)
@@ -629,6 +635,9 @@ def main() -> None:
     parser.add_argument("--skip-spent", action="store_true")
     parser.add_argument("--http", help="COURTYARD_HTTP for the bots (httpx or aiohttp)")
     parser.add_argument("--press-lane", type=int, help="our processor's press lane (experiment)")
+    parser.add_argument(
+        "--concurrency", type=int, help="our processor's updates at once (experiment)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -637,6 +646,8 @@ def main() -> None:
         os.environ["COURTYARD_HTTP"] = args.http
     if args.press_lane:
         os.environ["BENCH_PRESS_LANE"] = str(args.press_lane)
+    if args.concurrency:
+        os.environ["BENCH_CONCURRENCY"] = str(args.concurrency)
     if args.child:
         asyncio.run(child(args.child, args.db, args.api))
         return
@@ -645,8 +656,8 @@ def main() -> None:
     print(
         f"votes on one poll: {args.users} users, {args.presses} presses; plain PTB ="
         f" concurrent_updates({PLAIN_CONCURRENCY}) with PTB's own HTTP client; bare and Courtyard"
-        f" = our processor ({CONCURRENT_UPDATES} at once,"
-        f" {args.press_lane or TrackingUpdateProcessor(CONCURRENT_UPDATES).per_chat_presses}"
+        f" = our processor ({concurrency()} at once,"
+        f" {args.press_lane or TrackingUpdateProcessor(concurrency()).per_chat_presses}"
         " presses per chat), HTTP"
         f" client {os.environ.get('COURTYARD_HTTP') or 'default'}"
     )
