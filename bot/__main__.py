@@ -144,6 +144,21 @@ def parser() -> argparse.ArgumentParser:
     health.add_argument(
         "--full", action="store_true", help="PRAGMA integrity_check instead of quick_check"
     )
+    copy = sub.add_parser(
+        "copy",
+        help="copy a SQLite database into a new PostgreSQL one, verified (stop the bot first)",
+        description="Copy every table of the SQLite file into the PostgreSQL database (created "
+        "with createdb and migrated by `courtyard migrate`, holding no rows), in one "
+        "transaction; compare row counts and a SHA-256 per table on both sides; exit 1 on any "
+        "difference. The SQLite file is only read. The keys folder of secret votes is not in "
+        "the database: move it yourself.",
+    )
+    copy.add_argument(
+        "--from", dest="source", metavar="FILE", type=Path, required=True, help="the SQLite file"
+    )
+    copy.add_argument(
+        "--to", dest="target", metavar="URL", required=True, help="postgresql://user@host/dbname"
+    )
     play = sub.add_parser(
         "playground",
         help="try Courtyard in the browser: a fake Telegram, the bot, and a local chat page",
@@ -620,6 +635,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_restore(args.backup_file)
     if args.command == "health":
         return cmd_health(args.full)
+    if args.command == "copy":  # SQLite -> PostgreSQL (storage/copy.py)
+        from storage.copy import cli_copy
+
+        return cli_copy(args.source, args.target)
     if args.command == "playground":  # the only place the product loads the playground
         from playground.launch import run as run_playground
 
