@@ -31,7 +31,7 @@ from bot.domain.languages import WordSet
 from bot.domain.roles import Action, Role
 from bot.i18n import Html, escape, format_datetime_zone, shorten, t, tn
 from bot.services import Services
-from handlers import cards, refs
+from handlers import cards, posts, refs
 from handlers.common import (
     GROUP_ONLY,
     Turn,
@@ -184,6 +184,19 @@ async def notice(turn: Turn) -> None:
     assert rendered is not None
     message = await turn.say(rendered[0], markup=rendered[1])
     if message is None:
+        # nobody saw it: its deadline must not tell the author that nobody confirmed it
+        stale = await store.discard(services.db, notice_id)
+        if stale is not None:
+            services.scheduler.disarm(stale)
+            short = shorten(draft.text, 60)
+            group = turn.chat.title or ""
+            await posts.tell_author(
+                services,
+                turn.user.id,
+                display_name(turn.user),
+                turn.chat.id,
+                lambda lang: t(lang, "notice.card_refused", title=short, group=group),
+            )
         return
     pinned = False
     if draft.pin:

@@ -116,6 +116,21 @@ async def close(db: Database, notice_id: int, now: datetime) -> list[int] | None
         )
 
 
+async def discard(db: Database, notice_id: int) -> list[int] | None:
+    """Remove a notice whose card Telegram did not accept (open, shown nowhere): returns its
+    deadline rows to disarm, None if it was kept. Its id is not used again (AUTOINCREMENT)."""
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "DELETE FROM notices WHERE id = ? AND message_id IS NULL AND status = 'open'",
+            (notice_id,),
+        )
+        if cur.rowcount != 1:
+            return None
+        return await scheduled.set_status_for(
+            conn, DEADLINE, notice_id, "cancelled", only=("pending", "paused")
+        )
+
+
 async def confirm(
     db: Database, notice_id: int, user_id: int, household: str, now: datetime
 ) -> bool | None:
