@@ -109,25 +109,38 @@ def digest_row(h: Any, row: Iterable[Any]) -> None:
     b'1' differ, and texts and blobs with their length, so that no two rows run together.
     Integers (booleans as 0/1) in decimal, floats as Python's shortest round-trip text,
     texts as UTF-8, NULL as a tag of its own; timestamps are compared as the text stored."""
+    parts: list[bytes] = []
     for value in row:
-        if value is None:
-            h.update(b"N")
-        elif isinstance(value, bool | int):
-            h.update(b"I%d;" % int(value))
-        elif isinstance(value, float):
-            h.update(b"F" + repr(value).encode() + b";")
-        elif isinstance(value, str):
+        kind = type(value)
+        if kind is int:
+            parts.append(b"I%d;" % value)
+        elif kind is str:
             data = value.encode("utf-8", "surrogatepass")
-            h.update(b"T%d:" % len(data) + data)
-        elif isinstance(value, bytes | bytearray | memoryview):
-            data = bytes(value)
-            h.update(b"B%d:" % len(data) + data)
-        elif isinstance(value, datetime | date):
-            data = value.isoformat().encode()
-            h.update(b"T%d:" % len(data) + data)
+            parts.append(b"T%d:" % len(data))
+            parts.append(data)
+        elif value is None:
+            parts.append(b"N")
         else:
-            raise CopyError(f"a value of an unexpected kind: {type(value).__name__}")
-    h.update(b"\n")
+            parts.append(_other(value))
+    parts.append(b"\n")
+    h.update(b"".join(parts))
+
+
+def _other(value: Any) -> bytes:
+    if isinstance(value, bool | int):
+        return b"I%d;" % int(value)
+    if isinstance(value, float):
+        return b"F" + repr(value).encode() + b";"
+    if isinstance(value, str):
+        data = value.encode("utf-8", "surrogatepass")
+        return b"T%d:" % len(data) + data
+    if isinstance(value, bytes | bytearray | memoryview):
+        data = bytes(value)
+        return b"B%d:" % len(data) + data
+    if isinstance(value, datetime | date):
+        data = value.isoformat().encode()
+        return b"T%d:" % len(data) + data
+    raise CopyError(f"a value of an unexpected kind: {type(value).__name__}")
 
 
 def _quote(name: str) -> str:
