@@ -11,6 +11,12 @@ courtyard playground [--demo]  a fake Telegram, the bot against it and a chat pa
 
 ``run``, ``migrate`` and ``restore`` take the database's process lock (bot/lock.py): while a bot
 runs, a second ``run`` and any ``migrate`` or ``restore`` are refused, naming the running one.
+
+With ``COURTYARD_DB=postgresql://...`` (:func:`cmd_run_pg`): ``run`` (long polling) holds the
+database's poller lock (a session-level advisory lock, :class:`storage.pg.PollerLock`) instead
+of the lock file; ``run --webhook`` holds none, since several workers may share the database
+(:func:`several_workers` is where that is decided); the file checks and file backups do not
+apply: ``backup`` and ``restore`` point to ``pg_dump`` / ``pg_restore``.
 """
 
 from __future__ import annotations
@@ -354,6 +360,9 @@ async def _watch_job(context: Any) -> None:
         stop_on_fatal(context.application, str(exc))
         return
     lock = context.job.data
+    if lock is not None and not lock.still_ours() and getattr(lock, "lost", None):
+        stop_on_fatal(context.application, lock.lost)  # PostgreSQL's poller lock
+        return
     if lock is not None and not lock.still_ours():
         stop_on_fatal(
             context.application,
@@ -401,12 +410,91 @@ async def _backup_job(context: Any) -> None:
     )
 
 
+def _say(settings: Settings, key: str, **params: Any) -> None:
+    """One translated line on stderr, in COURTYARD_LANGUAGE."""
+    from bot.i18n import t
+
+    print(f"courtyard: {t(settings.language, key, **params)}", file=sys.stderr)
+
+
+def several_workers(webhook: bool) -> bool:
+    """Whether this process may share its PostgreSQL database with other Courtyard processes:
+    webhook workers may (behind a load balancer); a long poller may not (Telegram gives
+    updates to one poller), so it holds the poller lock."""
+    return webhook
+
+
+def cmd_run_pg(settings: Settings, webhook: bool) -> int:
+    """``courtyard run`` on PostgreSQL: the schema checked (and pending migrations applied, as
+    on SQLite), the poller lock for long polling, then the bot."""
+    from storage import pg
+    from storage.db import DatabaseError, migrations
+
+    assert settings.db_url is not None
+    url, shown = settings.db_url, pg.redact(settings.db_url)
+    lock: Any = _NoLock()
+    if not several_workers(webhook):
+        try:
+            lock = pg.PollerLock(url, "run").acquire()
+        except DatabaseError as exc:
+            print(f"courtyard: {exc}", file=sys.stderr)
+            return 1
+    else:
+        log.info(
+            "webhook worker on %s: other `courtyard run --webhook` processes may share this "
+            "database (no poller lock)",
+            shown,
+        )
+    try:
+
+        async def check() -> int:
+            db = await pg.PgDatabase.open(url, migrate=False, readers=0)
+            try:
+                version = await db.schema_version()
+                if version > 0:
+                    await db.migrate()  # pending ones, as on SQLite; refuses a newer schema
+                return version
+            finally:
+                await db.close()
+
+        try:
+            version = asyncio.run(check())
+        except DatabaseError as exc:
+            print(f"courtyard: {exc}", file=sys.stderr)
+            return 1
+        if version == 0:
+            _say(settings, "cli.pg_not_migrated", db=shown)
+            return 1
+        log.info("database %s: schema %d, up to date", shown, len(migrations()))
+        pg.route(settings.db_path, url)
+        return _run(settings, webhook, lock, None)
+    finally:
+        lock.release()
+
+
+class _NoLock:
+    """A webhook worker on PostgreSQL holds no process lock."""
+
+    lost = None
+
+    def still_ours(self) -> bool:
+        return True
+
+    def note_started(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
 def cmd_run(webhook: bool = False) -> int:
     from storage.db import Database, DatabaseError, missing_message
 
     settings = _load(require_token=True, require_webhook=webhook)
     setup_logging(settings)
     Database.create_missing = False  # no connection of this process ever creates a database
+    if settings.db_url is not None:
+        return cmd_run_pg(settings, webhook)
 
     def missing() -> int:
         lost = lost_database(settings)
@@ -492,7 +580,8 @@ def _run(settings: Settings, webhook: bool, lock: Any, identity: tuple[int, int]
                 f"the database file {settings.db_path} was deleted or replaced during the "
                 "start; start again once it is in place"
             )
-        schedule_backups(application, settings)
+        if settings.db_url is None:  # PostgreSQL: pg_dump's, and the server keeps the files
+            schedule_backups(application, settings)
         watch_database(application, lock)
         lock.note_started()
 
@@ -560,6 +649,11 @@ def cmd_backup(to: Path | None) -> int:
 
     settings = _load(require_token=False)
     setup_logging(settings)
+    if settings.db_url is not None:
+        from storage.pg import redact
+
+        _say(settings, "cli.pg_backup", db=redact(settings.db_url))
+        return 2
     folder = (to or settings.backup_dir).expanduser()
     try:
         result = backup.backup(settings.db_path, folder, keep=settings.backup_keep)
@@ -581,6 +675,11 @@ def cmd_restore(backup_file: Path) -> int:
 
     settings = _load(require_token=False)
     setup_logging(settings)
+    if settings.db_url is not None:
+        from storage.pg import redact
+
+        _say(settings, "cli.pg_restore", db=redact(settings.db_url))
+        return 2
     lock = _lock(settings, "restore")
     if lock is None:
         return 1
@@ -605,6 +704,8 @@ def cmd_health(full: bool) -> int:
     from storage.db import migrations
 
     settings = _load(require_token=False)
+    if settings.db_url is not None:
+        return health_pg(settings.db_url)
     path = settings.db_path
     problems = backup.check(path, full=full)
     if problems:
@@ -620,6 +721,55 @@ def cmd_health(full: bool) -> int:
     check = "integrity_check" if full else "quick_check"
     pending = f", {known - version} migration(s) pending" if version < known else ""
     print(f"ok: {path} passes {check}, schema {version}{pending}")
+    return 0
+
+
+def health_pg(url: str) -> int:
+    """``courtyard health`` on PostgreSQL: it connects, its schema is known, how many
+    scheduled rows are pending (and how many of them are overdue)."""
+    from storage import pg
+    from storage.db import DatabaseError, migrations, to_db
+
+    shown = pg.redact(url)
+
+    async def go() -> tuple[int, int, int]:
+        db = await pg.PgDatabase.open(url, migrate=False, readers=1)
+        try:
+            version = await db.schema_version()
+            if version == 0:
+                return 0, 0, 0
+            row = await db.fetchone(
+                "SELECT count(*) AS n, count(*) FILTER (WHERE run_at < ?) AS late"
+                " FROM scheduled WHERE status = 'pending'",
+                (to_db(datetime.now(UTC) - timedelta(minutes=5)),),
+            )
+            return version, int(row["n"]), int(row["late"])
+        finally:
+            await db.close()
+
+    try:
+        version, pending, late = asyncio.run(go())
+    except DatabaseError as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
+    known = len(migrations())
+    if version == 0:
+        print(
+            f"unhealthy: {shown} has no Courtyard tables (run `courtyard migrate`)", file=sys.stderr
+        )
+        return 1
+    if version > known:
+        print(
+            f"unhealthy: {shown} has schema {version}, newer than this Courtyard ({known})",
+            file=sys.stderr,
+        )
+        return 1
+    migrations_pending = f", {known - version} migration(s) pending" if version < known else ""
+    overdue = f" ({late} overdue by more than 5 min)" if late else ""
+    print(
+        f"ok: {shown} answers, schema {version}{migrations_pending}; "
+        f"{pending} scheduled action(s) pending{overdue}"
+    )
     return 0
 
 

@@ -7,7 +7,8 @@ starts. Variables (all optional except the token for ``courtyard run``):
 variable               default                                meaning
 =====================  =====================================  ====================================
 COURTYARD_TOKEN        (required for ``run``)                 the bot token from @BotFather
-COURTYARD_DB           ./courtyard.sqlite3                    the SQLite database file
+COURTYARD_DB           ./courtyard.sqlite3                    the SQLite database file, or a
+                                                              ``postgresql://`` URL
 COURTYARD_API_URL      https://api.telegram.org/bot           Bot API URL; the token is appended
 COURTYARD_LANGUAGE     en                                     new groups: en, zh, zh-hant, ru
 COURTYARD_TIMEZONE     UTC                                    time zone for new groups (IANA name)
@@ -62,6 +63,12 @@ _HOSTNAME = re.compile(
 )
 
 
+def _redact(url: str) -> str:
+    from storage.pg import redact
+
+    return redact(url)
+
+
 class ConfigError(Exception):
     """One or more settings are wrong; ``problems`` holds one sentence per mistake."""
 
@@ -87,6 +94,9 @@ class Settings:
     webhook_secret: str | None = None
     listen: str = DEFAULT_LISTEN
     port: int = DEFAULT_PORT
+    #: COURTYARD_DB when it is a ``postgresql://`` URL (``db_path`` is then the local name the
+    #: files kept beside a database derive from: ``<db_path>.keys``); None on SQLite
+    db_url: str | None = None
 
     @property
     def webhook_path(self) -> str:
@@ -102,7 +112,8 @@ class Settings:
             f" log_level={self.log_level!r}, backup_dir={str(self.backup_dir)!r},"
             f" backup_keep={self.backup_keep}, backup_hours={self.backup_hours},"
             f" webhook_url={self.webhook_url!r}, webhook_secret=<{secret}>,"
-            f" listen={self.listen!r}, port={self.port})"
+            f" listen={self.listen!r}, port={self.port}"
+            + (f", db_url={_redact(self.db_url)!r})" if self.db_url else ")")
         )
 
     __str__ = __repr__
@@ -139,8 +150,20 @@ def load_settings(
             "least 20 letters, digits, '-' or '_', as @BotFather gives it)."
         )
 
-    db_path = Path(get("COURTYARD_DB", DEFAULT_DB)).expanduser()
-    if db_path.is_dir():
+    db_value = get("COURTYARD_DB", DEFAULT_DB)
+    db_url: str | None = None
+    if db_value.startswith(("postgresql://", "postgres://")):
+        from storage.pg import local_path, url_problem
+
+        db_url = db_value
+        db_path = local_path(db_url)
+        if (problem := url_problem(db_url)) is not None:
+            problems.append(f"COURTYARD_DB: {problem}")
+    else:
+        db_path = Path(db_value).expanduser()
+    if db_url is not None:
+        pass
+    elif db_path.is_dir():
         problems.append(f"COURTYARD_DB is a folder ({db_path}); give a file path inside it.")
     elif not db_path.parent.exists():
         problems.append(f"COURTYARD_DB: the folder {db_path.parent} does not exist.")
@@ -254,6 +277,7 @@ def load_settings(
     return Settings(
         token=token,
         db_path=db_path,
+        db_url=db_url,
         api_url=api_url,
         language=language,
         timezone=timezone,

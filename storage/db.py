@@ -345,7 +345,12 @@ class Database:
     ) -> Database:
         """Open (creating the file if missing, unless ``create`` is False or
         :attr:`create_missing` is off), check integrity, make sure the file can be written,
-        apply pending migrations."""
+        apply pending migrations. A path that stands for a PostgreSQL database
+        (``COURTYARD_DB=postgresql://...``: :func:`storage.pg.route`) opens that one."""
+        from storage import pg
+
+        if (url := pg.routed(path)) is not None:
+            return await pg.PgDatabase.open(url, migrate=migrate, check=check, create=create)
         path = Path(path)
         if create is None:
             create = cls.create_missing

@@ -464,6 +464,43 @@ def _local_path(url: str) -> Path:
     return Path.cwd() / f"courtyard-{name}"
 
 
+local_path = _local_path
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with a ``postgresql://`` URL at a glance (no connection), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return f"the URL {redact(url)} cannot be read ({exc})"
+    if not parts.path.strip("/"):
+        return (
+            f"the URL {redact(url)} names no database: postgresql://user@host/<database> "
+            "(create it with `createdb`)"
+        )
+    return None
+
+
+#: Local paths (``PgDatabase.path``, ``Settings.db_path``) standing for a PostgreSQL
+#: database: ``Database.open(<such a path>)`` opens the database of its URL (:func:`route`).
+_routes: dict[Path, str] = {}
+
+
+def route(path: Path, url: str) -> None:
+    """From now on ``Database.open(path)`` (``bot/app.py`` opens ``Settings.db_path``) and
+    the start-up sweep of secret-vote keys (``storage/secrets.py``) use the PostgreSQL
+    database at ``url``."""
+    _routes[Path(os.path.abspath(path))] = url
+
+
+def routed(path: str | os.PathLike[str]) -> str | None:
+    """The URL a local path stands for (:func:`route`), or None: a SQLite file."""
+    if not _routes:
+        return None
+    return _routes.get(Path(os.path.abspath(path)))
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
@@ -621,7 +658,12 @@ class PgDatabase(Database):
     # --- access ---------------------------------------------------------------------------
 
     async def scrub(self) -> None:
-        """SQLite folds its write-ahead log here; PostgreSQL's VACUUM does its own work."""
+        """After rows were deleted or overwritten for privacy (a closed secret vote's sealed
+        ballots, an anonymous poll's voter keys, /forgetme): ``VACUUM`` the tables that hold
+        such rows, so their dead versions are removed from the table files instead of waiting
+        for autovacuum. What this cannot promise (WAL segments, replicas, the bytes of a
+        freed slot until it is reused) is in README, "Secret votes on PostgreSQL"."""
+        await vacuum(self.url)
 
     async def write_one(self, sql: str, params: Iterable[Any] = ()) -> int:
         async with self.write() as conn:
@@ -692,6 +734,251 @@ class PgDatabase(Database):
     async def tables(self) -> list[str]:
         rows = await self.fetchall(_TABLES_SQL)
         return [r["name"] for r in rows]
+
+
+#: The tables whose deleted rows :meth:`PgDatabase.scrub` vacuums: the secret votes' and
+#: every table /forgetme deletes from (storage/privacy.py's PERSONAL).
+SCRUB_TABLES: tuple[str, ...] = ("decision_ballots", "decisions", "poll_votes", "polls")
+
+
+def _scrub_tables() -> list[str]:
+    from storage.privacy import PERSONAL
+
+    return sorted({*SCRUB_TABLES, *PERSONAL})
+
+
+async def vacuum(url: str, tables: Iterable[str] | None = None) -> None:
+    """Plain ``VACUUM`` of ``tables`` (default: :meth:`PgDatabase.scrub`'s) on a connection of
+    its own: it cannot run in a transaction, takes no lock that stops reads or writes, and
+    the writer is not held up meanwhile. A failure is logged, never raised (the rows are
+    deleted already; autovacuum removes them later)."""
+    names = list(tables) if tables is not None else _scrub_tables()
+    try:
+        conn = await _connect(url)
+    except Exception as exc:
+        log.warning("could not vacuum %s: %s", redact(url), exc)
+        return
+    try:
+        existing = {
+            r["relname"]
+            for r in await conn.fetch(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+            )
+        }
+        chosen = [name for name in names if name in existing]
+        if chosen:
+            await conn.execute("VACUUM " + ", ".join(f'"{name}"' for name in chosen))
+    except Exception as exc:
+        log.warning("could not vacuum %s: %s", redact(url), exc)
+    finally:
+        with contextlib.suppress(Exception):
+            await conn.close()
+
+
+def run_blocking(coro: Any) -> Any:
+    """Run ``coro`` to its end from synchronous code, even inside a running event loop (the
+    start-up sweep of secret-vote keys is synchronous): on a thread with a loop of its own."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="courtyard-pg") as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+class _SyncCursor:
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def __iter__(self) -> Any:
+        return iter(self._rows)
+
+
+class SyncConnection:
+    """A blocking connection for the code that talks to SQLite's ``sqlite3`` directly (the
+    start-up sweep of secret-vote keys, :func:`storage.secrets.sweep`): ``execute(sql,
+    params)`` in SQLite's dialect, its rows by ``fetchone``/``fetchall``. ``BEGIN IMMEDIATE``
+    is a transaction that holds the write lock (:data:`WRITE_LOCK`); SQLite's pragmas do
+    nothing here. The connection lives on a thread with its own event loop, so it may be used
+    while the caller's loop is blocked in it."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="courtyard-pg-sync", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._conn = PgConnection(self._call(_connect(url)), {})
+        except BaseException as exc:
+            self._end()
+            raise DatabaseError(f"cannot connect to the database {redact(url)}: {exc}") from exc
+
+    def _call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> _SyncCursor:
+        word = sql.strip().upper()
+        if word.startswith("PRAGMA"):
+            return _SyncCursor([])
+        if word.startswith("BEGIN"):
+            self._call(self._conn.raw.execute("BEGIN"))
+            self._call(self._conn.raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK))
+            self._conn.in_transaction = True
+            return _SyncCursor([])
+        if word in ("COMMIT", "ROLLBACK"):
+            self._conn.in_transaction = False
+            self._call(self._conn.raw.execute(word))
+            return _SyncCursor([])
+        try:
+            return _SyncCursor(list(self._call(self._conn.execute_fetchall(sql, tuple(params)))))
+        except Exception as exc:
+            wrapped = _wrap(exc, sql)
+            if wrapped is exc:
+                raise
+            raise wrapped from exc
+
+    def vacuum(self, tables: Iterable[str] | None = None) -> None:
+        self._call(vacuum(self.url, tables))
+
+    def _end(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._call(self._conn.raw.close())
+        self._end()
+
+
+#: The session-level advisory lock of the one long-polling process on a database (two-int
+#: form: its own key space, apart from :data:`WRITE_LOCK` and the workers' chat locks).
+POLL_LOCK = (WRITE_LOCK, 1)
+
+
+class PollerRunning(DatabaseError):
+    """Another ``courtyard run`` (long polling) holds the database's poller lock."""
+
+
+class PollerLock:
+    """Long polling takes one session-level advisory lock for the life of the process (the
+    counterpart of SQLite's ``<database>.lock``): a second poller on the same database is
+    refused. The lock lives on a connection of its own, on a thread with its own event loop
+    (``courtyard run`` starts PTB's loop after it); the server drops it when the process or
+    its connection ends in any way, so it is never stale. ``courtyard run --webhook`` takes
+    none: several webhook workers may share a database."""
+
+    def __init__(self, url: str, command: str = "run") -> None:
+        self.url = url
+        self.command = command
+        self.path = redact(url)  # what messages name
+        #: why the bot stops when :meth:`still_ours` turns False
+        self.lost = (
+            f"the connection holding the poller lock of {self.path} was lost (the server "
+            "restarted, or the network dropped it), so a second Courtyard could now poll the "
+            "same database; Courtyard stops. Start it again"
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: Any = None
+        self._thread: Any = None
+        self._stop: asyncio.Event | None = None
+
+    def acquire(self) -> PollerLock:
+        import threading
+
+        done = threading.Event()
+        outcome: list[BaseException | None] = [None]
+
+        async def hold() -> None:
+            assert self._loop is not None
+            stop = asyncio.Event()
+            self._stop = stop
+            try:
+                conn = await _connect(self.url)
+            except Exception as exc:
+                outcome[0] = DatabaseError(
+                    f"cannot connect to the database {redact(self.url)}: {exc}"
+                )
+                done.set()
+                return
+            try:
+                got = await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *POLL_LOCK)
+                if not got:
+                    holder = await conn.fetchrow(
+                        "SELECT a.pid, a.client_addr::text AS addr, a.backend_start"
+                        " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                        " WHERE l.locktype = 'advisory' AND l.granted"
+                        " AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2"
+                        " AND l.database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())",
+                        *POLL_LOCK,
+                    )
+                    who = ""
+                    if holder is not None:
+                        where = holder["addr"] or "a local socket"
+                        since = holder["backend_start"].strftime("%Y-%m-%d %H:%M:%S %Z")
+                        who = f" (server process {holder['pid']}, from {where}, since {since})"
+                    outcome[0] = PollerRunning(
+                        f"the database {redact(self.url)} is in use by another `courtyard "
+                        f"run` receiving updates by long polling{who}. Telegram gives updates "
+                        "to one poller only: stop that one first, or run the workers with "
+                        "`courtyard run --webhook`."
+                    )
+                    await conn.close()
+                    done.set()
+                    return
+            except Exception as exc:
+                outcome[0] = _wrap(exc)
+                with contextlib.suppress(Exception):
+                    await conn.close()
+                done.set()
+                return
+            self._conn = conn
+            done.set()
+            await stop.wait()
+            with contextlib.suppress(Exception):
+                await conn.close()  # closing the session releases the lock
+
+        def thread() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(hold())
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=thread, name="courtyard-poller-lock", daemon=True)
+        self._thread.start()
+        done.wait()
+        if outcome[0] is not None:
+            self._thread.join()
+            raise outcome[0]
+        return self
+
+    def still_ours(self) -> bool:
+        """False once the lock's connection is gone (the server restarted, the network
+        dropped it): a second poller could then start."""
+        return self._conn is not None and not self._conn.is_closed()
+
+    def note_started(self) -> None:
+        """Nothing to note: the server names the holder (``pg_stat_activity``)."""
+
+    def release(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):
+                if self._stop is not None:
+                    self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout=10)
+        self._conn = None
 
 
 def cli_migrate(url: str) -> int:

@@ -297,9 +297,22 @@ def _open_votes(conn: sqlite3.Connection) -> dict[tuple[str, int], tuple[int, st
 def sweep(db_path: Path, store: KeyStore | None = None) -> Sweep:
     """Bring the keys folder and the database into line (see the module text). Blocking, on
     its own connection: run at start-up, before scheduled closings, and after a /purge."""
+    from storage import pg
+
     store = store or keys_for(db_path)
     store._ensure_folder()  # a folder the bot cannot use is one sentence at start, not later
     done = Sweep()
+    url = pg.routed(db_path)
+    if url is not None:  # PostgreSQL: the same checks, then VACUUM for what they deleted
+        conn: Any = pg.SyncConnection(url)
+        try:
+            _sweep_on(conn, store, done)
+            if done.adopted or done.lost:
+                conn.vacuum(("decision_ballots", "poll_votes", "polls"))
+        finally:
+            conn.close()
+        _log_sweep(done)
+        return done
     # mode=rw: connecting never creates the file (a plain connect would leave an empty
     # database where the real one vanished, which the next start would take for a new one)
     uri = f"{Path(db_path).resolve().as_uri()}?mode=rw"
@@ -313,23 +326,34 @@ def sweep(db_path: Path, store: KeyStore | None = None) -> Sweep:
         raise
     try:
         conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            votes = _open_votes(conn)
-            for kind, ref_id in store.held():
-                if (kind, ref_id) not in votes and store.destroy(kind, ref_id):
-                    done.destroyed.append((kind, ref_id))
-            for (kind, ref_id), (chat_id, title) in sorted(votes.items()):
-                _check_vote(conn, store, done, kind, ref_id, chat_id, title)
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
+        _sweep_on(conn, store, done)
         if done.adopted or done.lost:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
+    _log_sweep(done)
+    return done
+
+
+def _sweep_on(conn: Any, store: KeyStore, done: Sweep) -> None:
+    """The sweep's one transaction, on a ``sqlite3`` connection or a
+    :class:`storage.pg.SyncConnection`."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        votes = _open_votes(conn)
+        for kind, ref_id in store.held():
+            if (kind, ref_id) not in votes and store.destroy(kind, ref_id):
+                done.destroyed.append((kind, ref_id))
+        for (kind, ref_id), (chat_id, title) in sorted(votes.items()):
+            _check_vote(conn, store, done, kind, ref_id, chat_id, title)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _log_sweep(done: Sweep) -> None:
     for kind, ref_id in done.destroyed:
         log.info("destroyed the key of closed %s %s", kind, ref_id)
     for lost in done.lost:
@@ -340,7 +364,6 @@ def sweep(db_path: Path, store: KeyStore | None = None) -> Sweep:
             lost.ref_id,
             lost.ballots,
         )
-    return done
 
 
 def _check_vote(

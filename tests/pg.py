@@ -107,7 +107,7 @@ class _Router:
         self.locks: dict[Path, asyncio.Lock] = {}
 
     async def open(self, path: Any, *, migrate: bool = True, **options: Any) -> Any:
-        from storage.pg import PgDatabase, is_url
+        from storage.pg import PgDatabase, is_url, route
 
         if is_url(path):
             return await PgDatabase.open(str(path), migrate=migrate, **options)
@@ -118,6 +118,7 @@ class _Router:
             self.urls[key] = url
         db = await PgDatabase.open(url, migrate=migrate, **options)
         db.path = key  # files kept beside the database (secret votes' keys) stay in tmp_path
+        route(key, url)  # the start-up sweep of secret-vote keys finds the database too
         return db
 
 
@@ -133,3 +134,7 @@ def use_postgresql(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Router]:
 
     monkeypatch.setattr(sqlite_db.Database, "open", classmethod(open_pg))
     yield router
+    from storage import pg
+
+    for key in router.urls:
+        pg._routes.pop(key, None)

@@ -19,7 +19,6 @@ from tests.pg import use_postgresql  # noqa: F401  (the fixture)
 _FILE = "the SQLite file itself (journal, integrity check, deleted or replaced file, pragmas)"
 _OLD = "a SQLite file of an earlier release, upgraded (PostgreSQL starts at the baseline)"
 _FTS = "reads SQLite's FTS5 index (PostgreSQL searches with pg_trgm)"
-_SWEEP = "the start-up sweep of secret-vote keys opens the SQLite file (not on PostgreSQL yet)"
 
 #: Tests of SQLite's own machinery, run on SQLite alone: test name -> why.
 SQLITE_ONLY = {
@@ -50,13 +49,8 @@ SQLITE_ONLY = {
     "test_privacy.py::test_purge_group_empties_every_table_of_that_group_only": _FTS,
     "test_scrub.py::test_anonymous_voter_keys_leave_no_trace_in_the_file": _FILE,
     "test_scrub.py::test_scrub_truncates_the_write_ahead_log": _FILE,
-    "test_secrets.py::test_the_sweep_destroys_the_keys_of_closed_votes": _SWEEP,
-    "test_secrets.py::test_a_restore_after_closing_finds_sealed_ballots_it_cannot_read": _SWEEP,
-    "test_secrets.py::test_an_anonymous_poll_restored_after_closing_starts_its_count_again": (
-        _SWEEP
-    ),
     "test_secrets.py::test_a_database_from_before_the_key_store_is_moved_out_at_start": _OLD,
-    "test_secrets.py::test_the_sweep_never_makes_a_database_where_one_vanished": _SWEEP,
+    "test_secrets.py::test_the_sweep_never_makes_a_database_where_one_vanished": _FILE,
     "test_sharing.py::test_index_follows_updates_deletes_and_migration": _FTS,
     "test_close.py": "drives SQLite's reader thread (create_function)",
     "test_transaction.py::test_a_vote_press_is_one_round_trip": (
