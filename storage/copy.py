@@ -438,6 +438,7 @@ async def _copy(lite: sqlite3.Connection, pg: Any, url: str, write_lock: int) ->
                     "copy only into a new database, migrated and never used (`createdb "
                     "<name>`, then `COURTYARD_DB=<url> courtyard migrate`)"
                 )
+            foreign_keys = await _set_foreign_keys_aside(pg)
             checks: list[TableCheck] = []
             sequences: dict[str, int] = {}
             for name in order:
@@ -465,6 +466,7 @@ async def _copy(lite: sqlite3.Connection, pg: Any, url: str, write_lock: int) ->
                             top,
                         )
                         sequences[f"{name}.{column.name}"] = top + 1
+            await _restore_foreign_keys(pg, foreign_keys)
             result = CopyResult(checks, sequences)
             if result.ok:
                 await transaction.commit()
@@ -477,6 +479,46 @@ async def _copy(lite: sqlite3.Connection, pg: Any, url: str, write_lock: int) ->
     finally:
         lite.execute("ROLLBACK")
     return result
+
+
+async def _set_foreign_keys_aside(conn: Any) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys for the copy (inside its transaction): checking each row as it
+    arrives costs a lookup per key per row, adding them back afterwards checks every row at
+    once. Kept in place when this user may not alter the tables (not their owner)."""
+    import asyncpg
+
+    rows = await conn.fetch(
+        "SELECT con.conname AS name, src.relname AS table,"
+        " pg_get_constraintdef(con.oid) AS definition FROM pg_constraint con"
+        " JOIN pg_class src ON src.oid = con.conrelid"
+        " JOIN pg_namespace n ON n.oid = src.relnamespace"
+        " WHERE con.contype = 'f' AND n.nspname = current_schema()"
+        " ORDER BY src.relname, con.conname"
+    )
+    found = [(r["name"], r["table"], r["definition"]) for r in rows]
+    try:
+        async with conn.transaction():  # a savepoint
+            for name, table, _ in found:
+                await conn.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}")
+    except asyncpg.InsufficientPrivilegeError:
+        return []
+    return found
+
+
+async def _restore_foreign_keys(conn: Any, found: list[tuple[str, str, str]]) -> None:
+    import asyncpg
+
+    for name, table, definition in found:
+        try:
+            await conn.execute(
+                f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}"
+            )
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise CopyError(
+                f"rows of the table {table} point at rows that are not in the SQLite file "
+                f"({exc}); nothing was copied. `PRAGMA foreign_key_check` in the sqlite3 shell "
+                "lists them"
+            ) from exc
 
 
 async def _copy_table(

@@ -242,10 +242,13 @@ async def test_every_row_is_copied_and_both_sides_agree(building: Path) -> None:
     ):
         assert counts[table] > 0, table  # the building has every kind of row
     url = await pg.new_database()
+    constraints = "SELECT conname, pg_get_constraintdef(oid) AS d FROM pg_constraint ORDER BY 1, 2"
+    before_keys = await _pg_rows(url, constraints)
 
     result = await moving.copy(building, url)
 
     assert result.ok
+    assert await _pg_rows(url, constraints) == before_keys  # the foreign keys set aside are back
     checked = {c.name: c for c in result.checks}
     assert set(checked) == set(counts)
     assert checked["rate_limits"].note  # Telegram's budgets are not carried over
@@ -435,3 +438,26 @@ def test_the_command_line(building: Path, cli_target: str) -> None:
     assert again.returncode == 1 and "already holds rows" in again.stderr
     wrong = _courtyard("copy", "--from", str(building), "--to", str(building))
     assert wrong.returncode == 2 and "postgresql:// URL" in wrong.stderr
+
+
+async def test_a_source_whose_foreign_keys_do_not_hold_is_refused(
+    building: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.sqlite3"
+    with sqlite3.connect(building) as here, sqlite3.connect(broken) as there:
+        here.backup(there)
+    with sqlite3.connect(broken) as conn:  # a vote of a poll that is not there
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute(
+            "INSERT INTO poll_votes (poll_id, chat_id, voter, user_id, choices, voted_at)"
+            " VALUES (999, ?, '7', 7, 1, '2026-12-02T09:00:00')",
+            (GROUP,),
+        )
+    url = await pg.new_database()
+
+    with pytest.raises(moving.CopyError, match="the table poll_votes point at rows that are not"):
+        await moving.copy(broken, url)
+
+    assert await _pg_rows(url, "SELECT 1 FROM chats") == []  # nothing kept
+    keys = await _pg_rows(url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f'")
+    assert keys[0]["n"] > 40  # and the foreign keys are all still there
