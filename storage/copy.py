@@ -228,15 +228,6 @@ def _source_select(table: Table, has_rowid: bool) -> str:
     return f"SELECT {columns} FROM {_quote(table.name)} ORDER BY {order}"
 
 
-def _source_rows(conn: sqlite3.Connection, sql: str) -> Iterator[list[tuple[Any, ...]]]:
-    cursor = conn.execute(sql)
-    while True:
-        batch = cursor.fetchmany(BATCH)
-        if not batch:
-            return
-        yield batch
-
-
 # --- the target: PostgreSQL --------------------------------------------------------------------
 
 
@@ -389,6 +380,24 @@ def _values(table: Table) -> Any:
     return fix
 
 
+def _source_batches(
+    conn: sqlite3.Connection, table: Table, has_rowid: bool
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The table's rows in key order, :data:`BATCH` at a time, as PostgreSQL's COPY takes them."""
+    fix = _values(table)
+    cursor = conn.execute(_source_select(table, has_rowid))
+    while True:
+        batch = cursor.fetchmany(BATCH)
+        if not batch:
+            return
+        if fix is not None:
+            batch = [
+                tuple(v if f is None or v is None else f(v) for f, v in zip(fix, row, strict=True))
+                for row in batch
+            ]
+        yield batch
+
+
 # --- the copy ----------------------------------------------------------------------------------
 
 
@@ -528,24 +537,18 @@ async def _copy_table(
     of each integer identity column."""
     from storage.pg import _wrap
 
-    fix = _values(table)
-    identities = [i for i, c in enumerate(table.columns) if c.identity]
-    highest: dict[str, int | None] = {table.columns[i].name: None for i in identities}
+    identities = [(i, c.name) for i, c in enumerate(table.columns) if c.identity]
+    highest: dict[str, int | None] = {name: None for _, name in identities}
     h = hashlib.sha256()
     count = 0
-    for batch in _source_rows(lite, _source_select(table, has_rowid)):
-        if fix is not None:
-            batch = [
-                tuple(v if f is None or v is None else f(v) for f, v in zip(fix, row, strict=True))
-                for row in batch
-            ]
+    for batch in _source_batches(lite, table, has_rowid):
         for row in batch:
             digest_row(h, row)
-            for i in identities:
-                value = row[i]
-                name = table.columns[i].name
-                if isinstance(value, int) and (highest[name] is None or value > highest[name]):  # type: ignore[operator]
-                    highest[name] = value
+        for i, name in identities:
+            values = [row[i] for row in batch if isinstance(row[i], int)]
+            top = highest[name]
+            if values and (top is None or max(values) > top):
+                highest[name] = max(values)
         count += len(batch)
         try:
             await pg.copy_records_to_table(table.name, records=batch, columns=table.names)
@@ -585,14 +588,8 @@ async def verify(source: Path, url: str) -> list[TableCheck]:
                         _match_columns(lite, table, tables[name])
                         h = hashlib.sha256()
                         count = 0
-                        for batch in _source_rows(lite, _source_select(table, tables[name])):
-                            fix = _values(table)
+                        for batch in _source_batches(lite, table, tables[name]):
                             for row in batch:
-                                if fix is not None:
-                                    row = tuple(
-                                        v if f is None or v is None else f(v)
-                                        for f, v in zip(fix, row, strict=True)
-                                    )
                                 digest_row(h, row)
                             count += len(batch)
                         check = TableCheck(name, count, 0, h.hexdigest())
