@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -48,8 +49,13 @@ BURST_SECONDS = 1.2
 #: taken over within a lease and a third.
 LEASE = 3.0
 #: (seed, when): killed during the burst of presses, or as the reminders fall due (their sends
-#: in flight: the rows the killed worker held are taken over once their lease ran out).
-TRIALS = [(1818, "burst"), (1819, "reminders")]
+#: in flight: the rows the killed worker held are taken over once their lease ran out); "cli":
+#: during the burst, the workers being ``courtyard run --webhook`` itself.
+#: The default is the one with ``courtyard run --webhook`` itself (about 55 s on a loaded
+#: 2-core machine); COURTYARD_FULL_TESTS=1 adds the two with the short lease.
+TRIALS = [(1820, "cli")]
+if os.environ.get("COURTYARD_FULL_TESTS") == "1":
+    TRIALS += [(1818, "burst"), (1819, "reminders")]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -81,6 +87,8 @@ async def test_one_worker_killed_loses_nothing_acknowledged(
                 )
         env = worker_env(TOKEN, fake.base_url, url, tmp_path, WORKER_LEASE=str(LEASE))
         workers = [WorkerProcess(env, tmp_path, free_port()) for _ in range(WORKERS)]
+        for worker in workers:
+            worker.cli = when == "cli"
         fake.webhook_targets = [w.url for w in workers]
         for worker in workers:
             await worker.start()

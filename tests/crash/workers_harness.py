@@ -48,7 +48,33 @@ class WorkerProcess(BotProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
+    #: run ``courtyard run --webhook`` itself (the scheduled rows' lease is then its 30 s)
+    cli = False
+
     async def start(self) -> None:
+        if self.cli:
+            env = {
+                **self.env,
+                "COURTYARD_WEBHOOK_URL": WEBHOOK_URL,
+                "COURTYARD_WEBHOOK_SECRET": self.env["WORKER_SECRET"],
+                "COURTYARD_LISTEN": "127.0.0.1",
+                "COURTYARD_PORT": str(self.port),
+                "COURTYARD_BACKUP_HOURS": "0",
+                "COURTYARD_KEYS_DIR": self.env["WORKER_KEYS"],
+            }
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--webhook",
+                env=env,
+                cwd=self.cwd,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            self._reader = asyncio.create_task(self._read())
+            return
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
