@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import sqlite3
 import sys
 import time
@@ -634,14 +635,17 @@ def keys_note(source: Path, url: str) -> str:
     from storage import secrets
     from storage.pg import _local_path
 
-    here = secrets.default_folder(source)
+    explicit = os.environ.get("COURTYARD_KEYS_DIR", "").strip()
+    if explicit:
+        here = f"{Path(explicit).expanduser()} (COURTYARD_KEYS_DIR)"
+    else:
+        here = str(secrets.default_folder(source))
     there = secrets.default_folder(_local_path(url))
     return (
         "the keys of open secret votes are not in the database: they are files in the keys "
-        f"folder ({here}, or COURTYARD_KEYS_DIR if set). Move that folder yourself, with the "
-        f"bot stopped, to where Courtyard on PostgreSQL looks for it: {there} (COURTYARD_PG_LOCAL "
-        "and COURTYARD_KEYS_DIR change that); without it, the open secret votes cannot be "
-        "counted."
+        f"folder {here}. Move that folder yourself, with the bot stopped, to where Courtyard on "
+        f"PostgreSQL looks for it: {there} (COURTYARD_PG_LOCAL and COURTYARD_KEYS_DIR change "
+        "that); without it, the open secret votes cannot be counted."
     )
 
 
