@@ -461,3 +461,71 @@ async def test_a_source_whose_foreign_keys_do_not_hold_is_refused(
     assert await _pg_rows(url, "SELECT 1 FROM chats") == []  # nothing kept
     keys = await _pg_rows(url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f'")
     assert keys[0]["n"] > 40  # and the foreign keys are all still there
+
+
+async def test_rows_are_compared_in_byte_order_whatever_the_databases_collation(
+    building: Path,
+) -> None:
+    """Keys of text in an order where a language's collation and bytes disagree ('B' < 'a' <
+    'é' in bytes, not in English): the checksums still match on a database whose default
+    collation is English."""
+    with sqlite3.connect(building) as conn:
+        poll = conn.execute("SELECT min(id) FROM polls").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO poll_votes (poll_id, chat_id, voter, user_id, choices) VALUES (?, ?, ?,"
+            " NULL, 1)",
+            [(poll, GROUP, voter) for voter in ("a", "B", "é", "_z", "Z", "ä")],
+        )
+    name = f"courtyard_en_{os.getpid()}"
+    await pg._admin(
+        f'DROP DATABASE IF EXISTS "{name}"',
+        f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+        " LOCALE 'C.UTF-8'",
+    )
+    url = pg.database_url(name)
+    async with await PgDatabase.open(url) as there:
+        english = await there.fetchall(
+            "SELECT voter FROM poll_votes WHERE poll_id = ? ORDER BY voter", (poll,)
+        )
+    assert english == []  # migrated, empty
+
+    result = await moving.copy(building, url)
+
+    assert result.ok
+    async with await PgDatabase.open(url) as there:
+        rows = await there.fetchall(
+            "SELECT voter FROM poll_votes WHERE poll_id = ? AND user_id IS NULL ORDER BY voter",
+            (poll,),
+        )
+    # the database's own order is not the bytes' order (so the comparison had to choose)
+    assert [r["voter"] for r in rows] != sorted(r["voter"] for r in rows)
+
+
+async def test_a_user_who_may_not_alter_the_tables_copies_with_the_foreign_keys_in_place(
+    building: Path,
+) -> None:
+    url = await pg.new_database()
+    name = url.rsplit("/", 1)[1]
+    role = f"copier_{name}"  # one per database: its grants are there
+    await pg._admin(f'CREATE ROLE "{role}" LOGIN')
+    import asyncpg
+
+    owner = await asyncpg.connect(url)
+    try:
+        await owner.execute(
+            f'GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO "{role}";'
+            f' GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"'
+        )
+    finally:
+        await owner.close()
+    parts = pg.database_url(name).split("://", 1)[1].split("@", 1)[1]
+    as_copier = f"postgresql://{role}@{parts}"
+
+    result = await moving.copy(building, as_copier)
+
+    assert result.ok and result.rows == sum(
+        n for t, n in _counts(building).items() if t not in moving.NOT_COPIED
+    )
+    async with await PgDatabase.open(url) as there:
+        unit, _, _ = await units.add(there, GROUP, "9-98", Fraction(40), NOW)
+    assert unit.id == _remembered(building)["units"] + 1
