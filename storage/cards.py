@@ -71,7 +71,7 @@ KINDS: Mapping[str, CardTable] = {
     "rules_draft": CardTable("rules_versions", "message_id", "status = 'draft'"),
     "rules_amendment": CardTable("rules_amendments", "message_id", "status = 'pending'"),
     # the one approval card per group (handlers/units.py): its row id is the chat's id
-    "unit_queue": CardTable("unit_queue_cards", "message_id", "1", id="chat_id"),
+    "unit_queue": CardTable("unit_queue_cards", "message_id", "TRUE", id="chat_id"),
 }
 
 
