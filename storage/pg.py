@@ -83,7 +83,7 @@ def _wrap(exc: BaseException, sql: str = "") -> BaseException:
 # --- SQL: SQLite's dialect as the storage modules write it -> PostgreSQL's --------------------
 
 _TOKENS = re.compile(
-    r"\b[xX]'[0-9a-fA-F]*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?|\bLIKE\b"
+    r"\b[xX]'[0-9a-fA-F]*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?\d*|\bLIKE\b"
     r"|\bIS\s+NOT\s+(?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)"
     r"|\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)",
     re.IGNORECASE,
@@ -115,6 +115,9 @@ def translate(sql: str) -> Translated:
         if text == "?":
             count += 1
             return f"${count}"
+        if text.startswith("?"):  # SQLite's numbered ?NNN: the same number
+            count = max(count, int(text[1:]))
+            return f"${int(text[1:])}"
         upper = text.upper()
         if upper.startswith("X'"):  # a blob literal
             return f"'\\x{text[2:-1]}'::bytea"

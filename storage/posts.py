@@ -125,11 +125,11 @@ async def listing(
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    rows = await db.fetchall(
-        f"SELECT {', '.join('p.' + c.strip() for c in _COLS.split(','))},"
+    rows = await db.fetchall(  # ordered outside: PostgreSQL sorts by an alias only bare
+        f"SELECT * FROM (SELECT {', '.join('p.' + c.strip() for c in _COLS.split(','))},"
         " (SELECT min(s.run_at) FROM scheduled s WHERE s.kind = 'post' AND s.ref_id = p.id"
         "   AND s.status IN ('pending', 'paused', 'running')) AS next_at"
-        f" FROM posts p WHERE {' AND '.join(where)}"
+        f" FROM posts p WHERE {' AND '.join(where)}) AS listed"
         " ORDER BY next_at IS NULL, next_at LIMIT ?",
         (*params, limit),
     )

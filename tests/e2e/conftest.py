@@ -5,12 +5,19 @@ HTTP, with a real SQLite file. Tests read like stories::
         await world.fake.add_bot(world.court, by=world.alice)
         replies = await world.do(world.bob.send(world.court, "/help"))
         assert "What you can do" in replies.text(world.court)
+
+On PostgreSQL too (README, Tests): with ``COURTYARD_TEST_PG=1`` or ``COURTYARD_TEST_PG_URL``,
+every test marked ``pg`` runs a second time as ``[postgresql]``, each of its
+``Database.open(<file>)`` opening a PostgreSQL database instead (tests/pg.py): the world, and
+any bot a test starts itself. ``COURTYARD_TEST_PG_FULL=1`` does so for every test here, except
+those of SQLite's own machinery (:data:`SQLITE_ONLY`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+import os
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +32,90 @@ from bot.flood import FloodLimits
 from bot.outbox import Limits
 from bot.services import Services
 from playground import Call, FakeChat, FakeTelegram, FakeUser
+from tests import pg
+from tests.pg import use_postgresql  # noqa: F401  (the fixture)
 
 TOKEN = "123456:TEST-courtyard-token-abcdef"
+
+_FILE = "the SQLite file itself (its bytes, journal, lock file, backups or integrity check)"
+#: Test files of SQLite's own machinery, left out of the PostgreSQL runs: file -> why.
+SQLITE_ONLY = {
+    "test_cli.py": _FILE + "; test_cli_pg.py is its PostgreSQL counterpart",
+    "test_cli_pg.py": "runs on PostgreSQL by itself",
+    "test_workers.py": "runs on PostgreSQL by itself (several workers)",
+    "test_faults.py": _FILE,
+    "test_forget_on_disk.py": _FILE,
+}
+
+
+#: The end-to-end subset that runs on PostgreSQL by default (marked ``pg`` here, so that the
+#: test files need not change; a test may also carry ``@pytest.mark.pg`` itself): one story of
+#: each thing whose SQL differs or whose timing is the database's — votes, decisions under the
+#: legal rules, events, reminders firing (also after downtime), secret votes closing, sharing
+#: (its search is pg_trgm there), proposals, and restarts mid-way.
+PG_SUBSET = frozenset(
+    {
+        "test_polls.py::test_vote_move_and_withdraw_on_a_pipe_poll",
+        "test_polls.py::test_anonymous_poll_stores_no_user_ids_and_keeps_only_counts",
+        "test_polls.py::test_closing_time_fires_after_a_restart_and_votes_are_kept",
+        "test_decisions.py::test_elevator_decision_in_a_12_unit_building_survives_a_restart",
+        "test_decisions.py::test_secret_decision_never_shows_who_chose_what",
+        "test_decisions.py::test_a_ballot_cast_while_closing_is_in_the_final_count",
+        "test_rule_names.py::test_a_chinese_group_reads_rule_names_with_the_codes_beside",
+        "test_events.py::test_a_full_event",
+        "test_reminders.py::test_private_reminder_is_confirmed_listed_and_fired",
+        "test_reminders.py::test_a_reminder_due_during_downtime_fires_once_late_with_a_note",
+        "test_reminders.py::test_recurring_announcement_pins_pauses_and_resumes",
+        "test_secrets_on_disk.py::test_purging_a_group_destroys_the_keys_of_its_open_votes",
+        "test_sharing.py::test_offer_request_lend_remind_return",
+        "test_sharing.py::test_search_in_three_languages",
+        "test_proposals.py::test_the_courtyard_lights_from_proposal_to_review",
+        "test_proposals.py::test_a_restart_mid_hearing_keeps_everything",
+        "test_decisions_outcome_after_crash.py::test_a_decision_closed_by_a_process_that_died_"
+        "before_the_post_is_announced_once",
+    }
+)
+
+
+def _name(item: pytest.Item | Any) -> str:
+    return f"{Path(str(item.path)).name}::{getattr(item, 'originalname', item.name)}"
+
+
+def _on_postgresql(item: pytest.Item | Any) -> bool:
+    """Whether a test also runs as ``[postgresql]`` (see the module text)."""
+    if not pg.wanted() or Path(str(item.path)).name in SQLITE_ONLY:
+        return False
+    if os.environ.get("COURTYARD_TEST_PG_FULL"):
+        return True
+    return _name(item) in PG_SUBSET or item.get_closest_marker("pg") is not None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m pg` selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _name(item) in PG_SUBSET:
+            item.add_marker(pytest.mark.pg)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    if _on_postgresql(metafunc.definition):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """``sqlite``, or ``postgresql`` for the second run of a test (see the module text)."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        request.getfixturevalue("use_postgresql")
+    yield name
+
+
+def pytest_sessionfinish() -> None:
+    pg.stop()
+
 
 #: Limits loose enough that stories do not wait for Telegram's real pacing.
 FAST = Limits(
