@@ -160,7 +160,3 @@ def test_a_url_naming_no_database_is_a_configuration_problem(tmp_path: Path) -> 
     )
     assert result.returncode == 2
     assert "names no database" in result.stderr
-
-
-def teardown_module() -> None:
-    pg.stop()
