@@ -469,6 +469,13 @@ def _local_path(url: str) -> Path:
 
 local_path = _local_path
 
+#: The identity column of each table (``cursor.lastrowid`` reads it back).
+_IDENTITIES_SQL = (
+    "SELECT table_name, column_name FROM information_schema.columns"
+    " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+    " AND column_name <> 'rowid'"
+)
+
 
 def url_problem(url: str) -> str | None:
     """What is wrong with a ``postgresql://`` URL at a glance (no connection), or None."""
@@ -568,11 +575,7 @@ class PgDatabase(Database):
         return db
 
     async def _load_identities(self) -> None:
-        rows = await self._pg_writer.raw.fetch(
-            "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
-            " AND column_name <> 'rowid'"
-        )
+        rows = await self._pg_writer.raw.fetch(_IDENTITIES_SQL)
         self._identities.clear()
         self._identities.update({r["table_name"]: r["column_name"] for r in rows})
 
@@ -789,8 +792,10 @@ def run_blocking(coro: Any) -> Any:
 
 
 class _SyncCursor:
-    def __init__(self, rows: list[Any]) -> None:
+    def __init__(self, rows: list[Any], lastrowid: int | None = None, rowcount: int = -1) -> None:
         self._rows = rows
+        self.lastrowid = lastrowid
+        self.rowcount = rowcount
 
     def fetchone(self) -> Any:
         return self._rows[0] if self._rows else None
@@ -820,7 +825,9 @@ class SyncConnection:
         )
         self._thread.start()
         try:
-            self._conn = PgConnection(self._call(_connect(url)), {})
+            raw = self._call(_connect(url))
+            rows = self._call(raw.fetch(_IDENTITIES_SQL))
+            self._conn = PgConnection(raw, {r["table_name"]: r["column_name"] for r in rows})
         except BaseException as exc:
             self._end()
             raise DatabaseError(f"cannot connect to the database {redact(url)}: {exc}") from exc
@@ -841,13 +848,24 @@ class SyncConnection:
             self._conn.in_transaction = False
             self._call(self._conn.raw.execute(word))
             return _SyncCursor([])
+
+        async def run() -> _SyncCursor:
+            cursor = await self._conn.execute(sql, tuple(params))
+            rows = list(await cursor.fetchall())
+            return _SyncCursor(rows, cursor.lastrowid, cursor.rowcount)
+
         try:
-            return _SyncCursor(list(self._call(self._conn.execute_fetchall(sql, tuple(params)))))
+            done: _SyncCursor = self._call(run())
+            return done
         except Exception as exc:
             wrapped = _wrap(exc, sql)
             if wrapped is exc:
                 raise
             raise wrapped from exc
+
+    def commit(self) -> None:
+        """Statements outside ``BEGIN`` are committed as they run (as ``sqlite3``'s
+        ``commit`` after them would)."""
 
     def vacuum(self, tables: Iterable[str] | None = None) -> None:
         self._call(vacuum(self.url, tables))

@@ -231,9 +231,17 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def _db(path: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(path, timeout=10)
-    conn.row_factory = sqlite3.Row
+def _db(path: Path | str) -> Iterator[Any]:
+    """A blocking connection to the trial's database: the SQLite file, or the PostgreSQL
+    database of a ``postgresql://`` URL (the same SQL, rows read by name)."""
+    from storage.pg import SyncConnection, is_url
+
+    conn: Any
+    if is_url(path):
+        conn = SyncConnection(str(path))
+    else:
+        conn = sqlite3.connect(path, timeout=10)
+        conn.row_factory = sqlite3.Row
     try:
         yield conn
     finally:
@@ -244,11 +252,13 @@ def _ok_lines(log: str) -> list[str]:
     return [line for line in log.splitlines() if "Traceback" in line]
 
 
-async def run_trial(seed: int, workdir: Path) -> Outcome:
+async def run_trial(seed: int, workdir: Path, url: str | None = None) -> Outcome:
+    """One trial on the SQLite file ``workdir/courtyard.sqlite3``, or on the (migrated,
+    empty) PostgreSQL database at ``url``."""
     rng = random.Random(seed)
     out = Outcome(seed=seed)
     workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once per trial, tiny
-    db_path = workdir / "courtyard.sqlite3"
+    db_path: Any = url if url is not None else workdir / "courtyard.sqlite3"
     async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as fake:
         alice = fake.user("Alice", language_code="en")
         residents = [fake.user(f"R{i}", language_code="en") for i in range(RESIDENTS)]
@@ -261,8 +271,10 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
             COURTYARD_BACKUP_HOURS="0",
             COURTYARD_BACKUP_DIR=str(workdir / "bk"),
             COURTYARD_LOG_LEVEL="INFO",
+            COURTYARD_KEYS_DIR=str(workdir / "keys"),
         )
-        migrate(db_path)
+        if url is None:
+            migrate(db_path)
         start = datetime.now(UTC)
         texts: dict[str, int] = {}
         dues: dict[str, datetime] = {}
@@ -383,9 +395,10 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
 
         # --- what the fake recorded vs the database
         with _db(db_path) as conn:
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                out.problems.append(f"quick_check: {check}")
+            if url is None:  # the file is intact (PostgreSQL keeps its own files)
+                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    out.problems.append(f"quick_check: {check}")
             votes = {
                 int(r["user_id"]): int(r["choices"])
                 for r in conn.execute(
@@ -439,14 +452,22 @@ async def run_trial(seed: int, workdir: Path) -> Outcome:
     return out
 
 
-async def check_cards(fake: FakeTelegram, db_path: Path, out: Outcome, log: str) -> None:
+async def check_cards(fake: FakeTelegram, db_path: Path | str, out: Outcome, log: str) -> None:
     """Every open card on the fake Telegram must show what a fresh render of the database
-    shows (the renderers are the bot's own, run here on the stopped bot's file)."""
-    db = await Database.open(db_path, migrate=False, create=False)
+    shows (the renderers are the bot's own, run here on the stopped bot's database)."""
+    from storage.pg import PgDatabase, is_url, local_path
+
+    db: Any
+    if is_url(db_path):
+        db = await PgDatabase.open(str(db_path), migrate=False, readers=1)
+        local = local_path(str(db_path))
+    else:
+        db = await Database.open(db_path, migrate=False, create=False)
+        local = Path(db_path)
     try:
         client = Bot(TOKEN, base_url=fake.base_url)
         services = Services(
-            settings=Settings(token=TOKEN, db_path=db_path, api_url=fake.base_url),
+            settings=Settings(token=TOKEN, db_path=local, api_url=fake.base_url),
             db=db,
             outbox=Outbox(client),
             roles=Roles(client, db),
@@ -544,15 +565,24 @@ class Summary:
         )
 
 
-async def run_trials(seeds: list[int], workdir: Path, parallel: int = 3) -> Summary:
+async def run_trials(
+    seeds: list[int], workdir: Path, parallel: int = 3, backend: str = "sqlite"
+) -> Summary:
     """Trials side by side (each has its own fake, files and process; most of a trial is
-    waiting), ``parallel`` at a time."""
+    waiting), ``parallel`` at a time; ``backend="postgresql"``: each on a new database of the
+    test server (tests/pg.py)."""
     summary = Summary()
     gate = asyncio.Semaphore(parallel)
+    urls: dict[int, str] = {}
+    if backend == "postgresql":
+        from tests import pg
+
+        for seed in seeds:  # one after the other: the first makes the template
+            urls[seed] = await pg.new_database()
 
     async def one(seed: int) -> None:
         async with gate:
-            summary.add(await run_trial(seed, workdir / f"trial-{seed}"))
+            summary.add(await run_trial(seed, workdir / f"trial-{seed}", urls.get(seed)))
 
     await asyncio.gather(*(one(seed) for seed in seeds))
     return summary

@@ -5,6 +5,10 @@ of one trial).
 
 5 trials by default, 100 with COURTYARD_FULL_TESTS=1 (``-s`` shows the summary line; it is also
 in the captured output of a failure). ``python -m bench.crash_trials`` runs any number.
+
+On PostgreSQL too (``[postgresql]``, with COURTYARD_TEST_PG / COURTYARD_TEST_PG_URL, see
+tests/pg.py): ``courtyard run`` on a ``postgresql://`` database, each trial on a new database;
+3 trials by default (every trial starts two bot processes), 30 with COURTYARD_FULL_TESTS=1.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from playground import FakeTelegram
+from tests import pg
 from tests.crash.harness import (
     OPTIONS,
     TOKEN,
@@ -31,12 +38,27 @@ TRIALS = 100 if FULL else 5
 FIRST_SEED = 7000
 
 
-async def test_kill9_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    seeds = list(range(FIRST_SEED, FIRST_SEED + TRIALS))
-    summary = await run_trials(seeds, tmp_path, parallel=4 if FULL else TRIALS)
+PG_TRIALS = 30 if FULL else 3
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not pg.wanted():
+        pytest.skip("PostgreSQL: set COURTYARD_TEST_PG=1 or COURTYARD_TEST_PG_URL")
+    return str(request.param)
+
+
+def teardown_module() -> None:
+    pg.stop()
+
+
+async def test_kill9_loses_nothing_acknowledged(tmp_path: Path, backend: str) -> None:
+    trials = PG_TRIALS if backend == "postgresql" else TRIALS
+    seeds = list(range(FIRST_SEED, FIRST_SEED + trials))
+    summary = await run_trials(seeds, tmp_path, parallel=4 if FULL else trials, backend=backend)
     print(summary.line(), file=sys.stderr)
     print(summary.line())
-    assert summary.trials == TRIALS
+    assert summary.trials == trials
     assert summary.acknowledged > 0 and summary.reminders_due > 0
     details = [(f.seed, f.kill_after, f.problems[:3]) for f in summary.failures]
     assert not summary.failures, details
@@ -45,7 +67,7 @@ async def test_kill9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     # a duplicate only for a reminder whose send was in flight at the kill (checked per trial)
     assert summary.duplicates <= summary.in_flight_at_kill
     # every open card (a poll and an event per trial) shows what the database says
-    assert summary.cards_checked >= TRIALS  # a card whose id was not stored yet is not one
+    assert summary.cards_checked >= trials  # a card whose id was not stored yet is not one
     assert summary.cards_mismatched == 0
 
 
