@@ -160,3 +160,70 @@ def test_a_url_naming_no_database_is_a_configuration_problem(tmp_path: Path) -> 
     )
     assert result.returncode == 2
     assert "names no database" in result.stderr
+
+
+async def test_webhook_workers_share_the_database_without_the_poller_lock(
+    empty_url: str, tmp_path: Path
+) -> None:
+    """Two `courtyard run --webhook` on one PostgreSQL database both start (no poller lock,
+    said in the log) and each answers what is posted to it."""
+    import httpx
+
+    from tests.e2e.test_webhook import SECRET, deliver, free_port, wait_listening
+
+    assert courtyard("migrate", env=env_for(empty_url, tmp_path), cwd=tmp_path).returncode == 0
+    ports = [free_port(), free_port()]
+    async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as fake:
+        alice = fake.user("Alice", language_code="en")
+        court = fake.group("Maple Court", admins=[alice])
+        workers = []
+        for n, port in enumerate(ports):
+            env = env_for(
+                empty_url,
+                tmp_path,
+                COURTYARD_TOKEN=TOKEN,
+                COURTYARD_API_URL=fake.base_url,
+                COURTYARD_WEBHOOK_URL="https://courtyard.example.org/tg",
+                COURTYARD_WEBHOOK_SECRET=SECRET,
+                COURTYARD_PORT=str(port),
+                COURTYARD_LOG_LEVEL="INFO",
+            )
+            (tmp_path / f"w{n}").mkdir()
+            workers.append(await run_bot(env, tmp_path / f"w{n}", "--webhook"))
+        logs = []
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                hooks = [f"http://127.0.0.1:{port}/tg" for port in ports]
+                for hook in hooks:
+                    await wait_listening(client, hook)
+                await fake.add_bot(court, by=alice)
+                assert set(await deliver(fake, client, hooks[0], SECRET)) == {200}
+                await fake.wait_for("sendMessage", timeout=30, chat_id=court.id)
+                for hook in hooks:
+                    mark = fake.mark()
+                    await alice.send(court, "/help")
+                    assert await deliver(fake, client, hook, SECRET) == [200]
+
+                    def answered(since: int = mark) -> bool:
+                        return any(
+                            "What you can do in this group" in str(c.params.get("text"))
+                            for c in fake.calls[since:]
+                            if c.method == "sendMessage" and c.params.get("chat_id") == court.id
+                        )
+
+                    await fake.wait_until(answered, timeout=30, message="/help answered")
+        finally:
+            for worker in workers:
+                if worker.returncode is None:
+                    worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                try:
+                    _, stderr = await asyncio.wait_for(worker.communicate(), timeout=30)
+                except TimeoutError:
+                    worker.kill()
+                    _, stderr = await worker.communicate()
+                logs.append(stderr.decode())
+    for worker, log in zip(workers, logs, strict=True):
+        assert worker.returncode == 0, log[-2000:]
+        assert "may share this database (no poller lock)" in log
+        assert "Courtyard started as @courtyard_bot" in log
