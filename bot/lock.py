@@ -11,6 +11,10 @@ names the holder from it, and ``courtyard migrate`` reads it to tell a database 
 ``courtyard run`` holds the lock while it runs; ``courtyard migrate`` and ``courtyard restore``
 take it for their few seconds and refuse while a bot holds it; ``backup`` and ``health`` do not
 need it (they are safe beside a running bot).
+
+On PostgreSQL (``COURTYARD_DB=postgresql://...``) there is no file: a long-polling ``courtyard
+run`` holds a session-level advisory lock instead (:class:`storage.pg.PollerLock`), and
+``courtyard run --webhook`` none (several workers may share the database).
 """
 
 from __future__ import annotations
