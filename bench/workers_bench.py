@@ -17,6 +17,9 @@ workers together), the most in one group in any rolling minute, the fake's 429 c
 machine's load average before the run (2 cores shared with other work: read the ratios, not
 the absolute figures).
 
+``postgresql:N:noguard`` runs the same workers without the chat locks (``WORKER_GUARD=0``): the
+difference is what the order per chat costs.
+
 Run: ``python bench/workers_bench.py`` (about 2-3 minutes; PostgreSQL 15's binaries at
 /usr/lib/postgresql/15/bin, a throwaway cluster). Not a test: it prints figures.
 """
@@ -57,7 +60,9 @@ def most_in_window(times: list[float], window: float) -> int:
     return best
 
 
-async def one(backend: str, workers_n: int, args: argparse.Namespace) -> dict[str, Any]:
+async def one(
+    backend: str, workers_n: int, args: argparse.Namespace, guard: bool = True
+) -> dict[str, Any]:
     from playground import FakeTelegram
     from tests import pg
     from tests.crash.workers_harness import WorkerProcess, free_port, worker_env
@@ -72,7 +77,7 @@ async def one(backend: str, workers_n: int, args: argparse.Namespace) -> dict[st
             people = [fake.user(f"R{g}-{i}", language_code="en") for i in range(args.residents)]
             court = fake.group(f"Court {g}", admins=[alice], members=people)
             groups.append((court, people))
-        env = worker_env(TOKEN, fake.base_url, db, work)
+        env = worker_env(TOKEN, fake.base_url, db, work, **({} if guard else {"WORKER_GUARD": "0"}))
         workers = [WorkerProcess(env, work, free_port()) for _ in range(workers_n)]
         fake.webhook_targets = [w.url for w in workers]
         for worker in workers:
@@ -138,7 +143,7 @@ async def one(backend: str, workers_n: int, args: argparse.Namespace) -> dict[st
         for c in sends:
             per_group.setdefault(str(c.params.get("chat_id")), []).append(c.at)
     return {
-        "config": f"{backend} x{workers_n}",
+        "config": f"{backend} x{workers_n}" + ("" if guard else " no guard"),
         "load": load,
         "presses": len(pressed),
         "answered": len(latencies),
@@ -158,9 +163,9 @@ def child(args: argparse.Namespace) -> None:
 
     from tests import pg
 
-    backend, n = args.child.split(":")
+    backend, n, *rest = args.child.split(":")
     try:
-        result = asyncio.run(one(backend, int(n), args))
+        result = asyncio.run(one(backend, int(n), args, guard=rest != ["noguard"]))
     finally:
         pg.stop()
     print("RESULT " + json.dumps(result))
@@ -172,7 +177,12 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--configs", default="sqlite:1,postgresql:1,postgresql:2,postgresql:4")
+    parser.add_argument(
+        "--configs",
+        default="sqlite:1,postgresql:1,postgresql:1:noguard,postgresql:2,postgresql:2:noguard,"
+        "postgresql:4",
+        help="backend:workers[:noguard] (noguard: no chat locks, to measure what they cost)",
+    )
     parser.add_argument("--child", default="")
     args = parser.parse_args()
     if args.child:

@@ -11,7 +11,10 @@ directly, and the start-up sweep of secret-vote keys, which reads a SQLite file,
 ``COURTYARD_TOKEN``, ``COURTYARD_API_URL``, ``COURTYARD_DB`` (the URL; a file path runs one
 worker on SQLite, as ``courtyard run --webhook`` does), ``WORKER_PORT``,
 ``WORKER_SECRET``, ``WORKER_LEASE`` (seconds, the scheduled rows' lease), ``WORKER_KEYS``
-(the keys folder), ``WORKER_FAST=1`` (card edits 0.5 s apart instead of 3 s, for the bench).
+(the keys folder), ``WORKER_FAST=1`` (card edits 0.5 s apart instead of 3 s, for the bench),
+``WORKER_GUARD=0`` (the bench's measure of the chat locks' cost: the worker shares the budgets
+and the scheduled rows but takes no chat lock, so one chat's updates may run at two workers at
+once — never for a real deployment).
 """
 
 from __future__ import annotations
@@ -163,6 +166,17 @@ def main() -> None:
         from bot.outbox import Limits
 
         limits = Limits(edit_interval=0.5, private_edit_interval=0.5)
+    if os.environ.get("WORKER_GUARD") == "0":
+        import bot.workers
+
+        attach = bot.workers.attach
+
+        async def attach_without_guard(app: Any, services: Any) -> bool:
+            attached = await attach(app, services)
+            app.update_processor.guard = None  # the pool still closes at detach
+            return attached
+
+        bot.workers.attach = attach_without_guard  # type: ignore[assignment]
     app = bot.app.build_app(settings, limits=limits, scheduler_options=options)
     run_webhook(
         app,
