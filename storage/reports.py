@@ -189,11 +189,13 @@ async def set_category(db: Database, report_id: int, reporter_id: int | None, ke
     """The category is chosen once, by the reporter (``reporter_id``) or, for a reporter who
     did not, by a lead (``None``); a replayed or forged press of another category changes
     nothing: the handlers were routed by the first."""
+    # the reporter's condition only when there is one (PostgreSQL cannot type `? IS NULL`)
+    by = "" if reporter_id is None else " AND reporter_id = ?"
     async with db.write() as conn:
         cur = await conn.execute(
-            "UPDATE reports SET category = ? WHERE id = ? AND (? IS NULL OR reporter_id = ?)"
+            f"UPDATE reports SET category = ? WHERE id = ?{by}"
             " AND category IS NULL AND status IN ('open', 'acknowledged', 'in_progress', 'draft')",
-            (key, report_id, reporter_id, reporter_id),
+            (key, report_id) if reporter_id is None else (key, report_id, reporter_id),
         )
         return cur.rowcount == 1
 
