@@ -913,10 +913,12 @@ async def scrub(db: Database) -> None:
     index's shadow tables (``items_fts_data``) until segments are merged. Rebuilding the index
     from the listings that remain writes it anew (the old pages are freed, and overwritten
     because ``secure_delete`` is on). Then the write-ahead log, which still holds the pages as
-    they were before, is folded into the file and truncated."""
-    async with db.write() as conn:
-        await conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
-        await conn.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+    they were before, is folded into the file and truncated. On PostgreSQL the search index is
+    a ``pg_trgm`` index on the listings themselves, and ``db.scrub`` vacuums the tables."""
+    if db.dialect == "sqlite":
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO items_fts (items_fts) VALUES ('rebuild')")
+            await conn.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
     await db.scrub()
 
 
