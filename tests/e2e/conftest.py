@@ -38,13 +38,16 @@ from tests.pg import use_postgresql  # noqa: F401  (the fixture)
 TOKEN = "123456:TEST-courtyard-token-abcdef"
 
 _FILE = "the SQLite file itself (its bytes, journal, lock file, backups or integrity check)"
-#: Test files of SQLite's own machinery, left out of the PostgreSQL runs: file -> why.
+#: Test files of SQLite's own machinery, left out of COURTYARD_TEST_PG_FULL's runs (a test of
+#: theirs in :data:`PG_SUBSET` still runs): file -> why.
 SQLITE_ONLY = {
     "test_cli.py": _FILE + "; test_cli_pg.py is its PostgreSQL counterpart",
     "test_cli_pg.py": "runs on PostgreSQL by itself",
     "test_workers.py": "runs on PostgreSQL by itself (several workers)",
     "test_faults.py": _FILE,
     "test_forget_on_disk.py": _FILE,
+    "test_secrets_on_disk.py": _FILE,
+    "test_cards_after_restart.py": "changes the stopped bot's SQLite file with sqlite3",
 }
 
 
@@ -83,11 +86,13 @@ def _name(item: pytest.Item | Any) -> str:
 
 def _on_postgresql(item: pytest.Item | Any) -> bool:
     """Whether a test also runs as ``[postgresql]`` (see the module text)."""
-    if not pg.wanted() or Path(str(item.path)).name in SQLITE_ONLY:
+    if not pg.wanted():
         return False
-    if os.environ.get("COURTYARD_TEST_PG_FULL"):
+    if _name(item) in PG_SUBSET or item.get_closest_marker("pg") is not None:
         return True
-    return _name(item) in PG_SUBSET or item.get_closest_marker("pg") is not None
+    return bool(os.environ.get("COURTYARD_TEST_PG_FULL")) and (
+        Path(str(item.path)).name not in SQLITE_ONLY
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m pg` selects
