@@ -213,8 +213,12 @@ async def test_the_groups_budget_is_held_by_both_workers_together(
         sends = [c for c in sends if c.params.get("chat_id") in (court.id, str(court.id))]
         assert len(sends) >= 16
         times = sorted(c.at for c in sends)
-        for i in range(len(times) - 5):  # never six inside one second
-            assert times[i + 5] - times[i] >= 0.95, [round(t - times[0], 2) for t in times]
+        # never six inside one second: the budget counts the moment each send was reserved,
+        # the fake the moment it arrived, and on a busy machine a send can travel tens of
+        # milliseconds longer than the one five before it; without the shared budget the two
+        # workers would send ten a second (six within about 0.1 s)
+        for i in range(len(times) - 5):
+            assert times[i + 5] - times[i] >= 0.85, [round(t - times[0], 2) for t in times]
     finally:
         for worker in workers:
             await stop_worker(worker)
