@@ -463,7 +463,7 @@ def cmd_run_pg(settings: Settings, webhook: bool) -> int:
             print(f"courtyard: {exc}", file=sys.stderr)
             return 1
         if version == 0:
-            _say(settings, "cli.pg_not_migrated", db=shown)
+            _say(settings, "cli.pg_not_migrated", db=shown, command="courtyard migrate")
             return 1
         log.info("database %s: schema %d, up to date", shown, len(migrations()))
         pg.route(settings.db_path, url)
@@ -644,6 +644,10 @@ def _run(settings: Settings, webhook: bool, lock: Any, identity: tuple[int, int]
     return 0
 
 
+#: Where the README tells how to back up and restore PostgreSQL (named in the CLI's texts).
+PG_README = "README, “Running it for a city”, Backups"
+
+
 def cmd_backup(to: Path | None) -> int:
     from storage import backup
 
@@ -652,7 +656,14 @@ def cmd_backup(to: Path | None) -> int:
     if settings.db_url is not None:
         from storage.pg import redact
 
-        _say(settings, "cli.pg_backup", db=redact(settings.db_url))
+        _say(
+            settings,
+            "cli.pg_backup",
+            db=redact(settings.db_url),
+            example="pg_dump -Fc -d $COURTYARD_DB -f courtyard.dump",
+            readme=PG_README,
+            keys="COURTYARD_KEYS_DIR",
+        )
         return 2
     folder = (to or settings.backup_dir).expanduser()
     try:
@@ -678,7 +689,13 @@ def cmd_restore(backup_file: Path) -> int:
     if settings.db_url is not None:
         from storage.pg import redact
 
-        _say(settings, "cli.pg_restore", db=redact(settings.db_url))
+        _say(
+            settings,
+            "cli.pg_restore",
+            db=redact(settings.db_url),
+            example="pg_restore --clean --if-exists -d $COURTYARD_DB courtyard.dump",
+            readme=PG_README,
+        )
         return 2
     lock = _lock(settings, "restore")
     if lock is None:

@@ -21,6 +21,7 @@ ALLOWED: frozenset[str] = frozenset(
     {
         "Courtyard",  # the bot's name
         "Telegram",
+        "PostgreSQL",  # the database's name (the CLI's texts)
         "CSV",
         "csv",
         "ICS",
