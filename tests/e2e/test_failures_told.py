@@ -86,14 +86,21 @@ async def test_an_author_without_a_private_chat_is_told_in_the_group(world: Worl
     post = await last_post(world)
     await make_due(world, post.id)
     await fire_due(world, world.court.id, expect="Water off at noon")
+
+    def said() -> list[str]:
+        return [
+            str(c.params["text"])
+            for c in world.fake.calls_to("sendMessage", chat_id=world.court.id)
+            if c.ok and PIN_FAILED in str(c.params.get("text"))
+        ]
+
+    async def told() -> bool:  # the job goes on after the post: the pin, then the note
+        return bool(said())
+
+    await eventually(told)
     await world.services.outbox.idle()
     await world.settle()
-    said = [
-        str(c.params["text"])
-        for c in world.fake.calls_to("sendMessage", chat_id=world.court.id)
-        if c.ok and PIN_FAILED in str(c.params.get("text"))
-    ]
-    assert len(said) == 1 and f"tg://user?id={world.alice.id}" in said[0]
+    assert len(said()) == 1 and f"tg://user?id={world.alice.id}" in said()[0]
     assert private_texts(world, world.alice) == []
 
 
