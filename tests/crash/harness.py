@@ -107,6 +107,11 @@ class BotProcess:
         while not any("Application started" in line for line in self.lines):
             assert self.process is not None
             if self.process.returncode is not None or loop.time() > deadline:
+                if self.process.returncode is not None and self._reader is not None:
+                    # the exit is seen before its last lines are read: read them, so the
+                    # error says why it exited
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(self._reader), timeout=5)
                 raise RuntimeError(
                     f"the bot did not start (exit code {self.process.returncode},"
                     f" {loop.time() - began:.1f} s): {self.log[-2000:]}"
