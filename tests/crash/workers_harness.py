@@ -3,10 +3,11 @@ and bench/workers_bench.py.
 
 A worker is ``python -m tests.crash.workers_harness``: the Courtyard application
 (``bot.app.build_app``) served by ``bot.webhook.run_webhook`` — what ``courtyard run
---webhook`` runs — on the PostgreSQL database of ``COURTYARD_DB``. ``courtyard run`` itself
-does not take a ``postgresql://`` database yet (README, PostgreSQL): this entry opens it
-directly, and the start-up sweep of secret-vote keys, which reads a SQLite file, is left out
-(these trials hold no secret vote). Its settings come from the environment:
+--webhook`` runs — on the PostgreSQL database of ``COURTYARD_DB``, opened directly so a
+worker can be started with bench-only settings (the lease, the guard switched off); the default
+crash trial runs real ``courtyard run --webhook`` processes instead. The start-up sweep of
+secret-vote keys is left out (these trials hold no secret vote). Its settings come from the
+environment:
 
 ``COURTYARD_TOKEN``, ``COURTYARD_API_URL``, ``COURTYARD_DB`` (the URL; a file path runs one
 worker on SQLite, as ``courtyard run --webhook`` does), ``WORKER_PORT``,
