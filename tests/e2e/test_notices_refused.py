@@ -15,6 +15,10 @@ async def test_a_notice_whose_card_was_refused_is_not_kept_and_its_author_is_tol
     world: World,
 ) -> None:
     await building(world)
+    # the set-up's last group messages (a registration's confirmation) must not take the
+    # faults meant for the notice's card
+    await world.services.outbox.idle()
+    await world.settle()
     world.fake.inject("sendMessage", error_code=500, times=ATTEMPTS, chat_id=world.court.id)
     replies = await world.do(
         world.alice.send(world.court, "/notice Water off on Tuesday | confirm by in 3 days")
