@@ -377,7 +377,7 @@ async def run_trial(seed: int, workdir: Path, url: str | None = None) -> Outcome
             out.phases["restart"] = time.monotonic() - clock0
 
             def delivered_all() -> bool:
-                return all(_sends(fake, text) for text in texts)
+                return all(sends_of(fake, text) for text in texts)
 
             with contextlib.suppress(TimeoutError):
                 await fake.wait_until(delivered_all, timeout=STARTUP_GUESS + 8)
@@ -387,7 +387,7 @@ async def run_trial(seed: int, workdir: Path, url: str | None = None) -> Outcome
             # the start-up check of the cards has compared them (its redraws go out at once)
             await second.logged("handlers.cards: cards checked=", timeout=15)
             out.phases["cards"] = time.monotonic() - clock0
-            await _quiet(fake, 0.4)
+            await quiet(fake, 0.4)
             out.phases["quiet"] = time.monotonic() - clock0
         finally:
             code = await second.terminate()
@@ -440,7 +440,7 @@ async def run_trial(seed: int, workdir: Path, url: str | None = None) -> Outcome
                 out.lost_acknowledged += 1
                 out.problems.append(f"acknowledged {press.kind} by {press.user} not stored")
         for text, post_id in texts.items():
-            sends = _sends(fake, text)
+            sends = sends_of(fake, text)
             if sends:
                 out.delivered += 1
             if len(sends) > 1:
@@ -500,7 +500,8 @@ async def check_cards(fake: FakeTelegram, db_path: Path | str, out: Outcome, log
         await db.close()
 
 
-def _sends(fake: FakeTelegram, text: str) -> list[Any]:
+def sends_of(fake: FakeTelegram, text: str) -> list[Any]:
+    """The messages the bot sent that contain ``text``."""
     return [
         c
         for c in fake.calls
@@ -508,10 +509,11 @@ def _sends(fake: FakeTelegram, text: str) -> list[Any]:
     ]
 
 
-async def _quiet(fake: FakeTelegram, seconds: float) -> None:
-    """Wait until the bot made no call but getUpdates for ``seconds``."""
+async def quiet(fake: FakeTelegram, seconds: float, limit: float = 15.0) -> None:
+    """Wait (at most ``limit`` seconds) until the bot made no call but getUpdates for
+    ``seconds``."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
+    deadline = loop.time() + limit
     while loop.time() < deadline:
         calls = fake.api_calls
         last = calls[-1].at if calls else 0.0

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import os
 import random
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from playground import FakeTelegram
 from storage.db import to_db
 from storage.pg import PgDatabase
 from tests import pg
-from tests.crash.harness import OPTIONS, TOKEN, Press
+from tests.crash.harness import OPTIONS, TOKEN, Press, quiet, sends_of
 from tests.crash.workers_harness import WorkerProcess, free_port, portable_cards, worker_env
 
 pytestmark = pytest.mark.skipif(
@@ -175,12 +174,12 @@ async def test_one_worker_killed_loses_nothing_acknowledged(
             kill_mark = fake.mark()
 
             def delivered_all() -> bool:
-                return all(_sends(fake, text) for text in texts)
+                return all(sends_of(fake, text) for text in texts)
 
             with contextlib.suppress(TimeoutError):
                 await fake.wait_until(delivered_all, timeout=4 * LEASE + 6)
             await fake.until_confirmed(timeout=15)
-            await _quiet(fake, 1.0)
+            await quiet(fake, 1.0, limit=20.0)
         finally:
             codes = []
             for worker in workers:
@@ -230,7 +229,7 @@ async def test_one_worker_killed_loses_nothing_acknowledged(
         assert going <= {p.user.id for p in presses if p.kind == "going"}
         delivered = duplicates = 0
         for text, post_id in texts.items():
-            sends = _sends(fake, text)
+            sends = sends_of(fake, text)
             delivered += bool(sends)
             if len(sends) > 1:
                 duplicates += len(sends) - 1
@@ -283,22 +282,3 @@ async def _check_cards(
                 f" the database says {text!r}"
             )
     return checked
-
-
-def _sends(fake: FakeTelegram, text: str) -> list[object]:
-    return [
-        c
-        for c in fake.calls
-        if c.method == "sendMessage" and c.ok and text in str(c.params.get("text", ""))
-    ]
-
-
-async def _quiet(fake: FakeTelegram, seconds: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while loop.time() < deadline:
-        calls = fake.api_calls
-        last = calls[-1].at if calls else 0.0
-        if time.monotonic() - last >= seconds:
-            return
-        await asyncio.sleep(0.05)
