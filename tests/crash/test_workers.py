@@ -34,7 +34,7 @@ from storage.db import to_db
 from storage.pg import PgDatabase
 from tests import pg
 from tests.crash.harness import OPTIONS, TOKEN, Press, quiet, sends_of
-from tests.crash.workers_harness import WorkerProcess, free_port, portable_cards, worker_env
+from tests.crash.workers_harness import WorkerProcess, free_port, worker_env
 
 pytestmark = pytest.mark.skipif(
     not pg.wanted(), reason="PostgreSQL: set COURTYARD_TEST_PG=1 or COURTYARD_TEST_PG_URL"
@@ -259,7 +259,6 @@ async def test_one_worker_killed_loses_nothing_acknowledged(
 async def _check_cards(
     fake: FakeTelegram, db: PgDatabase, url: str, tmp_path: Path, problems: list[str]
 ) -> int:
-    portable_cards()
     client = Bot(TOKEN, base_url=fake.base_url)
     services = Services(
         settings=Settings(token=TOKEN, db_path=tmp_path / "unused.sqlite3", api_url=fake.base_url),

@@ -99,19 +99,6 @@ class WorkerProcess(BotProcess):
         return None
 
 
-def portable_cards() -> None:
-    """storage.cards lists the approval card with the condition ``1``, which PostgreSQL does
-    not take as a boolean (``(1) OR EXISTS ...``); ``TRUE`` means the same on both. Until
-    storage.cards says so itself, the workers and the trial's own card check use it."""
-    import dataclasses
-
-    from storage import cards
-
-    spec = cards.KINDS["unit_queue"]
-    if spec.open == "1":
-        cards.KINDS["unit_queue"] = dataclasses.replace(spec, open="TRUE")  # type: ignore[index]
-
-
 def worker_env(
     token: str, api_url: str, db_url: str, workdir: Path, **extra: str
 ) -> dict[str, str]:
@@ -149,7 +136,6 @@ def main() -> None:
     if is_url(url):
         sqlite_db.Database.open = classmethod(open_pg)  # type: ignore[method-assign,assignment]
         secrets.sweep = lambda db_path, store=None: secrets.Sweep()  # type: ignore[assignment]
-        portable_cards()
         db_path = keys.parent / "pg-placeholder.sqlite3"
     else:  # one worker on SQLite (the bench's baseline): the file, as courtyard run opens it
         db_path = Path(url)
