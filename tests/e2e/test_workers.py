@@ -101,15 +101,6 @@ def throwaway_cluster() -> Any:
     pg.stop()
 
 
-@pytest.fixture(autouse=True)
-def no_key_sweep_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The start-up sweep of secret-vote keys opens the SQLite file; on PostgreSQL it is not
-    done yet (README, PostgreSQL), and these tests hold no secret vote."""
-    from storage import secrets
-
-    monkeypatch.setattr(secrets, "sweep", lambda db_path, store=None: secrets.Sweep())
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(token=TOKEN, bot_username="courtyard_bot") as server:
